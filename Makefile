@@ -1,0 +1,63 @@
+# wsflowd: build, test and demo on a Debian/Ubuntu development machine.
+#
+#   make demo    sample real traffic in two network namespaces and print the
+#                decoded samples (root)
+#   make test    install what the tests need, then run them all (root for
+#                the namespace tests)
+#   make bench   encoding benchmark (ns and allocations per sample)
+#   make fuzz    run the fuzz targets for a while (needs cargo-fuzz)
+
+CARGO ?= cargo
+FUZZ_SECONDS ?= 60
+# Debian packages the tests and the demo use: tshark (independent sFlow
+# decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic).
+APT_PACKAGES := tshark iproute2 iputils-ping
+
+.PHONY: all build release deps test check lint unit-tests demo bench fuzz clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# Installs the system packages the tests need, unless already there.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Root tests (namespaces, AF_PACKET) must run, not skip, when we are root.
+unit-tests:
+	WSFLOWD_REQUIRE_ROOT=$$( [ "$$(id -u)" = 0 ] && echo 1 || echo 0 ) \
+	  $(CARGO) test --all-targets -- --test-threads=2
+	# Benchmarks build and run briefly, so they cannot rot.
+	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench encode
+
+test: deps lint unit-tests
+
+demo: deps release
+	bash scripts/demo.sh target/release/wsflowd
+
+bench:
+	$(CARGO) bench --bench encode
+
+# cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on stable.
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,1725 @@
+//! The typed, validated configuration of wsflowd.
+//!
+//! The configuration is a UCI file, `/etc/config/wsflowd` by default, read
+//! with [`uci::parse`] and checked here into a [`Config`]:
+//!
+//! ```text
+//! config agent 'agent'
+//!     option polling_interval '20'
+//!     option sampling_rate '400'
+//!     list interface 'wlan0'
+//!
+//! config interface
+//!     option device 'wlan0'
+//!     option sampling_rate '100'
+//!
+//! config collector
+//!     option address '192.0.2.10'
+//! ```
+//!
+//! Validation fails on the first error in file order, with the file, the
+//! line, the section as `uci show` names it and the option, so that a typo
+//! can be found at once. Unknown options and section types are only
+//! warnings, so that an older agent still starts with a newer file.
+//! `docs/configuration.md` is the reference for users.
+
+pub mod uci;
+
+pub use self::uci::{Package, ParseError, Section, UciOption, Value};
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::Read;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::Path;
+
+use crate::log::Level;
+
+/// Where the daemon reads its configuration unless told otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/wsflowd";
+/// 1-in-N packet sampling rate when neither the interface nor the agent set one.
+pub const DEFAULT_SAMPLING_RATE: u32 = 400;
+/// Seconds between counter samples of a data source.
+pub const DEFAULT_POLLING_INTERVAL: u32 = 20;
+/// Bytes of each sampled frame that are exported.
+pub const DEFAULT_HEADER_BYTES: u32 = 128;
+/// Largest UDP payload sent to a collector.
+pub const DEFAULT_DATAGRAM_BYTES: u32 = 1400;
+/// The IANA port for sFlow.
+pub const DEFAULT_COLLECTOR_PORT: u16 = 6343;
+
+/// Largest 1-in-N sampling rate accepted (2^24 - 1).
+pub const MAX_SAMPLING_RATE: u32 = 16_777_215;
+/// Longest polling interval, one day.
+pub const MAX_POLLING_INTERVAL: u32 = 86_400;
+pub const MIN_HEADER_BYTES: u32 = 16;
+pub const MAX_HEADER_BYTES: u32 = 512;
+pub const MIN_DATAGRAM_BYTES: u32 = 256;
+pub const MAX_DATAGRAM_BYTES: u32 = 9000;
+/// Room that a datagram must keep beyond one sampled header, for the
+/// datagram, sample and record headers.
+pub const DATAGRAM_HEADROOM: u32 = 256;
+/// Configuration files larger than this are refused.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    pub agent: AgentConfig,
+    /// The interfaces to sample and poll, in order, without duplicates or
+    /// disabled ones.
+    pub interfaces: Vec<InterfaceConfig>,
+    /// The enabled collectors, in file order.
+    pub collectors: Vec<CollectorConfig>,
+}
+
+/// The `agent` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// When false the daemon idles: no sampling, no polling, nothing sent.
+    pub enabled: bool,
+    pub agent_address: AgentAddress,
+    pub sub_agent_id: u32,
+    /// Seconds between counter samples; 0 disables counter polling.
+    pub polling_interval: u32,
+    /// Default 1-in-N sampling rate of the interfaces; `None` means
+    /// [`DEFAULT_SAMPLING_RATE`].
+    pub sampling_rate: Option<u32>,
+    pub header_bytes: u32,
+    pub datagram_bytes: u32,
+    pub log_level: Level,
+}
+
+/// The agent address that identifies this agent in every datagram.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AgentAddress {
+    /// Chosen at run time from the configured interfaces.
+    #[default]
+    Auto,
+    /// Set in the configuration.
+    Fixed(IpAddr),
+    /// The address of this interface.
+    Interface(String),
+}
+
+/// One interface to sample and poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceConfig {
+    /// Linux network device name.
+    pub device: String,
+    /// Per-interface override of the agent's sampling rate.
+    pub sampling_rate: Option<u32>,
+    /// Per-interface override of the agent's polling interval.
+    pub polling_interval: Option<u32>,
+    /// Display name of the section that configured it (`@interface[0]`, or
+    /// the agent section for an interface only listed there), for messages.
+    pub section: String,
+}
+
+/// One collector to send datagrams to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectorConfig {
+    /// IP literal (IPv6 without brackets) or DNS host name.
+    pub address: String,
+    pub port: u16,
+    /// Display name of its section, e.g. `@collector[0]`.
+    pub section: String,
+}
+
+/// A validated configuration and the warnings found on the way, each one
+/// formatted like an error (`file:line: message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based line, or 0 when the error is not about one line.
+    pub line: usize,
+    /// Display name of the section (`'agent'`, `@collector[1]`).
+    pub section: Option<String>,
+    pub option: Option<String>,
+    pub message: String,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            enabled: true,
+            agent_address: AgentAddress::Auto,
+            sub_agent_id: 0,
+            polling_interval: DEFAULT_POLLING_INTERVAL,
+            sampling_rate: None,
+            header_bytes: DEFAULT_HEADER_BYTES,
+            datagram_bytes: DEFAULT_DATAGRAM_BYTES,
+            log_level: Level::Info,
+        }
+    }
+}
+
+impl AgentConfig {
+    /// The sampling rate of interfaces that do not set their own.
+    pub fn default_sampling_rate(&self) -> u32 {
+        self.sampling_rate.unwrap_or(DEFAULT_SAMPLING_RATE)
+    }
+
+    /// The sampling rate of `interface`: its own, else the agent's, else
+    /// [`DEFAULT_SAMPLING_RATE`].
+    pub fn sampling_rate_for(&self, interface: &InterfaceConfig) -> u32 {
+        interface
+            .sampling_rate
+            .unwrap_or_else(|| self.default_sampling_rate())
+    }
+
+    /// The polling interval of `interface`: its own, else the agent's.
+    pub fn polling_interval_for(&self, interface: &InterfaceConfig) -> u32 {
+        interface
+            .polling_interval
+            .unwrap_or(self.polling_interval)
+    }
+}
+
+impl InterfaceConfig {
+    /// See [`AgentConfig::sampling_rate_for`].
+    pub fn effective_sampling_rate(&self, agent: &AgentConfig) -> u32 {
+        agent.sampling_rate_for(self)
+    }
+
+    /// See [`AgentConfig::polling_interval_for`].
+    pub fn effective_polling_interval(&self, agent: &AgentConfig) -> u32 {
+        agent.polling_interval_for(self)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}: ", self.file, self.line)?;
+        }
+        match (&self.option, &self.section) {
+            (Some(option), Some(section)) => {
+                write!(f, "option '{option}' in section {section}: ")?
+            }
+            (Some(option), None) => write!(f, "option '{option}': ")?,
+            (None, Some(section)) => write!(f, "section {section}: ")?,
+            (None, None) => {}
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn from_parse(file: &str, error: ParseError) -> Self {
+        ConfigError {
+            file: file.to_owned(),
+            line: error.line,
+            section: None,
+            option: None,
+            message: error.message,
+        }
+    }
+
+    fn from_io(file: &str, what: &str, error: &std::io::Error) -> Self {
+        // "No such file or directory (os error 2)": the number is noise.
+        let text = error.to_string();
+        let text = match text.rfind(" (os error ") {
+            Some(at) => &text[..at],
+            None => &text[..],
+        };
+        ConfigError {
+            file: file.to_owned(),
+            line: 0,
+            section: None,
+            option: None,
+            message: format!("{what}: {text}"),
+        }
+    }
+}
+
+/// Reads and validates the configuration file at `path`.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let file = path.display().to_string();
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut text))
+        .map_err(|e| ConfigError::from_io(&file, "cannot read", &e))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(ConfigError {
+            file,
+            line: 0,
+            section: None,
+            option: None,
+            message: format!("file too large (more than {MAX_FILE_BYTES} bytes)"),
+        });
+    }
+    parse(&text, &file)
+}
+
+/// Parses and validates configuration text; `file` names it in messages.
+pub fn parse(text: &[u8], file: &str) -> Result<Loaded, ConfigError> {
+    let package = uci::parse(text).map_err(|e| ConfigError::from_parse(file, e))?;
+    from_uci(&package, file)
+}
+
+/// Validates a parsed UCI package into a [`Config`].
+pub fn from_uci(package: &Package, file: &str) -> Result<Loaded, ConfigError> {
+    let mut check = Checker {
+        file,
+        error: None,
+        warnings: Vec::new(),
+    };
+    let config = check.config(package);
+    if let Some(error) = check.error {
+        return Err(error);
+    }
+    let mut warnings = check.warnings;
+    // File order, with the warnings about the whole file last.
+    warnings.sort_by_key(|&(line, _)| if line == 0 { usize::MAX } else { line });
+    let warnings = warnings
+        .into_iter()
+        .map(|(line, message)| match line {
+            0 => format!("{file}: {message}"),
+            _ => format!("{file}:{line}: {message}"),
+        })
+        .collect();
+    Ok(Loaded { config, warnings })
+}
+
+/// Parses a UCI boolean: `1/0`, `yes/no`, `on/off`, `true/false` or
+/// `enabled/disabled`, in any case.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    const TRUE: [&str; 5] = ["1", "yes", "on", "true", "enabled"];
+    const FALSE: [&str; 5] = ["0", "no", "off", "false", "disabled"];
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(text)) {
+        Some(true)
+    } else if FALSE.iter().any(|t| t.eq_ignore_ascii_case(text)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether Linux accepts `name` as a network device name (the kernel's
+/// `dev_valid_name`): 1 to 15 bytes, not `.` or `..`, without `/`, `:` or
+/// whitespace.
+pub fn is_valid_interface_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() < 16
+        && name != "."
+        && name != ".."
+        // The kernel's isspace() also counts 0xA0 (Latin-1 no-break space).
+        && !name
+            .bytes()
+            .any(|b| matches!(b, b'/' | b':' | b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0xa0))
+}
+
+/// Checks a collector address: an IPv4 or IPv6 literal (IPv6 may be in
+/// brackets, which are removed) or a DNS host name. Returns the address to
+/// use, or what is wrong with it.
+pub fn parse_host(text: &str) -> Result<String, &'static str> {
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return match inner.parse::<Ipv6Addr>() {
+            Ok(_) => Ok(inner.to_owned()),
+            Err(_) => Err("expected an IPv6 address inside the brackets"),
+        };
+    }
+    if text.parse::<IpAddr>().is_ok() {
+        return Ok(text.to_owned());
+    }
+    if text.contains(':') {
+        let port_like = text
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        return Err(if port_like {
+            "expected an IP address or host name without a port (set the port with option 'port')"
+        } else {
+            "expected an IPv4 address, an IPv6 address or a host name"
+        });
+    }
+    if is_dns_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("expected an IPv4 address, an IPv6 address or a host name")
+    }
+}
+
+/// Labels of 1 to 63 letters, digits and `-` (not first or last), 253
+/// characters in all, with an optional final dot. A name whose last label
+/// is all digits is taken for a mistyped IPv4 address and refused.
+fn is_dns_name(text: &str) -> bool {
+    let name = text.strip_suffix('.').unwrap_or(text);
+    if name.is_empty() || name.len() > 253 {
+        return false;
+    }
+    let labels_ok = name.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    let numeric_tail = name
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()));
+    labels_ok && !numeric_tail
+}
+
+const AGENT_OPTIONS: &[&str] = &[
+    "enabled",
+    "agent_address",
+    "sub_agent_id",
+    "polling_interval",
+    "sampling_rate",
+    "header_bytes",
+    "datagram_bytes",
+    "log_level",
+    "interface",
+];
+const INTERFACE_OPTIONS: &[&str] = &["device", "enabled", "sampling_rate", "polling_interval"];
+const COLLECTOR_OPTIONS: &[&str] = &["enabled", "address", "port"];
+const SECTION_TYPES: &[&str] = &["agent", "interface", "collector"];
+
+fn options_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "agent" => AGENT_OPTIONS,
+        "interface" => INTERFACE_OPTIONS,
+        _ => COLLECTOR_OPTIONS,
+    }
+}
+
+const SECONDS: &str = "a whole number of seconds from 0 to 86400";
+
+/// The options of a section in the order of their lines, so that the first
+/// error reported is the first in the file.
+fn by_line(section: &Section) -> Vec<&UciOption> {
+    let mut options: Vec<&UciOption> = section.options.iter().collect();
+    options.sort_by_key(|o| o.line);
+    options
+}
+
+/// A value quoted for a message: at most 64 characters, control
+/// characters escaped.
+fn quoted(value: &str) -> String {
+    let mut out = String::from("'");
+    for (i, c) in value.chars().enumerate() {
+        if i == 64 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Decimal digits only: no sign, no spaces, no `0x`.
+fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, b| {
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+/// Edit distance, for "did you mean" hints on short names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The known name closest to a misspelt one, if close enough.
+fn suggestion(unknown: &str, known: &[&'static str]) -> Option<&'static str> {
+    if unknown.len() > 64 {
+        return None;
+    }
+    let lower = unknown.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|&k| (distance(&lower, k), k))
+        .filter(|&(d, k)| d <= 2.max(k.len() / 4))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// A section of type `interface` as read, before merging with the agent's
+/// list.
+struct InterfaceSection {
+    device: Option<(String, usize)>,
+    enabled: bool,
+    sampling_rate: Option<u32>,
+    polling_interval: Option<u32>,
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    /// The error with the lowest line so far.
+    error: Option<ConfigError>,
+    warnings: Vec<(usize, String)>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, line: usize, section: &Section, option: Option<&str>, message: String) {
+        if self.error.as_ref().is_some_and(|e| e.line <= line) {
+            return;
+        }
+        self.error = Some(ConfigError {
+            file: self.file.to_owned(),
+            line,
+            section: Some(section.display_name()),
+            option: option.map(str::to_owned),
+            message,
+        });
+    }
+
+    fn invalid(&mut self, section: &Section, option: &UciOption, line: usize, value: &str, expected: &str) {
+        let message = format!("invalid value {}: expected {expected}", quoted(value));
+        self.fail(line, section, Some(&option.name), message);
+    }
+
+    fn warn(&mut self, line: usize, message: String) {
+        self.warnings.push((line, message));
+    }
+
+    fn unknown_option(&mut self, section: &Section, option: &UciOption) {
+        let mut message = format!(
+            "unknown option '{}' in section {}, ignored",
+            option.name,
+            section.display_name()
+        );
+        let own = options_of(&section.kind);
+        if let Some(hint) = suggestion(&option.name, own) {
+            message.push_str(&format!(" (did you mean '{hint}'?)"));
+        } else if let Some(kind) = SECTION_TYPES
+            .iter()
+            .find(|&&k| k != section.kind && options_of(k).contains(&option.name.as_str()))
+        {
+            message.push_str(&format!(" (it belongs in a '{kind}' section)"));
+        }
+        self.warn(option.line, message);
+    }
+
+    /// The value of an option that takes one value; a list is an error.
+    fn single<'o>(&mut self, section: &Section, option: &'o UciOption) -> Option<&'o str> {
+        match &option.value {
+            Value::Single(value) => Some(value),
+            Value::List(_) => {
+                let message = format!(
+                    "expected a single value, not a list: set it with 'option {}', not 'list'",
+                    option.name
+                );
+                self.fail(option.line, section, Some(&option.name), message);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, section: &Section, option: &UciOption) -> Option<bool> {
+        let value = self.single(section, option)?;
+        let parsed = parse_bool(value);
+        if parsed.is_none() {
+            let expected = "a boolean: 1/0, yes/no, on/off, true/false or enabled/disabled";
+            self.invalid(section, option, option.line, value, expected);
+        }
+        parsed
+    }
+
+    fn number(&mut self, section: &Section, option: &UciOption, min: u32, max: u32, expected: &str) -> Option<u32> {
+        let value = self.single(section, option)?;
+        match parse_decimal(value) {
+            Some(n) if (u64::from(min)..=u64::from(max)).contains(&n) => u32::try_from(n).ok(),
+            _ => {
+                self.invalid(section, option, option.line, value, expected);
+                None
+            }
+        }
+    }
+
+    fn sampling_rate(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
+        let expected = if option.value.as_single() == Some("0") {
+            "a 1-in-N rate from 1 to 16777215 (to stop sampling an interface, set 'enabled' to '0' in its interface section)"
+        } else {
+            "a 1-in-N rate from 1 to 16777215"
+        };
+        self.number(section, option, 1, MAX_SAMPLING_RATE, expected)
+    }
+
+    fn interface_name(&mut self, section: &Section, option: &UciOption, line: usize, name: &str) -> bool {
+        if is_valid_interface_name(name) {
+            return true;
+        }
+        let message = format!(
+            "invalid interface name {}: expected 1 to 15 characters without '/', ':' or spaces",
+            quoted(name)
+        );
+        self.fail(line, section, Some(&option.name), message);
+        false
+    }
+
+    fn config(&mut self, package: &Package) -> Config {
+        let mut config = Config::default();
+        let mut listed: Vec<(String, usize)> = Vec::new();
+        let mut agent_section: Option<&Section> = None;
+        for section in package.sections_of("agent") {
+            if let Some(first) = agent_section {
+                let message = format!(
+                    "only one 'agent' section is allowed, the first is {} (line {})",
+                    first.display_name(),
+                    first.line
+                );
+                self.fail(section.line, section, None, message);
+                continue;
+            }
+            agent_section = Some(section);
+            config.agent = self.agent(section, &mut listed);
+        }
+
+        // The agent's list, then the interface sections' own devices.
+        let agent_name = agent_section.map(Section::display_name).unwrap_or_default();
+        let mut interfaces: Vec<Option<InterfaceConfig>> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for (device, _) in listed {
+            position.insert(device.clone(), interfaces.len());
+            interfaces.push(Some(InterfaceConfig {
+                device,
+                sampling_rate: None,
+                polling_interval: None,
+                section: agent_name.clone(),
+            }));
+        }
+        let mut configured: HashMap<String, (String, usize)> = HashMap::new();
+        for section in package.sections_of("interface") {
+            let read = self.interface(section);
+            let Some((device, line)) = read.device else {
+                continue;
+            };
+            if let Some((other, other_line)) = configured.get(&device) {
+                let message = format!(
+                    "device '{device}' is already configured in section {other} (line {other_line})"
+                );
+                self.fail(line, section, Some("device"), message);
+                continue;
+            }
+            configured.insert(device.clone(), (section.display_name(), line));
+            let entry = InterfaceConfig {
+                device: device.clone(),
+                sampling_rate: read.sampling_rate,
+                polling_interval: read.polling_interval,
+                section: section.display_name(),
+            };
+            match position.get(&device) {
+                Some(&at) => interfaces[at] = read.enabled.then_some(entry),
+                None if read.enabled => {
+                    position.insert(device, interfaces.len());
+                    interfaces.push(Some(entry));
+                }
+                None => {}
+            }
+        }
+        config.interfaces = interfaces.into_iter().flatten().collect();
+
+        let mut seen: HashSet<(String, u16)> = HashSet::new();
+        for section in package.sections_of("collector") {
+            if let Some(collector) = self.collector(section) {
+                let key = (collector.address.to_ascii_lowercase(), collector.port);
+                if seen.insert(key) {
+                    config.collectors.push(collector);
+                } else {
+                    let message = format!(
+                        "collector {} port {} in section {} is configured twice, ignored",
+                        collector.address, collector.port, collector.section
+                    );
+                    self.warn(section.line, message);
+                }
+            }
+        }
+
+        for section in &package.sections {
+            if !SECTION_TYPES.contains(&section.kind.as_str()) {
+                let mut message = format!(
+                    "unknown section type '{}' ({}), ignored",
+                    section.kind,
+                    section.display_name()
+                );
+                if let Some(hint) = suggestion(&section.kind, SECTION_TYPES) {
+                    message.push_str(&format!(" (did you mean '{hint}'?)"));
+                }
+                self.warn(section.line, message);
+            }
+        }
+
+        if config.agent.enabled {
+            if config.collectors.is_empty() {
+                let message = "no collector configured: samples will not be sent anywhere";
+                self.warn(0, message.to_owned());
+            }
+            if config.interfaces.is_empty() {
+                let message = "no interface configured: nothing will be sampled or polled";
+                self.warn(0, message.to_owned());
+            }
+        }
+        config
+    }
+
+    /// Reads the agent section; the devices of its `interface` option, each
+    /// with its line, go to `listed`.
+    fn agent(&mut self, section: &Section, listed: &mut Vec<(String, usize)>) -> AgentConfig {
+        let mut agent = AgentConfig::default();
+        let mut datagram_line = None;
+        let mut header_line = None;
+        for option in by_line(section) {
+            match option.name.as_str() {
+                "enabled" => {
+                    if let Some(v) = self.boolean(section, option) {
+                        agent.enabled = v;
+                    }
+                }
+                "agent_address" => {
+                    if let Some(v) = self.agent_address(section, option) {
+                        agent.agent_address = v;
+                    }
+                }
+                "sub_agent_id" => {
+                    let expected = "a whole number from 0 to 4294967295";
+                    if let Some(v) = self.number(section, option, 0, u32::MAX, expected) {
+                        agent.sub_agent_id = v;
+                    }
+                }
+                "polling_interval" => {
+                    if let Some(v) = self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS) {
+                        agent.polling_interval = v;
+                    }
+                }
+                "sampling_rate" => {
+                    if let Some(v) = self.sampling_rate(section, option) {
+                        agent.sampling_rate = Some(v);
+                    }
+                }
+                "header_bytes" => {
+                    let expected = "a whole number of bytes from 16 to 512";
+                    let (min, max) = (MIN_HEADER_BYTES, MAX_HEADER_BYTES);
+                    if let Some(v) = self.number(section, option, min, max, expected) {
+                        agent.header_bytes = v;
+                        header_line = Some(option.line);
+                    }
+                }
+                "datagram_bytes" => {
+                    let expected = "a whole number of bytes from 256 to 9000";
+                    let (min, max) = (MIN_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES);
+                    if let Some(v) = self.number(section, option, min, max, expected) {
+                        agent.datagram_bytes = v;
+                        datagram_line = Some(option.line);
+                    }
+                }
+                "log_level" => {
+                    if let Some(value) = self.single(section, option) {
+                        match Level::parse(&value.to_ascii_lowercase()) {
+                            Some(level) => agent.log_level = level,
+                            None => {
+                                let expected = "one of error, warning, info, debug";
+                                self.invalid(section, option, option.line, value, expected);
+                            }
+                        }
+                    }
+                }
+                "interface" => self.agent_interfaces(section, option, listed),
+                _ => self.unknown_option(section, option),
+            }
+        }
+        let needed = agent.header_bytes + DATAGRAM_HEADROOM;
+        if agent.datagram_bytes < needed {
+            // datagram_bytes can only be too small if it was set.
+            let line = datagram_line.or(header_line).unwrap_or(section.line);
+            let message = format!(
+                "invalid value '{}': must be at least header_bytes + {DATAGRAM_HEADROOM} = {needed} bytes (header_bytes is {})",
+                agent.datagram_bytes, agent.header_bytes
+            );
+            self.fail(line, section, Some("datagram_bytes"), message);
+        }
+        agent
+    }
+
+    fn agent_address(&mut self, section: &Section, option: &UciOption) -> Option<AgentAddress> {
+        let value = self.single(section, option)?;
+        let unbracketed = value
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+            .filter(|v| v.contains(':'))
+            .unwrap_or(value);
+        if let Ok(ip) = unbracketed.parse::<IpAddr>() {
+            return Some(AgentAddress::Fixed(ip));
+        }
+        // Digits and dots are a mistyped IPv4 address, not a device.
+        let ipv4_like = value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if !ipv4_like && is_valid_interface_name(value) {
+            return Some(AgentAddress::Interface(value.to_owned()));
+        }
+        let expected = "an IPv4 or IPv6 address, or an interface name";
+        self.invalid(section, option, option.line, value, expected);
+        None
+    }
+
+    fn agent_interfaces(&mut self, section: &Section, option: &UciOption, listed: &mut Vec<(String, usize)>) {
+        // `option interface 'wlan0 eth0'` is a list in OpenWrt's shell
+        // style; list items are split the same way.
+        let mut seen: HashSet<String> = listed.iter().map(|(d, _)| d.clone()).collect();
+        for (item, &line) in option.value.items().iter().zip(&option.item_lines) {
+            let mut names = item.split_ascii_whitespace().peekable();
+            if names.peek().is_none() {
+                self.interface_name(section, option, line, item);
+            }
+            for name in names {
+                if !self.interface_name(section, option, line, name) {
+                    continue;
+                }
+                if !seen.insert(name.to_owned()) {
+                    let message = format!(
+                        "interface '{name}' is listed more than once in section {}, the repeat is ignored",
+                        section.display_name()
+                    );
+                    self.warn(line, message);
+                    continue;
+                }
+                listed.push((name.to_owned(), line));
+            }
+        }
+    }
+
+    fn interface(&mut self, section: &Section) -> InterfaceSection {
+        let mut read = InterfaceSection {
+            device: None,
+            enabled: true,
+            sampling_rate: None,
+            polling_interval: None,
+        };
+        for option in by_line(section) {
+            match option.name.as_str() {
+                "device" => {
+                    if let Some(value) = self.single(section, option) {
+                        if self.interface_name(section, option, option.line, value) {
+                            read.device = Some((value.to_owned(), option.line));
+                        }
+                    }
+                }
+                "enabled" => {
+                    if let Some(v) = self.boolean(section, option) {
+                        read.enabled = v;
+                    }
+                }
+                "sampling_rate" => read.sampling_rate = self.sampling_rate(section, option),
+                "polling_interval" => {
+                    read.polling_interval =
+                        self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS)
+                }
+                _ => self.unknown_option(section, option),
+            }
+        }
+        if section.get("device").is_none() {
+            let message = "missing required option 'device'".to_owned();
+            self.fail(section.line, section, Some("device"), message);
+        }
+        read
+    }
+
+    fn collector(&mut self, section: &Section) -> Option<CollectorConfig> {
+        let mut enabled = true;
+        let mut address = None;
+        let mut port = DEFAULT_COLLECTOR_PORT;
+        for option in by_line(section) {
+            match option.name.as_str() {
+                "enabled" => {
+                    if let Some(v) = self.boolean(section, option) {
+                        enabled = v;
+                    }
+                }
+                "address" => {
+                    if let Some(value) = self.single(section, option) {
+                        match parse_host(value) {
+                            Ok(host) => address = Some(host),
+                            Err(expected) => {
+                                let expected = expected.trim_start_matches("expected ");
+                                self.invalid(section, option, option.line, value, expected);
+                            }
+                        }
+                    }
+                }
+                "port" => {
+                    let expected = "a port number from 1 to 65535";
+                    if let Some(v) = self.number(section, option, 1, 65535, expected) {
+                        port = u16::try_from(v).unwrap_or(DEFAULT_COLLECTOR_PORT);
+                    }
+                }
+                _ => self.unknown_option(section, option),
+            }
+        }
+        if section.get("address").is_none() {
+            let message = "missing required option 'address'".to_owned();
+            self.fail(section.line, section, Some("address"), message);
+        }
+        let address = address?;
+        enabled.then(|| CollectorConfig {
+            address,
+            port,
+            section: section.display_name(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "/etc/config/wsflowd";
+    const EXAMPLE: &[u8] = include_bytes!("../../tests/config_files/example.uci");
+    const FULL: &[u8] = include_bytes!("../../tests/config_files/full.uci");
+
+    fn ok(text: &str) -> Loaded {
+        match parse(text.as_bytes(), FILE) {
+            Ok(loaded) => loaded,
+            Err(e) => panic!("{text:?}: {e}"),
+        }
+    }
+
+    fn err(text: &str) -> ConfigError {
+        match parse(text.as_bytes(), FILE) {
+            Ok(loaded) => panic!("{text:?} accepted: {loaded:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The agent section with one option set to `value`.
+    fn agent_with(option: &str, value: &str) -> String {
+        format!("config agent 'agent'\n\toption {option} '{value}'\n")
+    }
+
+    fn agent(option: &str, value: &str) -> AgentConfig {
+        ok(&agent_with(option, value)).config.agent
+    }
+
+    /// Checks the error about `option` of the agent section on line 2.
+    fn agent_err(option: &str, value: &str) -> ConfigError {
+        let e = err(&agent_with(option, value));
+        assert_eq!(e.file, FILE);
+        assert_eq!(e.line, 2, "{e}");
+        assert_eq!(e.section.as_deref(), Some("'agent'"), "{e}");
+        assert_eq!(e.option.as_deref(), Some(option), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{FILE}:2: option '{option}' in section 'agent': ")),
+            "{text}"
+        );
+        e
+    }
+
+    fn iface(device: &str, sampling_rate: Option<u32>, polling_interval: Option<u32>, section: &str) -> InterfaceConfig {
+        InterfaceConfig {
+            device: device.to_owned(),
+            sampling_rate,
+            polling_interval,
+            section: section.to_owned(),
+        }
+    }
+
+    fn collector(address: &str, port: u16, section: &str) -> CollectorConfig {
+        CollectorConfig {
+            address: address.to_owned(),
+            port,
+            section: section.to_owned(),
+        }
+    }
+
+    fn devices(loaded: &Loaded) -> Vec<&str> {
+        loaded
+            .config
+            .interfaces
+            .iter()
+            .map(|i| i.device.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn example_file() {
+        let loaded = parse(EXAMPLE, FILE).unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        let expected = Config {
+            agent: AgentConfig {
+                enabled: true,
+                agent_address: AgentAddress::Auto,
+                sub_agent_id: 0,
+                polling_interval: 20,
+                sampling_rate: Some(400),
+                header_bytes: 128,
+                datagram_bytes: 1400,
+                log_level: Level::Info,
+            },
+            interfaces: vec![
+                iface("wlan0", Some(100), Some(10), "@interface[0]"),
+                iface("eth0", None, None, "'agent'"),
+            ],
+            collectors: vec![collector("192.0.2.10", 6343, "@collector[0]")],
+        };
+        assert_eq!(loaded.config, expected);
+        let agent = &loaded.config.agent;
+        let [wlan0, eth0] = &loaded.config.interfaces[..] else {
+            panic!()
+        };
+        assert_eq!(agent.sampling_rate_for(wlan0), 100);
+        assert_eq!(agent.polling_interval_for(wlan0), 10);
+        assert_eq!(eth0.effective_sampling_rate(agent), 400);
+        assert_eq!(eth0.effective_polling_interval(agent), 20);
+    }
+
+    #[test]
+    fn full_example_file() {
+        let loaded = parse(FULL, "full.uci").unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        let config = loaded.config;
+        assert_eq!(
+            config.agent,
+            AgentConfig {
+                enabled: true,
+                agent_address: AgentAddress::Interface("br-lan".into()),
+                sub_agent_id: 3,
+                polling_interval: 30,
+                sampling_rate: Some(256),
+                header_bytes: 160,
+                datagram_bytes: 1452,
+                log_level: Level::Warn,
+            }
+        );
+        assert_eq!(
+            config.interfaces,
+            [
+                iface("phy0-ap0", None, None, "'agent'"),
+                iface("phy1-ap0", Some(512), None, "'radio5'"),
+                iface("phy0-ap1", Some(1024), Some(60), "@interface[1]"),
+            ]
+        );
+        assert_eq!(
+            config.collectors,
+            [
+                collector("2001:db8::10", 6343, "'noc'"),
+                collector("sflow.example.net.", 9995, "@collector[1]"),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_file_gives_defaults_and_warnings() {
+        let loaded = ok("");
+        assert_eq!(loaded.config, Config::default());
+        let agent = &loaded.config.agent;
+        assert!(agent.enabled);
+        assert_eq!(agent.agent_address, AgentAddress::Auto);
+        assert_eq!(agent.sub_agent_id, 0);
+        assert_eq!(agent.polling_interval, DEFAULT_POLLING_INTERVAL);
+        assert_eq!(agent.sampling_rate, None);
+        assert_eq!(agent.default_sampling_rate(), DEFAULT_SAMPLING_RATE);
+        assert_eq!(agent.header_bytes, DEFAULT_HEADER_BYTES);
+        assert_eq!(agent.datagram_bytes, DEFAULT_DATAGRAM_BYTES);
+        assert_eq!(agent.log_level, Level::Info);
+        assert_eq!(
+            loaded.warnings,
+            [
+                format!("{FILE}: no collector configured: samples will not be sent anywhere"),
+                format!("{FILE}: no interface configured: nothing will be sampled or polled"),
+            ]
+        );
+    }
+
+    #[test]
+    fn agent_section_without_options_gives_defaults() {
+        for text in ["config agent 'agent'\n", "config agent\n", "config agent main\n"] {
+            assert_eq!(ok(text).config.agent, AgentConfig::default(), "{text}");
+        }
+    }
+
+    #[test]
+    fn disabled_agent_has_no_warnings_about_missing_parts() {
+        let loaded = ok(&agent_with("enabled", "0"));
+        assert!(!loaded.config.agent.enabled);
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn only_one_agent_section() {
+        let e = err("config agent 'agent'\n\nconfig collector\n\toption address x\nconfig agent\n");
+        assert_eq!(e.line, 5);
+        assert_eq!(e.section.as_deref(), Some("@agent[1]"));
+        assert_eq!(e.option, None);
+        assert_eq!(
+            e.to_string(),
+            format!("{FILE}:5: section @agent[1]: only one 'agent' section is allowed, the first is 'agent' (line 1)")
+        );
+        let e = err("config agent\nconfig agent two\n");
+        assert_eq!(e.section.as_deref(), Some("'two'"));
+        assert!(e.message.contains("@agent[0]"), "{e}");
+    }
+
+    #[test]
+    fn booleans() {
+        for (text, value) in [
+            ("1", true),
+            ("0", false),
+            ("yes", true),
+            ("no", false),
+            ("on", true),
+            ("off", false),
+            ("true", true),
+            ("false", false),
+            ("enabled", true),
+            ("disabled", false),
+            ("YES", true),
+            ("Off", false),
+            ("True", true),
+            ("DISABLED", false),
+        ] {
+            assert_eq!(parse_bool(text), Some(value), "{text}");
+            assert_eq!(agent("enabled", text).enabled, value, "{text}");
+        }
+        for text in ["2", "y", "n", "enable", " 1", "1 ", "-1", "tru"] {
+            assert_eq!(parse_bool(text), None, "{text}");
+            let e = agent_err("enabled", text);
+            assert!(e.message.contains("expected a boolean"), "{e}");
+        }
+    }
+
+    #[test]
+    fn polling_interval_range() {
+        assert_eq!(agent("polling_interval", "0").polling_interval, 0);
+        assert_eq!(agent("polling_interval", "1").polling_interval, 1);
+        assert_eq!(agent("polling_interval", "86400").polling_interval, 86400);
+        for bad in ["86401", "-1", "abc", "4294967296", "99999999999999999999999"] {
+            let e = agent_err("polling_interval", bad);
+            assert_eq!(
+                e.message,
+                format!("invalid value '{bad}': expected a whole number of seconds from 0 to 86400")
+            );
+        }
+    }
+
+    #[test]
+    fn documented_error_shape() {
+        let text = "config agent 'agent'\n\toption enabled '1'\n\n\t# counters\n\toption polling_interval 'abc'\n";
+        let e = err(text);
+        assert_eq!(
+            e.to_string(),
+            "/etc/config/wsflowd:5: option 'polling_interval' in section 'agent': invalid value 'abc': expected a whole number of seconds from 0 to 86400"
+        );
+        assert_eq!(e.line, 5);
+        assert_eq!(e.section.as_deref(), Some("'agent'"));
+        assert_eq!(e.option.as_deref(), Some("polling_interval"));
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert!(boxed.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn parse_error_shape() {
+        let e = err("config agent 'agent'\n\n\toption bad-name 1\n");
+        assert_eq!(e.to_string(), "/etc/config/wsflowd:3: invalid character in name field");
+        assert_eq!((e.line, e.section, e.option), (3, None, None));
+    }
+
+    #[test]
+    fn sampling_rate_range() {
+        assert_eq!(agent("sampling_rate", "1").sampling_rate, Some(1));
+        assert_eq!(agent("sampling_rate", "16777215").sampling_rate, Some(16_777_215));
+        let e = agent_err("sampling_rate", "0");
+        assert!(e.message.contains("1 to 16777215"), "{e}");
+        assert!(e.message.contains("'enabled'"), "{e}");
+        let e = agent_err("sampling_rate", "16777216");
+        assert!(e.message.contains("1 to 16777215"), "{e}");
+    }
+
+    #[test]
+    fn header_bytes_range() {
+        assert_eq!(agent("header_bytes", "16").header_bytes, 16);
+        assert_eq!(agent("header_bytes", "512").header_bytes, 512);
+        for bad in ["15", "513", "0", "128 "] {
+            let e = agent_err("header_bytes", bad);
+            assert!(e.message.ends_with("expected a whole number of bytes from 16 to 512"), "{e}");
+        }
+    }
+
+    #[test]
+    fn datagram_bytes_range() {
+        assert_eq!(agent("datagram_bytes", "9000").datagram_bytes, 9000);
+        assert_eq!(agent("datagram_bytes", "384").datagram_bytes, 384);
+        for bad in ["255", "9001", "0"] {
+            let e = agent_err("datagram_bytes", bad);
+            assert!(e.message.ends_with("from 256 to 9000"), "{e}");
+        }
+        // 256 is in range, but too small for the default header_bytes.
+        let e = agent_err("datagram_bytes", "256");
+        assert!(e.message.contains("header_bytes + 256 = 384"), "{e}");
+        let e = agent_err("datagram_bytes", "383");
+        assert!(e.message.contains("at least"), "{e}");
+    }
+
+    #[test]
+    fn datagram_bytes_must_leave_room_for_a_header() {
+        let ok_text = "config agent\n\toption header_bytes 16\n\toption datagram_bytes 272\n";
+        assert_eq!(ok(ok_text).config.agent.datagram_bytes, 272);
+        let text = "config agent\n\toption datagram_bytes 700\n\toption header_bytes 512\n";
+        let e = err(text);
+        assert_eq!(e.line, 2);
+        assert_eq!(e.option.as_deref(), Some("datagram_bytes"));
+        assert_eq!(e.section.as_deref(), Some("@agent[0]"));
+        assert!(e.message.contains("768"), "{e}");
+        let text = "config agent\n\toption header_bytes 512\n\toption datagram_bytes 768\n";
+        assert_eq!(ok(text).config.agent.datagram_bytes, 768);
+    }
+
+    #[test]
+    fn sub_agent_id_range() {
+        assert_eq!(agent("sub_agent_id", "0").sub_agent_id, 0);
+        assert_eq!(agent("sub_agent_id", "4294967295").sub_agent_id, u32::MAX);
+        let e = agent_err("sub_agent_id", "4294967296");
+        assert!(e.message.contains("0 to 4294967295"), "{e}");
+    }
+
+    #[test]
+    fn integers_are_plain_decimal() {
+        assert_eq!(agent("polling_interval", "007").polling_interval, 7);
+        for bad in ["+5", "-5", " 5", "5 ", "0x10", "1e3", "5s", "1_000", "\u{663}", "5.0"] {
+            agent_err("polling_interval", bad);
+        }
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal("18446744073709551616"), None);
+        assert_eq!(parse_decimal(""), None);
+    }
+
+    #[test]
+    fn log_levels() {
+        for (text, level) in [
+            ("error", Level::Error),
+            ("warning", Level::Warn),
+            ("info", Level::Info),
+            ("debug", Level::Debug),
+            ("DEBUG", Level::Debug),
+            ("warn", Level::Warn),
+        ] {
+            assert_eq!(agent("log_level", text).log_level, level, "{text}");
+        }
+        let e = agent_err("log_level", "verbose");
+        assert!(e.message.contains("error, warning, info, debug"), "{e}");
+    }
+
+    #[test]
+    fn agent_addresses() {
+        let addr = |v: &str| agent("agent_address", v).agent_address;
+        assert_eq!(addr("192.0.2.1"), AgentAddress::Fixed("192.0.2.1".parse().unwrap()));
+        assert_eq!(addr("2001:db8::1"), AgentAddress::Fixed("2001:db8::1".parse().unwrap()));
+        assert_eq!(addr("[2001:db8::1]"), AgentAddress::Fixed("2001:db8::1".parse().unwrap()));
+        assert_eq!(addr("br-lan"), AgentAddress::Interface("br-lan".into()));
+        assert_eq!(addr("eth0.1"), AgentAddress::Interface("eth0.1".into()));
+        // Empty deletes the option: automatic.
+        assert_eq!(addr(""), AgentAddress::Auto);
+        for bad in ["192.168.1.300", "10.0.0.1/24", "fe80::1%eth0", "a-very-long-interface-name", "1.2.3", "[eth0:1]"] {
+            let e = agent_err("agent_address", bad);
+            assert!(e.message.contains("an IPv4 or IPv6 address, or an interface name"), "{e}");
+        }
+    }
+
+    #[test]
+    fn interface_names() {
+        for good in ["wlan0", "a", "phy0-ap0", "br-lan", "eth0.100", "123456789012345", "wlan@x"] {
+            assert!(is_valid_interface_name(good), "{good}");
+        }
+        for bad in ["", ".", "..", "1234567890123456", "a/b", "a:b", "a b", "a\tb", "a\u{a0}"] {
+            assert!(!is_valid_interface_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn host_names() {
+        for (text, host) in [
+            ("192.0.2.10", "192.0.2.10"),
+            ("2001:db8::10", "2001:db8::10"),
+            ("[2001:db8::10]", "2001:db8::10"),
+            ("::1", "::1"),
+            ("collector", "collector"),
+            ("sflow.example.net", "sflow.example.net"),
+            ("sflow.example.net.", "sflow.example.net."),
+            ("a-b.c-d9", "a-b.c-d9"),
+            ("9gag.com", "9gag.com"),
+        ] {
+            assert_eq!(parse_host(text).as_deref(), Ok(host), "{text}");
+        }
+        let label63 = "a".repeat(63);
+        assert!(parse_host(&label63).is_ok());
+        assert!(parse_host(&"a".repeat(64)).is_err());
+        let name253 = format!("{label63}.{label63}.{label63}.{}", "b".repeat(61));
+        assert_eq!(name253.len(), 253);
+        assert!(parse_host(&name253).is_ok());
+        assert!(parse_host(&format!("{name253}.")).is_ok());
+        assert!(parse_host(&format!("{name253}b")).is_err());
+        for bad in [
+            "",
+            ".",
+            "-a",
+            "a-",
+            "a..b",
+            "a_b",
+            "a b",
+            "[192.0.2.1]",
+            "192.0.2.300",
+            "192.0.2",
+            "2001:db8::g",
+            "host:6343",
+            "[::1]:6343",
+            "h\u{e9}.net",
+        ] {
+            assert!(parse_host(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_host("192.0.2.1:6343").unwrap_err().contains("option 'port'"));
+    }
+
+    #[test]
+    fn interface_list_from_agent_list_and_option() {
+        let loaded = ok("config agent\n\tlist interface wlan0\n\tlist interface eth0\n\tlist interface wlan1\n");
+        assert_eq!(devices(&loaded), ["wlan0", "eth0", "wlan1"]);
+        let loaded = ok("config agent\n\toption interface 'wlan0  eth0\twlan1'\n");
+        assert_eq!(devices(&loaded), ["wlan0", "eth0", "wlan1"]);
+        let loaded = ok("config agent\n\toption interface wlan0\n\tlist interface 'eth0 wlan1'\n");
+        assert_eq!(devices(&loaded), ["wlan0", "eth0", "wlan1"]);
+        for i in &loaded.config.interfaces {
+            assert_eq!(i.section, "@agent[0]");
+            assert_eq!((i.sampling_rate, i.polling_interval), (None, None));
+        }
+    }
+
+    #[test]
+    fn duplicate_interfaces_in_agent_list_are_merged() {
+        let loaded = ok("config agent 'agent'\n\tlist interface wlan0\n\tlist interface eth0\n\tlist interface wlan0\nconfig collector\n\toption address c\n");
+        assert_eq!(devices(&loaded), ["wlan0", "eth0"]);
+        assert_eq!(
+            loaded.warnings,
+            [format!("{FILE}:4: interface 'wlan0' is listed more than once in section 'agent', the repeat is ignored")]
+        );
+        let loaded = ok("config agent\n\toption interface 'a a'\n");
+        assert_eq!(devices(&loaded), ["a"]);
+        assert!(loaded.warnings[0].starts_with(&format!("{FILE}:2: interface 'a'")));
+    }
+
+    #[test]
+    fn invalid_interface_names_are_errors_on_their_line() {
+        let e = err("config agent 'agent'\n\tlist interface wlan0\n\tlist interface 'a/b'\n\tlist interface eth0\n");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.option.as_deref(), Some("interface"));
+        assert_eq!(e.section.as_deref(), Some("'agent'"));
+        assert!(e.message.contains("invalid interface name 'a/b'"), "{e}");
+        let e = err("config agent\n\tlist interface ''\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("invalid interface name ''"), "{e}");
+        let e = err("config agent\n\toption interface 'wlan0 0123456789abcdef'\n");
+        assert!(e.message.contains("0123456789abcdef"), "{e}");
+        let e = err("config interface\n\toption device 'a:1'\n");
+        assert_eq!((e.line, e.option.as_deref()), (2, Some("device")));
+        assert_eq!(e.section.as_deref(), Some("@interface[0]"));
+    }
+
+    #[test]
+    fn interface_sections_override_and_extend() {
+        let text = concat!(
+            "config agent\n",
+            "\toption sampling_rate 1000\n",
+            "\toption polling_interval 30\n",
+            "\tlist interface wlan0\n",
+            "\tlist interface eth0\n",
+            "config interface\n",
+            "\toption device phy1\n",
+            "config interface 'w'\n",
+            "\toption device eth0\n",
+            "\toption sampling_rate 50\n",
+            "\toption polling_interval 0\n",
+            "config interface\n",
+            "\toption device phy0\n",
+            "\toption polling_interval 5\n",
+        );
+        let loaded = ok(text);
+        assert_eq!(
+            loaded.config.interfaces,
+            [
+                iface("wlan0", None, None, "@agent[0]"),
+                iface("eth0", Some(50), Some(0), "'w'"),
+                iface("phy1", None, None, "@interface[0]"),
+                iface("phy0", None, Some(5), "@interface[2]"),
+            ]
+        );
+        let agent = &loaded.config.agent;
+        let rates: Vec<(u32, u32)> = loaded
+            .config
+            .interfaces
+            .iter()
+            .map(|i| (agent.sampling_rate_for(i), agent.polling_interval_for(i)))
+            .collect();
+        assert_eq!(rates, [(1000, 30), (50, 0), (1000, 30), (1000, 5)]);
+    }
+
+    #[test]
+    fn interface_sections_without_agent() {
+        let loaded = ok("config interface\n\toption device wlan0\n\toption sampling_rate 64\n");
+        let i = &loaded.config.interfaces[0];
+        assert_eq!(i, &iface("wlan0", Some(64), None, "@interface[0]"));
+        assert_eq!(loaded.config.agent.sampling_rate_for(i), 64);
+        let plain = iface("x", None, None, "");
+        assert_eq!(loaded.config.agent.sampling_rate_for(&plain), DEFAULT_SAMPLING_RATE);
+        assert_eq!(loaded.config.agent.polling_interval_for(&plain), DEFAULT_POLLING_INTERVAL);
+    }
+
+    #[test]
+    fn disabled_interface_sections_remove_devices() {
+        let text = concat!(
+            "config agent\n",
+            "\tlist interface wlan0\n",
+            "\tlist interface eth0\n",
+            "config interface\n",
+            "\toption device eth0\n",
+            "\toption enabled 0\n",
+            "config interface\n",
+            "\toption device wlan1\n",
+            "\toption enabled off\n",
+            "config interface\n",
+            "\toption device wlan2\n",
+            "\toption enabled 1\n",
+        );
+        assert_eq!(devices(&ok(text)), ["wlan0", "wlan2"]);
+    }
+
+    #[test]
+    fn interface_section_errors() {
+        let e = err("config agent\nconfig interface\n\toption sampling_rate 10\n");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.section.as_deref(), Some("@interface[0]"));
+        assert_eq!(e.option.as_deref(), Some("device"));
+        assert_eq!(
+            e.to_string(),
+            format!("{FILE}:2: option 'device' in section @interface[0]: missing required option 'device'")
+        );
+        let e = err("config interface\n\toption device a\nconfig interface 'b'\n\toption device a\n");
+        assert_eq!(e.line, 4);
+        assert_eq!(e.section.as_deref(), Some("'b'"));
+        assert!(e.message.contains("already configured in section @interface[0] (line 2)"), "{e}");
+        let e = err("config interface\n\toption device a\n\toption sampling_rate 0\n");
+        assert_eq!((e.line, e.option.as_deref()), (3, Some("sampling_rate")));
+        assert!(e.message.contains("'enabled'"), "{e}");
+        let e = err("config interface\n\toption device a\n\toption polling_interval 86401\n");
+        assert_eq!((e.line, e.option.as_deref()), (3, Some("polling_interval")));
+        let e = err("config interface\n\toption device a\n\toption enabled maybe\n");
+        assert_eq!((e.line, e.option.as_deref()), (3, Some("enabled")));
+        let ok_text = "config interface\n\toption device a\n\toption sampling_rate 16777215\n\toption polling_interval 86400\n";
+        assert_eq!(
+            ok(ok_text).config.interfaces,
+            [iface("a", Some(16_777_215), Some(86_400), "@interface[0]")]
+        );
+    }
+
+    #[test]
+    fn collectors() {
+        let text = concat!(
+            "config collector\n",
+            "\toption address 192.0.2.1\n",
+            "config collector 'v6'\n",
+            "\toption address '[2001:db8::1]'\n",
+            "\toption port 1\n",
+            "config collector\n",
+            "\toption address 192.0.2.2\n",
+            "\toption enabled 0\n",
+            "config collector\n",
+            "\toption address sflow.example.com\n",
+            "\toption port 65535\n",
+        );
+        let loaded = ok(text);
+        assert_eq!(
+            loaded.config.collectors,
+            [
+                collector("192.0.2.1", DEFAULT_COLLECTOR_PORT, "@collector[0]"),
+                collector("2001:db8::1", 1, "'v6'"),
+                collector("sflow.example.com", 65535, "@collector[3]"),
+            ]
+        );
+        // Interfaces missing, collectors present.
+        assert_eq!(
+            loaded.warnings,
+            [format!("{FILE}: no interface configured: nothing will be sampled or polled")]
+        );
+    }
+
+    #[test]
+    fn collector_errors() {
+        let e = err("config collector\n\toption port 6343\n");
+        assert_eq!((e.line, e.option.as_deref()), (1, Some("address")));
+        assert_eq!(e.section.as_deref(), Some("@collector[0]"));
+        assert!(e.message.contains("missing required option 'address'"));
+        // A disabled collector is still checked.
+        let e = err("config collector\n\toption enabled 0\n");
+        assert_eq!(e.option.as_deref(), Some("address"));
+        for (port, line) in [("0", 3), ("65536", 3), ("http", 3)] {
+            let e = err(&format!("config collector\n\toption address c\n\toption port {port}\n"));
+            assert_eq!((e.line, e.option.as_deref()), (line, Some("port")), "{e}");
+            assert!(e.message.contains("from 1 to 65535"), "{e}");
+        }
+        let e = err("config collector\n\toption address '192.0.2.1:6343'\n");
+        assert_eq!((e.line, e.option.as_deref()), (2, Some("address")));
+        assert_eq!(
+            e.to_string(),
+            format!("{FILE}:2: option 'address' in section @collector[0]: invalid value '192.0.2.1:6343': expected an IP address or host name without a port (set the port with option 'port')")
+        );
+        let e = err("config collector\n\toption address 'bad_host'\n");
+        assert!(e.message.contains("host name"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_collectors_are_dropped_with_a_warning() {
+        let text = "config collector\n\toption address C\nconfig collector\n\toption address c\n\toption port 6343\nconfig collector\n\toption address c\n\toption port 1\n";
+        let loaded = ok(text);
+        assert_eq!(loaded.config.collectors.len(), 2);
+        assert!(loaded.warnings[0].starts_with(&format!("{FILE}:3: collector c port 6343 in section @collector[1]")), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn lists_where_a_single_value_is_expected() {
+        for (section, option) in [
+            ("agent", "enabled"),
+            ("agent", "sampling_rate"),
+            ("agent", "log_level"),
+            ("agent", "agent_address"),
+            ("interface", "device"),
+            ("interface", "polling_interval"),
+            ("collector", "address"),
+            ("collector", "port"),
+        ] {
+            let required = match (section, option) {
+                ("interface", "polling_interval") => "\toption device d\n",
+                ("collector", "port") => "\toption address c\n",
+                _ => "",
+            };
+            let text = format!("config {section}\n\tlist {option} 1\n\tlist {option} 2\n{required}");
+            let e = err(&text);
+            assert_eq!(e.line, 3, "{e}");
+            assert_eq!(e.option.as_deref(), Some(option));
+            assert!(e.message.contains("not a list"), "{e}");
+        }
+        // A single-item list is still a list.
+        let e = err("config agent\n\tlist polling_interval 10\n");
+        assert!(e.message.contains("option polling_interval"), "{e}");
+    }
+
+    #[test]
+    fn unknown_options_are_warnings() {
+        let text = concat!(
+            "config agent 'agent'\n",
+            "\tlist interface wlan0\n",
+            "\toption future_thing 1\n",
+            "\toption polling_interval 10\n",
+            "\n",
+            "\n",
+            "\toption sampling_rat 7\n",
+            "\toption port 6343\n",
+            "config collector\n",
+            "\toption adress x\n",
+            "\toption address x\n",
+        );
+        let loaded = ok(text);
+        assert_eq!(loaded.config.agent.sampling_rate, None);
+        assert_eq!(
+            loaded.warnings,
+            [
+                format!("{FILE}:3: unknown option 'future_thing' in section 'agent', ignored"),
+                format!("{FILE}:7: unknown option 'sampling_rat' in section 'agent', ignored (did you mean 'sampling_rate'?)"),
+                format!("{FILE}:8: unknown option 'port' in section 'agent', ignored (it belongs in a 'collector' section)"),
+                format!("{FILE}:10: unknown option 'adress' in section @collector[0], ignored (did you mean 'address'?)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_section_types_are_warnings() {
+        let text = "config colector\n\toption address x\nconfig future 'f'\n\toption a b\n";
+        let loaded = ok(text);
+        assert!(loaded.config.collectors.is_empty());
+        assert_eq!(
+            &loaded.warnings[..2],
+            [
+                format!("{FILE}:1: unknown section type 'colector' (@colector[0]), ignored (did you mean 'collector'?)"),
+                format!("{FILE}:3: unknown section type 'future' ('f'), ignored"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_first_error_in_the_file_is_reported() {
+        // The named section is reopened after the collector: its bad
+        // option is on the last line.
+        let text = concat!(
+            "config agent 'agent'\n",
+            "\toption polling_interval 10\n",
+            "config collector\n",
+            "\toption port 0\n",
+            "\toption address c\n",
+            "config agent 'agent'\n",
+            "\toption sampling_rate 0\n",
+        );
+        let e = err(text);
+        assert_eq!((e.line, e.option.as_deref()), (4, Some("port")));
+        // A missing option is reported at the line of its section.
+        let text = "config collector\n\toption port 0\n";
+        assert_eq!(err(text).option.as_deref(), Some("address"));
+        let text = "config collector\n\toption address c\n\toption port x\nconfig agent\n\toption enabled x\n";
+        assert_eq!(err(text).line, 3);
+        let text = "config agent\n\toption log_level x\n\toption enabled x\n";
+        assert_eq!(err(text).option.as_deref(), Some("log_level"));
+    }
+
+    #[test]
+    fn values_in_messages_are_escaped_and_shortened() {
+        let e = err("config agent\n\toption enabled 'a\nb'\n");
+        assert!(e.message.contains("'a\\nb'"), "{e}");
+        let long = "x".repeat(100);
+        let e = err(&agent_with("enabled", &long));
+        assert!(e.message.contains(&format!("'{}...'", "x".repeat(64))), "{e}");
+    }
+
+    #[test]
+    fn load_reads_files() {
+        let dir = std::env::temp_dir().join(format!("wsflowd-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wsflowd");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let loaded = load(&path).unwrap();
+        assert_eq!(loaded.config, parse(EXAMPLE, FILE).unwrap().config);
+        std::fs::write(&path, "config agent\n\toption header_bytes 1\n").unwrap();
+        let e = load(&path).unwrap_err();
+        assert_eq!(e.file, path.display().to_string());
+        assert!(e.to_string().starts_with(&format!("{}:2: ", path.display())), "{e}");
+        std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        let e = load(&path).unwrap_err();
+        assert!(e.message.contains("too large"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn load_reports_io_errors() {
+        let e = load(Path::new("/nonexistent/wsflowd")).unwrap_err();
+        assert_eq!(e.to_string(), "/nonexistent/wsflowd: cannot read: No such file or directory");
+        assert_eq!((e.line, e.section, e.option), (0, None, None));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggestion("sampling_rat", AGENT_OPTIONS), Some("sampling_rate"));
+        assert_eq!(suggestion("Polling_Interval", AGENT_OPTIONS), Some("polling_interval"));
+        assert_eq!(suggestion("interfaces", AGENT_OPTIONS), Some("interface"));
+        assert_eq!(suggestion("zzz", AGENT_OPTIONS), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+    }
+
+    /// A tiny deterministic generator for the robustness tests.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn check_never_panics(input: &[u8]) {
+        match parse(input, FILE) {
+            Ok(loaded) => {
+                let agent = &loaded.config.agent;
+                assert!(agent.header_bytes + DATAGRAM_HEADROOM <= agent.datagram_bytes);
+                for i in &loaded.config.interfaces {
+                    assert!(is_valid_interface_name(&i.device));
+                    assert!((1..=MAX_SAMPLING_RATE).contains(&agent.sampling_rate_for(i)));
+                    assert!(agent.polling_interval_for(i) <= MAX_POLLING_INTERVAL);
+                }
+                for c in &loaded.config.collectors {
+                    assert!(c.port >= 1);
+                    assert!(parse_host(&c.address).is_ok());
+                }
+            }
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        for _ in 0..5_000 {
+            let len = rng.below(200);
+            let input: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            check_never_panics(&input);
+        }
+    }
+
+    #[test]
+    fn mutations_of_the_examples_never_panic() {
+        const PIECES: &[&[u8]] = &[
+            b"'", b"\"", b"\\", b"\n", b"\r\n", b";", b"#", b" ", b"\t", b"0", b"9999999999",
+            b"option ", b"list ", b"config ", b"agent", b"interface", b"collector", b"enabled",
+            b"\xff", b"\0", b"-", b":", b"[", b"]", b"\xc3\xa9",
+        ];
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..4_000 {
+            let mut input = if round % 2 == 0 { EXAMPLE.to_vec() } else { FULL.to_vec() };
+            for _ in 0..1 + rng.below(6) {
+                let at = rng.below(input.len() + 1);
+                match rng.below(4) {
+                    0 if at < input.len() => {
+                        let end = (at + 1 + rng.below(16)).min(input.len());
+                        input.drain(at..end);
+                    }
+                    1 if at < input.len() => input[at] = rng.next() as u8,
+                    2 => {
+                        let piece = PIECES[rng.below(PIECES.len())];
+                        input.splice(at..at, piece.iter().copied());
+                    }
+                    _ => {
+                        // Duplicate a random line somewhere else.
+                        let lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+                        let line = lines[rng.below(lines.len())].to_vec();
+                        let at = at.min(input.len());
+                        input.splice(at..at, line.into_iter().chain([b'\n']));
+                    }
+                }
+            }
+            check_never_panics(&input);
+        }
+    }
+}

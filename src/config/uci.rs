@@ -1,0 +1,1113 @@
+//! A parser for OpenWrt's UCI configuration files (`/etc/config/*`).
+//!
+//! It follows the syntax of libuci's own parser (`file.c` in openwrt/uci),
+//! in the strict mode that the `uci` command line tool uses, so that a file
+//! read here means what `uci show` says it means:
+//!
+//! - Statements: `package NAME`, `config TYPE [NAME]`, `option NAME VALUE`
+//!   and `list NAME VALUE`; each keyword may be shortened to its first
+//!   letter. Several statements may share a line, separated by `;`.
+//! - Arguments: unquoted text up to whitespace, `'single quoted'` text (no
+//!   escapes) or `"double quoted"` text (backslash escapes); quoted text may
+//!   span lines, and touching parts join into one argument. Outside single
+//!   quotes a backslash makes the next character literal (`\n` is `n`), and
+//!   at the end of a line it continues the statement on the next one.
+//! - An unquoted `#` starts a comment that runs to the end of the line.
+//! - `option` sets or replaces an option (a list too) with a single value;
+//!   an empty value (`option NAME ''`) changes nothing, as in libuci. `list`
+//!   appends, turning a single value into a list; empty items are kept.
+//! - `config TYPE NAME` with a name already used reopens that section.
+//!
+//! The parser works on bytes, never panics, does not recurse and uses memory
+//! in proportion to its input. Anonymous sections are named the way
+//! `uci show` names them, `@TYPE[N]`, so messages point at what users see.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A parsed configuration file: its sections in file order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Package {
+    pub sections: Vec<Section>,
+}
+
+/// One `config TYPE [NAME]` section, with every statement that reopened it
+/// merged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The section type (`config agent` has the type `agent`).
+    pub kind: String,
+    /// The section name, or `None` for an anonymous section.
+    pub name: Option<String>,
+    /// The 1-based line of the first `config` statement of this section.
+    pub line: usize,
+    /// Index among the sections of the same type, named ones included, in
+    /// file order: the `N` of `@TYPE[N]`.
+    pub index: usize,
+    /// The options, in the order they were first set.
+    pub options: Vec<UciOption>,
+}
+
+/// One option of a section: a single value or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UciOption {
+    pub name: String,
+    pub value: Value,
+    /// The 1-based line of the statement that last set or extended it.
+    pub line: usize,
+    /// The line of each item of [`UciOption::value`], in the same order as
+    /// [`Value::items`] (a single value has one entry, equal to `line`).
+    pub item_lines: Vec<usize>,
+}
+
+/// The value of an option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Set with `option NAME VALUE`; never empty.
+    Single(String),
+    /// Built with `list NAME VALUE`; items may be empty.
+    List(Vec<String>),
+}
+
+/// A syntax error, with the line where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl Package {
+    /// The sections of one type, in file order.
+    pub fn sections_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Section> + 'a {
+        self.sections.iter().filter(move |s| s.kind == kind)
+    }
+
+    /// The named section `name`.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections
+            .iter()
+            .find(|s| s.name.as_deref() == Some(name))
+    }
+}
+
+impl Section {
+    /// How `uci show` addresses the section: `'agent'` (quoted) for a named
+    /// section, `@collector[0]` for an anonymous one.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(name) => format!("'{name}'"),
+            None => format!("@{}[{}]", self.kind, self.index),
+        }
+    }
+
+    /// The option `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&UciOption> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
+
+impl Value {
+    /// The value if it is a single one (set with `option`).
+    pub fn as_single(&self) -> Option<&str> {
+        match self {
+            Value::Single(s) => Some(s),
+            Value::List(_) => None,
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        matches!(self, Value::List(_))
+    }
+
+    /// The items: one for a single value, every item for a list.
+    pub fn items(&self) -> &[String] {
+        match self {
+            Value::Single(s) => std::slice::from_ref(s),
+            Value::List(items) => items,
+        }
+    }
+}
+
+/// Parses the text of a UCI file.
+pub fn parse(input: &[u8]) -> Result<Package, ParseError> {
+    if let Some(at) = input.iter().position(|&b| b == 0) {
+        let line = 1 + input[..at].iter().filter(|&&b| b == b'\n').count();
+        return Err(error(line, "NUL character in input"));
+    }
+    let mut lexer = Lexer {
+        src: input,
+        pos: 0,
+        line: 1,
+    };
+    let mut builder = Builder::default();
+    let mut resume = false;
+    loop {
+        if std::mem::take(&mut resume) {
+            if !lexer.resume()? {
+                break;
+            }
+        } else {
+            lexer.skip_blanks();
+            match lexer.peek() {
+                None => break,
+                Some(b'\n') => {
+                    lexer.pos += 1;
+                    lexer.line += 1;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        let line = lexer.line;
+        let keyword = lexer.keyword();
+        if keyword.first() == Some(&b'#') {
+            lexer.skip_comment();
+            continue;
+        }
+        match keyword {
+            b"package" | b"p" => {
+                let name = lexer.required_arg()?;
+                if !valid_name(&name.text, true) {
+                    return Err(error(name.line, "invalid character in name field"));
+                }
+                resume = lexer.end_statement()?;
+                // A single file is loaded as the package its file name says;
+                // like libuci we check the statement and otherwise ignore it.
+            }
+            b"config" | b"c" => {
+                let kind = lexer.required_arg()?;
+                if !kind.text.iter().all(|&b| (33..=126).contains(&b)) {
+                    return Err(error(kind.line, "invalid character in type field"));
+                }
+                let name = match lexer.arg()? {
+                    Some(arg) if !arg.text.is_empty() => {
+                        if !valid_name(&arg.text, false) {
+                            return Err(error(arg.line, "invalid character in name field"));
+                        }
+                        Some(ascii(arg.text))
+                    }
+                    _ => None,
+                };
+                resume = lexer.end_statement()?;
+                builder.config(ascii(kind.text), name, line)?;
+            }
+            b"option" | b"o" | b"list" | b"l" => {
+                if builder.current.is_none() {
+                    return Err(error(
+                        line,
+                        "option/list command found before the first section",
+                    ));
+                }
+                let name = lexer.required_arg()?;
+                if !valid_name(&name.text, false) {
+                    return Err(error(name.line, "invalid character in name field"));
+                }
+                let value = match lexer.arg()? {
+                    Some(arg) => match String::from_utf8(arg.text) {
+                        Ok(value) => value,
+                        Err(_) => return Err(error(arg.line, "value is not valid UTF-8")),
+                    },
+                    None => String::new(),
+                };
+                resume = lexer.end_statement()?;
+                let name = ascii(name.text);
+                if keyword[0] == b'l' {
+                    builder.add_list(name, value, line);
+                } else {
+                    builder.set(name, value, line);
+                }
+            }
+            _ => return Err(error(line, "invalid command")),
+        }
+    }
+    Ok(builder.finish())
+}
+
+fn error(line: usize, message: &str) -> ParseError {
+    ParseError {
+        line,
+        message: message.to_owned(),
+    }
+}
+
+/// C's `isspace` in the C locale.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// libuci's `uci_validate_str` for names: option and section names are
+/// ASCII letters, digits and `_`; package names may also contain `-`.
+fn valid_name(text: &[u8], package: bool) -> bool {
+    !text.is_empty()
+        && text
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || (package && b == b'-'))
+}
+
+/// Text already checked to be ASCII.
+fn ascii(text: Vec<u8>) -> String {
+    String::from_utf8(text).unwrap_or_default()
+}
+
+struct Arg {
+    text: Vec<u8>,
+    /// Line where the argument starts.
+    line: usize,
+}
+
+struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn at(&self, offset: usize) -> Option<u8> {
+        self.src.get(self.pos + offset).copied()
+    }
+
+    /// Moves past the current byte, counting lines.
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        if b == b'\n' {
+            self.line += 1;
+        }
+        Some(b)
+    }
+
+    /// Skips whitespace within the current line.
+    fn skip_blanks(&mut self) {
+        while let Some(b) = self.peek() {
+            if b == b'\n' || !is_space(b) {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// Skips to the end of the line, leaving the newline.
+    fn skip_comment(&mut self) {
+        while let Some(b) = self.peek() {
+            if b == b'\n' {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The command word: raw bytes up to a space, a tab or the end of the
+    /// line, without quote processing (libuci splits it off with
+    /// `strtok(" \t")`, so `config\r` or `option'` are invalid commands).
+    fn keyword(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if matches!(b, b' ' | b'\t' | b'\n') {
+                break;
+            }
+            self.pos += 1;
+        }
+        let src: &'a [u8] = self.src;
+        &src[start..self.pos]
+    }
+
+    /// At a backslash: if it ends the line (before `\n`, `\r\n` or the end
+    /// of input), consumes it and the line break and returns true.
+    fn continuation(&mut self) -> bool {
+        let skip = match (self.at(1), self.at(2)) {
+            (None, _) => 1,
+            (Some(b'\n'), _) => 2,
+            (Some(b'\r'), Some(b'\n')) => 3,
+            _ => return false,
+        };
+        for _ in 0..skip {
+            self.bump();
+        }
+        true
+    }
+
+    /// The next argument of the current statement, or `None` at its end
+    /// (end of line or input, `;` or `#`). An argument may be empty (`''`).
+    fn arg(&mut self) -> Result<Option<Arg>, ParseError> {
+        self.skip_blanks();
+        match self.peek() {
+            None | Some(b'\n' | b';' | b'#') => return Ok(None),
+            Some(_) => {}
+        }
+        let line = self.line;
+        let mut text = Vec::new();
+        while let Some(b) = self.peek() {
+            match b {
+                b'\'' => {
+                    let opened = self.line;
+                    self.pos += 1;
+                    loop {
+                        match self.bump() {
+                            None => return Err(unterminated(opened)),
+                            Some(b'\'') => break,
+                            Some(c) => text.push(c),
+                        }
+                    }
+                }
+                b'"' => {
+                    let opened = self.line;
+                    self.pos += 1;
+                    loop {
+                        match self.peek() {
+                            None => return Err(unterminated(opened)),
+                            Some(b'"') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            Some(b'\\') => {
+                                if !self.continuation() {
+                                    self.pos += 1;
+                                    text.extend(self.bump());
+                                }
+                            }
+                            Some(_) => text.extend(self.bump()),
+                        }
+                    }
+                }
+                b'#' | b';' => break,
+                b'\\' => {
+                    if !self.continuation() {
+                        self.pos += 1;
+                        text.extend(self.bump());
+                    }
+                }
+                b if is_space(b) => break,
+                _ => text.extend(self.bump()),
+            }
+        }
+        Ok(Some(Arg { text, line }))
+    }
+
+    /// An argument that must be present and not empty.
+    fn required_arg(&mut self) -> Result<Arg, ParseError> {
+        match self.arg()? {
+            Some(arg) if !arg.text.is_empty() => Ok(arg),
+            _ => Err(error(self.line, "insufficient arguments")),
+        }
+    }
+
+    /// Checks that the statement has no further argument and moves past
+    /// its end: a `;` (the next statement follows on the same line) or a
+    /// comment; the newline is left for the caller.
+    ///
+    /// Returns true in one odd case of libuci's: its `assert_eol` reads
+    /// only one more argument and lets an empty one (`''`) pass; the rest
+    /// of the line, after the character that ended that argument, is then
+    /// parsed as the next statement (see [`Lexer::resume`]).
+    fn end_statement(&mut self) -> Result<bool, ParseError> {
+        if let Some(arg) = self.arg()? {
+            if !arg.text.is_empty() {
+                return Err(error(arg.line, "too many arguments"));
+            }
+            return Ok(match self.peek() {
+                None | Some(b'\n') => false,
+                Some(b'#') => {
+                    self.skip_comment();
+                    false
+                }
+                Some(b';') => true,
+                Some(_) => {
+                    self.pos += 1;
+                    true
+                }
+            });
+        }
+        match self.peek() {
+            Some(b';') => self.pos += 1,
+            Some(b'#') => self.skip_comment(),
+            _ => {}
+        }
+        Ok(false)
+    }
+
+    /// Where libuci goes on mid-line with `strtok(" \t")` after an empty
+    /// extra argument: only spaces and tabs are skipped, so a line end
+    /// there (even `\r\n`) is an invalid command. Returns false at the end
+    /// of input.
+    fn resume(&mut self) -> Result<bool, ParseError> {
+        while let Some(b' ' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+        match self.peek() {
+            None => Ok(false),
+            Some(b'\n') => Err(error(self.line, "invalid command")),
+            Some(_) => Ok(true),
+        }
+    }
+}
+
+fn unterminated(opened: usize) -> ParseError {
+    ParseError {
+        line: opened,
+        message: format!("unterminated quote (opened on line {opened})"),
+    }
+}
+
+/// The package under construction. Sections and options are looked up
+/// through hash maps, so that no input costs quadratic time.
+#[derive(Default)]
+struct Builder {
+    sections: Vec<Building>,
+    by_name: HashMap<String, usize>,
+    per_kind: HashMap<String, usize>,
+    current: Option<usize>,
+}
+
+struct Building {
+    kind: String,
+    name: Option<String>,
+    line: usize,
+    index: usize,
+    options: Vec<UciOption>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Builder {
+    fn config(&mut self, kind: String, name: Option<String>, line: usize) -> Result<(), ParseError> {
+        if let Some(name) = &name {
+            if let Some(&at) = self.by_name.get(name) {
+                if self.sections[at].kind != kind {
+                    return Err(error(
+                        line,
+                        "section of different type overwrites prior section with same name",
+                    ));
+                }
+                self.current = Some(at);
+                return Ok(());
+            }
+            self.by_name.insert(name.clone(), self.sections.len());
+        }
+        let count = self.per_kind.entry(kind.clone()).or_insert(0);
+        let index = *count;
+        *count += 1;
+        self.current = Some(self.sections.len());
+        self.sections.push(Building {
+            kind,
+            name,
+            line,
+            index,
+            options: Vec::new(),
+            by_name: HashMap::new(),
+        });
+        Ok(())
+    }
+
+    fn section(&mut self) -> Option<&mut Building> {
+        self.sections.get_mut(self.current?)
+    }
+
+    /// `option NAME VALUE`: sets or replaces. An empty value changes
+    /// nothing: libuci's parser calls `uci_set` with a pointer that is not
+    /// "complete", and `uci_set` then returns without deleting.
+    fn set(&mut self, name: String, value: String, line: usize) {
+        if value.is_empty() {
+            return;
+        }
+        let Some(section) = self.section() else {
+            return;
+        };
+        let option = UciOption {
+            name,
+            value: Value::Single(value),
+            line,
+            item_lines: vec![line],
+        };
+        match section.by_name.get(&option.name) {
+            // Replaced in place: libuci keeps the option's position.
+            Some(&at) => section.options[at] = option,
+            None => {
+                section
+                    .by_name
+                    .insert(option.name.clone(), section.options.len());
+                section.options.push(option);
+            }
+        }
+    }
+
+    /// `list NAME VALUE`: appends, turning a single value into a list.
+    fn add_list(&mut self, name: String, value: String, line: usize) {
+        let Some(section) = self.section() else {
+            return;
+        };
+        if let Some(&at) = section.by_name.get(&name) {
+            let option = &mut section.options[at];
+            match &mut option.value {
+                Value::List(items) => items.push(value),
+                Value::Single(old) => {
+                    let old = std::mem::take(old);
+                    option.value = Value::List(vec![old, value]);
+                }
+            }
+            option.line = line;
+            option.item_lines.push(line);
+            return;
+        }
+        section
+            .by_name
+            .insert(name.clone(), section.options.len());
+        section.options.push(UciOption {
+            name,
+            value: Value::List(vec![value]),
+            line,
+            item_lines: vec![line],
+        });
+    }
+
+    fn finish(self) -> Package {
+        let sections = self
+            .sections
+            .into_iter()
+            .map(|s| Section {
+                kind: s.kind,
+                name: s.name,
+                line: s.line,
+                index: s.index,
+                options: s.options,
+            })
+            .collect();
+        Package { sections }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Package {
+        match parse(text.as_bytes()) {
+            Ok(p) => p,
+            Err(e) => panic!("{text:?}: {e}"),
+        }
+    }
+
+    fn err(text: &str) -> ParseError {
+        match parse(text.as_bytes()) {
+            Ok(p) => panic!("{text:?} parsed: {p:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn single<'a>(p: &'a Package, section: usize, option: &str) -> &'a str {
+        p.sections[section]
+            .get(option)
+            .and_then(|o| o.value.as_single())
+            .unwrap_or_else(|| panic!("no single option {option} in {:?}", p.sections[section]))
+    }
+
+    fn list(p: &Package, section: usize, option: &str) -> Vec<String> {
+        match &p.sections[section].get(option).expect("option").value {
+            Value::List(items) => items.clone(),
+            v => panic!("not a list: {v:?}"),
+        }
+    }
+
+    #[test]
+    fn basic_file() {
+        let p = ok("config agent 'agent'\n\toption enabled '1'\n\tlist interface wlan0\n\tlist interface \"eth0\"\n\nconfig collector\n\toption address 192.0.2.10\n");
+        assert_eq!(p.sections.len(), 2);
+        let a = &p.sections[0];
+        assert_eq!(a.kind, "agent");
+        assert_eq!(a.name.as_deref(), Some("agent"));
+        assert_eq!(a.line, 1);
+        assert_eq!(a.index, 0);
+        assert_eq!(a.display_name(), "'agent'");
+        assert_eq!(single(&p, 0, "enabled"), "1");
+        assert_eq!(a.get("enabled").unwrap().line, 2);
+        assert_eq!(list(&p, 0, "interface"), ["wlan0", "eth0"]);
+        assert_eq!(a.get("interface").unwrap().item_lines, [3, 4]);
+        assert_eq!(a.get("interface").unwrap().line, 4);
+        let c = &p.sections[1];
+        assert_eq!(c.kind, "collector");
+        assert_eq!(c.name, None);
+        assert_eq!(c.line, 6);
+        assert_eq!(c.display_name(), "@collector[0]");
+        assert_eq!(single(&p, 1, "address"), "192.0.2.10");
+        assert_eq!(p.sections_of("collector").count(), 1);
+        assert_eq!(p.section("agent").map(|s| s.line), Some(1));
+        assert!(p.section("nope").is_none());
+    }
+
+    #[test]
+    fn empty_and_comment_only_inputs() {
+        assert_eq!(ok("").sections.len(), 0);
+        assert_eq!(ok("\n\n  \t\n").sections.len(), 0);
+        assert_eq!(ok("# just a comment\n   # indented\n#\n").sections.len(), 0);
+        assert_eq!(ok("#config x y").sections.len(), 0);
+    }
+
+    #[test]
+    fn anonymous_indexes_count_named_sections() {
+        let p = ok("config c\nconfig c 'named'\nconfig d\nconfig c\nconfig c ''\n");
+        let names: Vec<String> = p.sections.iter().map(Section::display_name).collect();
+        assert_eq!(names, ["@c[0]", "'named'", "@d[0]", "@c[2]", "@c[3]"]);
+        assert_eq!(p.sections[1].index, 1);
+    }
+
+    #[test]
+    fn abbreviated_keywords() {
+        let p = ok("p wsflowd\nc agent a\no enabled 0\nl interface x\n");
+        assert_eq!(p.sections[0].name.as_deref(), Some("a"));
+        assert_eq!(single(&p, 0, "enabled"), "0");
+        assert_eq!(list(&p, 0, "interface"), ["x"]);
+    }
+
+    #[test]
+    fn invalid_commands() {
+        for text in [
+            "conf x\n",
+            "configs x\n",
+            "opt a b\n",
+            "set a=b\n",
+            "'config' x\n",
+            "config;\n",
+            "config#x\n",
+            "Config x\n",
+            "config\rt\n",
+            "option\x0bx y\n",
+            "config\r\n",
+        ] {
+            let e = err(text);
+            assert_eq!(e.message, "invalid command", "{text:?}");
+            assert_eq!(e.line, 1);
+        }
+        let e = err("config a\n\n  bogus thing\n");
+        assert_eq!((e.line, e.message.as_str()), (3, "invalid command"));
+    }
+
+    #[test]
+    fn package_statement_is_checked_and_ignored() {
+        let p = ok("package wsflowd\npackage my-pkg_2\nconfig a\n");
+        assert_eq!(p.sections.len(), 1);
+        assert_eq!(err("package\n").message, "insufficient arguments");
+        assert_eq!(err("package 'a.b'\n").message, "invalid character in name field");
+        assert_eq!(err("package a b\n").message, "too many arguments");
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let p = ok("config agent 'agent'\r\n\toption enabled '1'\r\n\toption x y\r\n\r\nconfig collector\r\n");
+        assert_eq!(single(&p, 0, "enabled"), "1");
+        assert_eq!(single(&p, 0, "x"), "y");
+        assert_eq!(p.sections[1].line, 5);
+        assert_eq!(p.sections[1].kind, "collector");
+    }
+
+    #[test]
+    fn tabs_and_spaces_separate_words() {
+        let p = ok("\t config\t\tt \t n\t\n\toption\ta\t \tvalue\t\n");
+        assert_eq!(p.sections[0].kind, "t");
+        assert_eq!(single(&p, 0, "a"), "value");
+    }
+
+    #[test]
+    fn quoting_and_concatenation() {
+        let p = ok(concat!(
+            "config t\n",
+            "option a 'b c'\n",
+            "option b \"d e\"\n",
+            "option c a'b c'\"d\"\n",
+            "option d 'it'\\''s'\n",
+            "option e \"say \\\"hi\\\"\"\n",
+            "option f 'back\\slash'\n",
+            "option g a\\ b\n",
+            "option h \"\\n\\t\"\n",
+            "option i \\n\n",
+            "option j '#not a comment' \n",
+            "option k \"semi;colon\"\n",
+            "option l a\\#b\n",
+            "option m a\\;b\n",
+        ));
+        assert_eq!(single(&p, 0, "a"), "b c");
+        assert_eq!(single(&p, 0, "b"), "d e");
+        assert_eq!(single(&p, 0, "c"), "ab cd");
+        assert_eq!(single(&p, 0, "d"), "it's");
+        assert_eq!(single(&p, 0, "e"), "say \"hi\"");
+        assert_eq!(single(&p, 0, "f"), "back\\slash");
+        assert_eq!(single(&p, 0, "g"), "a b");
+        assert_eq!(single(&p, 0, "h"), "nt");
+        assert_eq!(single(&p, 0, "i"), "n");
+        assert_eq!(single(&p, 0, "j"), "#not a comment");
+        assert_eq!(single(&p, 0, "k"), "semi;colon");
+        assert_eq!(single(&p, 0, "l"), "a#b");
+        assert_eq!(single(&p, 0, "m"), "a;b");
+    }
+
+    #[test]
+    fn multi_line_quoted_values() {
+        let p = ok("config t\n\toption a 'line one\n\tline two'\n\toption b \"x\r\ny\"\n\toption c z\n");
+        assert_eq!(single(&p, 0, "a"), "line one\n\tline two");
+        assert_eq!(p.sections[0].get("a").unwrap().line, 2);
+        assert_eq!(single(&p, 0, "b"), "x\r\ny");
+        assert_eq!(p.sections[0].get("b").unwrap().line, 4);
+        assert_eq!(p.sections[0].get("c").unwrap().line, 6);
+    }
+
+    #[test]
+    fn text_after_a_multi_line_quote_continues_the_statement() {
+        let p = ok("config t\noption a 'x\ny'z\n");
+        assert_eq!(single(&p, 0, "a"), "x\nyz");
+        let e = err("config t\noption a 'x\ny' z\n");
+        assert_eq!((e.line, e.message.as_str()), (3, "too many arguments"));
+    }
+
+    #[test]
+    fn unterminated_quotes() {
+        let e = err("config t\noption a 'abc\n\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("unterminated quote"), "{e}");
+        let e = err("config t\noption a \"abc");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("unterminated quote"), "{e}");
+        let e = err("config 't");
+        assert!(e.message.contains("unterminated quote"));
+        let e = err("config t\noption a \"abc\\\"");
+        assert!(e.message.contains("unterminated quote"));
+    }
+
+    #[test]
+    fn comments_after_statements() {
+        let p = ok(concat!(
+            "config t n # comment\n",
+            "option a 'b' # comment\n",
+            "option b c# comment\n",
+            "option c #comment: value absent, ignored\n",
+            "config u # anonymous\n",
+            "list x y#z\n",
+        ));
+        assert_eq!(p.sections[0].name.as_deref(), Some("n"));
+        assert_eq!(single(&p, 0, "a"), "b");
+        assert_eq!(single(&p, 0, "b"), "c");
+        assert!(p.sections[0].get("c").is_none());
+        assert_eq!(p.sections[1].name, None);
+        assert_eq!(list(&p, 1, "x"), ["y"]);
+        // The comment swallows a following statement.
+        let p = ok("config t\noption a b # ; option c d\n");
+        assert!(p.sections[0].get("c").is_none());
+    }
+
+    #[test]
+    fn semicolons_separate_statements() {
+        let p = ok("config t a; option x 1; list y 2 ;list y 3\nconfig t b;option z 4;\n");
+        assert_eq!(p.sections.len(), 2);
+        assert_eq!(single(&p, 0, "x"), "1");
+        assert_eq!(list(&p, 0, "y"), ["2", "3"]);
+        assert_eq!(single(&p, 1, "z"), "4");
+        assert_eq!(p.sections[0].get("y").unwrap().item_lines, [1, 1]);
+        // An option without value ends at the semicolon.
+        let p = ok("config t; option x; option y 1\n");
+        assert_eq!(p.sections[0].options.len(), 1);
+        assert!(p.sections[0].get("x").is_none());
+        assert_eq!(single(&p, 0, "y"), "1");
+        // An empty statement between two semicolons is not one (libuci).
+        assert_eq!(err("config t;; option x 1\n").message, "invalid command");
+    }
+
+    #[test]
+    fn backslash_continuation() {
+        let p = ok("config t\noption a abc\\\ndef\noption b x\n");
+        assert_eq!(single(&p, 0, "a"), "abcdef");
+        assert_eq!(p.sections[0].get("b").unwrap().line, 4);
+        let p = ok("config t\r\noption a abc\\\r\ndef\r\n");
+        assert_eq!(single(&p, 0, "a"), "abcdef");
+        let p = ok("config t\noption a \"abc\\\ndef\"\n");
+        assert_eq!(single(&p, 0, "a"), "abcdef");
+        // Continuation between arguments.
+        let p = ok("config t\noption \\\na b\n");
+        assert_eq!(single(&p, 0, "a"), "b");
+        // A backslash at the very end of the input.
+        let p = ok("config t\noption a b\\");
+        assert_eq!(single(&p, 0, "a"), "b");
+        // In single quotes a backslash is just a character.
+        let p = ok("config t\noption a 'x\\\ny'\n");
+        assert_eq!(single(&p, 0, "a"), "x\\\ny");
+        // As in libuci, the word ends where the next line's blanks begin.
+        let e = err("config t\noption a b\\\n    c\n");
+        assert_eq!((e.line, e.message.as_str()), (3, "too many arguments"));
+        // A lone CR after a backslash is a literal CR.
+        let p = ok("config t\noption a b\\\rc\n");
+        assert_eq!(single(&p, 0, "a"), "b\rc");
+    }
+
+    #[test]
+    fn names_and_types_are_validated() {
+        let p = ok("config my-type.x/y@z sec_1\noption Opt_9 v\n");
+        assert_eq!(p.sections[0].kind, "my-type.x/y@z");
+        assert!(p.sections[0].get("Opt_9").is_some());
+        for text in [
+            "config t bad-name\n",
+            "config t 'bad name'\n",
+            "config t\noption bad-name v\n",
+            "config t\noption 'a.b' v\n",
+            "config t\nlist 'a b' v\n",
+            "config t\noption é v\n",
+        ] {
+            assert_eq!(err(text).message, "invalid character in name field", "{text:?}");
+        }
+        for text in ["config 'a b'\n", "config \"t\x7f\"\n", "config 'é'\n"] {
+            assert_eq!(err(text).message, "invalid character in type field", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn insufficient_arguments() {
+        for text in [
+            "config\n",
+            "config ''\n",
+            "config # comment\n",
+            "config t\noption\n",
+            "config t\noption ''\n",
+            "config t\nlist\n",
+            "config t\noption ;\n",
+            "c",
+        ] {
+            let e = err(text);
+            assert_eq!(e.message, "insufficient arguments", "{text:?}");
+        }
+        assert_eq!(err("config t\n\noption\n").line, 3);
+    }
+
+    #[test]
+    fn too_many_arguments() {
+        for text in [
+            "config t n extra\n",
+            "config t '' extra\n",
+            "config t\noption a b c\n",
+            "config t\noption a '' c\n",
+            "config t\nlist a b c\n",
+        ] {
+            let e = err(text);
+            assert_eq!(e.message, "too many arguments", "{text:?}");
+        }
+        assert_eq!(err("config t\n\n\toption a b c\n").line, 3);
+        // libuci lets one empty extra argument pass, when nothing but a
+        // comment follows it.
+        let p = ok("config t n ''\noption a b ''\nlist l x '' # c\noption c d ''#c\noption e f ''");
+        assert_eq!(single(&p, 0, "a"), "b");
+        assert_eq!(list(&p, 0, "l"), ["x"]);
+        assert_eq!(single(&p, 0, "c"), "d");
+        assert_eq!(single(&p, 0, "e"), "f");
+        // What follows that empty argument is parsed as the next statement,
+        // without skipping line ends.
+        for text in [
+            "config t\noption a b '' ''\n",
+            "config t\noption a b ''\r\n",
+            "config t\noption a b '' \n",
+            "config t\noption a b '' x\n",
+            "config t\noption a b '';\n",
+        ] {
+            assert_eq!(err(text).message, "invalid command", "{text:?}");
+        }
+        let p = ok("config t n '' option a b\noption c d '' \\\n\toption e f\n");
+        assert_eq!(single(&p, 0, "a"), "b");
+        assert_eq!(single(&p, 0, "c"), "d");
+        assert_eq!(single(&p, 0, "e"), "f");
+    }
+
+    #[test]
+    fn option_before_config() {
+        for text in ["option a b\n", "list a b\n", "package p\n# c\n o a b\n"] {
+            let e = err(text);
+            assert_eq!(e.message, "option/list command found before the first section");
+        }
+        assert_eq!(err("# x\n\noption a b\n").line, 3);
+    }
+
+    #[test]
+    fn option_replaces_and_empty_values_change_nothing() {
+        let p = ok(concat!(
+            "config t\n",
+            "option a 1\n",
+            "option b 2\n",
+            "option a 3\n",
+            "option c ''\n",
+            "option d\n",
+            "option e 5\n",
+            "option e\n",
+            "option b ''\n",
+            "option f '' # comment\n",
+        ));
+        let s = &p.sections[0];
+        let names: Vec<&str> = s.options.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "e"]);
+        assert_eq!(single(&p, 0, "a"), "3");
+        assert_eq!(s.get("a").unwrap().line, 4);
+        assert_eq!(single(&p, 0, "b"), "2");
+        assert_eq!(s.get("b").unwrap().line, 3);
+        assert_eq!(single(&p, 0, "e"), "5");
+    }
+
+    #[test]
+    fn list_conversions() {
+        let p = ok(concat!(
+            "config t\n",
+            "option a 1\n",
+            "list a 2\n",
+            "list b x\n",
+            "list b ''\n",
+            "list b\n",
+            "list c 1\n",
+            "list c 2\n",
+            "option c 3\n",
+            "list d 1\n",
+            "option d ''\n",
+            "list d 2\n",
+            "option e x\n",
+            "option e y\n",
+            "list e z\n",
+        ));
+        assert_eq!(list(&p, 0, "a"), ["1", "2"]);
+        assert_eq!(p.sections[0].get("a").unwrap().item_lines, [2, 3]);
+        assert_eq!(list(&p, 0, "b"), ["x", "", ""]);
+        assert_eq!(single(&p, 0, "c"), "3");
+        assert_eq!(p.sections[0].get("c").unwrap().item_lines, [9]);
+        assert_eq!(list(&p, 0, "d"), ["1", "2"]);
+        assert_eq!(p.sections[0].get("d").unwrap().item_lines, [10, 12]);
+        assert_eq!(p.sections[0].get("d").unwrap().line, 12);
+        assert_eq!(list(&p, 0, "e"), ["y", "z"]);
+        assert_eq!(p.sections[0].get("e").unwrap().item_lines, [14, 15]);
+        let names: Vec<&str> = p.sections[0].options.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn named_sections_merge() {
+        let p = ok(concat!(
+            "config t 'x'\n",
+            "option a 1\n",
+            "option b 2\n",
+            "list l 1\n",
+            "config u\n",
+            "config t 'x'\n",
+            "option a 9\n",
+            "list l 2\n",
+            "config t\n",
+        ));
+        assert_eq!(p.sections.len(), 3);
+        let x = &p.sections[0];
+        assert_eq!(x.line, 1);
+        assert_eq!(single(&p, 0, "a"), "9");
+        assert_eq!(single(&p, 0, "b"), "2");
+        assert_eq!(list(&p, 0, "l"), ["1", "2"]);
+        assert_eq!(x.get("a").unwrap().line, 7);
+        assert_eq!(p.sections[2].display_name(), "@t[1]");
+        let e = err("config t 'x'\nconfig u 'x'\n");
+        assert_eq!(e.line, 2);
+        assert_eq!(
+            e.message,
+            "section of different type overwrites prior section with same name"
+        );
+    }
+
+    #[test]
+    fn options_go_to_the_latest_section() {
+        let p = ok("config a 'one'\nconfig b\noption x 1\nconfig a 'one'\noption y 2\n");
+        assert!(p.sections[1].get("x").is_some());
+        assert!(p.sections[0].get("y").is_some());
+    }
+
+    #[test]
+    fn invalid_utf8() {
+        let e = parse(b"config t\n# \xff comments may hold anything\noption a '\xff\xfe'\n")
+            .unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("UTF-8"), "{e}");
+        let e = parse(b"config \xc3\xa9\n").unwrap_err();
+        assert_eq!(e.message, "invalid character in type field");
+        let e = parse(b"\xff\n").unwrap_err();
+        assert_eq!(e.message, "invalid command");
+        let p = parse("config t\noption a 'h\u{e9}llo \u{1f600}'\n".as_bytes()).unwrap();
+        assert_eq!(single(&p, 0, "a"), "h\u{e9}llo \u{1f600}");
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected() {
+        let e = parse(b"config t\n\noption a '\0'\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("NUL"));
+    }
+
+    #[test]
+    fn error_display() {
+        let e = err("config t\nwhat\n");
+        assert_eq!(e.to_string(), "line 2: invalid command");
+    }
+
+    #[test]
+    fn value_helpers() {
+        let s = Value::Single("a".into());
+        assert_eq!(s.as_single(), Some("a"));
+        assert!(!s.is_list());
+        assert_eq!(s.items(), ["a"]);
+        let l = Value::List(vec!["a".into(), "b".into()]);
+        assert_eq!(l.as_single(), None);
+        assert!(l.is_list());
+        assert_eq!(l.items(), ["a", "b"]);
+    }
+
+    /// A tiny deterministic generator for the robustness test.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics_and_keeps_invariants() {
+        const ALPHABET: &[u8] = b"cop l\n\r\t ;#'\"\\ab_-1\xff";
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let len = rng.below(64);
+            let input: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+                .collect();
+            let lines = 1 + input.iter().filter(|&&b| b == b'\n').count();
+            match parse(&input) {
+                Ok(p) => {
+                    let mut per_kind: HashMap<&str, usize> = HashMap::new();
+                    for s in &p.sections {
+                        let n = per_kind.entry(&s.kind).or_insert(0);
+                        assert_eq!(s.index, *n);
+                        *n += 1;
+                        assert!(s.line >= 1 && s.line <= lines);
+                        for o in &s.options {
+                            assert_eq!(o.item_lines.len(), o.value.items().len());
+                            assert_eq!(o.item_lines.last(), Some(&o.line));
+                            assert!(o.line <= lines);
+                            if let Value::Single(v) = &o.value {
+                                assert!(!v.is_empty());
+                            }
+                        }
+                    }
+                }
+                Err(e) => assert!(e.line >= 1 && e.line <= lines, "{input:?}: {e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,787 @@
+//! A minimal rtnetlink client: one `RTM_GETLINK` dump per polling round.
+//!
+//! Netlink gives every link's 64-bit counters, flags, operational state,
+//! master and kind in one request, where sysfs would cost a dozen file reads
+//! per interface. The socket and its receive buffer are kept between rounds,
+//! so a round allocates only the returned `Vec` and its strings.
+//!
+//! Messages are parsed as untrusted bytes: every length is checked, nothing
+//! here can panic on any input.
+
+use std::fmt;
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use crate::sys::cvt;
+
+// Kernel ABI constants, defined here rather than taken from `libc` so that
+// they are the same on every target (some are missing for musl/MIPS).
+const NLMSG_HDRLEN: usize = 16;
+const IFINFOMSG_LEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLMSG_OVERRUN: u16 = 4;
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x300;
+const NLA_HDRLEN: usize = 4;
+/// Clears NLA_F_NESTED and NLA_F_NET_BYTEORDER from an attribute type.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_STATS: u16 = 7;
+const IFLA_MASTER: u16 = 10;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_STATS64: u16 = 23;
+const IFLA_INFO_KIND: u16 = 1;
+
+/// `IF_OPER_*` values of [`Link::oper_state`] (RFC 2863 operStatus).
+pub const IF_OPER_UNKNOWN: u8 = 0;
+pub const IF_OPER_DOWN: u8 = 2;
+pub const IF_OPER_UP: u8 = 6;
+
+/// Initial receive buffer: the kernel sizes dump datagrams after the
+/// reader's buffer, capped at 32 KiB, so this is normally the only size.
+const RECV_BUF: usize = 32 * 1024;
+
+macro_rules! link_stats {
+    ($($field:ident),* $(,)?) => {
+        /// `struct rtnl_link_stats64`, every field in kernel order. Fields a
+        /// kernel does not have yet (its struct is shorter) read as 0.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct LinkStats {
+            $(pub $field: u64,)*
+        }
+
+        impl LinkStats {
+            /// Builds the structure from its words in kernel order.
+            fn from_words(mut words: impl Iterator<Item = u64>) -> LinkStats {
+                // Struct expressions evaluate their fields in the order written.
+                LinkStats { $($field: words.next().unwrap_or(0),)* }
+            }
+        }
+    };
+}
+
+link_stats!(
+    rx_packets,
+    tx_packets,
+    rx_bytes,
+    tx_bytes,
+    rx_errors,
+    tx_errors,
+    rx_dropped,
+    tx_dropped,
+    multicast,
+    collisions,
+    rx_length_errors,
+    rx_over_errors,
+    rx_crc_errors,
+    rx_frame_errors,
+    rx_fifo_errors,
+    rx_missed_errors,
+    tx_aborted_errors,
+    tx_carrier_errors,
+    tx_fifo_errors,
+    tx_heartbeat_errors,
+    tx_window_errors,
+    rx_compressed,
+    tx_compressed,
+    rx_nohandler,
+    rx_otherhost_dropped,
+);
+
+/// One network interface as the kernel describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Link {
+    pub if_index: u32,
+    pub name: String,
+    /// `ARPHRD_*`.
+    pub hw_type: u16,
+    /// `IFF_*`.
+    pub flags: u32,
+    /// `IF_OPER_*`.
+    pub oper_state: u8,
+    /// The link-layer address, when it is six bytes long.
+    pub mac: Option<[u8; 6]>,
+    /// The ifIndex of the bridge or bond this interface is enslaved to.
+    pub master: Option<u32>,
+    /// `IFLA_INFO_KIND`: "bridge", "vlan", "veth"... `None` for plain
+    /// hardware interfaces.
+    pub kind: Option<String>,
+    pub stats: LinkStats,
+}
+
+/// Why a netlink message could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetlinkError {
+    /// A length field points outside the message, or is too small.
+    Truncated(&'static str),
+    /// Not the message type expected.
+    UnexpectedType(u16),
+    /// A mandatory attribute is absent.
+    Missing(&'static str),
+}
+
+impl fmt::Display for NetlinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetlinkError::Truncated(what) => write!(f, "netlink: truncated {what}"),
+            NetlinkError::UnexpectedType(t) => write!(f, "netlink: unexpected message type {t}"),
+            NetlinkError::Missing(what) => write!(f, "netlink: missing {what}"),
+        }
+    }
+}
+
+impl std::error::Error for NetlinkError {}
+
+impl From<NetlinkError> for io::Error {
+    fn from(e: NetlinkError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+}
+
+const fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The fixed header of a netlink message (`struct nlmsghdr`).
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    len: usize,
+    kind: u16,
+    seq: u32,
+    port_id: u32,
+}
+
+impl Header {
+    /// Reads the header at the start of `b`, checking that the message's
+    /// length is sane and within `b`.
+    fn parse(b: &[u8]) -> Result<Header, NetlinkError> {
+        let truncated = NetlinkError::Truncated("nlmsghdr");
+        let len = u32_at(b, 0).ok_or(truncated)? as usize;
+        if len < NLMSG_HDRLEN || len > b.len() {
+            return Err(truncated);
+        }
+        Ok(Header {
+            len,
+            kind: u16_at(b, 4).ok_or(truncated)?,
+            seq: u32_at(b, 8).ok_or(truncated)?,
+            port_id: u32_at(b, 12).ok_or(truncated)?,
+        })
+    }
+}
+
+/// Iterates over the attributes (`struct nlattr`) packed in `b`, yielding
+/// (type, payload). A malformed attribute ends the walk with one error.
+struct Attrs<'a>(&'a [u8]);
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = Result<(u16, &'a [u8]), NetlinkError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let b = mem::take(&mut self.0);
+        let len = u16_at(b, 0).map_or(0, usize::from);
+        let (Some(kind), Some(payload)) = (u16_at(b, 2), b.get(NLA_HDRLEN..len)) else {
+            return Some(Err(NetlinkError::Truncated("attribute")));
+        };
+        // The last attribute's padding may be absent: then nothing is left.
+        self.0 = b.get(align4(len)..).unwrap_or(&[]);
+        Some(Ok((kind & NLA_TYPE_MASK, payload)))
+    }
+}
+
+/// A NUL-terminated string attribute (the NUL is optional here).
+fn attr_string(payload: &[u8]) -> String {
+    let end = payload.iter().position(|&c| c == 0).unwrap_or(payload.len());
+    String::from_utf8_lossy(&payload[..end]).into_owned()
+}
+
+/// Parses one `RTM_NEWLINK` message, `nlmsghdr` included.
+pub fn parse_link(msg: &[u8]) -> Result<Link, NetlinkError> {
+    let header = Header::parse(msg)?;
+    if header.kind != RTM_NEWLINK {
+        return Err(NetlinkError::UnexpectedType(header.kind));
+    }
+    let msg = &msg[..header.len];
+    let ifi = msg
+        .get(NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFOMSG_LEN)
+        .ok_or(NetlinkError::Truncated("ifinfomsg"))?;
+    // struct ifinfomsg { u8 family, pad; u16 type; i32 index; u32 flags, change; }
+    let mut link = Link {
+        hw_type: u16_at(ifi, 2).unwrap_or(0),
+        if_index: u32_at(ifi, 4).unwrap_or(0),
+        flags: u32_at(ifi, 8).unwrap_or(0),
+        ..Link::default()
+    };
+    let mut name = None;
+    let mut stats32 = None;
+    let mut stats64 = None;
+    for attr in Attrs(&msg[NLMSG_HDRLEN + IFINFOMSG_LEN..]) {
+        let (kind, payload) = attr?;
+        match kind {
+            IFLA_IFNAME => name = Some(attr_string(payload)),
+            IFLA_ADDRESS => link.mac = payload.try_into().ok(),
+            IFLA_MASTER => link.master = u32_at(payload, 0).filter(|&m| m != 0),
+            IFLA_OPERSTATE => link.oper_state = payload.first().copied().unwrap_or(0),
+            IFLA_STATS64 => stats64 = Some(payload),
+            IFLA_STATS => stats32 = Some(payload),
+            IFLA_LINKINFO => {
+                for info in Attrs(payload) {
+                    let (kind, payload) = info?;
+                    if kind == IFLA_INFO_KIND {
+                        link.kind = Some(attr_string(payload));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    link.name = name.ok_or(NetlinkError::Missing("IFLA_IFNAME"))?;
+    // Older kernels have a shorter struct (no rx_nohandler before 4.6): the
+    // words present are taken, the rest read as 0. IFLA_STATS (32-bit, same
+    // order) only for kernels older than 2.6.35 that lack IFLA_STATS64.
+    link.stats = match (stats64, stats32) {
+        (Some(b), _) => LinkStats::from_words(
+            b.chunks_exact(8)
+                .map(|w| u64::from_ne_bytes(w.try_into().unwrap_or_default())),
+        ),
+        (None, Some(b)) => LinkStats::from_words(
+            b.chunks_exact(4)
+                .map(|w| u64::from(u32::from_ne_bytes(w.try_into().unwrap_or_default()))),
+        ),
+        (None, None) => LinkStats::default(),
+    };
+    Ok(link)
+}
+
+/// A NETLINK_ROUTE socket, kept open across polling rounds.
+pub struct RouteSocket {
+    fd: OwnedFd,
+    /// Our netlink port id, assigned by the kernel at bind time.
+    port_id: u32,
+    seq: u32,
+    buf: Vec<u8>,
+    /// A dump failed half way: its remains may still be queued or running
+    /// in the kernel (a new dump would get EBUSY), so start afresh.
+    reopen: bool,
+    /// Links found by the last dump, to size the next result at once.
+    last_count: usize,
+}
+
+impl RouteSocket {
+    pub fn open() -> io::Result<RouteSocket> {
+        let (fd, port_id) = open_socket()?;
+        Ok(RouteSocket {
+            fd,
+            port_id,
+            seq: 0,
+            buf: vec![0; RECV_BUF],
+            reopen: false,
+            last_count: 0,
+        })
+    }
+
+    /// Every link of the network namespace, in the kernel's order.
+    pub fn links(&mut self) -> io::Result<Vec<Link>> {
+        let mut links = Vec::with_capacity(self.last_count);
+        self.dump(|msg| match parse_link(msg) {
+            Ok(link) => links.push(link),
+            // One odd message should not cost the counters of every link.
+            Err(e) => crate::debug!("skipping link: {e}"),
+        })?;
+        self.last_count = links.len();
+        Ok(links)
+    }
+
+    /// Runs one link dump, calling `each` with every RTM_NEWLINK message.
+    fn dump(&mut self, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+        if self.reopen {
+            (self.fd, self.port_id) = open_socket()?;
+            self.reopen = false;
+        }
+        // Marked broken until the dump completes, whatever way it fails.
+        self.reopen = true;
+        self.seq = self.seq.wrapping_add(1);
+        self.send_request()?;
+        loop {
+            let n = self.recv()?;
+            if process_datagram(&self.buf[..n], self.seq, self.port_id, &mut each)? {
+                self.reopen = false;
+                return Ok(());
+            }
+        }
+    }
+
+    fn send_request(&self) -> io::Result<()> {
+        let mut req = [0u8; NLMSG_HDRLEN + IFINFOMSG_LEN];
+        req[0..4].copy_from_slice(&(req.len() as u32).to_ne_bytes());
+        req[4..6].copy_from_slice(&RTM_GETLINK.to_ne_bytes());
+        req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        // nlmsg_pid 0 and an all-zero ifinfomsg (AF_UNSPEC): every link.
+        let kernel = kernel_address();
+        let n = cvt(unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                req.as_ptr().cast(),
+                req.len(),
+                0,
+                (&kernel as *const libc::sockaddr_nl).cast(),
+                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        })?;
+        if n as usize != req.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "netlink: short send"));
+        }
+        Ok(())
+    }
+
+    /// Receives the next datagram from the kernel into `self.buf`, growing
+    /// it first if the datagram would not fit.
+    fn recv(&mut self) -> io::Result<usize> {
+        loop {
+            // With MSG_TRUNC, netlink returns the datagram's real length;
+            // with MSG_PEEK it stays queued for the read below.
+            let size = self.recv_from(0, libc::MSG_PEEK | libc::MSG_TRUNC)?.0;
+            if size > self.buf.len() {
+                self.buf.resize(size, 0);
+            }
+            let (n, sender) = self.recv_from(self.buf.len(), 0)?;
+            // Only the kernel (port 0) answers our requests.
+            if sender == 0 {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// recvfrom(2) into the first `len` bytes of the buffer; returns the
+    /// length and the sender's port id. EINTR is retried; the receive
+    /// timeout becomes `TimedOut`.
+    fn recv_from(&mut self, len: usize, flags: i32) -> io::Result<(usize, u32)> {
+        let len = len.min(self.buf.len());
+        loop {
+            let mut from: libc::sockaddr_nl = unsafe { mem::zeroed() };
+            let mut from_len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+            let n = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    len,
+                    flags,
+                    (&mut from as *mut libc::sockaddr_nl).cast(),
+                    &mut from_len,
+                )
+            };
+            if n >= 0 {
+                return Ok((n as usize, from.nl_pid));
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "netlink: no answer from the kernel",
+                    ))
+                }
+                _ => return Err(e),
+            }
+        }
+    }
+}
+
+fn kernel_address() -> libc::sockaddr_nl {
+    let mut addr: libc::sockaddr_nl = unsafe { mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr
+}
+
+/// Opens and binds a NETLINK_ROUTE socket; returns it with its port id.
+fn open_socket() -> io::Result<(OwnedFd, u32)> {
+    let fd = cvt(unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )
+    })?;
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // A dump must never hang the event loop.
+    let timeout = libc::timeval {
+        tv_sec: 1,
+        tv_usec: 0,
+    };
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&timeout as *const libc::timeval).cast(),
+            mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    })?;
+    // Port id 0 asks the kernel to choose a unique one.
+    let mut addr = kernel_address();
+    let mut len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_nl).cast(),
+            len,
+        )
+    })?;
+    cvt(unsafe {
+        libc::getsockname(
+            fd.as_raw_fd(),
+            (&mut addr as *mut libc::sockaddr_nl).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((fd, addr.nl_pid))
+}
+
+/// Walks the messages of one datagram of a dump answering request `seq`;
+/// returns true at the end of the dump.
+fn process_datagram(
+    mut data: &[u8],
+    seq: u32,
+    port_id: u32,
+    each: &mut impl FnMut(&[u8]),
+) -> io::Result<bool> {
+    while !data.is_empty() {
+        let header = Header::parse(data)?;
+        let msg = &data[..header.len];
+        data = data.get(align4(header.len)..).unwrap_or(&[]);
+        // Leftovers of an earlier, abandoned dump, or not for us.
+        if header.seq != seq || header.port_id != port_id {
+            continue;
+        }
+        match header.kind {
+            NLMSG_DONE => return Ok(true),
+            NLMSG_ERROR => {
+                // struct nlmsgerr { int error; struct nlmsghdr msg; }
+                let errno = u32_at(msg, NLMSG_HDRLEN).ok_or(NetlinkError::Truncated("nlmsgerr"))?
+                    as i32;
+                if errno == 0 {
+                    // An acknowledgement: nothing more will come.
+                    return Ok(true);
+                }
+                return Err(io::Error::from_raw_os_error(errno.saturating_neg()));
+            }
+            NLMSG_OVERRUN => {
+                return Err(io::Error::other("netlink: overrun"));
+            }
+            RTM_NEWLINK => each(msg),
+            NLMSG_NOOP => {}
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds an RTM_NEWLINK message from its parts (test helper).
+    pub(crate) fn message(hw_type: u16, index: u32, flags: u32, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut m = vec![0u8; NLMSG_HDRLEN + IFINFOMSG_LEN];
+        m[4..6].copy_from_slice(&RTM_NEWLINK.to_ne_bytes());
+        m[NLMSG_HDRLEN + 2..NLMSG_HDRLEN + 4].copy_from_slice(&hw_type.to_ne_bytes());
+        m[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 8].copy_from_slice(&index.to_ne_bytes());
+        m[NLMSG_HDRLEN + 8..NLMSG_HDRLEN + 12].copy_from_slice(&flags.to_ne_bytes());
+        for (kind, payload) in attrs {
+            push_attr(&mut m, *kind, payload);
+        }
+        let len = m.len() as u32;
+        m[0..4].copy_from_slice(&len.to_ne_bytes());
+        m
+    }
+
+    pub(crate) fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
+        let mut a = Vec::new();
+        push_attr(&mut a, kind, payload);
+        a
+    }
+
+    fn push_attr(m: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+        m.extend_from_slice(&((NLA_HDRLEN + payload.len()) as u16).to_ne_bytes());
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(payload);
+        m.resize(align4(m.len()), 0);
+    }
+
+    fn words(values: impl IntoIterator<Item = u64>) -> Vec<u8> {
+        values.into_iter().flat_map(u64::to_ne_bytes).collect()
+    }
+
+    pub(crate) fn linkinfo(kind: &str) -> Vec<u8> {
+        attr(IFLA_INFO_KIND, format!("{kind}\0").as_bytes())
+    }
+
+    #[test]
+    fn parses_every_attribute() {
+        let stats = words(1..=25);
+        let info = linkinfo("bridge");
+        let msg = message(
+            1,
+            7,
+            0x1043,
+            &[
+                (IFLA_IFNAME, b"br-lan\0"),
+                (IFLA_ADDRESS, &[2, 0, 0, 0, 0, 9]),
+                (IFLA_MASTER, &3u32.to_ne_bytes()),
+                (IFLA_OPERSTATE, &[IF_OPER_UP]),
+                (IFLA_LINKINFO | 0x8000, &info), // NLA_F_NESTED set, as the kernel does
+                (IFLA_STATS64, &stats),
+                (999, b"ignored"),
+            ],
+        );
+        let link = parse_link(&msg).unwrap();
+        assert_eq!(link.name, "br-lan");
+        assert_eq!((link.if_index, link.hw_type, link.flags), (7, 1, 0x1043));
+        assert_eq!(link.mac, Some([2, 0, 0, 0, 0, 9]));
+        assert_eq!(link.master, Some(3));
+        assert_eq!(link.oper_state, IF_OPER_UP);
+        assert_eq!(link.kind.as_deref(), Some("bridge"));
+        let s = link.stats;
+        assert_eq!((s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes), (1, 2, 3, 4));
+        assert_eq!((s.multicast, s.collisions), (9, 10));
+        assert_eq!((s.rx_crc_errors, s.rx_frame_errors), (13, 14));
+        assert_eq!((s.tx_window_errors, s.rx_nohandler), (21, 24));
+        assert_eq!(s.rx_otherhost_dropped, 25);
+    }
+
+    #[test]
+    fn accepts_shorter_stats_and_odd_addresses() {
+        // A 4.x kernel: 23 words, no rx_nohandler.
+        let stats = words(100..123);
+        let msg = message(
+            768,
+            2,
+            0,
+            &[
+                (IFLA_STATS64, &stats),
+                (IFLA_ADDRESS, &[0, 0, 0, 0]), // ipip: a 4-byte address
+                (IFLA_IFNAME, b"tunl0"),       // no NUL
+                (IFLA_MASTER, &0u32.to_ne_bytes()),
+            ],
+        );
+        let link = parse_link(&msg).unwrap();
+        assert_eq!(link.name, "tunl0");
+        assert_eq!(link.mac, None);
+        assert_eq!(link.master, None);
+        assert_eq!(link.kind, None);
+        assert_eq!(link.stats.rx_packets, 100);
+        assert_eq!(link.stats.tx_compressed, 122);
+        assert_eq!(link.stats.rx_nohandler, 0);
+    }
+
+    #[test]
+    fn falls_back_to_32_bit_stats() {
+        let stats: Vec<u8> = (1u32..=23).flat_map(u32::to_ne_bytes).collect();
+        let msg = message(1, 2, 0, &[(IFLA_IFNAME, b"eth0\0"), (IFLA_STATS, &stats)]);
+        let link = parse_link(&msg).unwrap();
+        assert_eq!(link.stats.rx_packets, 1);
+        assert_eq!(link.stats.tx_compressed, 23);
+    }
+
+    #[test]
+    fn rejects_malformed_messages() {
+        let good = message(1, 2, 0, &[(IFLA_IFNAME, b"eth0\0")]);
+        assert!(parse_link(&good).is_ok());
+        assert_eq!(parse_link(&[]), Err(NetlinkError::Truncated("nlmsghdr")));
+        assert_eq!(parse_link(&good[..good.len() - 1]), Err(NetlinkError::Truncated("nlmsghdr")));
+
+        let mut other = good.clone();
+        other[4] = NLMSG_DONE as u8;
+        assert_eq!(parse_link(&other), Err(NetlinkError::UnexpectedType(NLMSG_DONE)));
+
+        let unnamed = message(1, 2, 0, &[]);
+        assert_eq!(parse_link(&unnamed), Err(NetlinkError::Missing("IFLA_IFNAME")));
+
+        // An attribute claiming more bytes than there are.
+        let mut long = good.clone();
+        long[NLMSG_HDRLEN + IFINFOMSG_LEN] = 200;
+        assert_eq!(parse_link(&long), Err(NetlinkError::Truncated("attribute")));
+
+        // An attribute shorter than its own header.
+        let mut short = good.clone();
+        short[NLMSG_HDRLEN + IFINFOMSG_LEN] = 2;
+        assert_eq!(parse_link(&short), Err(NetlinkError::Truncated("attribute")));
+
+        // No room for the ifinfomsg.
+        let mut tiny = good[..NLMSG_HDRLEN + 4].to_vec();
+        tiny[0] = tiny.len() as u8;
+        assert_eq!(parse_link(&tiny), Err(NetlinkError::Truncated("ifinfomsg")));
+    }
+
+    #[test]
+    fn datagram_walk_checks_sequence_and_port() {
+        let link = message(1, 2, 0, &[(IFLA_IFNAME, b"eth0\0")]);
+        let with = |seq: u32, port: u32, mut m: Vec<u8>| {
+            m[8..12].copy_from_slice(&seq.to_ne_bytes());
+            m[12..16].copy_from_slice(&port.to_ne_bytes());
+            m
+        };
+        let mut done = vec![0u8; NLMSG_HDRLEN + 4];
+        done[0] = done.len() as u8;
+        done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
+        let mut error = vec![0u8; NLMSG_HDRLEN + 4 + NLMSG_HDRLEN];
+        error[0] = error.len() as u8;
+        error[4..6].copy_from_slice(&NLMSG_ERROR.to_ne_bytes());
+        error[16..20].copy_from_slice(&(-libc::EBUSY).to_ne_bytes());
+
+        let mut seen = 0;
+        let mut count = |_: &[u8]| seen += 1;
+        // A stale message (old seq), one for another port, then ours.
+        let mut dgram = with(4, 77, link.clone());
+        dgram.extend(with(5, 99, link.clone()));
+        dgram.extend(with(5, 77, link.clone()));
+        assert!(!process_datagram(&dgram, 5, 77, &mut count).unwrap());
+        // A stale DONE does not end our dump; ours does.
+        let mut dgram = with(4, 77, done.clone());
+        dgram.extend(with(5, 77, done.clone()));
+        assert!(process_datagram(&dgram, 5, 77, &mut count).unwrap());
+        assert_eq!(seen, 1);
+
+        let err = process_datagram(&with(5, 77, error), 5, 77, &mut |_| {}).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBUSY));
+        // A length running past the datagram.
+        let mut bad = with(5, 77, link);
+        bad[0] = 250;
+        assert!(process_datagram(&bad, 5, 77, &mut |_| {}).is_err());
+    }
+
+    /// A tiny xorshift generator: reproducible "random" bytes without a
+    /// dependency.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn open_or_skip() -> Option<RouteSocket> {
+        match RouteSocket::open() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("netlink unavailable, test skipped: {e}");
+                None
+            }
+        }
+    }
+
+    /// The raw RTM_NEWLINK messages of one dump.
+    fn raw_dump(sock: &mut RouteSocket) -> Vec<Vec<u8>> {
+        let mut msgs = Vec::new();
+        sock.dump(|m| msgs.push(m.to_vec())).unwrap();
+        msgs
+    }
+
+    #[test]
+    fn parse_link_never_panics() {
+        let info = linkinfo("veth");
+        let mut corpus = vec![message(
+            1,
+            3,
+            0x1003,
+            &[
+                (IFLA_IFNAME, b"veth0\0"),
+                (IFLA_LINKINFO, &info),
+                (IFLA_STATS64, &words(0..25)),
+            ],
+        )];
+        if let Some(mut sock) = open_or_skip() {
+            corpus.extend(raw_dump(&mut sock));
+        }
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for msg in &corpus {
+            for len in 0..=msg.len() {
+                let _ = parse_link(&msg[..len]);
+            }
+            for _ in 0..2000 {
+                let mut m = msg.clone();
+                for _ in 0..1 + rng.next() % 4 {
+                    let at = (rng.next() as usize) % m.len();
+                    m[at] = rng.next() as u8;
+                }
+                let cut = (rng.next() as usize) % (m.len() + 1);
+                let _ = parse_link(&m);
+                let _ = parse_link(&m[..cut]);
+                let _ = process_datagram(&m, 0, 0, &mut |_| {});
+            }
+        }
+        for _ in 0..5000 {
+            let len = (rng.next() % 128) as usize;
+            let mut m: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            if len >= 6 {
+                // Mostly well-framed, so the attribute walk is reached.
+                m[0..4].copy_from_slice(&(len as u32).to_ne_bytes());
+                m[4..6].copy_from_slice(&RTM_NEWLINK.to_ne_bytes());
+            }
+            let _ = parse_link(&m);
+        }
+    }
+
+    fn sysfs_stat(name: &str) -> u64 {
+        let path = format!("/sys/class/net/lo/statistics/{name}");
+        std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+    }
+
+    #[test]
+    fn loopback_matches_sysfs() {
+        let Some(mut sock) = open_or_skip() else { return };
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let me = udp.local_addr().unwrap();
+        for _ in 0..5 {
+            udp.send_to(b"wsflowd test", me).unwrap();
+        }
+        let names = ["rx_packets", "tx_packets", "rx_bytes", "tx_bytes"];
+        let before = names.map(sysfs_stat);
+        let links = sock.links().unwrap();
+        let after = names.map(sysfs_stat);
+        let lo = links.iter().find(|l| l.name == "lo").expect("lo is listed");
+        let s = &lo.stats;
+        let got = [s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes];
+        for i in 0..names.len() {
+            assert!(
+                before[i] <= got[i] && got[i] <= after[i],
+                "{}: {} <= {} <= {}",
+                names[i],
+                before[i],
+                got[i],
+                after[i]
+            );
+        }
+        assert!(s.rx_packets >= 5);
+        assert_eq!(Some(lo.if_index), crate::sys::if_nametoindex("lo"));
+        assert_eq!(lo.hw_type, 772); // ARPHRD_LOOPBACK
+        assert!(lo.flags & libc::IFF_LOOPBACK as u32 != 0);
+
+        // The socket is reused: a second round works and finds the same links.
+        let again = sock.links().unwrap();
+        assert_eq!(again.len(), links.len());
+        assert!(links.iter().all(|l| l.if_index > 0 && !l.name.is_empty()));
+    }
+}

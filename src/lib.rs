@@ -1,0 +1,29 @@
+//! wsflowd: an sFlow v5 agent for OpenWrt Wi-Fi access points.
+//!
+//! The crate is split by concern, following host-sflow's separation of the
+//! sFlow library from the host integration:
+//!
+//! - [`sflow`]: the sFlow v5 wire format only (encode, decode, datagram
+//!   packing), including the 802.11 and host structures. No I/O, no Linux.
+//! - [`config`]: the UCI parser and the typed, validated configuration.
+//! - [`capture`]: AF_PACKET sockets and the 1-in-N sampling of frames.
+//! - [`counters`]: interface and host counters read from the kernel.
+//! - [`output`]: the collectors (UDP over IPv4/IPv6, names resolved off
+//!   the event loop).
+//! - [`agent`]: the single-threaded event loop that ties them together.
+//! - [`collect`]: the `wsflowd collect` subcommand, a collector for checking
+//!   an agent in the field.
+//! - [`sys`]: thin, safe wrappers around the few system calls we use.
+
+pub mod log;
+
+pub mod agent;
+pub mod capture;
+pub mod collect;
+pub mod config;
+pub mod counters;
+pub mod output;
+pub mod pcap;
+pub mod rng;
+pub mod sflow;
+pub mod sys;

@@ -1,0 +1,187 @@
+//! The `wsflowd` command: the agent, `--check-config` and `collect`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use wsflowd::agent::Agent;
+use wsflowd::log::{self, Level};
+use wsflowd::{collect, config, error};
+
+const USAGE: &str = "\
+Usage: wsflowd [-c PATH] [-f] [-l LEVEL]
+       wsflowd --check-config [-c PATH]
+       wsflowd collect [--listen ADDR:PORT] [--json] [--count N] [--read FILE]
+
+sFlow v5 agent for OpenWrt Wi-Fi access points: samples frames on the
+configured interfaces, polls interface and host counters, and sends sFlow
+datagrams to the configured collectors.
+
+Options:
+  -c, --config PATH      configuration file (default /etc/config/wsflowd)
+  -f, --foreground       stay in the foreground and log to stderr (as procd
+                         runs it); otherwise detach and log to syslog
+  -l, --log-level LEVEL  error, warning, info or debug (overrides the
+                         configuration's log_level)
+      --check-config     validate the configuration, print any warnings and
+                         exit: 0 if valid, 1 if not
+  -h, --help             print this help
+  -V, --version          print the version
+
+collect: print every sample received, one line each
+      --listen ADDR:PORT address to listen on (default [::]:6343, which also
+                         receives IPv4)
+      --json             one JSON object per sample, with every field
+      --count N          exit after N samples
+      --read FILE        decode the sFlow datagrams (UDP port 6343, or the
+                         --listen port) of a pcap capture instead of listening
+
+Signals: SIGHUP re-reads the configuration (an invalid one is refused and
+the running one kept); SIGTERM and SIGINT stop the agent.";
+
+#[derive(Debug, Default)]
+struct RunOptions {
+    config: Option<PathBuf>,
+    foreground: bool,
+    log_level: Option<Level>,
+    check_config: bool,
+}
+
+enum Command {
+    Run(RunOptions),
+    Collect(collect::Options),
+    Help,
+    Version,
+}
+
+fn value(args: &mut impl Iterator<Item = String>, option: &str) -> Result<String, String> {
+    args.next().ok_or_else(|| format!("{option} needs a value"))
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("collect") {
+        args.next();
+        let mut o = collect::Options::default();
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--listen" => o.listen = Some(value(&mut args, &a)?),
+                "--json" => o.json = true,
+                "--count" => {
+                    let n = value(&mut args, &a)?;
+                    o.count = Some(n.parse().map_err(|_| format!("--count {n}: not a number"))?);
+                }
+                "--read" => o.read = Some(PathBuf::from(value(&mut args, &a)?)),
+                "-h" | "--help" => return Ok(Command::Help),
+                _ => return Err(format!("unknown collect option '{a}'")),
+            }
+        }
+        return Ok(Command::Collect(o));
+    }
+    let mut o = RunOptions::default();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-c" | "--config" => o.config = Some(PathBuf::from(value(&mut args, &a)?)),
+            "-f" | "--foreground" => o.foreground = true,
+            "-l" | "--log-level" => {
+                let l = value(&mut args, &a)?;
+                o.log_level = Some(Level::parse(&l).ok_or_else(|| {
+                    format!("--log-level {l}: expected error, warning, info or debug")
+                })?);
+            }
+            "--check-config" => o.check_config = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            _ => return Err(format!("unknown option '{a}'")),
+        }
+    }
+    Ok(Command::Run(o))
+}
+
+/// Detaches from the terminal: fork, new session, stdio to /dev/null.
+fn daemonize() -> std::io::Result<()> {
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+        libc::chdir(c"/".as_ptr());
+    }
+    Ok(())
+}
+
+fn run(o: RunOptions) -> ExitCode {
+    let path = o
+        .config
+        .unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG_PATH));
+    let loaded = match config::load(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("wsflowd: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if o.check_config {
+        for w in &loaded.warnings {
+            eprintln!("wsflowd: warning: {w}");
+        }
+        println!("{}: configuration valid", path.display());
+        return ExitCode::SUCCESS;
+    }
+    if !o.foreground {
+        if let Err(e) = daemonize() {
+            eprintln!("wsflowd: cannot detach: {e}");
+            return ExitCode::from(1);
+        }
+        log::use_syslog();
+    }
+    let mut loaded = loaded;
+    if let Some(level) = o.log_level {
+        // The command line wins over the file, now and on reloads.
+        loaded.config.agent.log_level = level;
+        log::pin_level(level);
+    }
+    let result = Agent::new(path, loaded).and_then(|mut agent| agent.run());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(o)) => run(o),
+        Ok(Command::Collect(o)) => match collect::run(&o) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("wsflowd collect: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            println!("wsflowd {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wsflowd: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
