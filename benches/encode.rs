@@ -86,40 +86,41 @@ fn bench_flow(iterations: u64) -> Figures {
     let mut sink = NullSink::default();
     let mut sequence = SequenceNumber::default();
     // Warm up: the packer's buffer exists, caches are hot.
-    let run = |n: u64, packer: &mut DatagramPacker, sink: &mut NullSink, seq: &mut SequenceNumber| {
-        for i in 0..n {
-            let records = [
-                FlowRecord::SampledHeader(SampledHeader {
-                    protocol: HeaderProtocol::IEEE80211,
-                    frame_length: 1500,
-                    stripped: 4,
-                    header: black_box(&header),
-                }),
-                FlowRecord::Extended80211Rx(Extended80211Rx {
-                    ssid: b"OpenWrt",
-                    bssid: [2, 0, 0, 0, 0, 1],
-                    version: Ieee80211Version::N,
-                    channel: 36,
-                    speed: 300_000_000,
-                    rsni: 40,
-                    rcpi: 120,
-                    packet_duration: 48,
-                }),
-            ];
-            let sample = FlowSample {
-                sequence_number: seq.next(),
-                source: DataSource::interface(5),
-                sampling_rate: 400,
-                sample_pool: (i * 400) as u32,
-                drops: 0,
-                input: Interface::index(5),
-                output: Interface::index(2),
-                records: List::Items(&records),
-            };
-            packer.push_flow(&sample, i as u32, sink).unwrap();
-        }
-        packer.flush(0, sink);
-    };
+    let run =
+        |n: u64, packer: &mut DatagramPacker, sink: &mut NullSink, seq: &mut SequenceNumber| {
+            for i in 0..n {
+                let records = [
+                    FlowRecord::SampledHeader(SampledHeader {
+                        protocol: HeaderProtocol::IEEE80211,
+                        frame_length: 1500,
+                        stripped: 4,
+                        header: black_box(&header),
+                    }),
+                    FlowRecord::Extended80211Rx(Extended80211Rx {
+                        ssid: b"OpenWrt",
+                        bssid: [2, 0, 0, 0, 0, 1],
+                        version: Ieee80211Version::N,
+                        channel: 36,
+                        speed: 300_000_000,
+                        rsni: 40,
+                        rcpi: 120,
+                        packet_duration: 48,
+                    }),
+                ];
+                let sample = FlowSample {
+                    sequence_number: seq.advance(),
+                    source: DataSource::interface(5),
+                    sampling_rate: 400,
+                    sample_pool: (i * 400) as u32,
+                    drops: 0,
+                    input: Interface::index(5),
+                    output: Interface::index(2),
+                    records: List::Items(&records),
+                };
+                packer.push_flow(&sample, i as u32, sink).unwrap();
+            }
+            packer.flush(0, sink);
+        };
     run(10_000, &mut packer, &mut sink, &mut sequence);
     let mut sink = NullSink::default();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -140,40 +141,41 @@ fn bench_counters(iterations: u64) -> Figures {
     let mut packer = packer("192.0.2.1");
     let mut sink = NullSink::default();
     let mut sequence = SequenceNumber::default();
-    let run = |n: u64, packer: &mut DatagramPacker, sink: &mut NullSink, seq: &mut SequenceNumber| {
-        for i in 0..n {
-            let ifc = IfCounters {
-                if_index: (i % 8) as u32 + 1,
-                if_type: 71,
-                speed: 1_000_000_000,
-                direction: 1,
-                status: 3,
-                in_octets: i * 1500,
-                in_ucast_pkts: i as u32,
-                out_octets: i * 1400,
-                out_ucast_pkts: i as u32,
-                ..IfCounters::default()
-            };
-            let mut dot11 = Ieee80211Counters::UNAVAILABLE;
-            dot11.associated_station_count = 12;
-            let records = [
-                CounterRecord::Interface(black_box(ifc)),
-                CounterRecord::Ieee80211(dot11),
-                CounterRecord::RadioUtilization(RadioUtilization {
-                    elapsed_time: 20_000,
-                    on_channel_time: 20_000,
-                    on_channel_busy_time: 5_000,
-                }),
-            ];
-            let sample = CountersSample {
-                sequence_number: seq.next(),
-                source: DataSource::interface(ifc.if_index),
-                records: List::Items(&records),
-            };
-            packer.push_counters(&sample, i as u32, sink).unwrap();
-        }
-        packer.flush(0, sink);
-    };
+    let run =
+        |n: u64, packer: &mut DatagramPacker, sink: &mut NullSink, seq: &mut SequenceNumber| {
+            for i in 0..n {
+                let ifc = IfCounters {
+                    if_index: (i % 8) as u32 + 1,
+                    if_type: 71,
+                    speed: 1_000_000_000,
+                    direction: 1,
+                    status: 3,
+                    in_octets: i * 1500,
+                    in_ucast_pkts: i as u32,
+                    out_octets: i * 1400,
+                    out_ucast_pkts: i as u32,
+                    ..IfCounters::default()
+                };
+                let mut dot11 = Ieee80211Counters::UNAVAILABLE;
+                dot11.associated_station_count = 12;
+                let records = [
+                    CounterRecord::Interface(black_box(ifc)),
+                    CounterRecord::Ieee80211(dot11),
+                    CounterRecord::RadioUtilization(RadioUtilization {
+                        elapsed_time: 20_000,
+                        on_channel_time: 20_000,
+                        on_channel_busy_time: 5_000,
+                    }),
+                ];
+                let sample = CountersSample {
+                    sequence_number: seq.advance(),
+                    source: DataSource::interface(ifc.if_index),
+                    records: List::Items(&records),
+                };
+                packer.push_counters(&sample, i as u32, sink).unwrap();
+            }
+            packer.flush(0, sink);
+        };
     run(10_000, &mut packer, &mut sink, &mut sequence);
     let mut sink = NullSink::default();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -259,7 +261,10 @@ fn main() {
     // `cargo bench` passes --bench; extra arguments are ignored.
     let quick = std::env::var_os("WSFLOWD_BENCH_QUICK").is_some_and(|v| v != "0");
     let n = if quick { 100_000 } else { 5_000_000 };
-    println!("wsflowd encode benchmark ({} samples per run, release profile)", n);
+    println!(
+        "wsflowd encode benchmark ({} samples per run, release profile)",
+        n
+    );
     for f in [bench_flow(n), bench_counters(n), bench_decode(n)] {
         report(&f);
     }

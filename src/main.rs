@@ -68,7 +68,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                 "--json" => o.json = true,
                 "--count" => {
                     let n = value(&mut args, &a)?;
-                    o.count = Some(n.parse().map_err(|_| format!("--count {n}: not a number"))?);
+                    o.count = Some(
+                        n.parse()
+                            .map_err(|_| format!("--count {n}: not a number"))?,
+                    );
                 }
                 "--read" => o.read = Some(PathBuf::from(value(&mut args, &a)?)),
                 "-h" | "--help" => return Ok(Command::Help),

@@ -68,7 +68,9 @@ impl<'a> PcapReader<'a> {
             [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
             [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
             [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
-            [0x0a, 0x0d, 0x0d, 0x0a] => return Err(err("pcapng is not supported: convert with editcap -F pcap")),
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                return Err(err("pcapng is not supported: convert with editcap -F pcap"))
+            }
             _ => return Err(err("not a pcap file (bad magic number)")),
         };
         let mut r = PcapReader {

@@ -61,7 +61,11 @@ impl SignalFd {
             if rc != 0 {
                 return Err(io::Error::from_raw_os_error(rc));
             }
-            let fd = cvt(libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC))?;
+            let fd = cvt(libc::signalfd(
+                -1,
+                &set,
+                libc::SFD_NONBLOCK | libc::SFD_CLOEXEC,
+            ))?;
             Ok(SignalFd {
                 fd: OwnedFd::from_raw_fd(fd),
             })

@@ -251,9 +251,11 @@ fn nested_aggregation_is_refused_both_ways() {
     let inner_pdus = [Pdu {
         records: List::Items(&[]),
     }];
-    let nested = [FlowRecord::Extended80211Aggregation(Extended80211Aggregation {
-        pdus: List::Items(&inner_pdus),
-    })];
+    let nested = [FlowRecord::Extended80211Aggregation(
+        Extended80211Aggregation {
+            pdus: List::Items(&inner_pdus),
+        },
+    )];
     let pdus = [Pdu {
         records: List::Items(&nested),
     }];
@@ -363,7 +365,10 @@ fn compact_form_refuses_large_indices() {
     assert!(sample
         .encode(&mut Writer::new(&mut buf), SampleForm::Compact)
         .is_err());
-    assert_eq!(SampleForm::for_max_if_index((1 << 24) - 1), SampleForm::Compact);
+    assert_eq!(
+        SampleForm::for_max_if_index((1 << 24) - 1),
+        SampleForm::Compact
+    );
     assert_eq!(SampleForm::for_max_if_index(1 << 24), SampleForm::Expanded);
 }
 
@@ -485,8 +490,8 @@ fn host_descr_record() {
         CounterRecord::HostDescr(HostDescr {
             hostname: b"ap1",
             uuid: [
-                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
-                0xdd, 0xee, 0xff,
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff,
             ],
             machine_type: machine_type::MIPS,
             os_name: os_name::LINUX,
@@ -652,7 +657,7 @@ fn unknown_records_and_samples_are_skipped_by_length() {
     // between two known ones, then an unknown sample type.
     let bytes = hex("
         00000005 00000001 0a000001 00000000 00000001 00000000 00000002
-        00000002 00000038 00000001 00000001 00000003
+        00000002 00000044 00000001 00000001 00000003
           000003ea 0000000c 00000001 00000002 00000003
           0113d005 00000006 01020304 05060000
           000003ea 0000000c 00000004 00000005 00000006
@@ -722,7 +727,10 @@ fn decode_errors_name_the_place() {
     let e = FlowRecord::decode(&mut Reader::new(&bytes)).unwrap_err();
     assert_eq!(e.offset, 8);
     assert_eq!(e.field, "extended_80211_rx.ssid");
-    assert_eq!(e.to_string(), "byte 8 (extended_80211_rx.ssid): length 33 exceeds the maximum of 32");
+    assert_eq!(
+        e.to_string(),
+        "byte 8 (extended_80211_rx.ssid): length 33 exceeds the maximum of 32"
+    );
     // An if_counters record cut short.
     let bytes = hex("00000001 00000008 00000001 00000006");
     let e = CounterRecord::decode(&mut Reader::new(&bytes)).unwrap_err();

@@ -77,15 +77,29 @@ mod tests {
 
     #[test]
     fn fixed_and_interface() {
-        let addrs = [a("br-lan", "fe80::1"), a("br-lan", "2001:db8::1"), a("br-lan", "192.168.1.1")];
+        let addrs = [
+            a("br-lan", "fe80::1"),
+            a("br-lan", "2001:db8::1"),
+            a("br-lan", "192.168.1.1"),
+        ];
         let fixed: IpAddr = "198.51.100.1".parse().unwrap();
-        assert_eq!(choose(&AgentAddress::Fixed(fixed), &[], &addrs, |_| None), Some(fixed));
         assert_eq!(
-            choose(&AgentAddress::Interface("br-lan".into()), &[], &addrs, |_| None),
+            choose(&AgentAddress::Fixed(fixed), &[], &addrs, |_| None),
+            Some(fixed)
+        );
+        assert_eq!(
+            choose(
+                &AgentAddress::Interface("br-lan".into()),
+                &[],
+                &addrs,
+                |_| None
+            ),
             Some("192.168.1.1".parse().unwrap())
         );
         assert_eq!(
-            choose(&AgentAddress::Interface("eth9".into()), &[], &addrs, |_| None),
+            choose(&AgentAddress::Interface("eth9".into()), &[], &addrs, |_| {
+                None
+            }),
             None
         );
     }
@@ -101,7 +115,12 @@ mod tests {
         let master = |i: &str| (i == "wlan0").then(|| "br-lan".to_string());
         // An address on a configured interface wins, even IPv6.
         assert_eq!(
-            choose(&AgentAddress::Auto, &names(&["wlan0", "eth1"]), &addrs, master),
+            choose(
+                &AgentAddress::Auto,
+                &names(&["wlan0", "eth1"]),
+                &addrs,
+                master
+            ),
             Some("2001:db8::7".parse().unwrap())
         );
         // Else the bridge master of a configured interface.

@@ -24,8 +24,8 @@ use crate::counters::netlink::{Link, RouteSocket};
 use crate::output::Collectors;
 use crate::rng::Rng;
 use crate::sflow::{
-    CounterRecord, CountersSample, DataSource, DatagramPacker, FlowRecord, FlowSample,
-    HostAdapter, HostAdapters, List, Mac, PackerConfig, SampleForm, SequenceNumber,
+    CounterRecord, CountersSample, DataSource, DatagramPacker, FlowRecord, FlowSample, HostAdapter,
+    HostAdapters, List, Mac, PackerConfig, SampleForm, SequenceNumber,
 };
 use crate::sys::{self, poll, pollfd, SignalFd, TimerFd};
 use crate::{debug, error, info, log, warn};
@@ -158,7 +158,9 @@ impl Agent {
                 s.close();
             }
         }
-        if self.config.agent.polling_interval != agent.polling_interval || self.host_next_poll_ms == 0 {
+        if self.config.agent.polling_interval != agent.polling_interval
+            || self.host_next_poll_ms == 0
+        {
             self.host_next_poll_ms = now + self.stagger(agent.polling_interval);
         }
         self.collectors.configure(&new.collectors);
@@ -277,7 +279,7 @@ impl Agent {
             let (input, output) = source::path(frame, if_index);
             let records = [FlowRecord::SampledHeader(header)];
             let sample = FlowSample {
-                sequence_number: sequence.next(),
+                sequence_number: sequence.advance(),
                 source: DataSource::interface(if_index),
                 sampling_rate: rate,
                 sample_pool: counts.pool as u32,
@@ -343,11 +345,23 @@ impl Agent {
         let devices: Vec<String> = self.sources.iter().map(|s| s.device.clone()).collect();
         let master_of = |name: &str| {
             let master = links.iter().find(|l| l.name == name)?.master?;
-            links.iter().find(|l| l.if_index == master).map(|l| l.name.clone())
+            links
+                .iter()
+                .find(|l| l.if_index == master)
+                .map(|l| l.name.clone())
         };
-        let chosen: Option<IpAddr> =
-            address::choose(&self.config.agent.agent_address, &devices, &addresses, master_of);
-        let max_index = self.sources.iter().filter_map(|s| s.if_index).max().unwrap_or(0);
+        let chosen: Option<IpAddr> = address::choose(
+            &self.config.agent.agent_address,
+            &devices,
+            &addresses,
+            master_of,
+        );
+        let max_index = self
+            .sources
+            .iter()
+            .filter_map(|s| s.if_index)
+            .max()
+            .unwrap_or(0);
         let config = PackerConfig {
             agent_address: chosen,
             sub_agent_id: self.config.agent.sub_agent_id,
@@ -358,13 +372,19 @@ impl Agent {
         if old.agent_address != chosen {
             match chosen {
                 Some(ip) => info!("agent address {ip}"),
-                None => warn!("no address found for the agent: datagrams carry an unknown agent address"),
+                None => warn!(
+                    "no address found for the agent: datagrams carry an unknown agent address"
+                ),
             }
         }
         if old.form != config.form {
-            info!("using {:?} samples (largest ifIndex {max_index})", config.form);
+            info!(
+                "using {:?} samples (largest ifIndex {max_index})",
+                config.form
+            );
         }
-        self.packer.reconfigure(config, now as u32, &mut self.collectors);
+        self.packer
+            .reconfigure(config, now as u32, &mut self.collectors);
     }
 
     fn links(&mut self) -> Vec<Link> {
@@ -381,8 +401,7 @@ impl Agent {
     /// Sends the counter samples that are due.
     fn poll_counters(&mut self, now: u64) {
         let interval_ms = |s: u32| u64::from(s) * 1000;
-        let host_due =
-            self.config.agent.polling_interval > 0 && now >= self.host_next_poll_ms;
+        let host_due = self.config.agent.polling_interval > 0 && now >= self.host_next_poll_ms;
         let any_due = self
             .sources
             .iter()
@@ -409,7 +428,10 @@ impl Agent {
             let mut ifc = interface::if_counters(link, speed, direction);
             ifc.if_type = interface::if_type(link, wireless);
             let ethernet = interface::ethernet_counters(link);
-            let both = [CounterRecord::Interface(ifc), CounterRecord::Ethernet(ethernet)];
+            let both = [
+                CounterRecord::Interface(ifc),
+                CounterRecord::Ethernet(ethernet),
+            ];
             // Ethernet counters only for wired Ethernet ports.
             let records = if link.hw_type == 1 && !wireless {
                 &both[..]
@@ -417,11 +439,14 @@ impl Agent {
                 &both[..1]
             };
             let sample = CountersSample {
-                sequence_number: s.counter_sequence.next(),
+                sequence_number: s.counter_sequence.advance(),
                 source: DataSource::interface(if_index),
                 records: List::Items(records),
             };
-            if let Err(e) = self.packer.push_counters(&sample, uptime, &mut self.collectors) {
+            if let Err(e) = self
+                .packer
+                .push_counters(&sample, uptime, &mut self.collectors)
+            {
                 warn!("{}: counter sample not sent: {}", s.device, e);
             }
         }
@@ -456,11 +481,14 @@ impl Agent {
             CounterRecord::HostNetIo(host::net_io(links)),
         ];
         let sample = CountersSample {
-            sequence_number: self.host_sequence.next(),
+            sequence_number: self.host_sequence.advance(),
             source: DataSource::HOST,
             records: List::Items(&records),
         };
-        if let Err(e) = self.packer.push_counters(&sample, uptime, &mut self.collectors) {
+        if let Err(e) = self
+            .packer
+            .push_counters(&sample, uptime, &mut self.collectors)
+        {
             warn!("host counter sample not sent: {e}");
         }
     }

@@ -106,7 +106,10 @@ impl InterfaceSource {
         }
         let Some(if_index) = self.if_index else {
             if !self.reported_missing {
-                warn!("interface {} does not exist (yet): waiting for it", self.device);
+                warn!(
+                    "interface {} does not exist (yet): waiting for it",
+                    self.device
+                );
                 self.reported_missing = true;
             }
             return;

@@ -113,10 +113,20 @@ impl PacketCapture {
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         // Root may exceed rmem_max; an unprivileged daemon with CAP_NET_RAW
         // only gets what the sysctl allows, which is also fine.
-        if setsockopt_int(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECEIVE_BUFFER)
-            .is_err()
+        if setsockopt_int(
+            fd.as_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            RECEIVE_BUFFER,
+        )
+        .is_err()
         {
-            setsockopt_int(fd.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, RECEIVE_BUFFER)?;
+            setsockopt_int(
+                fd.as_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                RECEIVE_BUFFER,
+            )?;
         }
         let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;

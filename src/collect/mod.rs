@@ -69,12 +69,15 @@ fn bind(listen: Option<&str>) -> io::Result<UdpSocket> {
             let addr: SocketAddr = addr.parse().map_err(|_| {
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("--listen {addr}: expected ADDRESS:PORT, e.g. 127.0.0.1:6343 or [::]:6343"),
+                    format!(
+                        "--listen {addr}: expected ADDRESS:PORT, e.g. 127.0.0.1:6343 or [::]:6343"
+                    ),
                 )
             })?;
             UdpSocket::bind(addr)
         }
-        None => UdpSocket::bind(("::", SFLOW_PORT)).or_else(|_| UdpSocket::bind(("0.0.0.0", SFLOW_PORT))),
+        None => UdpSocket::bind(("::", SFLOW_PORT))
+            .or_else(|_| UdpSocket::bind(("0.0.0.0", SFLOW_PORT))),
     }
 }
 
@@ -104,7 +107,10 @@ impl<W: Write> Printer<W> {
         });
         if let Err(e) = result {
             let from = peer.map(|p| format!(" from {p}")).unwrap_or_default();
-            eprintln!("wsflowd collect: datagram{from} ({} bytes): {e}", bytes.len());
+            eprintln!(
+                "wsflowd collect: datagram{from} ({} bytes): {e}",
+                bytes.len()
+            );
         }
         // One flush per datagram: lines reach a pipe promptly.
         match write_error {
@@ -115,7 +121,10 @@ impl<W: Write> Printer<W> {
 }
 
 fn invalid(path: &std::path::Path, e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {e}", path.display()),
+    )
 }
 
 /// Runs the collector until `count` samples were printed (or forever).
@@ -131,7 +140,10 @@ pub fn run(options: &Options) -> io::Result<()> {
         let data = std::fs::read(path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         let port = match &options.listen {
-            Some(l) => l.parse::<SocketAddr>().map(|a| a.port()).unwrap_or(SFLOW_PORT),
+            Some(l) => l
+                .parse::<SocketAddr>()
+                .map(|a| a.port())
+                .unwrap_or(SFLOW_PORT),
             None => SFLOW_PORT,
         };
         let reader = PcapReader::new(&data).map_err(|e| invalid(path, e))?;
@@ -144,7 +156,10 @@ pub fn run(options: &Options) -> io::Result<()> {
             if udp.destination_port != port {
                 continue;
             }
-            printer.datagram(Some(SocketAddr::new(udp.source, udp.source_port)), udp.payload)?;
+            printer.datagram(
+                Some(SocketAddr::new(udp.source, udp.source_port)),
+                udp.payload,
+            )?;
             if printer.done() {
                 break;
             }

@@ -177,9 +177,7 @@ impl AgentConfig {
 
     /// The polling interval of `interface`: its own, else the agent's.
     pub fn polling_interval_for(&self, interface: &InterfaceConfig) -> u32 {
-        interface
-            .polling_interval
-            .unwrap_or(self.polling_interval)
+        interface.polling_interval.unwrap_or(self.polling_interval)
     }
 }
 
@@ -203,9 +201,7 @@ impl fmt::Display for ConfigError {
             write!(f, "{}:{}: ", self.file, self.line)?;
         }
         match (&self.option, &self.section) {
-            (Some(option), Some(section)) => {
-                write!(f, "option '{option}' in section {section}: ")?
-            }
+            (Some(option), Some(section)) => write!(f, "option '{option}' in section {section}: ")?,
             (Some(option), None) => write!(f, "option '{option}': ")?,
             (None, Some(section)) => write!(f, "section {section}: ")?,
             (None, None) => {}
@@ -364,7 +360,9 @@ fn is_dns_name(text: &str) -> bool {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
     let numeric_tail = name
         .rsplit('.')
@@ -497,7 +495,14 @@ impl Checker<'_> {
         });
     }
 
-    fn invalid(&mut self, section: &Section, option: &UciOption, line: usize, value: &str, expected: &str) {
+    fn invalid(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        line: usize,
+        value: &str,
+        expected: &str,
+    ) {
         let message = format!("invalid value {}: expected {expected}", quoted(value));
         self.fail(line, section, Some(&option.name), message);
     }
@@ -549,7 +554,14 @@ impl Checker<'_> {
         parsed
     }
 
-    fn number(&mut self, section: &Section, option: &UciOption, min: u32, max: u32, expected: &str) -> Option<u32> {
+    fn number(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        min: u32,
+        max: u32,
+        expected: &str,
+    ) -> Option<u32> {
         let value = self.single(section, option)?;
         match parse_decimal(value) {
             Some(n) if (u64::from(min)..=u64::from(max)).contains(&n) => u32::try_from(n).ok(),
@@ -569,7 +581,13 @@ impl Checker<'_> {
         self.number(section, option, 1, MAX_SAMPLING_RATE, expected)
     }
 
-    fn interface_name(&mut self, section: &Section, option: &UciOption, line: usize, name: &str) -> bool {
+    fn interface_name(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        line: usize,
+        name: &str,
+    ) -> bool {
         if is_valid_interface_name(name) {
             return true;
         }
@@ -711,7 +729,8 @@ impl Checker<'_> {
                     }
                 }
                 "polling_interval" => {
-                    if let Some(v) = self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS) {
+                    if let Some(v) = self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS)
+                    {
                         agent.polling_interval = v;
                     }
                 }
@@ -784,7 +803,12 @@ impl Checker<'_> {
         None
     }
 
-    fn agent_interfaces(&mut self, section: &Section, option: &UciOption, listed: &mut Vec<(String, usize)>) {
+    fn agent_interfaces(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        listed: &mut Vec<(String, usize)>,
+    ) {
         // `option interface 'wlan0 eth0'` is a list in OpenWrt's shell
         // style; list items are split the same way.
         let mut seen: HashSet<String> = listed.iter().map(|(d, _)| d.clone()).collect();
@@ -936,7 +960,12 @@ mod tests {
         e
     }
 
-    fn iface(device: &str, sampling_rate: Option<u32>, polling_interval: Option<u32>, section: &str) -> InterfaceConfig {
+    fn iface(
+        device: &str,
+        sampling_rate: Option<u32>,
+        polling_interval: Option<u32>,
+        section: &str,
+    ) -> InterfaceConfig {
         InterfaceConfig {
             device: device.to_owned(),
             sampling_rate,
@@ -1054,7 +1083,11 @@ mod tests {
 
     #[test]
     fn agent_section_without_options_gives_defaults() {
-        for text in ["config agent 'agent'\n", "config agent\n", "config agent main\n"] {
+        for text in [
+            "config agent 'agent'\n",
+            "config agent\n",
+            "config agent main\n",
+        ] {
             assert_eq!(ok(text).config.agent, AgentConfig::default(), "{text}");
         }
     }
@@ -1114,11 +1147,19 @@ mod tests {
         assert_eq!(agent("polling_interval", "0").polling_interval, 0);
         assert_eq!(agent("polling_interval", "1").polling_interval, 1);
         assert_eq!(agent("polling_interval", "86400").polling_interval, 86400);
-        for bad in ["86401", "-1", "abc", "4294967296", "99999999999999999999999"] {
+        for bad in [
+            "86401",
+            "-1",
+            "abc",
+            "4294967296",
+            "99999999999999999999999",
+        ] {
             let e = agent_err("polling_interval", bad);
             assert_eq!(
                 e.message,
-                format!("invalid value '{bad}': expected a whole number of seconds from 0 to 86400")
+                format!(
+                    "invalid value '{bad}': expected a whole number of seconds from 0 to 86400"
+                )
             );
         }
     }
@@ -1141,14 +1182,20 @@ mod tests {
     #[test]
     fn parse_error_shape() {
         let e = err("config agent 'agent'\n\n\toption bad-name 1\n");
-        assert_eq!(e.to_string(), "/etc/config/wsflowd:3: invalid character in name field");
+        assert_eq!(
+            e.to_string(),
+            "/etc/config/wsflowd:3: invalid character in name field"
+        );
         assert_eq!((e.line, e.section, e.option), (3, None, None));
     }
 
     #[test]
     fn sampling_rate_range() {
         assert_eq!(agent("sampling_rate", "1").sampling_rate, Some(1));
-        assert_eq!(agent("sampling_rate", "16777215").sampling_rate, Some(16_777_215));
+        assert_eq!(
+            agent("sampling_rate", "16777215").sampling_rate,
+            Some(16_777_215)
+        );
         let e = agent_err("sampling_rate", "0");
         assert!(e.message.contains("1 to 16777215"), "{e}");
         assert!(e.message.contains("'enabled'"), "{e}");
@@ -1162,7 +1209,11 @@ mod tests {
         assert_eq!(agent("header_bytes", "512").header_bytes, 512);
         for bad in ["15", "513", "0", "128 "] {
             let e = agent_err("header_bytes", bad);
-            assert!(e.message.ends_with("expected a whole number of bytes from 16 to 512"), "{e}");
+            assert!(
+                e.message
+                    .ends_with("expected a whole number of bytes from 16 to 512"),
+                "{e}"
+            );
         }
     }
 
@@ -1206,7 +1257,9 @@ mod tests {
     #[test]
     fn integers_are_plain_decimal() {
         assert_eq!(agent("polling_interval", "007").polling_interval, 7);
-        for bad in ["+5", "-5", " 5", "5 ", "0x10", "1e3", "5s", "1_000", "\u{663}", "5.0"] {
+        for bad in [
+            "+5", "-5", " 5", "5 ", "0x10", "1e3", "5s", "1_000", "\u{663}", "5.0",
+        ] {
             agent_err("polling_interval", bad);
         }
         assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
@@ -1233,25 +1286,63 @@ mod tests {
     #[test]
     fn agent_addresses() {
         let addr = |v: &str| agent("agent_address", v).agent_address;
-        assert_eq!(addr("192.0.2.1"), AgentAddress::Fixed("192.0.2.1".parse().unwrap()));
-        assert_eq!(addr("2001:db8::1"), AgentAddress::Fixed("2001:db8::1".parse().unwrap()));
-        assert_eq!(addr("[2001:db8::1]"), AgentAddress::Fixed("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            addr("192.0.2.1"),
+            AgentAddress::Fixed("192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            addr("2001:db8::1"),
+            AgentAddress::Fixed("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            addr("[2001:db8::1]"),
+            AgentAddress::Fixed("2001:db8::1".parse().unwrap())
+        );
         assert_eq!(addr("br-lan"), AgentAddress::Interface("br-lan".into()));
         assert_eq!(addr("eth0.1"), AgentAddress::Interface("eth0.1".into()));
         // Empty deletes the option: automatic.
         assert_eq!(addr(""), AgentAddress::Auto);
-        for bad in ["192.168.1.300", "10.0.0.1/24", "fe80::1%eth0", "a-very-long-interface-name", "1.2.3", "[eth0:1]"] {
+        for bad in [
+            "192.168.1.300",
+            "10.0.0.1/24",
+            "fe80::1%eth0",
+            "a-very-long-interface-name",
+            "1.2.3",
+            "[eth0:1]",
+        ] {
             let e = agent_err("agent_address", bad);
-            assert!(e.message.contains("an IPv4 or IPv6 address, or an interface name"), "{e}");
+            assert!(
+                e.message
+                    .contains("an IPv4 or IPv6 address, or an interface name"),
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn interface_names() {
-        for good in ["wlan0", "a", "phy0-ap0", "br-lan", "eth0.100", "123456789012345", "wlan@x"] {
+        for good in [
+            "wlan0",
+            "a",
+            "phy0-ap0",
+            "br-lan",
+            "eth0.100",
+            "123456789012345",
+            "wlan@x",
+        ] {
             assert!(is_valid_interface_name(good), "{good}");
         }
-        for bad in ["", ".", "..", "1234567890123456", "a/b", "a:b", "a b", "a\tb", "a\u{a0}"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "1234567890123456",
+            "a/b",
+            "a:b",
+            "a b",
+            "a\tb",
+            "a\u{a0}",
+        ] {
             assert!(!is_valid_interface_name(bad), "{bad:?}");
         }
     }
@@ -1297,12 +1388,16 @@ mod tests {
         ] {
             assert!(parse_host(bad).is_err(), "{bad:?}");
         }
-        assert!(parse_host("192.0.2.1:6343").unwrap_err().contains("option 'port'"));
+        assert!(parse_host("192.0.2.1:6343")
+            .unwrap_err()
+            .contains("option 'port'"));
     }
 
     #[test]
     fn interface_list_from_agent_list_and_option() {
-        let loaded = ok("config agent\n\tlist interface wlan0\n\tlist interface eth0\n\tlist interface wlan1\n");
+        let loaded = ok(
+            "config agent\n\tlist interface wlan0\n\tlist interface eth0\n\tlist interface wlan1\n",
+        );
         assert_eq!(devices(&loaded), ["wlan0", "eth0", "wlan1"]);
         let loaded = ok("config agent\n\toption interface 'wlan0  eth0\twlan1'\n");
         assert_eq!(devices(&loaded), ["wlan0", "eth0", "wlan1"]);
@@ -1389,8 +1484,14 @@ mod tests {
         assert_eq!(i, &iface("wlan0", Some(64), None, "@interface[0]"));
         assert_eq!(loaded.config.agent.sampling_rate_for(i), 64);
         let plain = iface("x", None, None, "");
-        assert_eq!(loaded.config.agent.sampling_rate_for(&plain), DEFAULT_SAMPLING_RATE);
-        assert_eq!(loaded.config.agent.polling_interval_for(&plain), DEFAULT_POLLING_INTERVAL);
+        assert_eq!(
+            loaded.config.agent.sampling_rate_for(&plain),
+            DEFAULT_SAMPLING_RATE
+        );
+        assert_eq!(
+            loaded.config.agent.polling_interval_for(&plain),
+            DEFAULT_POLLING_INTERVAL
+        );
     }
 
     #[test]
@@ -1422,10 +1523,15 @@ mod tests {
             e.to_string(),
             format!("{FILE}:2: option 'device' in section @interface[0]: missing required option 'device'")
         );
-        let e = err("config interface\n\toption device a\nconfig interface 'b'\n\toption device a\n");
+        let e =
+            err("config interface\n\toption device a\nconfig interface 'b'\n\toption device a\n");
         assert_eq!(e.line, 4);
         assert_eq!(e.section.as_deref(), Some("'b'"));
-        assert!(e.message.contains("already configured in section @interface[0] (line 2)"), "{e}");
+        assert!(
+            e.message
+                .contains("already configured in section @interface[0] (line 2)"),
+            "{e}"
+        );
         let e = err("config interface\n\toption device a\n\toption sampling_rate 0\n");
         assert_eq!((e.line, e.option.as_deref()), (3, Some("sampling_rate")));
         assert!(e.message.contains("'enabled'"), "{e}");
@@ -1467,7 +1573,9 @@ mod tests {
         // Interfaces missing, collectors present.
         assert_eq!(
             loaded.warnings,
-            [format!("{FILE}: no interface configured: nothing will be sampled or polled")]
+            [format!(
+                "{FILE}: no interface configured: nothing will be sampled or polled"
+            )]
         );
     }
 
@@ -1481,7 +1589,9 @@ mod tests {
         let e = err("config collector\n\toption enabled 0\n");
         assert_eq!(e.option.as_deref(), Some("address"));
         for (port, line) in [("0", 3), ("65536", 3), ("http", 3)] {
-            let e = err(&format!("config collector\n\toption address c\n\toption port {port}\n"));
+            let e = err(&format!(
+                "config collector\n\toption address c\n\toption port {port}\n"
+            ));
             assert_eq!((e.line, e.option.as_deref()), (line, Some("port")), "{e}");
             assert!(e.message.contains("from 1 to 65535"), "{e}");
         }
@@ -1500,7 +1610,13 @@ mod tests {
         let text = "config collector\n\toption address C\nconfig collector\n\toption address c\n\toption port 6343\nconfig collector\n\toption address c\n\toption port 1\n";
         let loaded = ok(text);
         assert_eq!(loaded.config.collectors.len(), 2);
-        assert!(loaded.warnings[0].starts_with(&format!("{FILE}:3: collector c port 6343 in section @collector[1]")), "{:?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0].starts_with(&format!(
+                "{FILE}:3: collector c port 6343 in section @collector[1]"
+            )),
+            "{:?}",
+            loaded.warnings
+        );
     }
 
     #[test]
@@ -1520,7 +1636,8 @@ mod tests {
                 ("collector", "port") => "\toption address c\n",
                 _ => "",
             };
-            let text = format!("config {section}\n\tlist {option} 1\n\tlist {option} 2\n{required}");
+            let text =
+                format!("config {section}\n\tlist {option} 1\n\tlist {option} 2\n{required}");
             let e = err(&text);
             assert_eq!(e.line, 3, "{e}");
             assert_eq!(e.option.as_deref(), Some(option));
@@ -1603,7 +1720,10 @@ mod tests {
         assert!(e.message.contains("'a\\nb'"), "{e}");
         let long = "x".repeat(100);
         let e = err(&agent_with("enabled", &long));
-        assert!(e.message.contains(&format!("'{}...'", "x".repeat(64))), "{e}");
+        assert!(
+            e.message.contains(&format!("'{}...'", "x".repeat(64))),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1617,7 +1737,11 @@ mod tests {
         std::fs::write(&path, "config agent\n\toption header_bytes 1\n").unwrap();
         let e = load(&path).unwrap_err();
         assert_eq!(e.file, path.display().to_string());
-        assert!(e.to_string().starts_with(&format!("{}:2: ", path.display())), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}:2: ", path.display())),
+            "{e}"
+        );
         std::fs::write(&path, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
         let e = load(&path).unwrap_err();
         assert!(e.message.contains("too large"), "{e}");
@@ -1627,14 +1751,23 @@ mod tests {
     #[test]
     fn load_reports_io_errors() {
         let e = load(Path::new("/nonexistent/wsflowd")).unwrap_err();
-        assert_eq!(e.to_string(), "/nonexistent/wsflowd: cannot read: No such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/wsflowd: cannot read: No such file or directory"
+        );
         assert_eq!((e.line, e.section, e.option), (0, None, None));
     }
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggestion("sampling_rat", AGENT_OPTIONS), Some("sampling_rate"));
-        assert_eq!(suggestion("Polling_Interval", AGENT_OPTIONS), Some("polling_interval"));
+        assert_eq!(
+            suggestion("sampling_rat", AGENT_OPTIONS),
+            Some("sampling_rate")
+        );
+        assert_eq!(
+            suggestion("Polling_Interval", AGENT_OPTIONS),
+            Some("polling_interval")
+        );
         assert_eq!(suggestion("interfaces", AGENT_OPTIONS), Some("interface"));
         assert_eq!(suggestion("zzz", AGENT_OPTIONS), None);
         assert_eq!(distance("kitten", "sitting"), 3);
@@ -1691,13 +1824,39 @@ mod tests {
     #[test]
     fn mutations_of_the_examples_never_panic() {
         const PIECES: &[&[u8]] = &[
-            b"'", b"\"", b"\\", b"\n", b"\r\n", b";", b"#", b" ", b"\t", b"0", b"9999999999",
-            b"option ", b"list ", b"config ", b"agent", b"interface", b"collector", b"enabled",
-            b"\xff", b"\0", b"-", b":", b"[", b"]", b"\xc3\xa9",
+            b"'",
+            b"\"",
+            b"\\",
+            b"\n",
+            b"\r\n",
+            b";",
+            b"#",
+            b" ",
+            b"\t",
+            b"0",
+            b"9999999999",
+            b"option ",
+            b"list ",
+            b"config ",
+            b"agent",
+            b"interface",
+            b"collector",
+            b"enabled",
+            b"\xff",
+            b"\0",
+            b"-",
+            b":",
+            b"[",
+            b"]",
+            b"\xc3\xa9",
         ];
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         for round in 0..4_000 {
-            let mut input = if round % 2 == 0 { EXAMPLE.to_vec() } else { FULL.to_vec() };
+            let mut input = if round % 2 == 0 {
+                EXAMPLE.to_vec()
+            } else {
+                FULL.to_vec()
+            };
             for _ in 0..1 + rng.below(6) {
                 let at = rng.below(input.len() + 1);
                 match rng.below(4) {

@@ -146,90 +146,90 @@ pub fn parse(input: &[u8]) -> Result<Package, ParseError> {
     let mut lexer = Lexer {
         src: input,
         pos: 0,
-        line: 1,
+        end: 0,
+        filled: 0,
+        line: 0,
     };
     let mut builder = Builder::default();
-    let mut resume = false;
-    loop {
-        if std::mem::take(&mut resume) {
-            if !lexer.resume()? {
-                break;
-            }
-        } else {
-            lexer.skip_blanks();
-            match lexer.peek() {
-                None => break,
-                Some(b'\n') => {
-                    lexer.pos += 1;
-                    lexer.line += 1;
-                    continue;
-                }
-                Some(_) => {}
-            }
-        }
-        let line = lexer.line;
-        let keyword = lexer.keyword();
-        if keyword.first() == Some(&b'#') {
-            lexer.skip_comment();
-            continue;
-        }
-        match keyword {
-            b"package" | b"p" => {
-                let name = lexer.required_arg()?;
-                if !valid_name(&name.text, true) {
-                    return Err(error(name.line, "invalid character in name field"));
-                }
-                resume = lexer.end_statement()?;
-                // A single file is loaded as the package its file name says;
-                // like libuci we check the statement and otherwise ignore it.
-            }
-            b"config" | b"c" => {
-                let kind = lexer.required_arg()?;
-                if !kind.text.iter().all(|&b| (33..=126).contains(&b)) {
-                    return Err(error(kind.line, "invalid character in type field"));
-                }
-                let name = match lexer.arg()? {
-                    Some(arg) if !arg.text.is_empty() => {
-                        if !valid_name(&arg.text, false) {
-                            return Err(error(arg.line, "invalid character in name field"));
-                        }
-                        Some(ascii(arg.text))
-                    }
-                    _ => None,
-                };
-                resume = lexer.end_statement()?;
-                builder.config(ascii(kind.text), name, line)?;
-            }
-            b"option" | b"o" | b"list" | b"l" => {
-                if builder.current.is_none() {
-                    return Err(error(
-                        line,
-                        "option/list command found before the first section",
-                    ));
-                }
-                let name = lexer.required_arg()?;
-                if !valid_name(&name.text, false) {
-                    return Err(error(name.line, "invalid character in name field"));
-                }
-                let value = match lexer.arg()? {
-                    Some(arg) => match String::from_utf8(arg.text) {
-                        Ok(value) => value,
-                        Err(_) => return Err(error(arg.line, "value is not valid UTF-8")),
-                    },
-                    None => String::new(),
-                };
-                resume = lexer.end_statement()?;
-                let name = ascii(name.text);
-                if keyword[0] == b'l' {
-                    builder.add_list(name, value, line);
-                } else {
-                    builder.set(name, value, line);
-                }
-            }
-            _ => return Err(error(line, "invalid command")),
+    // libuci's uci_parse_line, once per line read.
+    while lexer.read_line() {
+        lexer.skip_space();
+        while let Some((keyword, line)) = lexer.command() {
+            statement(&mut lexer, &mut builder, keyword, line)?;
         }
     }
     Ok(builder.finish())
+}
+
+/// Parses one statement, its command word already read.
+fn statement(
+    lexer: &mut Lexer<'_>,
+    builder: &mut Builder,
+    keyword: Keyword<'_>,
+    line: usize,
+) -> Result<(), ParseError> {
+    let (word, delimited) = match keyword {
+        Keyword::Word { word, delimited } => (word, delimited),
+        Keyword::Invalid => return Err(error(line, "invalid command")),
+    };
+    let kind = match word {
+        b"package" | b"p" => Command::Package,
+        b"config" | b"c" => Command::Config,
+        b"option" | b"o" => Command::Option,
+        b"list" | b"l" => Command::List,
+        _ => return Err(error(line, "invalid command")),
+    };
+    if matches!(kind, Command::Option | Command::List) && builder.current.is_none() {
+        return Err(error(
+            line,
+            "option/list command found before the first section",
+        ));
+    }
+    if !delimited {
+        // The keyword ends the input: libuci's "config without name".
+        return Err(error(line, "insufficient arguments"));
+    }
+    match kind {
+        Command::Package => {
+            let name = lexer.required_arg()?;
+            if !valid_name(&name.text, true) {
+                return Err(error(name.line, "invalid character in name field"));
+            }
+            lexer.assert_eol()?;
+            // A single file is loaded as the package its file name says;
+            // like libuci we check the statement and otherwise ignore it.
+        }
+        Command::Config => {
+            let kind = lexer.required_arg()?;
+            if !kind.text.iter().all(|&b| (33..=126).contains(&b)) {
+                return Err(error(kind.line, "invalid character in type field"));
+            }
+            let name = lexer.next_arg()?;
+            if !name.text.is_empty() && !valid_name(&name.text, false) {
+                return Err(error(name.line, "invalid character in name field"));
+            }
+            lexer.assert_eol()?;
+            let name = Some(ascii(name.text)).filter(|n| !n.is_empty());
+            builder.config(ascii(kind.text), name, line)?;
+        }
+        Command::Option | Command::List => {
+            let name = lexer.required_arg()?;
+            if !valid_name(&name.text, false) {
+                return Err(error(name.line, "invalid character in name field"));
+            }
+            let value = lexer.next_arg()?;
+            lexer.assert_eol()?;
+            let Ok(text) = String::from_utf8(value.text) else {
+                return Err(error(value.line, "value is not valid UTF-8"));
+            };
+            if matches!(kind, Command::List) {
+                builder.add_list(ascii(name.text), text, line);
+            } else {
+                builder.set(ascii(name.text), text, line);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn error(line: usize, message: &str) -> ParseError {
@@ -258,199 +258,263 @@ fn ascii(text: Vec<u8>) -> String {
     String::from_utf8(text).unwrap_or_default()
 }
 
+enum Command {
+    Package,
+    Config,
+    Option,
+    List,
+}
+
+enum Keyword<'a> {
+    /// A command word, and whether a space or tab follows it.
+    Word {
+        word: &'a [u8],
+        delimited: bool,
+    },
+    Invalid,
+}
+
 struct Arg {
+    /// Empty when absent.
     text: Vec<u8>,
     /// Line where the argument starts.
     line: usize,
 }
 
+/// A model of libuci's parse buffer over the input.
+///
+/// libuci reads a line into a buffer, parses statements from it, and
+/// appends further lines when a quote or a trailing backslash asks for
+/// them. It also writes NUL bytes into the buffer as it goes: at a `#`
+/// outside quotes, and at a `;` that directly ends an unquoted word, which
+/// both end the buffer there. `end` is that logical end and `filled` the
+/// end of what was read, so that the same input gives the same result as
+/// `uci show`.
 struct Lexer<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Where libuci's buffer is NUL: the logical end of the text.
+    end: usize,
+    /// The end of the lines read into the buffer so far.
+    filled: usize,
+    /// Number of the last line read (1-based).
     line: usize,
 }
 
 impl<'a> Lexer<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.src.get(self.pos).copied()
-    }
-
-    fn at(&self, offset: usize) -> Option<u8> {
-        self.src.get(self.pos + offset).copied()
-    }
-
-    /// Moves past the current byte, counting lines.
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        if b == b'\n' {
-            self.line += 1;
+    /// The current character, `None` at the end of the buffer.
+    fn cur(&self) -> Option<u8> {
+        if self.pos < self.end {
+            Some(self.src[self.pos])
+        } else {
+            None
         }
-        Some(b)
     }
 
-    /// Skips whitespace within the current line.
-    fn skip_blanks(&mut self) {
-        while let Some(b) = self.peek() {
-            if b == b'\n' || !is_space(b) {
+    /// Reads the next line into the buffer at its current end, dropping
+    /// whatever followed the position (libuci's `uci_getln(ctx, pos)`).
+    /// Returns false at the end of input.
+    fn read_line(&mut self) -> bool {
+        self.pos = self.filled;
+        let rest = &self.src[self.filled..];
+        if rest.is_empty() {
+            self.end = self.filled;
+            return false;
+        }
+        let length = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |at| at + 1);
+        self.filled += length;
+        self.end = self.filled;
+        self.line += 1;
+        true
+    }
+
+    /// libuci's skip_whitespace: every `isspace` character, the final
+    /// newline included.
+    fn skip_space(&mut self) {
+        while let Some(b) = self.cur() {
+            if !is_space(b) {
                 break;
             }
             self.pos += 1;
         }
     }
 
-    /// Skips to the end of the line, leaving the newline.
-    fn skip_comment(&mut self) {
-        while let Some(b) = self.peek() {
-            if b == b'\n' {
-                break;
-            }
+    /// The next command word of the buffer, libuci's `strtok(" \t")`: only
+    /// spaces and tabs separate words here, so `config\r` is a word. `None`
+    /// when the buffer holds no more statements.
+    fn command(&mut self) -> Option<(Keyword<'a>, usize)> {
+        while let Some(b' ' | b'\t') = self.cur() {
             self.pos += 1;
         }
-    }
-
-    /// The command word: raw bytes up to a space, a tab or the end of the
-    /// line, without quote processing (libuci splits it off with
-    /// `strtok(" \t")`, so `config\r` or `option'` are invalid commands).
-    fn keyword(&mut self) -> &'a [u8] {
+        self.cur()?;
         let start = self.pos;
-        while let Some(b) = self.peek() {
-            if matches!(b, b' ' | b'\t' | b'\n') {
+        while let Some(b) = self.cur() {
+            if b == b' ' || b == b'\t' {
                 break;
             }
             self.pos += 1;
         }
         let src: &'a [u8] = self.src;
-        &src[start..self.pos]
-    }
-
-    /// At a backslash: if it ends the line (before `\n`, `\r\n` or the end
-    /// of input), consumes it and the line break and returns true.
-    fn continuation(&mut self) -> bool {
-        let skip = match (self.at(1), self.at(2)) {
-            (None, _) => 1,
-            (Some(b'\n'), _) => 2,
-            (Some(b'\r'), Some(b'\n')) => 3,
-            _ => return false,
+        let word = &src[start..self.pos];
+        if word[0] == b'#' {
+            self.end = self.pos;
+            return None;
+        }
+        let delimited = self.cur().is_some();
+        if delimited {
+            self.pos += 1;
+        }
+        let keyword = if word.last() == Some(&b'\n') {
+            // "option\n": the newline is part of the word for strtok.
+            Keyword::Invalid
+        } else {
+            Keyword::Word { word, delimited }
         };
-        for _ in 0..skip {
-            self.bump();
-        }
-        true
+        Some((keyword, self.line))
     }
 
-    /// The next argument of the current statement, or `None` at its end
-    /// (end of line or input, `;` or `#`). An argument may be empty (`''`).
-    fn arg(&mut self) -> Result<Option<Arg>, ParseError> {
-        self.skip_blanks();
-        match self.peek() {
-            None | Some(b'\n' | b';' | b'#') => return Ok(None),
-            Some(_) => {}
+    /// At a backslash outside single quotes: skips it, and if it ends the
+    /// line (before `\n`, a final `\r\n` or the end of the text) continues
+    /// with the next line and returns false; otherwise the next character
+    /// is to be taken literally and it returns true.
+    fn backslash(&mut self) -> bool {
+        self.pos += 1;
+        let continued = match self.cur() {
+            None | Some(b'\n') => true,
+            Some(b'\r') => self.src.get(self.pos + 1) == Some(&b'\n'),
+            Some(_) => false,
+        };
+        if continued {
+            self.read_line();
         }
+        !continued
+    }
+
+    /// Copies the current character into `text`.
+    fn take(&mut self, text: &mut Vec<u8>) {
+        text.push(self.src[self.pos]);
+        self.pos += 1;
+    }
+
+    /// libuci's next_arg: the next argument, empty when there is none. A
+    /// `;` where an argument starts is consumed and gives an empty one.
+    fn next_arg(&mut self) -> Result<Arg, ParseError> {
+        self.skip_space();
         let line = self.line;
         let mut text = Vec::new();
-        while let Some(b) = self.peek() {
-            match b {
-                b'\'' => {
-                    let opened = self.line;
-                    self.pos += 1;
-                    loop {
-                        match self.bump() {
-                            None => return Err(unterminated(opened)),
-                            Some(b'\'') => break,
-                            Some(c) => text.push(c),
-                        }
+        if self.cur() == Some(b';') {
+            self.pos += 1;
+            return Ok(Arg { text, line });
+        }
+        // libuci's parse_str. Quotes and backslashes are not copied; as
+        // long as there were none, the word ends exactly where libuci
+        // writes its terminating NUL, which matters for `;`.
+        let mut collapsed = false;
+        let mut next = true;
+        loop {
+            match self.cur() {
+                Some(b'\'') => {
+                    collapsed = true;
+                    self.single_quoted(&mut text)?;
+                }
+                Some(b'"') => {
+                    collapsed = true;
+                    self.double_quoted(&mut text)?;
+                }
+                Some(b'#') => {
+                    self.end = self.pos;
+                    break;
+                }
+                None => break,
+                Some(b';') => {
+                    if !collapsed {
+                        self.end = self.pos;
+                    }
+                    next = false;
+                    break;
+                }
+                Some(b'\\') => {
+                    collapsed = true;
+                    if self.backslash() {
+                        self.take(&mut text);
                     }
                 }
-                b'"' => {
-                    let opened = self.line;
-                    self.pos += 1;
-                    loop {
-                        match self.peek() {
-                            None => return Err(unterminated(opened)),
-                            Some(b'"') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            Some(b'\\') => {
-                                if !self.continuation() {
-                                    self.pos += 1;
-                                    text.extend(self.bump());
-                                }
-                            }
-                            Some(_) => text.extend(self.bump()),
-                        }
-                    }
-                }
-                b'#' | b';' => break,
-                b'\\' => {
-                    if !self.continuation() {
-                        self.pos += 1;
-                        text.extend(self.bump());
-                    }
-                }
-                b if is_space(b) => break,
-                _ => text.extend(self.bump()),
+                Some(_) => self.take(&mut text),
+            }
+            match self.cur() {
+                Some(b) if !is_space(b) => {}
+                _ => break,
             }
         }
-        Ok(Some(Arg { text, line }))
+        if next && self.cur().is_some() {
+            self.pos += 1;
+        }
+        Ok(Arg { text, line })
+    }
+
+    fn single_quoted(&mut self, text: &mut Vec<u8>) -> Result<(), ParseError> {
+        let opened = self.line;
+        self.pos += 1;
+        loop {
+            match self.cur() {
+                Some(b'\'') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                None => {
+                    if !self.read_line() {
+                        return Err(unterminated(opened));
+                    }
+                }
+                Some(_) => self.take(text),
+            }
+        }
+    }
+
+    fn double_quoted(&mut self, text: &mut Vec<u8>) -> Result<(), ParseError> {
+        let opened = self.line;
+        self.pos += 1;
+        loop {
+            match self.cur() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                None => {
+                    if !self.read_line() {
+                        return Err(unterminated(opened));
+                    }
+                }
+                Some(b'\\') => {
+                    if self.backslash() {
+                        self.take(text);
+                    }
+                }
+                Some(_) => self.take(text),
+            }
+        }
     }
 
     /// An argument that must be present and not empty.
     fn required_arg(&mut self) -> Result<Arg, ParseError> {
-        match self.arg()? {
-            Some(arg) if !arg.text.is_empty() => Ok(arg),
-            _ => Err(error(self.line, "insufficient arguments")),
+        let arg = self.next_arg()?;
+        if arg.text.is_empty() {
+            return Err(error(self.line, "insufficient arguments"));
         }
+        Ok(arg)
     }
 
-    /// Checks that the statement has no further argument and moves past
-    /// its end: a `;` (the next statement follows on the same line) or a
-    /// comment; the newline is left for the caller.
-    ///
-    /// Returns true in one odd case of libuci's: its `assert_eol` reads
-    /// only one more argument and lets an empty one (`''`) pass; the rest
-    /// of the line, after the character that ended that argument, is then
-    /// parsed as the next statement (see [`Lexer::resume`]).
-    fn end_statement(&mut self) -> Result<bool, ParseError> {
-        if let Some(arg) = self.arg()? {
-            if !arg.text.is_empty() {
-                return Err(error(arg.line, "too many arguments"));
-            }
-            return Ok(match self.peek() {
-                None | Some(b'\n') => false,
-                Some(b'#') => {
-                    self.skip_comment();
-                    false
-                }
-                Some(b';') => true,
-                Some(_) => {
-                    self.pos += 1;
-                    true
-                }
-            });
+    /// libuci's assert_eol: one more argument may follow, if empty. What
+    /// remains of the buffer after it is parsed as further statements.
+    fn assert_eol(&mut self) -> Result<(), ParseError> {
+        let arg = self.next_arg()?;
+        if !arg.text.is_empty() {
+            return Err(error(arg.line, "too many arguments"));
         }
-        match self.peek() {
-            Some(b';') => self.pos += 1,
-            Some(b'#') => self.skip_comment(),
-            _ => {}
-        }
-        Ok(false)
-    }
-
-    /// Where libuci goes on mid-line with `strtok(" \t")` after an empty
-    /// extra argument: only spaces and tabs are skipped, so a line end
-    /// there (even `\r\n`) is an invalid command. Returns false at the end
-    /// of input.
-    fn resume(&mut self) -> Result<bool, ParseError> {
-        while let Some(b' ' | b'\t') = self.peek() {
-            self.pos += 1;
-        }
-        match self.peek() {
-            None => Ok(false),
-            Some(b'\n') => Err(error(self.line, "invalid command")),
-            Some(_) => Ok(true),
-        }
+        Ok(())
     }
 }
 
@@ -481,7 +545,12 @@ struct Building {
 }
 
 impl Builder {
-    fn config(&mut self, kind: String, name: Option<String>, line: usize) -> Result<(), ParseError> {
+    fn config(
+        &mut self,
+        kind: String,
+        name: Option<String>,
+        line: usize,
+    ) -> Result<(), ParseError> {
         if let Some(name) = &name {
             if let Some(&at) = self.by_name.get(name) {
                 if self.sections[at].kind != kind {
@@ -560,9 +629,7 @@ impl Builder {
             option.item_lines.push(line);
             return;
         }
-        section
-            .by_name
-            .insert(name.clone(), section.options.len());
+        section.by_name.insert(name.clone(), section.options.len());
         section.options.push(UciOption {
             name,
             value: Value::List(vec![value]),
@@ -683,11 +750,15 @@ mod tests {
             "config\rt\n",
             "option\x0bx y\n",
             "config\r\n",
+            // strtok keeps the newline in the word: "config\n" is no command.
+            "config\n",
+            "package\n",
         ] {
             let e = err(text);
             assert_eq!(e.message, "invalid command", "{text:?}");
             assert_eq!(e.line, 1);
         }
+        assert_eq!(err("config t\nlist\n").message, "invalid command");
         let e = err("config a\n\n  bogus thing\n");
         assert_eq!((e.line, e.message.as_str()), (3, "invalid command"));
     }
@@ -696,8 +767,11 @@ mod tests {
     fn package_statement_is_checked_and_ignored() {
         let p = ok("package wsflowd\npackage my-pkg_2\nconfig a\n");
         assert_eq!(p.sections.len(), 1);
-        assert_eq!(err("package\n").message, "insufficient arguments");
-        assert_eq!(err("package 'a.b'\n").message, "invalid character in name field");
+        assert_eq!(err("package \n").message, "insufficient arguments");
+        assert_eq!(
+            err("package 'a.b'\n").message,
+            "invalid character in name field"
+        );
         assert_eq!(err("package a b\n").message, "too many arguments");
     }
 
@@ -752,7 +826,9 @@ mod tests {
 
     #[test]
     fn multi_line_quoted_values() {
-        let p = ok("config t\n\toption a 'line one\n\tline two'\n\toption b \"x\r\ny\"\n\toption c z\n");
+        let p = ok(
+            "config t\n\toption a 'line one\n\tline two'\n\toption b \"x\r\ny\"\n\toption c z\n",
+        );
         assert_eq!(single(&p, 0, "a"), "line one\n\tline two");
         assert_eq!(p.sections[0].get("a").unwrap().line, 2);
         assert_eq!(single(&p, 0, "b"), "x\r\ny");
@@ -805,19 +881,44 @@ mod tests {
 
     #[test]
     fn semicolons_separate_statements() {
-        let p = ok("config t a; option x 1; list y 2 ;list y 3\nconfig t b;option z 4;\n");
+        // After a blank or a closing quote, `;` separates statements.
+        let p = ok("config t a ; option x 1 ; list y 2 ; list y '3';list y \"4\"\nconfig t b\n");
         assert_eq!(p.sections.len(), 2);
         assert_eq!(single(&p, 0, "x"), "1");
-        assert_eq!(list(&p, 0, "y"), ["2", "3"]);
-        assert_eq!(single(&p, 1, "z"), "4");
-        assert_eq!(p.sections[0].get("y").unwrap().item_lines, [1, 1]);
-        // An option without value ends at the semicolon.
-        let p = ok("config t; option x; option y 1\n");
-        assert_eq!(p.sections[0].options.len(), 1);
-        assert!(p.sections[0].get("x").is_none());
-        assert_eq!(single(&p, 0, "y"), "1");
-        // An empty statement between two semicolons is not one (libuci).
-        assert_eq!(err("config t;; option x 1\n").message, "invalid command");
+        assert_eq!(list(&p, 0, "y"), ["2", "3", "4"]);
+        assert_eq!(p.sections[0].get("y").unwrap().item_lines, [1, 1, 1]);
+        let p = ok("config t a ; # comment\n");
+        assert_eq!(p.sections.len(), 1);
+    }
+
+    #[test]
+    fn semicolon_after_an_unquoted_word_ends_the_line() {
+        // libuci writes its end-of-string at the `;`: the rest of the line
+        // is lost, exactly as `uci show` shows it.
+        let p = ok("config t a;option x 1\noption y 2;option z 3\noption w a\\;b\n");
+        let names: Vec<&str> = p.sections[0]
+            .options
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(names, ["y", "w"]);
+        assert_eq!(single(&p, 0, "w"), "a;b");
+        let p = ok("config t\noption a b;c\n");
+        assert_eq!(single(&p, 0, "a"), "b");
+    }
+
+    #[test]
+    fn semicolon_where_an_argument_starts_is_an_empty_argument() {
+        for (text, message) in [
+            ("config t ; option x 1\n", "too many arguments"),
+            ("config t\noption x ; option y 1\n", "too many arguments"),
+            ("config t\noption ;\n", "insufficient arguments"),
+            ("config t a ; ; option x 1\n", "invalid command"),
+            ("config t a ;\n", "invalid command"),
+            ("config t\noption a \"b\";c\n", "invalid command"),
+        ] {
+            assert_eq!(err(text).message, message, "{text:?}");
+        }
     }
 
     #[test]
@@ -859,29 +960,38 @@ mod tests {
             "config t\nlist 'a b' v\n",
             "config t\noption é v\n",
         ] {
-            assert_eq!(err(text).message, "invalid character in name field", "{text:?}");
+            assert_eq!(
+                err(text).message,
+                "invalid character in name field",
+                "{text:?}"
+            );
         }
         for text in ["config 'a b'\n", "config \"t\x7f\"\n", "config 'é'\n"] {
-            assert_eq!(err(text).message, "invalid character in type field", "{text:?}");
+            assert_eq!(
+                err(text).message,
+                "invalid character in type field",
+                "{text:?}"
+            );
         }
     }
 
     #[test]
     fn insufficient_arguments() {
         for text in [
-            "config\n",
+            "config \n",
+            "package \n",
             "config ''\n",
             "config # comment\n",
-            "config t\noption\n",
             "config t\noption ''\n",
-            "config t\nlist\n",
+            "config t\nlist\t\n",
             "config t\noption ;\n",
             "c",
+            "config t\noption",
         ] {
             let e = err(text);
             assert_eq!(e.message, "insufficient arguments", "{text:?}");
         }
-        assert_eq!(err("config t\n\noption\n").line, 3);
+        assert_eq!(err("config t\n\noption \n").line, 3);
     }
 
     #[test]
@@ -915,17 +1025,21 @@ mod tests {
         ] {
             assert_eq!(err(text).message, "invalid command", "{text:?}");
         }
-        let p = ok("config t n '' option a b\noption c d '' \\\n\toption e f\n");
+        let p = ok("config t n '' option a b\noption c '' \\\n\toption e f\n");
         assert_eq!(single(&p, 0, "a"), "b");
-        assert_eq!(single(&p, 0, "c"), "d");
+        assert!(p.sections[0].get("c").is_none());
         assert_eq!(single(&p, 0, "e"), "f");
+        assert_eq!(p.sections[0].get("e").unwrap().line, 3);
     }
 
     #[test]
     fn option_before_config() {
         for text in ["option a b\n", "list a b\n", "package p\n# c\n o a b\n"] {
             let e = err(text);
-            assert_eq!(e.message, "option/list command found before the first section");
+            assert_eq!(
+                e.message,
+                "option/list command found before the first section"
+            );
         }
         assert_eq!(err("# x\n\noption a b\n").line, 3);
     }
@@ -983,7 +1097,11 @@ mod tests {
         assert_eq!(p.sections[0].get("d").unwrap().line, 12);
         assert_eq!(list(&p, 0, "e"), ["y", "z"]);
         assert_eq!(p.sections[0].get("e").unwrap().item_lines, [14, 15]);
-        let names: Vec<&str> = p.sections[0].options.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = p.sections[0]
+            .options
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
         assert_eq!(names, ["a", "b", "c", "d", "e"]);
     }
 
@@ -1060,6 +1178,92 @@ mod tests {
         assert_eq!(l.as_single(), None);
         assert!(l.is_list());
         assert_eq!(l.items(), ["a", "b"]);
+    }
+
+    /// Decodes the escapes of `libuci_cases.txt`.
+    fn unescape(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut bytes = text.bytes();
+        while let Some(b) = bytes.next() {
+            if b != b'\\' {
+                out.push(b);
+                continue;
+            }
+            match bytes.next() {
+                Some(b'n') => out.push(b'\n'),
+                Some(b'r') => out.push(b'\r'),
+                Some(b't') => out.push(b'\t'),
+                Some(b'\\') => out.push(b'\\'),
+                Some(b'x') => {
+                    let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                    let hex = std::str::from_utf8(&hex).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).unwrap());
+                }
+                other => panic!("bad escape {other:?} in {text}"),
+            }
+        }
+        out
+    }
+
+    /// What `uci show t` prints for a package.
+    fn show(package: &Package) -> String {
+        let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+        let mut out = String::new();
+        for s in &package.sections {
+            let name = match &s.name {
+                Some(name) => name.clone(),
+                None => format!("@{}[{}]", s.kind, s.index),
+            };
+            out.push_str(&format!("t.{name}={}\n", s.kind));
+            for o in &s.options {
+                let items: Vec<String> = o.value.items().iter().map(|v| quote(v)).collect();
+                out.push_str(&format!("t.{name}.{}={}\n", o.name, items.join(" ")));
+            }
+        }
+        out
+    }
+
+    /// Inputs run through libuci's own `uci show`, with its results.
+    #[test]
+    fn matches_libuci() {
+        let cases = include_str!("../../tests/config_files/libuci_cases.txt");
+        let mut input = None;
+        let mut checked = 0;
+        for line in cases.lines() {
+            if let Some(text) = line.strip_prefix("in:") {
+                input = Some(unescape(text.strip_prefix(' ').unwrap_or(text)));
+                continue;
+            }
+            let Some(text) = input.take() else {
+                continue;
+            };
+            let result = parse(&text);
+            let shown = String::from_utf8_lossy(&text).into_owned();
+            if let Some(expected) = line.strip_prefix("out:") {
+                let expected = unescape(expected.strip_prefix(' ').unwrap_or(expected));
+                match result {
+                    Ok(p) => assert_eq!(show(&p).into_bytes(), expected, "{shown:?}"),
+                    Err(e) => panic!("{shown:?}: {e}, libuci accepts it"),
+                }
+            } else if let Some(reason) = line.strip_prefix("err: ") {
+                let expected = match reason {
+                    r if r.starts_with("EOF with unterminated") => "unterminated quote",
+                    r if r.ends_with("without name") => "insufficient arguments",
+                    r => r,
+                };
+                match result {
+                    Ok(p) => panic!("{shown:?}: parsed as {p:?}, libuci: {reason}"),
+                    Err(e) => assert!(
+                        e.message.starts_with(expected),
+                        "{shown:?}: {e}, libuci: {reason}"
+                    ),
+                }
+            } else {
+                panic!("bad line {line:?}");
+            }
+            checked += 1;
+        }
+        assert!(checked > 300, "{checked}");
     }
 
     /// A tiny deterministic generator for the robustness test.

@@ -208,7 +208,10 @@ impl<'a> Iterator for Attrs<'a> {
 
 /// A NUL-terminated string attribute (the NUL is optional here).
 fn attr_string(payload: &[u8]) -> String {
-    let end = payload.iter().position(|&c| c == 0).unwrap_or(payload.len());
+    let end = payload
+        .iter()
+        .position(|&c| c == 0)
+        .unwrap_or(payload.len());
     String::from_utf8_lossy(&payload[..end]).into_owned()
 }
 
@@ -330,7 +333,7 @@ impl RouteSocket {
 
     fn send_request(&self) -> io::Result<()> {
         let mut req = [0u8; NLMSG_HDRLEN + IFINFOMSG_LEN];
-        req[0..4].copy_from_slice(&(req.len() as u32).to_ne_bytes());
+        req[0..4].copy_from_slice(&((NLMSG_HDRLEN + IFINFOMSG_LEN) as u32).to_ne_bytes());
         req[4..6].copy_from_slice(&RTM_GETLINK.to_ne_bytes());
         req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
@@ -347,7 +350,10 @@ impl RouteSocket {
             )
         })?;
         if n as usize != req.len() {
-            return Err(io::Error::new(io::ErrorKind::WriteZero, "netlink: short send"));
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "netlink: short send",
+            ));
         }
         Ok(())
     }
@@ -476,8 +482,8 @@ fn process_datagram(
             NLMSG_DONE => return Ok(true),
             NLMSG_ERROR => {
                 // struct nlmsgerr { int error; struct nlmsghdr msg; }
-                let errno = u32_at(msg, NLMSG_HDRLEN).ok_or(NetlinkError::Truncated("nlmsgerr"))?
-                    as i32;
+                let errno =
+                    u32_at(msg, NLMSG_HDRLEN).ok_or(NetlinkError::Truncated("nlmsgerr"))? as i32;
                 if errno == 0 {
                     // An acknowledgement: nothing more will come.
                     return Ok(true);
@@ -561,7 +567,10 @@ pub(crate) mod tests {
         assert_eq!(link.oper_state, IF_OPER_UP);
         assert_eq!(link.kind.as_deref(), Some("bridge"));
         let s = link.stats;
-        assert_eq!((s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes), (1, 2, 3, 4));
+        assert_eq!(
+            (s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes),
+            (1, 2, 3, 4)
+        );
         assert_eq!((s.multicast, s.collisions), (9, 10));
         assert_eq!((s.rx_crc_errors, s.rx_frame_errors), (13, 14));
         assert_eq!((s.tx_window_errors, s.rx_nohandler), (21, 24));
@@ -607,14 +616,23 @@ pub(crate) mod tests {
         let good = message(1, 2, 0, &[(IFLA_IFNAME, b"eth0\0")]);
         assert!(parse_link(&good).is_ok());
         assert_eq!(parse_link(&[]), Err(NetlinkError::Truncated("nlmsghdr")));
-        assert_eq!(parse_link(&good[..good.len() - 1]), Err(NetlinkError::Truncated("nlmsghdr")));
+        assert_eq!(
+            parse_link(&good[..good.len() - 1]),
+            Err(NetlinkError::Truncated("nlmsghdr"))
+        );
 
         let mut other = good.clone();
         other[4] = NLMSG_DONE as u8;
-        assert_eq!(parse_link(&other), Err(NetlinkError::UnexpectedType(NLMSG_DONE)));
+        assert_eq!(
+            parse_link(&other),
+            Err(NetlinkError::UnexpectedType(NLMSG_DONE))
+        );
 
         let unnamed = message(1, 2, 0, &[]);
-        assert_eq!(parse_link(&unnamed), Err(NetlinkError::Missing("IFLA_IFNAME")));
+        assert_eq!(
+            parse_link(&unnamed),
+            Err(NetlinkError::Missing("IFLA_IFNAME"))
+        );
 
         // An attribute claiming more bytes than there are.
         let mut long = good.clone();
@@ -624,7 +642,10 @@ pub(crate) mod tests {
         // An attribute shorter than its own header.
         let mut short = good.clone();
         short[NLMSG_HDRLEN + IFINFOMSG_LEN] = 2;
-        assert_eq!(parse_link(&short), Err(NetlinkError::Truncated("attribute")));
+        assert_eq!(
+            parse_link(&short),
+            Err(NetlinkError::Truncated("attribute"))
+        );
 
         // No room for the ifinfomsg.
         let mut tiny = good[..NLMSG_HDRLEN + 4].to_vec();
@@ -744,14 +765,44 @@ pub(crate) mod tests {
         }
     }
 
+    #[test]
+    fn abandoned_dumps_are_skipped_or_reopened() {
+        let Some(mut sock) = open_or_skip() else {
+            return;
+        };
+        let count = sock.links().unwrap().len();
+        // A dump abandoned half way (as after a timeout) keeps running in
+        // the kernel: a new request on the same socket would get EBUSY...
+        sock.seq += 1;
+        sock.send_request().unwrap();
+        sock.reopen = true;
+        // ...so after a failure the next dump starts on a fresh socket.
+        assert_eq!(sock.links().unwrap().len(), count);
+        // The failure itself is what marks the socket for reopening.
+        sock.seq += 1;
+        sock.send_request().unwrap();
+        if let Err(e) = sock.links() {
+            assert_eq!(e.raw_os_error(), Some(libc::EBUSY));
+            assert!(sock.reopen);
+        }
+        assert_eq!(sock.links().unwrap().len(), count);
+        assert!(!sock.reopen);
+    }
+
     fn sysfs_stat(name: &str) -> u64 {
         let path = format!("/sys/class/net/lo/statistics/{name}");
-        std::fs::read_to_string(path).unwrap().trim().parse().unwrap()
+        std::fs::read_to_string(path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     #[test]
     fn loopback_matches_sysfs() {
-        let Some(mut sock) = open_or_skip() else { return };
+        let Some(mut sock) = open_or_skip() else {
+            return;
+        };
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let me = udp.local_addr().unwrap();
         for _ in 0..5 {

@@ -135,7 +135,12 @@ impl Collectors {
             match r.result {
                 Ok(addr) => {
                     if c.target != Some(addr) {
-                        info!("collector {}: {} is {}", c.config.section, r.address, addr.ip());
+                        info!(
+                            "collector {}: {} is {}",
+                            c.config.section,
+                            r.address,
+                            addr.ip()
+                        );
                     }
                     c.target = Some(addr);
                     c.next_resolve_ms = Some(now_ms + RESOLVE_INTERVAL_MS);

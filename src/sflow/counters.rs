@@ -459,7 +459,10 @@ pub enum CounterRecord<'a> {
     HostMemory(HostMemory),
     HostNetIo(HostNetIo),
     /// A record this decoder does not know, kept as its raw `counter_data`.
-    Unknown { format: u32, data: &'a [u8] },
+    Unknown {
+        format: u32,
+        data: &'a [u8],
+    },
 }
 
 /// Calls `$f` with the record body of every known variant.
@@ -503,10 +506,10 @@ impl CounterRecord<'_> {
 impl Encode for CounterRecord<'_> {
     fn encode(&self, w: &mut Writer) -> Result<(), EncodeError> {
         each_counter!(self, r => w.record(format_of(r), |w| r.encode_body(w)),
-            CounterRecord::Unknown { format, data } => {
-                w.u32(*format)?;
-                w.opaque(data, usize::MAX)
-            })
+        CounterRecord::Unknown { format, data } => {
+            w.u32(*format)?;
+            w.opaque(data, usize::MAX)
+        })
     }
 }
 

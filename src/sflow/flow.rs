@@ -319,7 +319,10 @@ pub enum FlowRecord<'a> {
     Extended80211Tx(Extended80211Tx<'a>),
     Extended80211Aggregation(Extended80211Aggregation<'a>),
     /// A record this decoder does not know, kept as its raw `flow_data`.
-    Unknown { format: u32, data: &'a [u8] },
+    Unknown {
+        format: u32,
+        data: &'a [u8],
+    },
 }
 
 impl FlowRecord<'_> {

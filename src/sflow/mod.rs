@@ -134,7 +134,7 @@ pub struct SequenceNumber(u32);
 
 impl SequenceNumber {
     /// The number for the next sample (the first is 1).
-    pub fn next(&mut self) -> u32 {
+    pub fn advance(&mut self) -> u32 {
         self.0 = self.0.wrapping_add(1);
         self.0
     }

@@ -143,7 +143,9 @@ impl Interface {
         match form {
             SampleForm::Compact => {
                 if self.format > 3 || self.value >= 1 << 30 {
-                    return Err(EncodeError::Invalid("interface does not fit a compact sample"));
+                    return Err(EncodeError::Invalid(
+                        "interface does not fit a compact sample",
+                    ));
                 }
                 w.u32(self.format << 30 | self.value)
             }
@@ -262,7 +264,10 @@ pub enum Sample<'a> {
     Flow(SampleForm, FlowSample<'a>),
     Counters(SampleForm, CountersSample<'a>),
     /// A sample type this decoder does not know, kept as raw bytes.
-    Unknown { format: u32, data: &'a [u8] },
+    Unknown {
+        format: u32,
+        data: &'a [u8],
+    },
 }
 
 impl Encode for Sample<'_> {
@@ -322,7 +327,12 @@ fn visit_source(v: &mut dyn Visitor, source: DataSource) {
     v.u32("source_id_index", source.index);
 }
 
-fn visit_interface(v: &mut dyn Visitor, format_name: &'static str, name: &'static str, i: Interface) {
+fn visit_interface(
+    v: &mut dyn Visitor,
+    format_name: &'static str,
+    name: &'static str,
+    i: Interface,
+) {
     v.u32(format_name, i.format);
     v.u32(name, i.value);
 }

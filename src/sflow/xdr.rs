@@ -109,7 +109,10 @@ impl<'a> Writer<'a> {
 
     fn take(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
         let end = self.pos.checked_add(n).ok_or(EncodeError::NoSpace)?;
-        let out = self.buf.get_mut(self.pos..end).ok_or(EncodeError::NoSpace)?;
+        let out = self
+            .buf
+            .get_mut(self.pos..end)
+            .ok_or(EncodeError::NoSpace)?;
         self.pos = end;
         Ok(out)
     }
@@ -145,7 +148,9 @@ impl<'a> Writer<'a> {
     /// (`opaque x<max>`, `string x<max>`; `usize::MAX` for `<>`).
     pub fn opaque(&mut self, bytes: &[u8], max: usize) -> Result<(), EncodeError> {
         if bytes.len() > max {
-            return Err(EncodeError::Invalid("string or opaque data longer than its bound"));
+            return Err(EncodeError::Invalid(
+                "string or opaque data longer than its bound",
+            ));
         }
         let len = u32::try_from(bytes.len()).map_err(|_| EncodeError::NoSpace)?;
         self.u32(len)?;
@@ -327,7 +332,10 @@ mod tests {
         assert_eq!(w.u32(2), Err(EncodeError::NoSpace));
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
-        assert!(matches!(w.opaque(&[0; 33], 32), Err(EncodeError::Invalid(_))));
+        assert!(matches!(
+            w.opaque(&[0; 33], 32),
+            Err(EncodeError::Invalid(_))
+        ));
     }
 
     #[test]
@@ -338,13 +346,20 @@ mod tests {
         let e = r.opaque(1, "s").unwrap_err();
         assert_eq!(e.offset, 104);
         assert_eq!(e.kind, DecodeErrorKind::TooLong { length: 2, max: 1 });
+        // The failed read consumed the length word: the next error is after it.
         let e = r.fixed(2, "x").unwrap_err();
-        assert_eq!(e.offset, 104);
+        assert_eq!(e.offset, 108);
         let mut r = Reader::with_base(&data, 100);
         r.u32("a").unwrap();
-        let mut n = r.nested("n").unwrap_err();
-        n.offset = 0;
-        assert!(matches!(n.kind, DecodeErrorKind::Truncated { needed: 4, available: 1 }));
+        let e = r.nested("n").unwrap_err();
+        assert_eq!(e.offset, 108);
+        assert!(matches!(
+            e.kind,
+            DecodeErrorKind::Truncated {
+                needed: 4,
+                available: 1
+            }
+        ));
         // A length near u32::MAX must not overflow.
         let data = [0xff, 0xff, 0xff, 0xff];
         assert!(Reader::new(&data).opaque(usize::MAX, "big").is_err());

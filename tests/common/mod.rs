@@ -1,0 +1,322 @@
+//! Shared test rigs: network namespaces, veth pairs, the agent as a child
+//! process, a collector socket inside a namespace.
+//!
+//! Everything a test creates is removed when its guard drops, even when the
+//! test fails.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Whether tests that need root can run. When `WSFLOWD_REQUIRE_ROOT=1`
+/// (set by `make test` as root) a missing privilege is a failure, not a
+/// skip, so CI cannot pass by skipping.
+pub fn root_or_skip(test: &str) -> bool {
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        if std::env::var("WSFLOWD_REQUIRE_ROOT").as_deref() == Ok("1") {
+            panic!("{test}: needs root");
+        }
+        eprintln!("{test}: skipped (needs root)");
+    }
+    root
+}
+
+/// Runs a command, panicking with its output if it fails.
+pub fn sh(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}{}",
+        args,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id() % 100_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A network namespace, deleted on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    pub fn new(prefix: &str) -> Netns {
+        let name = unique(prefix);
+        sh(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        // No IPv6: no router solicitations or MLD reports adding packets to
+        // the counts the tests check.
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+        ns.exec(&["ip", "link", "set", "lo", "up"]);
+        ns
+    }
+
+    pub fn exec(&self, args: &[&str]) {
+        let mut v = vec!["ip", "netns", "exec", &self.name];
+        v.extend_from_slice(args);
+        sh(&v);
+    }
+
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    /// Runs `f` on a new thread that has entered this namespace.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> thread::JoinHandle<T> {
+        let path = format!("/var/run/netns/{}", self.name);
+        thread::spawn(move || {
+            let ns = File::open(&path).expect("namespace file");
+            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+    }
+
+    /// Reads one statistics counter of an interface in this namespace.
+    pub fn stat(&self, interface: &str, counter: &str) -> u64 {
+        let out = self
+            .command("cat")
+            .arg(format!("/sys/class/net/{interface}/statistics/{counter}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    pub fn if_index(&self, interface: &str) -> u32 {
+        let out = self
+            .command("cat")
+            .arg(format!("/sys/class/net/{interface}/ifindex"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Two namespaces joined by a veth pair with addresses 10.(x).(y).1/.2.
+pub struct VethPair {
+    pub a: Netns,
+    pub b: Netns,
+    pub a_if: String,
+    pub b_if: String,
+    pub a_addr: String,
+    pub b_addr: String,
+}
+
+impl VethPair {
+    pub fn new() -> VethPair {
+        let a = Netns::new("wsfa");
+        let b = Netns::new("wsfb");
+        let a_if = "veth-a".to_string();
+        let b_if = "veth-b".to_string();
+        sh(&[
+            "ip", "link", "add", &a_if, "netns", &a.name, "type", "veth", "peer", "name", &b_if,
+            "netns", &b.name,
+        ]);
+        let a_addr = "10.201.0.1".to_string();
+        let b_addr = "10.201.0.2".to_string();
+        a.exec(&["ip", "addr", "add", &format!("{a_addr}/24"), "dev", &a_if]);
+        b.exec(&["ip", "addr", "add", &format!("{b_addr}/24"), "dev", &b_if]);
+        a.exec(&["ip", "link", "set", &a_if, "up"]);
+        b.exec(&["ip", "link", "set", &b_if, "up"]);
+        VethPair {
+            a,
+            b,
+            a_if,
+            b_if,
+            a_addr,
+            b_addr,
+        }
+    }
+}
+
+/// The wsflowd binary under test.
+pub fn wsflowd() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_wsflowd"))
+}
+
+/// A running agent, killed on drop; its stderr lines are collected.
+pub struct AgentProcess {
+    pub child: Child,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl AgentProcess {
+    pub fn start(ns: &Netns, config: &Path) -> AgentProcess {
+        let mut child = ns
+            .command(wsflowd().to_str().unwrap())
+            .args(["--foreground", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start wsflowd");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("agent: {line}");
+                sink.lock().unwrap().push(line);
+            }
+        });
+        AgentProcess { child, log }
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn log_contains(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    pub fn signal(&self, signal: i32) {
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal(libc::SIGTERM);
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < end, "agent did not stop on SIGTERM");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Datagrams with the time they arrived.
+pub type Datagrams = Vec<(Instant, Vec<u8>)>;
+
+/// A UDP collector bound on 127.0.0.1 inside a namespace, keeping every
+/// datagram with the time it arrived.
+pub struct Collector {
+    pub port: u16,
+    pub datagrams: Arc<Mutex<Datagrams>>,
+    stop: mpsc::Sender<()>,
+}
+
+impl Collector {
+    pub fn start(ns: &Netns) -> Collector {
+        let (port_tx, port_rx) = mpsc::channel();
+        let (stop, stop_rx) = mpsc::channel::<()>();
+        let datagrams = Arc::new(Mutex::new(Vec::new()));
+        let sink = datagrams.clone();
+        ns.spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            port_tx.send(s.local_addr().unwrap().port()).unwrap();
+            let mut buf = vec![0u8; 65536];
+            while stop_rx.try_recv().is_err() {
+                if let Ok(n) = s.recv(&mut buf) {
+                    sink.lock()
+                        .unwrap()
+                        .push((Instant::now(), buf[..n].to_vec()));
+                }
+            }
+        });
+        Collector {
+            port: port_rx.recv().unwrap(),
+            datagrams,
+            stop,
+        }
+    }
+
+    pub fn snapshot(&self) -> Datagrams {
+        self.datagrams.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+    }
+}
+
+/// Writes a configuration file into a fresh temporary directory.
+pub struct TempConfig {
+    pub dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl TempConfig {
+    pub fn new(text: &str) -> TempConfig {
+        let dir = std::env::temp_dir().join(unique("wsflowd-test-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wsflowd");
+        std::fs::write(&path, text).unwrap();
+        TempConfig { dir, path }
+    }
+
+    pub fn rewrite(&self, text: &str) {
+        std::fs::write(&self.path, text).unwrap();
+    }
+}
+
+impl Drop for TempConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The directory of the shared real captures, if present.
+pub fn captures_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("WSFLOWD_CAPTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures"));
+    dir.is_dir().then_some(dir)
+}
