@@ -174,7 +174,11 @@ fn collect_reads_a_capture_file() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 4);
-    assert!(text.lines().next().unwrap().contains(" flow_sample sequence_number=1 "));
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .contains(" flow_sample sequence_number=1 "));
     assert!(text.contains("{extended_80211_rx enterprise=0 format=1014 ssid=\"Lab \\\"AP\\\"\""));
 }
 
@@ -202,7 +206,10 @@ fn check_config_exit_status_and_messages() {
     let err = String::from_utf8_lossy(&out.stderr);
     let expected = format!("{}:2:", bad.path.display());
     assert!(err.contains(&expected), "{err}");
-    assert!(err.contains("polling_interval") && err.contains("'agent'"), "{err}");
+    assert!(
+        err.contains("polling_interval") && err.contains("'agent'"),
+        "{err}"
+    );
 
     let out = Command::new(wsflowd())
         .args(["--check-config", "-c", "/nonexistent/wsflowd"])
@@ -221,7 +228,14 @@ fn version_help_and_usage_errors() {
     );
     let out = Command::new(wsflowd()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for word in ["--config", "--foreground", "--check-config", "collect", "--json", "SIGHUP"] {
+    for word in [
+        "--config",
+        "--foreground",
+        "--check-config",
+        "collect",
+        "--json",
+        "SIGHUP",
+    ] {
         assert!(help.contains(word), "help lacks {word}");
     }
     let out = Command::new(wsflowd()).arg("--bogus").output().unwrap();

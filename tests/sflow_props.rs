@@ -155,10 +155,16 @@ fn counter_record() -> impl Strategy<Value = OwnedCounter> {
             on_channel_busy_time: a[2],
         })
     });
-    let descr = (bytes(64), any::<[u8; 16]>(), any::<u32>(), any::<u32>(), bytes(32))
+    let descr = (
+        bytes(64),
+        any::<[u8; 16]>(),
+        any::<u32>(),
+        any::<u32>(),
+        bytes(32),
+    )
         .prop_map(|(h, u, m, o, r)| OwnedCounter::Descr(h, u, m, o, r));
-    let adapters = vec((any::<u32>(), vec(any::<[u8; 6]>(), 0..4)), 0..4)
-        .prop_map(OwnedCounter::Adapters);
+    let adapters =
+        vec((any::<u32>(), vec(any::<[u8; 6]>(), 0..4)), 0..4).prop_map(OwnedCounter::Adapters);
     let cpu = (vec(finite_f32(), 3), any::<[u32; 14]>()).prop_map(|(l, a)| {
         OwnedCounter::Cpu(Box::new(HostCpu {
             load_one: l[0],
@@ -270,8 +276,8 @@ fn sample() -> impl Strategy<Value = OwnedSample> {
             },
         )
     });
-    let unknown = (unknown_format(&[1, 2, 3, 4]), bytes(40))
-        .prop_map(|(f, d)| OwnedSample::Unknown(f, d));
+    let unknown =
+        (unknown_format(&[1, 2, 3, 4]), bytes(40)).prop_map(|(f, d)| OwnedSample::Unknown(f, d));
     prop_oneof![flow, counters, unknown]
 }
 
@@ -318,7 +324,11 @@ fn flow(r: &OwnedFlow) -> FlowRecord<'_> {
 }
 
 /// Builds the wire datagram from owned samples and passes it to `check`.
-fn with_datagram<R>(samples: &[OwnedSample], agent: Option<std::net::IpAddr>, check: impl FnOnce(&Datagram) -> R) -> R {
+fn with_datagram<R>(
+    samples: &[OwnedSample],
+    agent: Option<std::net::IpAddr>,
+    check: impl FnOnce(&Datagram) -> R,
+) -> R {
     // Storage that the borrowed structures point into, built in layers.
     let flows: Vec<Vec<FlowRecord>> = samples
         .iter()
@@ -353,9 +363,10 @@ fn with_datagram<R>(samples: &[OwnedSample], agent: Option<std::net::IpAddr>, ch
             OwnedSample::Counters { records, .. } => records
                 .iter()
                 .map(|r| match r {
-                    OwnedCounter::Adapters(a) => {
-                        a.iter().flat_map(|(_, m)| m.iter().map(|m| Mac(*m))).collect()
-                    }
+                    OwnedCounter::Adapters(a) => a
+                        .iter()
+                        .flat_map(|(_, m)| m.iter().map(|m| Mac(*m)))
+                        .collect(),
                     _ => Vec::new(),
                 })
                 .collect(),
@@ -400,9 +411,11 @@ fn with_datagram<R>(samples: &[OwnedSample], agent: Option<std::net::IpAddr>, ch
                 ..
             } = s
             {
-                v.push(FlowRecord::Extended80211Aggregation(Extended80211Aggregation {
-                    pdus: List::Items(p),
-                }));
+                v.push(FlowRecord::Extended80211Aggregation(
+                    Extended80211Aggregation {
+                        pdus: List::Items(p),
+                    },
+                ));
             }
             v
         })

@@ -1,5 +1,6 @@
 //! Fuzzes the sFlow decoder: any bytes must decode or fail cleanly, and a
-//! datagram that decodes must re-encode to the same bytes.
+//! datagram that decodes must re-encode to the same bytes (decoded arrays
+//! are re-emitted from their wire bytes).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

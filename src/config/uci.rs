@@ -6,7 +6,9 @@
 //!
 //! - Statements: `package NAME`, `config TYPE [NAME]`, `option NAME VALUE`
 //!   and `list NAME VALUE`; each keyword may be shortened to its first
-//!   letter. Several statements may share a line, separated by `;`.
+//!   letter. Several statements may share a line, separated by `;`, with
+//!   libuci's quirks: a `;` right after an unquoted word ends the line, and
+//!   one where an argument may start is an empty argument.
 //! - Arguments: unquoted text up to whitespace, `'single quoted'` text (no
 //!   escapes) or `"double quoted"` text (backslash escapes); quoted text may
 //!   span lines, and touching parts join into one argument. Outside single
@@ -17,6 +19,12 @@
 //!   an empty value (`option NAME ''`) changes nothing, as in libuci. `list`
 //!   appends, turning a single value into a list; empty items are kept.
 //! - `config TYPE NAME` with a name already used reopens that section.
+//!
+//! The lexer models libuci's line buffer, NUL bytes it writes included, so
+//! that odd input gives the same result too; `tests/config_files/
+//! libuci_cases.txt` holds inputs checked against libuci itself. Where
+//! libuci reports a line, this parser reports the line where the offending
+//! word starts, and value bytes must be UTF-8.
 //!
 //! The parser works on bytes, never panics, does not recurse and uses memory
 //! in proportion to its input. Anonymous sections are named the way
@@ -200,9 +208,9 @@ fn statement(
             // like libuci we check the statement and otherwise ignore it.
         }
         Command::Config => {
-            let kind = lexer.required_arg()?;
-            if !kind.text.iter().all(|&b| (33..=126).contains(&b)) {
-                return Err(error(kind.line, "invalid character in type field"));
+            let section_type = lexer.required_arg()?;
+            if !section_type.text.iter().all(|&b| (33..=126).contains(&b)) {
+                return Err(error(section_type.line, "invalid character in type field"));
             }
             let name = lexer.next_arg()?;
             if !name.text.is_empty() && !valid_name(&name.text, false) {
@@ -210,7 +218,7 @@ fn statement(
             }
             lexer.assert_eol()?;
             let name = Some(ascii(name.text)).filter(|n| !n.is_empty());
-            builder.config(ascii(kind.text), name, line)?;
+            builder.config(ascii(section_type.text), name, line)?;
         }
         Command::Option | Command::List => {
             let name = lexer.required_arg()?;

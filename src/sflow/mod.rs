@@ -112,6 +112,7 @@ macro_rules! fixed_record {
         impl<'a> $crate::sflow::RecordBody<'a> for $ty {
             const FORMAT: u32 = $format;
             const NAME: &'static str = $name;
+            #[inline]
             fn encode_body(&self, w: &mut $crate::sflow::Writer) -> Result<(), $crate::sflow::EncodeError> {
                 $( w.$kind(self.$field)?; )*
                 Ok(())

@@ -107,6 +107,7 @@ impl<'a> Writer<'a> {
         &self.buf[..self.pos]
     }
 
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
         let end = self.pos.checked_add(n).ok_or(EncodeError::NoSpace)?;
         let out = self
@@ -117,25 +118,30 @@ impl<'a> Writer<'a> {
         Ok(out)
     }
 
+    #[inline(always)]
     pub fn u32(&mut self, v: u32) -> Result<(), EncodeError> {
         self.take(4)?.copy_from_slice(&v.to_be_bytes());
         Ok(())
     }
 
+    #[inline(always)]
     pub fn i32(&mut self, v: i32) -> Result<(), EncodeError> {
         self.u32(v as u32)
     }
 
+    #[inline(always)]
     pub fn u64(&mut self, v: u64) -> Result<(), EncodeError> {
         self.take(8)?.copy_from_slice(&v.to_be_bytes());
         Ok(())
     }
 
+    #[inline(always)]
     pub fn f32(&mut self, v: f32) -> Result<(), EncodeError> {
         self.u32(v.to_bits())
     }
 
     /// Fixed-length opaque data (`opaque x[n]`), padded to four bytes.
+    #[inline(always)]
     pub fn fixed(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         let pad = padding(bytes.len());
         let out = self.take(bytes.len() + pad)?;
@@ -146,6 +152,7 @@ impl<'a> Writer<'a> {
 
     /// Variable-length opaque data or string with an upper bound
     /// (`opaque x<max>`, `string x<max>`; `usize::MAX` for `<>`).
+    #[inline(always)]
     pub fn opaque(&mut self, bytes: &[u8], max: usize) -> Result<(), EncodeError> {
         if bytes.len() > max {
             return Err(EncodeError::Invalid(
@@ -158,11 +165,13 @@ impl<'a> Writer<'a> {
     }
 
     /// A MAC address: six bytes padded to eight.
+    #[inline(always)]
     pub fn mac(&mut self, mac: &[u8; 6]) -> Result<(), EncodeError> {
         self.fixed(mac)
     }
 
     /// Reserves the length word of an `opaque<>` whose contents follow.
+    #[inline(always)]
     pub fn begin_opaque(&mut self) -> Result<LengthMark, EncodeError> {
         let at = self.pos;
         self.u32(0)?;
@@ -170,6 +179,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Fills in the length of the opaque data written since `mark`.
+    #[inline(always)]
     pub fn end_opaque(&mut self, mark: LengthMark) -> Result<(), EncodeError> {
         let start = mark.0 + 4;
         let len = self.pos - start;
@@ -182,6 +192,7 @@ impl<'a> Writer<'a> {
 
     /// Writes `format` followed by an `opaque<>` whose contents `body` writes:
     /// the shape shared by samples, flow records and counter records.
+    #[inline(always)]
     pub fn record(
         &mut self,
         format: u32,
@@ -239,6 +250,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
             return Err(self.error(
@@ -254,6 +266,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline(always)]
     pub fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let b = self.take(4, field)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -263,6 +276,7 @@ impl<'a> Reader<'a> {
         self.u32(field).map(|v| v as i32)
     }
 
+    #[inline(always)]
     pub fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
         let b = self.take(8, field)?;
         let mut a = [0u8; 8];
@@ -275,11 +289,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Fixed-length opaque data of `n` bytes plus its padding.
+    #[inline(always)]
     pub fn fixed(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let b = self.take(n.saturating_add(padding(n)), field)?;
         Ok(&b[..n])
     }
 
+    #[inline(always)]
     pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.fixed(N, field)?);
@@ -291,6 +307,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Variable-length opaque data or string of at most `max` bytes.
+    #[inline(always)]
     pub fn opaque(&mut self, max: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let at = *self;
         let len = self.u32(field)? as usize;
@@ -301,6 +318,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An `opaque<>` holding a nested structure: returns a reader over it.
+    #[inline(always)]
     pub fn nested(&mut self, field: &'static str) -> Result<Reader<'a>, DecodeError> {
         let len = self.u32(field)? as usize;
         let base = self.offset();
