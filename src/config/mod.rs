@@ -524,7 +524,12 @@ impl Checker<'_> {
             .iter()
             .find(|&&k| k != section.kind && options_of(k).contains(&option.name.as_str()))
         {
-            message.push_str(&format!(" (it belongs in a '{kind}' section)"));
+            let article = if kind.starts_with(['a', 'i']) {
+                "an"
+            } else {
+                "a"
+            };
+            message.push_str(&format!(" (it belongs in {article} '{kind}' section)"));
         }
         self.warn(option.line, message);
     }
@@ -1662,6 +1667,7 @@ mod tests {
             "config collector\n",
             "\toption adress x\n",
             "\toption address x\n",
+            "\toption device x\n",
         );
         let loaded = ok(text);
         assert_eq!(loaded.config.agent.sampling_rate, None);
@@ -1672,6 +1678,7 @@ mod tests {
                 format!("{FILE}:7: unknown option 'sampling_rat' in section 'agent', ignored (did you mean 'sampling_rate'?)"),
                 format!("{FILE}:8: unknown option 'port' in section 'agent', ignored (it belongs in a 'collector' section)"),
                 format!("{FILE}:10: unknown option 'adress' in section @collector[0], ignored (did you mean 'address'?)"),
+                format!("{FILE}:12: unknown option 'device' in section @collector[0], ignored (it belongs in an 'interface' section)"),
             ]
         );
     }
