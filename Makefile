@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 # decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic).
 APT_PACKAGES := tshark iproute2 iputils-ping
 
-.PHONY: all build release deps test check lint unit-tests demo bench fuzz clean
+.PHONY: all build release deps test check lint unit-tests demo bench fuzz fuzz-seeds clean
 
 all: build
 
@@ -37,9 +37,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# Root tests (namespaces, AF_PACKET) must run, not skip, when we are root.
+# Root tests (namespaces, AF_PACKET) must run, not skip, when we are root;
+# the tshark interoperability test must run too (deps installs tshark).
 unit-tests:
-	WSFLOWD_REQUIRE_ROOT=$$( [ "$$(id -u)" = 0 ] && echo 1 || echo 0 ) \
+	WSFLOWD_REQUIRE_TOOLS=1 WSFLOWD_REQUIRE_ROOT=$$( [ "$$(id -u)" = 0 ] && echo 1 || echo 0 ) \
 	  $(CARGO) test --all-targets -- --test-threads=2
 	# Benchmarks build and run briefly, so they cannot rot.
 	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench encode
@@ -52,8 +53,21 @@ demo: deps release
 bench:
 	$(CARGO) bench --bench encode
 
+CAPTURES ?= ../shared/captures
+
+# Seeds the fuzz corpora: real sFlow datagrams (extracted with tshark) and
+# the example configuration files.
+fuzz-seeds:
+	mkdir -p fuzz/corpus/sflow_datagram fuzz/corpus/uci
+	for f in $(CAPTURES)/tcpdump/sflow*.pcap; do \
+	  tshark -r $$f -T fields -e udp.payload 2>/dev/null | while read -r hex; do \
+	    [ -n "$$hex" ] && echo "$$hex" | xxd -r -p > fuzz/corpus/sflow_datagram/$$(echo "$$hex" | sha1sum | cut -c1-16); \
+	  done; \
+	done
+	cp tests/config_files/*.uci fuzz/corpus/uci/
+
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on stable.
-fuzz:
+fuzz: fuzz-seeds
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	cd fuzz && for t in $$(RUSTC_BOOTSTRAP=1 cargo fuzz list); do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \

@@ -61,9 +61,15 @@ ip netns exec "$AP" "$BIN" --foreground --config "$WORK/wsflowd" 2> "$WORK/agent
 pids+=($!)
 sleep 1
 
-# A TCP service on the AP for the station to talk to.
-ip netns exec "$AP" bash -c 'while true; do cat /dev/zero | head -c 20000 > /dev/tcp/127.0.0.1/1 2>/dev/null; sleep 10; done' &
-pids+=($!)
+# A web server on the AP for TCP traffic, if Python is there.
+if command -v python3 >/dev/null; then
+  (cd "$WORK" && exec ip netns exec "$AP" python3 -m http.server --bind 192.0.2.1 8080) > /dev/null 2>&1 &
+  pids+=($!)
+  sleep 0.5
+  ip netns exec "$STA" bash -c "end=\$((SECONDS + $SECONDS_OF_TRAFFIC)); while [ \$SECONDS -lt \$end ]; do
+    exec 3<>/dev/tcp/192.0.2.1/8080 && printf 'GET /samples.txt HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3 > /dev/null; exec 3<&-; sleep 0.05; done" 2>/dev/null &
+  pids+=($!)
+fi
 echo "== station sends ping, UDP and TCP traffic for ${SECONDS_OF_TRAFFIC} s =="
 ip netns exec "$STA" ping -q -i 0.002 -w "$SECONDS_OF_TRAFFIC" 192.0.2.1 > /dev/null &
 ping_pid=$!
@@ -79,11 +85,22 @@ echo
 echo "== agent log =="
 cat "$WORK/agent.log"
 echo
-echo "== decoded samples (first 15 and last 5 of $(wc -l < "$WORK/samples.txt")) =="
-head -n 15 "$WORK/samples.txt"
+echo "== decoded samples (first 12 and last 4 of $(wc -l < "$WORK/samples.txt"); lines cut at 320 characters) =="
+head -n 12 "$WORK/samples.txt" | cut -c1-320
 echo "..."
-tail -n 5 "$WORK/samples.txt"
+tail -n 4 "$WORK/samples.txt" | cut -c1-320
 echo
 flows=$(grep -c ' flow_sample ' "$WORK/samples.txt" || true)
 counters=$(grep -c ' counters_sample ' "$WORK/samples.txt" || true)
-echo "== summary: $flows flow samples, $counters counter samples received =="
+# The IP protocol of each sampled frame, from the header bytes (Ethernet
+# type at bytes 12-13, IPv4 protocol at byte 23).
+protocols=$(grep -o ' header=[0-9a-f]*' "$WORK/samples.txt" | awk '{
+  h = substr($1, 8); type = substr(h, 25, 4); proto = substr(h, 47, 2)
+  if (type == "0806") n["ARP"]++
+  else if (type != "0800") n["other"]++
+  else if (proto == "01") n["ICMP"]++
+  else if (proto == "06") n["TCP"]++
+  else if (proto == "11") n["UDP"]++
+  else n["other IP"]++
+} END { for (k in n) printf "%s %d, ", k, n[k] }')
+echo "== summary: $flows flow samples (${protocols%, }), $counters counter samples received =="

@@ -331,5 +331,28 @@ fn missing_interface_is_picked_up_when_it_appears() {
     ns.exec(&["ip", "link", "set", "late0", "up"]);
     ns.exec(&["ip", "link", "set", "late1", "up"]);
     assert!(agent.wait_for_log("sampling late0", Duration::from_secs(3)));
+    // Deleted and created again (as a wifi reload does): a new ifIndex, a
+    // new data source, sampled again within a second or two.
+    ns.exec(&["ip", "link", "del", "late0"]);
+    thread::sleep(Duration::from_millis(1_500));
+    ns.exec(&[
+        "ip", "link", "add", "late0", "type", "veth", "peer", "name", "late1",
+    ]);
+    ns.exec(&["ip", "link", "set", "late0", "up"]);
+    assert!(agent.wait_for_log("late0 was re-created", Duration::from_secs(3)));
+    let opened = || {
+        agent
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("sampling late0"))
+            .count()
+    };
+    let end = Instant::now() + Duration::from_secs(3);
+    while opened() < 2 && Instant::now() < end {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(opened(), 2);
     assert!(agent.stop().success());
 }

@@ -1,6 +1,8 @@
 //! Interoperability with Wireshark: the datagrams of `interop/mod.rs`, built
 //! with our encoder, are written into a pcap file, dissected by tshark and
-//! every value tshark shows is compared with the value we encoded.
+//! every value tshark shows is compared with the value we encoded. A value
+//! shown in the sFlow tree that no check compared fails the test too, as
+//! does any `_ws.malformed` or `_ws.expert` item (any severity).
 //!
 //! tshark 4.0 quirks taken into account (see `../shared/NOTES.md`):
 //! - `extended_80211_tx.transmissions` is shown as "retransmissions",
@@ -21,7 +23,7 @@
 
 mod interop;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -115,7 +117,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Every key under `v` (at any depth) that starts with `prefix`.
-fn keys_with_prefix<'a>(v: &'a Value, prefix: &str, path: &str, out: &mut Vec<String>) {
+fn keys_with_prefix(v: &Value, prefix: &str, path: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
@@ -160,12 +162,17 @@ fn leaves(v: &Value) -> usize {
 struct Checker {
     fields: usize,
     errors: Vec<String>,
+    /// The (object, key) pairs compared, to find values tshark shows that
+    /// no check looked at.
+    compared: HashSet<(usize, String)>,
 }
 
 impl Checker {
     /// Compares the value tshark shows for `field` in `obj` with `expected`.
     fn field(&mut self, ctx: &str, obj: &Value, field: &str, expected: impl Display) {
         self.fields += 1;
+        self.compared
+            .insert((obj as *const Value as usize, field.to_string()));
         let expected = expected.to_string();
         match obj.get(field) {
             Some(Value::String(shown)) if *shown == expected => {}
@@ -183,6 +190,36 @@ impl Checker {
 
     fn fail(&mut self, message: String) {
         self.errors.push(message);
+    }
+
+    /// Fails for every value shown in the sFlow tree `obj` that was not
+    /// compared (the protocols dissected inside sampled headers excepted:
+    /// they are checked on their own).
+    fn all_compared(&mut self, ctx: &str, obj: &Value) {
+        let Value::Object(map) = obj else { return };
+        for (k, v) in map {
+            match v {
+                _ if k == "sflow_245.header_tree" => {}
+                Value::Object(_) => self.all_compared(ctx, v),
+                Value::Array(items) => {
+                    for item in items {
+                        if item.is_object() {
+                            self.all_compared(ctx, item);
+                        } else {
+                            self.fail(format!("{ctx}: {k} = {item} shown but not compared"));
+                        }
+                    }
+                }
+                _ => {
+                    if !self
+                        .compared
+                        .contains(&(obj as *const Value as usize, k.clone()))
+                    {
+                        self.fail(format!("{ctx}: {k} = {v} shown but not compared"));
+                    }
+                }
+            }
+        }
     }
 
     /// Compares two trees tshark produced for the same bytes.
@@ -560,7 +597,16 @@ fn check_ethernet_header(c: &mut Checker, ctx: &str, header: &[u8], tree: &Value
     let ip = &tree["ip"];
     c.field(ctx, ip, "ip.version", 4);
     c.field(ctx, ip, "ip.hdr_len", 20);
+    c.field(ctx, ip, "ip.dsfield", format!("0x{:02x}", e.frame[15]));
     c.field(ctx, ip, "ip.len", 20 + 8 + e.udp_payload_len);
+    c.field(
+        ctx,
+        ip,
+        "ip.id",
+        format!("0x{:02x}{:02x}", e.frame[18], e.frame[19]),
+    );
+    c.field(ctx, ip, "ip.flags", format!("0x{:02x}", e.frame[20] >> 5));
+    c.field(ctx, ip, "ip.frag_offset", 0);
     c.field(ctx, ip, "ip.ttl", e.frame[22]);
     c.field(ctx, ip, "ip.proto", 17);
     c.field(
@@ -575,6 +621,7 @@ fn check_ethernet_header(c: &mut Checker, ctx: &str, header: &[u8], tree: &Value
     c.field(ctx, udp, "udp.srcport", e.src_port);
     c.field(ctx, udp, "udp.dstport", e.dst_port);
     c.field(ctx, udp, "udp.length", 8 + e.udp_payload_len);
+    c.field(ctx, udp, "udp.checksum", "0x0000");
     c.field(ctx, udp, "udp.payload", hex(&header[14 + 20 + 8..]));
 }
 
@@ -844,7 +891,10 @@ fn tshark_decodes_every_field_as_encoded() {
             c.fail(format!("{ctx}: tshark reports {b}"));
         }
         match all.get("sflow") {
-            Some(sflow) => check_datagram(&mut c, &ctx, &case.model, sflow, &orig),
+            Some(sflow) => {
+                check_datagram(&mut c, &ctx, &case.model, sflow, &orig);
+                c.all_compared(&ctx, sflow);
+            }
             None => c.fail(format!("{ctx}: not dissected as sFlow")),
         }
     }

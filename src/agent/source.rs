@@ -25,6 +25,8 @@ pub struct InterfaceSource {
     pub snap_len: u32,
     /// The interface's current index, if it exists.
     pub if_index: Option<u32>,
+    /// The ifIndex that the counts and sequence numbers belong to.
+    counted_index: Option<u32>,
     pub(crate) capture: Option<PacketCapture>,
     /// Counts kept while no socket is open.
     idle_counts: CaptureCounts,
@@ -43,6 +45,7 @@ impl InterfaceSource {
             polling_interval,
             snap_len,
             if_index: None,
+            counted_index: None,
             capture: None,
             idle_counts: CaptureCounts::default(),
             flow_sequence: SequenceNumber::default(),
@@ -92,17 +95,19 @@ impl InterfaceSource {
         let index = if_nametoindex(&self.device);
         if index != self.if_index {
             self.close();
-            if self.if_index.is_some() && index.is_some() {
-                info!("interface {} was re-created: re-opening", self.device);
-            }
-            // A new ifIndex is a new data source: its sample sequence
-            // numbers restart, as the specification asks when counts reset.
-            if index.is_some() && self.if_index.is_some() {
+            self.if_index = index;
+        }
+        // A new ifIndex is a new data source: its counts and sample
+        // sequence numbers start again, as the specification asks when
+        // counts reset.
+        if let Some(new) = index {
+            if self.counted_index.is_some_and(|old| old != new) {
+                info!("interface {} was re-created (ifIndex {new})", self.device);
                 self.flow_sequence = SequenceNumber::default();
                 self.counter_sequence = SequenceNumber::default();
                 self.idle_counts = CaptureCounts::default();
             }
-            self.if_index = index;
+            self.counted_index = Some(new);
         }
         let Some(if_index) = self.if_index else {
             if !self.reported_missing {
