@@ -35,7 +35,7 @@ use wsflowd::sflow::{Interface, SampleForm};
 
 use interop::{
     counter_data_len, datagram_len, ethernet_frame, flow_data_len, pad4, sample_data_len,
-    wlanmon_data_frame, Case, Counter, DatagramM, Flow, SampleM, WLANMON,
+    wlanmon_data_frame, Case, Counter, DatagramM, Flow, SampleM,
 };
 
 const TSHARK: &str = "tshark";
@@ -870,7 +870,7 @@ fn tshark_decodes_every_field_as_encoded() {
 
     // The real 802.11 frame as tshark dissects it in its own capture.
     let (wlan_no, wlan_frame, _) = wlanmon_data_frame();
-    let wlanmon = tshark_json(&config, &interop::capture_path(WLANMON));
+    let wlanmon = tshark_json(&config, &interop::wlanmon_pcap());
     let wlan_layers = layers(&wlanmon[wlan_no - 1]);
     assert_eq!(wlan_layers["frame"]["frame.number"], wlan_no.to_string());
     let orig = Original80211 {

@@ -285,7 +285,9 @@ impl Visit for Pdu<'_> {
 }
 
 /// One flow sample for a whole aggregate, with a list of per-PDU records
-/// (format 1016).
+/// (format 1016). Put it last in its flow sample, as the specification
+/// describes: Wireshark 4.0 does not skip it by its length, so any record
+/// after it would be misread there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Extended80211Aggregation<'a> {
     pub pdus: List<'a, Pdu<'a>>,

@@ -639,19 +639,51 @@ pub fn ethernet_header_record() -> Header {
     }
 }
 
-/// Path of a capture under `../shared/captures/`.
+/// Path of a capture under `../shared/captures/` (or `WSFLOWD_CAPTURES`).
 pub fn capture_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/captures")
+    std::env::var_os("WSFLOWD_CAPTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures"))
         .join(rel)
 }
 
 pub const WLANMON: &str = "zeek/wlanmon.pcap";
 
+/// Frame 1 of Zeek's `testing/btest/Traces/wlanmon.pcap` (BSD licence, see
+/// `../shared/captures/zeek/COPYING`): a QoS data frame carrying a DNS
+/// query. Used only when the shared captures are not available.
+const WLANMON_FRAME_1: &str =
+    "88012c008a15149b5ae090724097b6f5442b03aaab8d10000600aaaa030000000800\
+    4500003fd68d00004011aea2ac119c4cd043dcdcf12a0035002bc5dfa72f01000001000000000000076361\
+    7074697665056170706c6503636f6d0000010001 0312c6a7";
+
+/// The wlanmon capture: the shared one, else a one-frame pcap written from
+/// the embedded copy of its first frame.
+pub fn wlanmon_pcap() -> PathBuf {
+    let real = capture_path(WLANMON);
+    if real.is_file() {
+        return real;
+    }
+    let hex: String = WLANMON_FRAME_1
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect();
+    let frame: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let mut w = wsflowd::pcap::PcapWriter::new(Vec::new(), link_type::IEEE802_11, 65535).unwrap();
+    w.write(1, 0, &frame).unwrap();
+    let path = std::env::temp_dir().join(format!("wsflowd-wlanmon-{}.pcap", std::process::id()));
+    std::fs::write(&path, w.into_inner()).unwrap();
+    eprintln!("../shared/captures not found: using the embedded copy of wlanmon.pcap frame 1");
+    path
+}
+
 /// The first data or QoS data frame of `zeek/wlanmon.pcap` (raw 802.11,
 /// link type 105, no FCS): (1-based frame number, frame bytes, orig_len).
 pub fn wlanmon_data_frame() -> (usize, Vec<u8>, u32) {
-    let bytes = std::fs::read(capture_path(WLANMON)).expect("read wlanmon.pcap");
+    let bytes = std::fs::read(wlanmon_pcap()).expect("read wlanmon.pcap");
     let r = PcapReader::new(&bytes).expect("a pcap file");
     assert_eq!(r.link_type, link_type::IEEE802_11);
     for (i, rec) in r.enumerate() {
