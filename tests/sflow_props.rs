@@ -2,6 +2,8 @@
 //! encode → decode unchanged, re-encoding a decoded datagram reproduces it
 //! byte for byte, and no input whatsoever makes the decoder panic.
 
+mod strategies;
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -84,77 +86,10 @@ fn finite_f32() -> impl Strategy<Value = f32> {
 }
 
 fn counter_record() -> impl Strategy<Value = OwnedCounter> {
-    let ifc = (any::<[u32; 16]>(), any::<[u64; 3]>()).prop_map(|(a, b)| {
-        OwnedCounter::If(Box::new(IfCounters {
-            if_index: a[0],
-            if_type: a[1],
-            speed: b[0],
-            direction: a[2],
-            status: a[3],
-            in_octets: b[1],
-            in_ucast_pkts: a[4],
-            in_multicast_pkts: a[5],
-            in_broadcast_pkts: a[6],
-            in_discards: a[7],
-            in_errors: a[8],
-            in_unknown_protos: a[9],
-            out_octets: b[2],
-            out_ucast_pkts: a[10],
-            out_multicast_pkts: a[11],
-            out_broadcast_pkts: a[12],
-            out_discards: a[13],
-            out_errors: a[14],
-            promiscuous_mode: a[15],
-        }))
-    });
-    let eth = any::<[u32; 13]>().prop_map(|a| {
-        OwnedCounter::Ethernet(Box::new(EthernetCounters {
-            alignment_errors: a[0],
-            fcs_errors: a[1],
-            single_collision_frames: a[2],
-            multiple_collision_frames: a[3],
-            sqe_test_errors: a[4],
-            deferred_transmissions: a[5],
-            late_collisions: a[6],
-            excessive_collisions: a[7],
-            internal_mac_transmit_errors: a[8],
-            carrier_sense_errors: a[9],
-            frame_too_longs: a[10],
-            internal_mac_receive_errors: a[11],
-            symbol_errors: a[12],
-        }))
-    });
-    let dot11 = any::<[u32; 20]>().prop_map(|a| {
-        OwnedCounter::Dot11(Box::new(Ieee80211Counters {
-            transmitted_fragment_count: a[0],
-            multicast_transmitted_frame_count: a[1],
-            failed_count: a[2],
-            retry_count: a[3],
-            multiple_retry_count: a[4],
-            frame_duplicate_count: a[5],
-            rts_success_count: a[6],
-            rts_failure_count: a[7],
-            ack_failure_count: a[8],
-            received_fragment_count: a[9],
-            multicast_received_frame_count: a[10],
-            fcs_error_count: a[11],
-            transmitted_frame_count: a[12],
-            wep_undecryptable_count: a[13],
-            qos_discarded_fragment_count: a[14],
-            associated_station_count: a[15],
-            qos_cf_polls_received_count: a[16],
-            qos_cf_polls_unused_count: a[17],
-            qos_cf_polls_unusable_count: a[18],
-            qos_cf_polls_lost_count: a[19],
-        }))
-    });
-    let radio = any::<[u32; 3]>().prop_map(|a| {
-        OwnedCounter::Radio(RadioUtilization {
-            elapsed_time: a[0],
-            on_channel_time: a[1],
-            on_channel_busy_time: a[2],
-        })
-    });
+    let ifc = strategies::if_counters().prop_map(|c| OwnedCounter::If(Box::new(c)));
+    let eth = strategies::ethernet_counters().prop_map(|c| OwnedCounter::Ethernet(Box::new(c)));
+    let dot11 = strategies::ieee80211_counters().prop_map(|c| OwnedCounter::Dot11(Box::new(c)));
+    let radio = strategies::radio().prop_map(OwnedCounter::Radio);
     let descr = (
         bytes(64),
         any::<[u8; 16]>(),

@@ -55,7 +55,8 @@ pub struct Agent {
     timer: TimerFd,
     next_interface_check_ms: u64,
     next_address_check_ms: u64,
-    /// Set by the packer's send errors of encoding, for rate-limited logs.
+    /// Flow samples that could not be encoded (counted to rate-limit the
+    /// warning: logged at the 1st, 2nd, 4th, 8th... occurrence).
     encode_errors: u64,
 }
 
