@@ -58,6 +58,8 @@ pub struct Agent {
     /// Flow samples that could not be encoded (counted to rate-limit the
     /// warning: logged at the 1st, 2nd, 4th, 8th... occurrence).
     encode_errors: u64,
+    /// Whether the agent address was chosen (and logged) once.
+    agent_address_chosen: bool,
 }
 
 impl Agent {
@@ -98,6 +100,7 @@ impl Agent {
             next_interface_check_ms: 0,
             next_address_check_ms: 0,
             encode_errors: 0,
+            agent_address_chosen: false,
         };
         for w in &loaded.warnings {
             warn!("{w}");
@@ -370,7 +373,8 @@ impl Agent {
             form: SampleForm::for_max_if_index(max_index),
         };
         let old = *self.packer.config();
-        if old.agent_address != chosen {
+        if old.agent_address != chosen || !self.agent_address_chosen {
+            self.agent_address_chosen = true;
             match chosen {
                 Some(ip) => info!("agent address {ip}"),
                 None => warn!(

@@ -77,6 +77,12 @@ impl JsonVisitor {
         }
     }
 
+    /// A string member whose value is computed (not a static label).
+    pub fn label_owned(&mut self, name: &'static str, value: &str) {
+        self.key(name);
+        push_json_string(&mut self.out, value);
+    }
+
     fn close(&mut self, bracket: char) {
         if self.nonempty.len() > 1 {
             self.nonempty.pop();

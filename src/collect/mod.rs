@@ -7,13 +7,13 @@ pub mod format;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use crate::pcap::{udp_payload, PcapReader};
-use crate::sflow::{Datagram, DecodeError, Visit, Visitor};
+use crate::sflow::{Datagram, DecodeError, Visit};
 use crate::sys::setsockopt_int;
 use format::{JsonVisitor, TextVisitor};
-use std::os::fd::AsFd;
 
 /// The standard sFlow port.
 pub const SFLOW_PORT: u16 = 6343;
@@ -177,11 +177,4 @@ pub fn run(options: &Options) -> io::Result<()> {
         printer.datagram(Some(peer), &buf[..n])?;
     }
     Ok(())
-}
-
-impl JsonVisitor {
-    /// A string member whose value is computed (not a static label).
-    pub fn label_owned(&mut self, name: &'static str, value: &str) {
-        self.text(name, value.as_bytes());
-    }
 }
