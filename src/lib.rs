@@ -7,7 +7,10 @@
 //!   packing), including the 802.11 and host structures. No I/O, no Linux.
 //! - [`config`]: the UCI parser and the typed, validated configuration.
 //! - [`capture`]: AF_PACKET sockets and the 1-in-N sampling of frames.
+//! - [`wifi`]: pure parsers and tables for radiotap and 802.11 headers,
+//!   PHY rates, air time and signal figures.
 //! - [`counters`]: interface and host counters read from the kernel.
+//! - [`netlink`]: rtnetlink dumps (links, bridge FDB) and change events.
 //! - [`output`]: the collectors (UDP over IPv4/IPv6, names resolved off
 //!   the event loop).
 //! - [`agent`]: the single-threaded event loop that ties them together.
@@ -22,8 +25,10 @@ pub mod capture;
 pub mod collect;
 pub mod config;
 pub mod counters;
+pub mod netlink;
 pub mod output;
 pub mod pcap;
 pub mod rng;
 pub mod sflow;
 pub mod sys;
+pub mod wifi;

@@ -1,40 +1,42 @@
 //! The agent: one thread, one event loop.
 //!
 //! `poll(2)` waits on a signalfd (SIGTERM, SIGINT, SIGHUP), a one-second
-//! timerfd and one packet socket per sampled interface. Sampled frames are
+//! timerfd, a netlink socket (links and bridge forwarding entries coming and
+//! going) and one ring socket per sampled interface. Sampled frames are
 //! encoded straight into the pending datagram; the timer flushes it (so no
-//! sample waits more than a second), polls the counters that are due and
-//! looks after interfaces, names and the agent address. Nothing on the loop
-//! blocks: sends are non-blocking and names are resolved off the loop.
+//! sample waits more than a second) and polls the counters that are due.
+//! Nothing on the loop blocks: sends are non-blocking and names are
+//! resolved off the loop.
 
 pub mod address;
+pub mod path;
 pub mod source;
 
+mod poll;
+
 use std::io;
-use std::net::IpAddr;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::capture::READ_BUDGET;
-use crate::config::{self, Config, Loaded};
-use crate::counters::host::{self, HostDescription, HostReader};
+use crate::capture::{FilterChoice, Frame};
+use crate::config::{self, Config, Loaded, SamplingFilter};
+use crate::counters::host::{HostDescription, HostReader};
 use crate::counters::interface;
-use crate::counters::netlink::{Link, RouteSocket};
+use crate::netlink::{Event, EventSocket, EventsStatus, Link, RouteSocket};
 use crate::output::Collectors;
 use crate::rng::Rng;
 use crate::sflow::{
-    CounterRecord, CountersSample, DataSource, DatagramPacker, FlowRecord, FlowSample, HostAdapter,
-    HostAdapters, List, Mac, PackerConfig, SampleForm, SequenceNumber,
+    DataSource, DatagramPacker, FlowRecord, FlowSample, List, PackerConfig, SampleForm,
+    SequenceNumber,
 };
 use crate::sys::{self, poll, pollfd, SignalFd, TimerFd};
 use crate::{debug, error, info, log, warn};
-use source::InterfaceSource;
+use path::Topology;
+use source::{InterfaceSource, Settings};
 
 /// Period of the housekeeping timer.
 const TICK_MS: u64 = 1000;
-/// How often interfaces that are missing or were re-created are checked.
-const INTERFACE_CHECK_MS: u64 = 1000;
 /// How often the automatic agent address is chosen again.
 const ADDRESS_CHECK_MS: u64 = 30_000;
 
@@ -45,15 +47,16 @@ pub struct Agent {
     packer: DatagramPacker,
     collectors: Collectors,
     sources: Vec<InterfaceSource>,
+    topology: Topology,
     host_sequence: SequenceNumber,
     host_next_poll_ms: u64,
     host_description: HostDescription,
     host_reader: HostReader,
     route: Option<RouteSocket>,
+    events: Option<EventSocket>,
     rng: Rng,
     signals: SignalFd,
     timer: TimerFd,
-    next_interface_check_ms: u64,
     next_address_check_ms: u64,
     /// Flow samples that could not be encoded (counted to rate-limit the
     /// warning: logged at the 1st, 2nd, 4th, 8th... occurrence).
@@ -68,13 +71,12 @@ impl Agent {
     pub fn new(config_path: PathBuf, loaded: Loaded) -> io::Result<Agent> {
         let signals = SignalFd::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP])?;
         let timer = TimerFd::periodic(TICK_MS)?;
-        let route = match RouteSocket::open() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                warn!("no netlink route socket ({e}): interface counters unavailable");
-                None
-            }
-        };
+        let route = RouteSocket::open()
+            .map_err(|e| warn!("no netlink route socket ({e}): interface counters unavailable"))
+            .ok();
+        let events = EventSocket::open()
+            .map_err(|e| warn!("no netlink events ({e}): interfaces re-checked every second"))
+            .ok();
         let config = loaded.config;
         let packer = DatagramPacker::new(PackerConfig {
             agent_address: None,
@@ -89,15 +91,16 @@ impl Agent {
             packer,
             collectors: Collectors::new(),
             sources: Vec::new(),
+            topology: Topology::default(),
             host_sequence: SequenceNumber::default(),
             host_next_poll_ms: 0,
             host_description: HostDescription::read(),
             host_reader: HostReader::new(),
             route,
+            events,
             rng: Rng::from_entropy(),
             signals,
             timer,
-            next_interface_check_ms: 0,
             next_address_check_ms: 0,
             encode_errors: 0,
             agent_address_chosen: false,
@@ -115,37 +118,60 @@ impl Agent {
     }
 
     /// Applies a (new) configuration without disturbing what did not
-    /// change: unchanged interfaces keep their sockets and sequence numbers,
-    /// collectors keep their statistics, datagram sequence numbers go on.
+    /// change: unchanged interfaces keep their sockets, counts and sequence
+    /// numbers (a new rate is applied in place), collectors keep their
+    /// statistics, datagram sequence numbers go on.
     fn apply(&mut self, new: Config) {
         log::set_level(new.agent.log_level);
         let now = self.now_ms();
         let agent = &new.agent;
-        let snap_len = agent.header_bytes;
+        let filter = match agent.sampling_filter {
+            SamplingFilter::Auto => FilterChoice::Auto,
+            SamplingFilter::Ebpf => FilterChoice::EbpfOnly,
+            SamplingFilter::Classic => FilterChoice::ClassicOnly,
+        };
         let mut old = std::mem::take(&mut self.sources);
         for i in &new.interfaces {
-            let rate = agent.sampling_rate_for(i);
-            let polling = agent.polling_interval_for(i);
+            let settings = Settings {
+                sampling_rate: agent.sampling_rate_for(i),
+                polling_interval: agent.polling_interval_for(i),
+                header_bytes: agent.header_bytes,
+                ring_bytes: agent.ring_kib_for(i).saturating_mul(1024),
+                filter,
+                bss: i.bss.clone(),
+                foreign_bss: i.foreign_bss,
+            };
             let source = match old.iter().position(|s| s.device == i.device) {
                 Some(k) => {
                     let mut s = old.swap_remove(k);
-                    if s.snap_len != snap_len {
-                        // The snap length is fixed when a socket opens.
+                    let was = std::mem::replace(&mut s.settings, settings);
+                    let s_new = &s.settings;
+                    // Snap length, ring and filter kind are fixed when a
+                    // socket opens; the rate changes in place.
+                    if was.header_bytes != s_new.header_bytes
+                        || was.ring_bytes != s_new.ring_bytes
+                        || was.filter != s_new.filter
+                    {
                         s.close();
-                        s.snap_len = snap_len;
+                    } else if was.sampling_rate != s_new.sampling_rate {
+                        // Applied to the open socket by refresh_sources.
+                        let rate = match s_new.sampling_rate {
+                            Some(rate) => rate,
+                            None => self.speed_rate(&s.device),
+                        };
+                        if rate != s.sampling_rate {
+                            info!("{}: sampling rate now 1-in-{}", s.device, rate);
+                            s.sampling_rate = rate;
+                        }
                     }
-                    if s.sampling_rate != rate {
-                        info!("{}: sampling rate now 1-in-{}", s.device, rate);
-                        s.set_sampling_rate(rate);
-                    }
-                    if s.polling_interval != polling {
-                        s.polling_interval = polling;
-                        s.next_poll_ms = now + self.stagger(polling);
+                    if was.polling_interval != s.settings.polling_interval {
+                        s.next_poll_ms = now + self.stagger(s.settings.polling_interval);
                     }
                     s
                 }
                 None => {
-                    let mut s = InterfaceSource::new(i.device.clone(), rate, polling, snap_len);
+                    let polling = settings.polling_interval;
+                    let mut s = InterfaceSource::new(i.device.clone(), settings);
                     s.next_poll_ms = now + self.stagger(polling);
                     s
                 }
@@ -156,23 +182,30 @@ impl Agent {
             info!("{}: no longer sampled", s.device);
         }
         drop(old);
-        if !agent.enabled {
-            info!("disabled in the configuration: not sampling");
-            for s in &mut self.sources {
-                s.close();
-            }
-        }
         if self.config.agent.polling_interval != agent.polling_interval
             || self.host_next_poll_ms == 0
         {
             self.host_next_poll_ms = now + self.stagger(agent.polling_interval);
         }
         self.collectors.configure(&new.collectors);
+        let enabled = new.agent.enabled;
         self.config = new;
         self.host_description = HostDescription::read();
-        self.next_interface_check_ms = 0;
         self.next_address_check_ms = 0;
+        if enabled {
+            self.resync();
+        } else {
+            info!("disabled in the configuration: not sampling");
+            for s in &mut self.sources {
+                s.close();
+            }
+        }
         self.housekeeping(now);
+    }
+
+    /// The rate chosen from an interface's link speed.
+    fn speed_rate(&self, device: &str) -> u32 {
+        config::sampling_rate_for_speed(interface::link_speed(device).0)
     }
 
     /// A random first delay within one polling interval, so that counter
@@ -199,6 +232,97 @@ impl Agent {
         }
     }
 
+    /// Reads the links and the bridges' forwarding databases afresh (at
+    /// start, after a reload, after lost netlink events) and brings every
+    /// source in line.
+    fn resync(&mut self) {
+        let links = self.links();
+        self.topology.set_links(&links);
+        if let Some(route) = &mut self.route {
+            match route.fdb() {
+                Ok(fdb) => self.topology.set_fdb(&fdb),
+                Err(e) => debug!("cannot read the bridge forwarding database: {e}"),
+            }
+        }
+        self.refresh_sources(&links);
+    }
+
+    /// Matches every source with its interface (by name), then opens the
+    /// sockets that can be opened and gives every filter the current set of
+    /// other sampled interfaces.
+    fn refresh_sources(&mut self, links: &[Link]) {
+        if !self.config.agent.enabled {
+            return;
+        }
+        for s in &mut self.sources {
+            match links.iter().find(|l| l.name == s.device) {
+                Some(l) => s.set_index(Some(l.if_index), l.hw_type),
+                None => s.set_index(None, 0),
+            }
+        }
+        let sampled: Vec<u32> = self
+            .sources
+            .iter()
+            .filter(|s| !s.is_monitor())
+            .filter_map(|s| s.if_index)
+            .collect();
+        for k in 0..self.sources.len() {
+            let own = self.sources[k].if_index;
+            let excluded: Vec<u32> = sampled
+                .iter()
+                .copied()
+                .filter(|&i| Some(i) != own)
+                .collect();
+            if self.sources[k].is_open() {
+                self.sources[k].update_filter(&excluded);
+            } else {
+                let rate = self.speed_rate(&self.sources[k].device);
+                self.sources[k].open(&excluded, rate);
+            }
+        }
+        self.next_address_check_ms = 0;
+    }
+
+    /// Handles the link and forwarding changes the kernel announced.
+    fn handle_events(&mut self) {
+        let Some(events) = &mut self.events else {
+            return;
+        };
+        let mut relevant = false;
+        let (topology, sources) = (&mut self.topology, &self.sources);
+        let status = events.read(|event| match event {
+            Event::LinkNew(link) => {
+                topology.link_changed(&link);
+                relevant |= sources
+                    .iter()
+                    .any(|s| s.device == link.name || s.if_index == Some(link.if_index));
+            }
+            Event::LinkDel { if_index, name } => {
+                topology.link_removed(if_index);
+                relevant |= sources
+                    .iter()
+                    .any(|s| s.device == name || s.if_index == Some(if_index));
+            }
+            Event::FdbNew(e) => topology.fdb_add(&e),
+            Event::FdbDel(e) => topology.fdb_remove(&e),
+        });
+        match status {
+            Ok(EventsStatus::Ok) if relevant => {
+                let links = self.links();
+                self.refresh_sources(&links);
+            }
+            Ok(EventsStatus::Ok) => {}
+            Ok(EventsStatus::Lost) => {
+                info!("netlink events were lost: re-reading links and bridges");
+                self.resync();
+            }
+            Err(e) => {
+                warn!("netlink events: {e}; re-reading links and bridges");
+                self.resync();
+            }
+        }
+    }
+
     /// Runs until SIGTERM or SIGINT.
     pub fn run(&mut self) -> io::Result<()> {
         let mut fds: Vec<libc::pollfd> = Vec::new();
@@ -208,6 +332,8 @@ impl Agent {
             owners.clear();
             fds.push(pollfd(self.signals.as_fd().as_raw_fd(), libc::POLLIN));
             fds.push(pollfd(self.timer.as_fd().as_raw_fd(), libc::POLLIN));
+            let events_fd = self.events.as_ref().map(|e| e.as_fd().as_raw_fd());
+            fds.push(pollfd(events_fd.unwrap_or(-1), libc::POLLIN));
             for (i, s) in self.sources.iter().enumerate() {
                 if let Some(fd) = s.capture_fd() {
                     fds.push(pollfd(fd, libc::POLLIN));
@@ -231,10 +357,15 @@ impl Agent {
                 // A reload may have changed the sources: poll again.
                 continue;
             }
+            if fds[2].revents != 0 {
+                self.handle_events();
+                // Sources may have been re-opened: poll again.
+                continue;
+            }
             if fds[1].revents != 0 && self.timer.read() > 0 {
                 self.tick();
             }
-            for (k, pfd) in fds[2..].iter().enumerate() {
+            for (k, pfd) in fds[3..].iter().enumerate() {
                 if pfd.revents != 0 {
                     self.service(owners[k], pfd.revents);
                 }
@@ -242,7 +373,7 @@ impl Agent {
         }
     }
 
-    /// Reads the pending frames of one source and encodes its samples.
+    /// Reads the sampled frames of one source and encodes their samples.
     fn service(&mut self, index: usize, revents: i16) {
         let now = self.now_ms() as u32;
         let Agent {
@@ -250,12 +381,14 @@ impl Agent {
             packer,
             collectors,
             encode_errors,
+            topology,
             ..
         } = self;
         let source = &mut sources[index];
         if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-            // Read the error so poll does not report it again; a socket that
-            // hangs up is closed and re-opened by the interface check.
+            // Read the error so poll does not report it again (no busy
+            // loop); a socket that hangs up is closed and re-opened when the
+            // interface comes back (netlink tells).
             if let Err(e) = source.clear_error() {
                 debug!("{}: {}", source.device, e);
             }
@@ -276,11 +409,16 @@ impl Agent {
         let Some(capture) = capture else {
             return;
         };
-        let result = capture.read_pending(READ_BUDGET, |frame, counts| {
+        let result = capture.read_pending(|frame: &Frame, counts| {
             let Some(header) = source::sampled_header(frame) else {
                 return;
             };
-            let (input, output) = source::path(frame, if_index);
+            let (input, output) = match source::ethernet_addresses(frame.data) {
+                Some((dst, src)) if header.protocol.0 == 1 => {
+                    topology.path(if_index, frame.direction(), &dst, &src)
+                }
+                _ => path::layer3(if_index, frame.direction()),
+            };
             let records = [FlowRecord::SampledHeader(header)];
             let sample = FlowSample {
                 sequence_number: sequence.advance(),
@@ -307,16 +445,20 @@ impl Agent {
                 debug!("{}: {}", source.device, e)
             }
             Err(e) => {
-                warn!("{}: capture failed: {}; re-opening", source.device, e);
+                warn!("{}: capture failed: {}; closing", source.device, e);
                 source.close();
             }
         }
     }
 
-    /// Once a second: flush, poll due counters, look after interfaces,
-    /// collectors and the agent address.
+    /// Once a second: flush, poll due counters, look after collectors and
+    /// the agent address; without netlink events, look for interfaces too.
     fn tick(&mut self) {
         let now = self.now_ms();
+        if self.events.is_none() && self.config.agent.enabled {
+            let links = self.links();
+            self.refresh_sources(&links);
+        }
         self.housekeeping(now);
         if self.config.agent.enabled {
             self.poll_counters(now);
@@ -326,16 +468,7 @@ impl Agent {
 
     fn housekeeping(&mut self, now: u64) {
         self.collectors.tick(now);
-        if !self.config.agent.enabled {
-            return;
-        }
-        if now >= self.next_interface_check_ms {
-            self.next_interface_check_ms = now + INTERFACE_CHECK_MS;
-            for s in &mut self.sources {
-                s.refresh(&mut self.rng);
-            }
-        }
-        if now >= self.next_address_check_ms {
+        if self.config.agent.enabled && now >= self.next_address_check_ms {
             self.next_address_check_ms = now + ADDRESS_CHECK_MS;
             self.update_packer(now);
         }
@@ -354,18 +487,14 @@ impl Agent {
                 .find(|l| l.if_index == master)
                 .map(|l| l.name.clone())
         };
-        let chosen: Option<IpAddr> = address::choose(
+        let chosen = address::choose(
             &self.config.agent.agent_address,
             &devices,
             &addresses,
             master_of,
         );
-        let max_index = self
-            .sources
-            .iter()
-            .filter_map(|s| s.if_index)
-            .max()
-            .unwrap_or(0);
+        // Every ifIndex that can appear in a sample: sources, bridge ports.
+        let max_index = links.iter().map(|l| l.if_index).max().unwrap_or(0);
         let config = PackerConfig {
             agent_address: chosen,
             sub_agent_id: self.config.agent.sub_agent_id,
@@ -396,105 +525,10 @@ impl Agent {
         match self.route.as_mut().map(RouteSocket::links) {
             Some(Ok(links)) => links,
             Some(Err(e)) => {
-                warn!("cannot read interface statistics: {e}");
+                warn!("cannot read the interfaces: {e}");
                 Vec::new()
             }
             None => Vec::new(),
-        }
-    }
-
-    /// Sends the counter samples that are due.
-    fn poll_counters(&mut self, now: u64) {
-        let interval_ms = |s: u32| u64::from(s) * 1000;
-        let host_due = self.config.agent.polling_interval > 0 && now >= self.host_next_poll_ms;
-        let any_due = self
-            .sources
-            .iter()
-            .any(|s| s.polling_interval > 0 && s.if_index.is_some() && now >= s.next_poll_ms);
-        if !host_due && !any_due {
-            return;
-        }
-        let links = self.links();
-        let uptime = now as u32;
-        for s in &mut self.sources {
-            if s.polling_interval == 0 || now < s.next_poll_ms {
-                continue;
-            }
-            // Keep the schedule, without bursts after a stall.
-            s.next_poll_ms = (s.next_poll_ms + interval_ms(s.polling_interval)).max(now + 1);
-            let Some(if_index) = s.if_index else {
-                continue;
-            };
-            let Some(link) = links.iter().find(|l| l.if_index == if_index) else {
-                continue;
-            };
-            let (speed, direction) = interface::link_speed(&link.name);
-            let wireless = interface::is_wireless(&link.name);
-            let mut ifc = interface::if_counters(link, speed, direction);
-            ifc.if_type = interface::if_type(link, wireless);
-            let ethernet = interface::ethernet_counters(link);
-            let both = [
-                CounterRecord::Interface(ifc),
-                CounterRecord::Ethernet(ethernet),
-            ];
-            // Ethernet counters only for wired Ethernet ports.
-            let records = if link.hw_type == 1 && !wireless {
-                &both[..]
-            } else {
-                &both[..1]
-            };
-            let sample = CountersSample {
-                sequence_number: s.counter_sequence.advance(),
-                source: DataSource::interface(if_index),
-                records: List::Items(records),
-            };
-            if let Err(e) = self
-                .packer
-                .push_counters(&sample, uptime, &mut self.collectors)
-            {
-                warn!("{}: counter sample not sent: {}", s.device, e);
-            }
-        }
-        if host_due {
-            self.host_next_poll_ms = (self.host_next_poll_ms
-                + interval_ms(self.config.agent.polling_interval))
-            .max(now + 1);
-            self.poll_host(&links, uptime);
-        }
-    }
-
-    /// The host structures, in their own counter sample (collectors that do
-    /// not know them, like tshark, then lose only that sample).
-    fn poll_host(&mut self, links: &[Link], uptime: u32) {
-        let adapters_found = host::adapters(links);
-        let macs: Vec<Mac> = adapters_found.iter().map(|(_, mac)| Mac(*mac)).collect();
-        let adapters: Vec<HostAdapter> = adapters_found
-            .iter()
-            .zip(macs.chunks(1))
-            .map(|((if_index, _), mac)| HostAdapter {
-                if_index: *if_index,
-                mac_addresses: List::Items(mac),
-            })
-            .collect();
-        let records = [
-            CounterRecord::HostDescr(self.host_description.as_record()),
-            CounterRecord::HostAdapters(HostAdapters {
-                adapters: List::Items(&adapters),
-            }),
-            CounterRecord::HostCpu(self.host_reader.cpu()),
-            CounterRecord::HostMemory(self.host_reader.memory()),
-            CounterRecord::HostNetIo(host::net_io(links)),
-        ];
-        let sample = CountersSample {
-            sequence_number: self.host_sequence.advance(),
-            source: DataSource::HOST,
-            records: List::Items(&records),
-        };
-        if let Err(e) = self
-            .packer
-            .push_counters(&sample, uptime, &mut self.collectors)
-        {
-            warn!("host counter sample not sent: {e}");
         }
     }
 }

@@ -4,27 +4,49 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use crate::capture::{
-    CaptureConfig, CaptureCounts, Direction, Frame, PacketCapture, ARPHRD_IEEE80211_RADIOTAP,
+    take_socket_error, CaptureConfig, CaptureCounts, FilterChoice, Frame, PacketCapture,
+    ARPHRD_IEEE80211_RADIOTAP,
 };
-use crate::rng::Rng;
-use crate::sflow::{DataSource, HeaderProtocol, Interface, SampledHeader, SequenceNumber};
-use crate::sys::if_nametoindex;
+use crate::config::{Bss, ForeignBss};
+use crate::sflow::{HeaderProtocol, SampledHeader, SequenceNumber};
 use crate::{info, warn};
 
 const ARPHRD_ETHER: u16 = 1;
 const ARPHRD_LOOPBACK: u16 = 772;
 
-/// Length of the Ethernet FCS, which the kernel removes before capture.
-const ETHERNET_FCS: u32 = 4;
+/// Length of the FCS, which the kernel removes before capture on Ethernet
+/// and which is on the air for every 802.11 frame.
+pub const FCS_LEN: u32 = 4;
+
+/// Extra snap length for monitor interfaces: the radiotap header comes
+/// before the 802.11 bytes that `header_bytes` counts.
+pub const RADIOTAP_ALLOWANCE: u32 = 128;
+
+/// What the configuration says about one interface; a change of these is
+/// what a reload compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Set in the configuration; `None`: chosen from the link speed.
+    pub sampling_rate: Option<u32>,
+    /// Seconds between counter samples; 0 = no counter polling.
+    pub polling_interval: u32,
+    pub header_bytes: u32,
+    pub ring_bytes: u32,
+    pub filter: FilterChoice,
+    /// For monitor interfaces: our BSSes, and what to do with the others.
+    pub bss: Vec<Bss>,
+    pub foreign_bss: ForeignBss,
+}
 
 pub struct InterfaceSource {
     pub device: String,
+    pub settings: Settings,
+    /// The rate in force (configured, or chosen from the link speed).
     pub sampling_rate: u32,
-    /// Seconds between counter samples; 0 = no counter polling.
-    pub polling_interval: u32,
-    pub snap_len: u32,
     /// The interface's current index, if it exists.
     pub if_index: Option<u32>,
+    /// Its link type, once known (monitor interfaces are 803).
+    pub hw_type: u16,
     /// The ifIndex that the counts and sequence numbers belong to.
     counted_index: Option<u32>,
     pub(crate) capture: Option<PacketCapture>,
@@ -38,13 +60,13 @@ pub struct InterfaceSource {
 }
 
 impl InterfaceSource {
-    pub fn new(device: String, sampling_rate: u32, polling_interval: u32, snap_len: u32) -> Self {
+    pub fn new(device: String, settings: Settings) -> Self {
         InterfaceSource {
             device,
-            sampling_rate,
-            polling_interval,
-            snap_len,
+            sampling_rate: settings.sampling_rate.unwrap_or(0),
+            settings,
             if_index: None,
+            hw_type: 0,
             counted_index: None,
             capture: None,
             idle_counts: CaptureCounts::default(),
@@ -55,14 +77,15 @@ impl InterfaceSource {
         }
     }
 
-    pub fn data_source(&self) -> Option<DataSource> {
-        self.if_index.map(DataSource::interface)
+    pub fn is_monitor(&self) -> bool {
+        self.hw_type == ARPHRD_IEEE80211_RADIOTAP
     }
 
-    pub fn counts(&self) -> CaptureCounts {
-        self.capture
-            .as_ref()
-            .map_or(self.idle_counts, PacketCapture::counts)
+    pub fn counts(&mut self) -> CaptureCounts {
+        match &mut self.capture {
+            Some(c) => c.counts(),
+            None => self.idle_counts,
+        }
     }
 
     pub fn capture_fd(&self) -> Option<RawFd> {
@@ -75,64 +98,82 @@ impl InterfaceSource {
 
     /// Closes the socket, keeping the counts.
     pub fn close(&mut self) {
-        if let Some(c) = self.capture.take() {
+        if let Some(mut c) = self.capture.take() {
             self.idle_counts = c.counts();
         }
     }
 
-    /// Changes the sampling rate without re-opening the socket.
-    pub fn set_sampling_rate(&mut self, rate: u32) {
-        self.sampling_rate = rate;
-        if let Some(c) = &mut self.capture {
-            c.set_sampling_rate(rate);
-        }
-    }
-
-    /// Makes sure the socket is open on the interface's current index:
-    /// opens it when the interface appears, re-opens it when the interface
-    /// was re-created with a new index, closes it when it is gone.
-    pub fn refresh(&mut self, rng: &mut Rng) {
-        let index = if_nametoindex(&self.device);
+    /// Notes the interface's current index (`None`: it does not exist).
+    /// A different index closes the socket; a new ifIndex is a new data
+    /// source, whose counts and sample sequence numbers start again, as
+    /// the specification asks when counts reset.
+    pub fn set_index(&mut self, index: Option<u32>, hw_type: u16) {
         if index != self.if_index {
             self.close();
             self.if_index = index;
         }
-        // A new ifIndex is a new data source: its counts and sample
-        // sequence numbers start again, as the specification asks when
-        // counts reset.
-        if let Some(new) = index {
-            if self.counted_index.is_some_and(|old| old != new) {
-                info!("interface {} was re-created (ifIndex {new})", self.device);
-                self.flow_sequence = SequenceNumber::default();
-                self.counter_sequence = SequenceNumber::default();
-                self.idle_counts = CaptureCounts::default();
+        self.hw_type = hw_type;
+        match index {
+            Some(new) => {
+                if self.counted_index.is_some_and(|old| old != new) {
+                    info!("interface {} was re-created (ifIndex {new})", self.device);
+                    self.flow_sequence = SequenceNumber::default();
+                    self.counter_sequence = SequenceNumber::default();
+                    self.idle_counts = CaptureCounts::default();
+                }
+                self.counted_index = Some(new);
             }
-            self.counted_index = Some(new);
+            None => {
+                if !self.reported_missing {
+                    warn!(
+                        "interface {} does not exist (yet): waiting for it",
+                        self.device
+                    );
+                    self.reported_missing = true;
+                }
+            }
         }
+    }
+
+    /// Opens the socket if the interface exists and none is open.
+    /// `excluded` are the other sampled interfaces; `speed_rate` the rate
+    /// chosen from the link speed, used when none is configured.
+    pub fn open(&mut self, excluded: &[u32], speed_rate: u32) {
         let Some(if_index) = self.if_index else {
-            if !self.reported_missing {
-                warn!(
-                    "interface {} does not exist (yet): waiting for it",
-                    self.device
-                );
-                self.reported_missing = true;
-            }
             return;
         };
         if self.capture.is_some() {
             return;
         }
+        self.sampling_rate = self.settings.sampling_rate.unwrap_or(speed_rate);
+        let snap_len = if self.is_monitor() {
+            self.settings.header_bytes + RADIOTAP_ALLOWANCE
+        } else {
+            self.settings.header_bytes
+        };
         let config = CaptureConfig {
             if_index,
+            device: self.device.clone(),
             sampling_rate: self.sampling_rate,
-            snap_len: self.snap_len,
+            snap_len,
+            ring_bytes: self.settings.ring_bytes,
+            excluded: if self.is_monitor() {
+                Vec::new()
+            } else {
+                excluded.to_vec()
+            },
+            filter: self.settings.filter,
         };
-        let seed = Rng::from_seed(u128::from(rng.next_u32()) << 64 | u128::from(rng.next_u32()));
-        match PacketCapture::open(config, self.idle_counts, seed) {
+        match PacketCapture::open(config, self.idle_counts) {
             Ok(c) => {
                 info!(
-                    "sampling {} (ifIndex {}) at 1-in-{}",
-                    self.device, if_index, self.sampling_rate
+                    "sampling {} (ifIndex {}{}) at 1-in-{}: {}, {} KiB ring",
+                    self.device,
+                    if_index,
+                    if self.is_monitor() { ", monitor" } else { "" },
+                    self.sampling_rate,
+                    c.method().describe(),
+                    c.ring_bytes() / 1024
                 );
                 self.capture = Some(c);
                 self.reported_missing = false;
@@ -146,40 +187,41 @@ impl InterfaceSource {
         }
     }
 
-    /// Handles an error condition reported by poll on the socket: reads and
-    /// clears the pending socket error so poll does not report it again.
-    pub fn clear_error(&mut self) -> io::Result<()> {
-        let Some(c) = &self.capture else {
-            return Ok(());
+    /// Applies a sampling rate and exclusion list to the open socket, in
+    /// place. On failure the socket is closed (and re-opened later).
+    pub fn update_filter(&mut self, excluded: &[u32]) {
+        let rate = self.sampling_rate;
+        let monitor = self.is_monitor();
+        let Some(c) = &mut self.capture else {
+            return;
         };
-        let mut err: i32 = 0;
-        let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
-        let rc = unsafe {
-            libc::getsockopt(
-                c.as_fd().as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&mut err as *mut i32).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 && err != 0 {
-            return Err(io::Error::from_raw_os_error(err));
+        let excluded = if monitor { &[][..] } else { excluded };
+        if let Err(e) = c.update_filter(rate, excluded) {
+            warn!("{}: cannot update the sampling filter: {e}", self.device);
+            self.close();
         }
-        Ok(())
+    }
+
+    /// Reads and clears a pending socket error (reported by poll), so that
+    /// poll does not report it again.
+    pub fn clear_error(&mut self) -> io::Result<()> {
+        match &self.capture {
+            Some(c) => take_socket_error(c.as_fd()),
+            None => Ok(()),
+        }
     }
 }
 
-/// The `sampled_header` record of a captured frame: its protocol from the
-/// interface's link type, the frame length on the medium and the bytes
-/// removed before capture. `None` for link types not reported here.
+/// The `sampled_header` record of a frame captured on a wired or layer 3
+/// interface: its protocol from the link type, the frame length on the
+/// medium and the bytes removed before capture. `None` for link types not
+/// reported this way (monitor interfaces have their own path).
 pub fn sampled_header<'a>(frame: &Frame<'a>) -> Option<SampledHeader<'a>> {
     let (protocol, fcs) = match frame.hw_type {
         // The kernel strips the FCS: it is added back to the frame length
         // and counted as stripped, as the specification asks.
-        ARPHRD_ETHER => (HeaderProtocol::ETHERNET, ETHERNET_FCS),
+        ARPHRD_ETHER => (HeaderProtocol::ETHERNET, FCS_LEN),
         ARPHRD_LOOPBACK => (HeaderProtocol::ETHERNET, 0),
-        // Monitor interfaces need the radiotap parser (802.11 sampling).
         ARPHRD_IEEE80211_RADIOTAP => return None,
         // Layer 3 links (tun, ppp, wireguard): the IP version says which.
         _ => match frame.data.first().map(|b| b >> 4) {
@@ -196,12 +238,11 @@ pub fn sampled_header<'a>(frame: &Frame<'a>) -> Option<SampledHeader<'a>> {
     })
 }
 
-/// The input and output interfaces of a frame sampled on `if_index`.
-pub fn path(frame: &Frame, if_index: u32) -> (Interface, Interface) {
-    match frame.direction() {
-        Direction::Ingress => (Interface::index(if_index), Interface::UNKNOWN),
-        Direction::Egress => (Interface::UNKNOWN, Interface::index(if_index)),
-    }
+/// The destination and source MAC addresses of an Ethernet frame.
+pub fn ethernet_addresses(data: &[u8]) -> Option<([u8; 6], [u8; 6])> {
+    let dst = data.get(0..6)?.try_into().ok()?;
+    let src = data.get(6..12)?.try_into().ok()?;
+    Some((dst, src))
 }
 
 #[cfg(test)]
@@ -238,10 +279,12 @@ mod tests {
     }
 
     #[test]
-    fn direction_gives_the_path() {
-        let f = frame(ARPHRD_ETHER, packet_type::OUTGOING, &[]);
-        assert_eq!(path(&f, 7), (Interface::UNKNOWN, Interface::index(7)));
-        let f = frame(ARPHRD_ETHER, packet_type::BROADCAST, &[]);
-        assert_eq!(path(&f, 7), (Interface::index(7), Interface::UNKNOWN));
+    fn addresses_of_short_frames() {
+        assert!(ethernet_addresses(&[0; 11]).is_none());
+        let mut f = [0u8; 14];
+        f[0] = 0xff;
+        f[6] = 0x02;
+        let (d, s) = ethernet_addresses(&f).unwrap();
+        assert_eq!((d[0], s[0]), (0xff, 0x02));
     }
 }

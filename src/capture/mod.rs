@@ -1,22 +1,24 @@
-//! Frame capture on one interface and the 1-in-N sampling decision.
+//! Frame sampling on one interface: an AF_PACKET socket whose filter
+//! samples 1-in-N in the kernel ([`filter`]) and a TPACKET_V3 ring through
+//! which the sampled frames arrive ([`ring`]).
 //!
-//! [`PacketCapture`] reads every frame that crosses an interface, in both
-//! directions, from an AF_PACKET socket and hands the sampled ones to its
-//! caller as borrowed [`Frame`]s. The sampling decision is taken before a
-//! frame is copied: a frame that is not sampled is dequeued with a
-//! zero-length read, so only the sampled frames' headers are copied out of
-//! the kernel. Every frame read, sampled or not, counts in the sample pool.
+//! Unsampled frames never reach user space. The sample pool is counted
+//! exactly: by the eBPF program where it can be loaded, otherwise from the
+//! interface's receive counter (the classic filter samples ingress only).
+//! Samples lost because the ring was full are counted as drops.
 
-mod sampler;
+pub mod filter;
+pub mod ring;
 
-pub use sampler::Sampler;
-
+use std::fs::File;
 use std::io;
 use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::FileExt;
 
-use crate::rng::Rng;
-use crate::sys::{cvt, set_nonblocking, setsockopt_int};
+use crate::sys::cvt;
+use filter::PoolMap;
+use ring::{Ring, RingGeometry};
 
 /// `sll_pkttype` values (linux/if_packet.h).
 pub mod packet_type {
@@ -30,6 +32,9 @@ pub mod packet_type {
 /// Link-layer type of a monitor interface (radiotap + 802.11).
 pub const ARPHRD_IEEE80211_RADIOTAP: u16 = 803;
 
+/// Default ring size per interface: small, a router has little memory.
+pub const DEFAULT_RING_BYTES: u32 = 256 * 1024;
+
 /// Whether a frame entered or left the device through the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -37,7 +42,7 @@ pub enum Direction {
     Egress,
 }
 
-/// A sampled frame, borrowed from the capture's buffer.
+/// A sampled frame, borrowed from the ring.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
     /// The first bytes of the frame (at most the snap length).
@@ -64,45 +69,106 @@ impl Frame<'_> {
 /// re-opened so that collectors see monotonic figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CaptureCounts {
-    /// Frames that could have been sampled (read or lost before reading).
+    /// Frames that could have been sampled.
     pub pool: u64,
-    /// Frames lost by the kernel before the agent could read them.
+    /// Sampled frames lost because the ring was full.
     pub drops: u64,
-    /// Frames sampled.
+    /// Frames sampled and read.
     pub samples: u64,
 }
 
-/// What to capture.
+/// How the kernel samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// eBPF: both directions, each frame once, exact pool.
+    Ebpf,
+    /// Classic BPF: ingress only, pool from the receive counter.
+    Classic,
+}
+
+impl Method {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::Ebpf => "eBPF filter, exact pool",
+            Method::Classic => "classic BPF filter, ingress only, pool from rx_packets",
+        }
+    }
+}
+
+/// What to capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptureConfig {
     pub if_index: u32,
+    /// Interface name (for its receive counter in sysfs).
+    pub device: String,
     pub sampling_rate: u32,
     /// Bytes of each sampled frame to keep.
     pub snap_len: u32,
+    pub ring_bytes: u32,
+    /// The other sampled interfaces: a frame leaving through this one that
+    /// entered through one of them was a candidate there already.
+    pub excluded: Vec<u32>,
+    pub filter: FilterChoice,
 }
 
-/// Socket receive buffer: enough to ride out a scheduling delay of the
-/// agent at a few thousand frames per second without losing frames.
-const RECEIVE_BUFFER: i32 = 1 << 20;
+/// Which filters may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FilterChoice {
+    /// eBPF if the kernel allows it, else classic BPF.
+    #[default]
+    Auto,
+    /// eBPF or nothing.
+    EbpfOnly,
+    /// Classic BPF only.
+    ClassicOnly,
+}
 
-/// Frames handled per wakeup before yielding to the other event sources.
-pub const READ_BUDGET: usize = 512;
+/// Where the pool comes from.
+enum PoolSource {
+    Map(PoolMap),
+    RxPackets(File),
+}
+
+impl PoolSource {
+    fn read(&mut self) -> io::Result<u64> {
+        match self {
+            PoolSource::Map(m) => m.read(),
+            PoolSource::RxPackets(f) => {
+                let mut buf = [0u8; 24];
+                let n = f.read_at(&mut buf, 0)?;
+                std::str::from_utf8(&buf[..n])
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad rx_packets"))
+            }
+        }
+    }
+}
+
+/// Blocks handled per wakeup before yielding to the other event sources.
+pub const BLOCK_BUDGET: u32 = 4;
 
 pub struct PacketCapture {
+    // Field order matters for drop: the ring is unmapped before the socket
+    // closes.
+    ring: Ring,
     fd: OwnedFd,
     config: CaptureConfig,
-    sampler: Sampler,
-    buf: Vec<u8>,
+    method: Method,
+    pool: PoolSource,
+    /// Pool source reading when the socket opened.
+    pool_origin: u64,
+    /// Counts carried from earlier sockets of the same data source.
+    carry: CaptureCounts,
     counts: CaptureCounts,
 }
 
 impl PacketCapture {
-    /// Opens a socket that sees every frame crossing `config.if_index`,
-    /// continuing the counts in `carry`.
-    pub fn open(config: CaptureConfig, carry: CaptureCounts, rng: Rng) -> io::Result<Self> {
+    /// Opens a sampling socket on `config.if_index`, continuing the counts
+    /// in `carry`.
+    pub fn open(config: CaptureConfig, carry: CaptureCounts) -> io::Result<Self> {
         // Protocol 0 at creation: the socket receives nothing until it is
-        // bound to the interface below, so no other interface's frames slip
-        // into its queue.
+        // bound below, after its filter and ring are in place.
         let fd = cvt(unsafe {
             libc::socket(
                 libc::AF_PACKET,
@@ -111,23 +177,12 @@ impl PacketCapture {
             )
         })?;
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // Root may exceed rmem_max; an unprivileged daemon with CAP_NET_RAW
-        // only gets what the sysctl allows, which is also fine.
-        if setsockopt_int(
+        let (method, pool) = attach_filter(fd.as_fd(), &config)?;
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u32;
+        let ring = Ring::new(
             fd.as_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            RECEIVE_BUFFER,
-        )
-        .is_err()
-        {
-            setsockopt_int(
-                fd.as_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                RECEIVE_BUFFER,
-            )?;
-        }
+            RingGeometry::new(config.ring_bytes, config.snap_len, page),
+        )?;
         let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
@@ -139,12 +194,16 @@ impl PacketCapture {
                 mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
         })?;
-        set_nonblocking(fd.as_fd())?;
+        let mut pool = pool;
+        let pool_origin = pool.read()?;
         Ok(PacketCapture {
+            ring,
             fd,
-            sampler: Sampler::new(config.sampling_rate, rng),
-            buf: vec![0; config.snap_len as usize],
             config,
+            method,
+            pool,
+            pool_origin,
+            carry,
             counts: carry,
         })
     }
@@ -153,94 +212,170 @@ impl PacketCapture {
         &self.config
     }
 
-    /// Changes the sampling rate in place (no frame is lost).
-    pub fn set_sampling_rate(&mut self, rate: u32) {
-        self.config.sampling_rate = rate;
-        self.sampler.set_rate(rate);
+    pub fn method(&self) -> Method {
+        self.method
     }
 
-    pub fn counts(&self) -> CaptureCounts {
+    pub fn ring_bytes(&self) -> usize {
+        self.ring.geometry().bytes()
+    }
+
+    /// Changes the sampling rate and the excluded interfaces in place: a new
+    /// filter replaces the old one atomically, no frame is lost and the
+    /// ring stays.
+    pub fn update_filter(&mut self, rate: u32, excluded: &[u32]) -> io::Result<()> {
+        if rate == self.config.sampling_rate && excluded == self.config.excluded {
+            return Ok(());
+        }
+        self.config.sampling_rate = rate;
+        self.config.excluded = excluded.to_vec();
+        match (&self.pool, self.method) {
+            (PoolSource::Map(map), Method::Ebpf) => {
+                let program = filter::ebpf_program(
+                    rate,
+                    self.config.snap_len,
+                    map.raw_fd(),
+                    &self.config.excluded,
+                );
+                let prog = filter::load_ebpf(&program)?;
+                filter::attach_ebpf(self.fd.as_fd(), prog.as_fd())
+            }
+            _ => filter::attach_classic(
+                self.fd.as_fd(),
+                &filter::classic_program(rate, self.config.snap_len),
+            ),
+        }
+    }
+
+    /// The counts now, pool read from the kernel.
+    pub fn counts(&mut self) -> CaptureCounts {
+        self.account_drops();
+        if let Ok(now) = self.pool.read() {
+            let pool = self.carry.pool + now.wrapping_sub(self.pool_origin);
+            self.counts.pool = self.counts.pool.max(pool);
+        }
         self.counts
     }
 
-    /// Reads up to `budget` pending frames, calling `on_sample` for each one
-    /// sampled with the counts at that frame. Returns the number of frames
-    /// read; `Ok(0)` when none was pending. An error means the socket is
-    /// unusable (for example the interface went away).
+    /// Reads the sampled frames the kernel has handed over (at most
+    /// [`BLOCK_BUDGET`] blocks), calling `on_sample` for each with the
+    /// counts at that frame. Returns the number of frames read.
+    ///
+    /// The pool is read once per batch, after the frames of the batch were
+    /// written by the kernel: the i-th of k frames gets `pool - (k - i)`,
+    /// the most it can have been (each later frame was a later candidate),
+    /// so pools are exact at the end of each batch and strictly increasing.
     pub fn read_pending(
         &mut self,
-        budget: usize,
         mut on_sample: impl FnMut(&Frame, &CaptureCounts),
     ) -> io::Result<usize> {
-        self.account_kernel_drops();
-        let mut read = 0;
-        while read < budget {
-            // Peek at the decision: it is taken only for a frame actually read.
-            let sampled = self.sampler.next_is_sampled();
-            let len = if sampled { self.buf.len() } else { 0 };
-            let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
-            let mut sll_len = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            let n = unsafe {
-                libc::recvfrom(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    len,
-                    libc::MSG_TRUNC | libc::MSG_DONTWAIT,
-                    (&mut sll as *mut libc::sockaddr_ll).cast(),
-                    &mut sll_len,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return match e.kind() {
-                    io::ErrorKind::WouldBlock => Ok(read),
-                    io::ErrorKind::Interrupted => continue,
-                    _ => Err(e),
-                };
-            }
-            read += 1;
-            self.sampler.advance();
-            self.counts.pool += 1;
-            if sampled {
-                self.counts.samples += 1;
-                let length = n as usize;
-                let frame = Frame {
-                    data: &self.buf[..length.min(self.buf.len())],
-                    length: length as u32,
-                    if_index: sll.sll_ifindex as u32,
-                    packet_type: sll.sll_pkttype,
-                    hw_type: sll.sll_hatype,
-                };
-                on_sample(&frame, &self.counts);
-            }
+        let (blocks, pending) = self.ring.ready(BLOCK_BUDGET);
+        self.account_drops();
+        if pending == 0 {
+            return Ok(0);
         }
+        let now = self.pool.read()?;
+        let batch_end = self.carry.pool + now.wrapping_sub(self.pool_origin);
+        let mut left = pending as u64;
+        let counts = &mut self.counts;
+        let read = self.ring.drain(blocks, |f| {
+            left = left.saturating_sub(1);
+            counts.pool = (counts.pool + 1).max(batch_end.saturating_sub(left));
+            counts.samples += 1;
+            let frame = Frame {
+                data: f.data,
+                length: f.length,
+                if_index: f.if_index,
+                packet_type: f.packet_type,
+                hw_type: f.hw_type,
+            };
+            on_sample(&frame, counts);
+        });
         Ok(read)
     }
 
-    /// Frames the kernel dropped because the socket's queue was full were
-    /// candidates for sampling: they count in the pool, and as drops since
-    /// samples may have been among them.
-    fn account_kernel_drops(&mut self) {
-        let mut stats: libc::tpacket_stats = unsafe { mem::zeroed() };
-        let mut len = mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+    /// Sampled frames the kernel could not put in the full ring.
+    fn account_drops(&mut self) {
+        let mut stats: libc::tpacket_stats_v3 = unsafe { mem::zeroed() };
+        let mut len = mem::size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
         let rc = unsafe {
             libc::getsockopt(
                 self.fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 libc::PACKET_STATISTICS,
-                (&mut stats as *mut libc::tpacket_stats).cast(),
+                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
                 &mut len,
             )
         };
-        if rc == 0 && stats.tp_drops > 0 {
-            self.counts.pool += u64::from(stats.tp_drops);
+        if rc == 0 {
             self.counts.drops += u64::from(stats.tp_drops);
         }
     }
+}
+
+/// Attaches the best filter the kernel accepts.
+fn attach_filter(fd: BorrowedFd, config: &CaptureConfig) -> io::Result<(Method, PoolSource)> {
+    if config.filter != FilterChoice::ClassicOnly {
+        match try_ebpf(fd, config) {
+            Ok(map) => return Ok((Method::Ebpf, PoolSource::Map(map))),
+            Err(e) if config.filter == FilterChoice::EbpfOnly => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("eBPF sampling filter: {e}"),
+                ))
+            }
+            Err(e) => {
+                crate::debug!(
+                    "{}: eBPF sampling unavailable ({e}): using classic BPF",
+                    config.device
+                )
+            }
+        }
+    }
+    filter::attach_classic(
+        fd,
+        &filter::classic_program(config.sampling_rate, config.snap_len),
+    )?;
+    let path = format!("/sys/class/net/{}/statistics/rx_packets", config.device);
+    let counter =
+        File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    Ok((Method::Classic, PoolSource::RxPackets(counter)))
+}
+
+fn try_ebpf(fd: BorrowedFd, config: &CaptureConfig) -> io::Result<PoolMap> {
+    let map = PoolMap::create()?;
+    let program = filter::ebpf_program(
+        config.sampling_rate,
+        config.snap_len,
+        map.raw_fd(),
+        &config.excluded,
+    );
+    let prog = filter::load_ebpf(&program)?;
+    filter::attach_ebpf(fd, prog.as_fd())?;
+    Ok(map)
 }
 
 impl AsFd for PacketCapture {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// Also used by the agent: whether a socket error is pending, cleared.
+pub fn take_socket_error(fd: BorrowedFd) -> io::Result<()> {
+    let mut err: i32 = 0;
+    let mut len = mem::size_of::<i32>() as libc::socklen_t;
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 && err != 0 {
+        return Err(io::Error::from_raw_os_error(err));
+    }
+    Ok(())
 }

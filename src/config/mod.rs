@@ -13,6 +13,10 @@
 //!     option device 'wlan0'
 //!     option sampling_rate '100'
 //!
+//! config interface
+//!     option device 'mon0'
+//!     list bss 'wlan0'
+//!
 //! config collector
 //!     option address '192.0.2.10'
 //! ```
@@ -37,14 +41,24 @@ use crate::log::Level;
 
 /// Where the daemon reads its configuration unless told otherwise.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/wsflowd";
-/// 1-in-N packet sampling rate when neither the interface nor the agent set one.
-pub const DEFAULT_SAMPLING_RATE: u32 = 400;
+/// 1-in-N packet sampling rate of an interface whose link speed is unknown
+/// (Wi-Fi interfaces usually report none), when neither the interface nor
+/// the agent set one. See [`sampling_rate_for_speed`].
+pub const UNKNOWN_SPEED_SAMPLING_RATE: u32 = 400;
+/// Smallest 1-in-N rate chosen from a link speed: links of 100 Mbit/s and
+/// slower are sampled 1 in 100.
+pub const MIN_SPEED_SAMPLING_RATE: u32 = 100;
+/// Link speed per unit of the 1-in-N rate chosen from it: one in N frames
+/// with N the speed in Mbit/s, as hsflowd does.
+pub const SPEED_BPS_PER_SAMPLING_RATE: u64 = 1_000_000;
 /// Seconds between counter samples of a data source.
 pub const DEFAULT_POLLING_INTERVAL: u32 = 20;
 /// Bytes of each sampled frame that are exported.
 pub const DEFAULT_HEADER_BYTES: u32 = 128;
 /// Largest UDP payload sent to a collector.
 pub const DEFAULT_DATAGRAM_BYTES: u32 = 1400;
+/// Receive ring of each sampled interface, in KiB.
+pub const DEFAULT_RING_KIB: u32 = 256;
 /// The IANA port for sFlow.
 pub const DEFAULT_COLLECTOR_PORT: u16 = 6343;
 
@@ -56,6 +70,9 @@ pub const MIN_HEADER_BYTES: u32 = 16;
 pub const MAX_HEADER_BYTES: u32 = 512;
 pub const MIN_DATAGRAM_BYTES: u32 = 256;
 pub const MAX_DATAGRAM_BYTES: u32 = 9000;
+pub const MIN_RING_KIB: u32 = 16;
+/// 64 MiB.
+pub const MAX_RING_KIB: u32 = 65_536;
 /// Room that a datagram must keep beyond one sampled header, for the
 /// datagram, sample and record headers.
 pub const DATAGRAM_HEADROOM: u32 = 256;
@@ -82,12 +99,29 @@ pub struct AgentConfig {
     pub sub_agent_id: u32,
     /// Seconds between counter samples; 0 disables counter polling.
     pub polling_interval: u32,
-    /// Default 1-in-N sampling rate of the interfaces; `None` means
-    /// [`DEFAULT_SAMPLING_RATE`].
+    /// Default 1-in-N sampling rate of the interfaces; `None` means one
+    /// chosen for each interface from its link speed, see
+    /// [`sampling_rate_for_speed`].
     pub sampling_rate: Option<u32>,
     pub header_bytes: u32,
     pub datagram_bytes: u32,
     pub log_level: Level,
+    /// Default receive ring size of the interfaces, in KiB.
+    pub ring_kib: u32,
+    /// Which kernel socket filter samples the frames.
+    pub sampling_filter: SamplingFilter,
+}
+
+/// The kernel-side sampling filter (`option sampling_filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SamplingFilter {
+    /// eBPF when the kernel allows it, else classic BPF.
+    #[default]
+    Auto,
+    /// eBPF only: an interface where the kernel refuses it is not sampled.
+    Ebpf,
+    /// Classic BPF only: ingress frames, pool from the receive counter.
+    Classic,
 }
 
 /// The agent address that identifies this agent in every datagram.
@@ -111,9 +145,38 @@ pub struct InterfaceConfig {
     pub sampling_rate: Option<u32>,
     /// Per-interface override of the agent's polling interval.
     pub polling_interval: Option<u32>,
+    /// Per-interface override of the agent's receive ring size, in KiB.
+    pub ring_kib: Option<u32>,
+    /// Monitor interfaces only: the BSSes whose frames are ours, in file
+    /// order without repeats. Empty means the BSSIDs of the configured AP
+    /// interfaces on the monitor's radio.
+    pub bss: Vec<Bss>,
+    /// Monitor interfaces only: what to do with frames of other BSSes.
+    pub foreign_bss: ForeignBss,
     /// Display name of the section that configured it (`@interface[0]`, or
     /// the agent section for an interface only listed there), for messages.
     pub section: String,
+}
+
+/// One item of an interface's `bss` list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Bss {
+    /// An AP interface whose MAC address is the BSSID.
+    Interface(String),
+    /// A BSSID given as a MAC address.
+    Bssid([u8; 6]),
+}
+
+/// What a monitor interface does with frames of BSSes that are not ours
+/// (`option foreign_bss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForeignBss {
+    /// Not sampled.
+    #[default]
+    Ignore,
+    /// Reported as discarded, reason 263 (promiscuously received packet
+    /// not intended for this device).
+    Discard,
 }
 
 /// One collector to send datagrams to.
@@ -157,34 +220,116 @@ impl Default for AgentConfig {
             header_bytes: DEFAULT_HEADER_BYTES,
             datagram_bytes: DEFAULT_DATAGRAM_BYTES,
             log_level: Level::Info,
+            ring_kib: DEFAULT_RING_KIB,
+            sampling_filter: SamplingFilter::Auto,
         }
     }
 }
 
 impl AgentConfig {
-    /// The sampling rate of interfaces that do not set their own.
-    pub fn default_sampling_rate(&self) -> u32 {
-        self.sampling_rate.unwrap_or(DEFAULT_SAMPLING_RATE)
+    /// The configured sampling rate of `interface`: its own, else the
+    /// agent's; `None` when neither is set and the rate is to be chosen
+    /// from the interface's link speed with [`sampling_rate_for_speed`].
+    pub fn sampling_rate_for(&self, interface: &InterfaceConfig) -> Option<u32> {
+        interface.sampling_rate.or(self.sampling_rate)
     }
 
-    /// The sampling rate of `interface`: its own, else the agent's, else
-    /// [`DEFAULT_SAMPLING_RATE`].
-    pub fn sampling_rate_for(&self, interface: &InterfaceConfig) -> u32 {
-        interface
-            .sampling_rate
-            .unwrap_or_else(|| self.default_sampling_rate())
+    /// The sampling rate of `interface` given its link speed in bit/s (0
+    /// when unknown): [`AgentConfig::sampling_rate_for`], else
+    /// [`sampling_rate_for_speed`].
+    pub fn sampling_rate_at_speed(&self, interface: &InterfaceConfig, speed_bps: u64) -> u32 {
+        self.sampling_rate_for(interface)
+            .unwrap_or_else(|| sampling_rate_for_speed(speed_bps))
     }
 
     /// The polling interval of `interface`: its own, else the agent's.
     pub fn polling_interval_for(&self, interface: &InterfaceConfig) -> u32 {
         interface.polling_interval.unwrap_or(self.polling_interval)
     }
+
+    /// The receive ring size of `interface` in KiB: its own, else the
+    /// agent's.
+    pub fn ring_kib_for(&self, interface: &InterfaceConfig) -> u32 {
+        interface.ring_kib.unwrap_or(self.ring_kib)
+    }
+}
+
+/// The 1-in-N sampling rate of an interface that neither it nor the agent
+/// sets, from its link speed in bit/s, as hsflowd chooses it: N is the
+/// speed in Mbit/s (1 Gbit/s: 1-in-1000, 10 Gbit/s: 1-in-10000), at least
+/// [`MIN_SPEED_SAMPLING_RATE`] and at most [`MAX_SAMPLING_RATE`];
+/// [`UNKNOWN_SPEED_SAMPLING_RATE`] when the speed is unknown (0).
+pub fn sampling_rate_for_speed(speed_bps: u64) -> u32 {
+    if speed_bps == 0 {
+        return UNKNOWN_SPEED_SAMPLING_RATE;
+    }
+    let rate = (speed_bps / SPEED_BPS_PER_SAMPLING_RATE).clamp(
+        u64::from(MIN_SPEED_SAMPLING_RATE),
+        u64::from(MAX_SAMPLING_RATE),
+    );
+    u32::try_from(rate).unwrap_or(MAX_SAMPLING_RATE)
+}
+
+impl SamplingFilter {
+    /// The word that selects it in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            SamplingFilter::Auto => "auto",
+            SamplingFilter::Ebpf => "ebpf",
+            SamplingFilter::Classic => "classic",
+        }
+    }
+}
+
+impl fmt::Display for SamplingFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl ForeignBss {
+    /// The word that selects it in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForeignBss::Ignore => "ignore",
+            ForeignBss::Discard => "discard",
+        }
+    }
+}
+
+impl fmt::Display for ForeignBss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An interface name as it is, a BSSID as `aa:bb:cc:dd:ee:ff`.
+impl fmt::Display for Bss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bss::Interface(name) => f.write_str(name),
+            Bss::Bssid(mac) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+            ),
+        }
+    }
 }
 
 impl InterfaceConfig {
-    /// See [`AgentConfig::sampling_rate_for`].
-    pub fn effective_sampling_rate(&self, agent: &AgentConfig) -> u32 {
-        agent.sampling_rate_for(self)
+    /// An interface with every setting the agent's (the interface is only
+    /// listed in the agent section `section`).
+    pub fn new(device: &str, section: &str) -> Self {
+        InterfaceConfig {
+            device: device.to_owned(),
+            sampling_rate: None,
+            polling_interval: None,
+            ring_kib: None,
+            bss: Vec::new(),
+            foreign_bss: ForeignBss::Ignore,
+            section: section.to_owned(),
+        }
     }
 
     /// See [`AgentConfig::polling_interval_for`].
@@ -347,6 +492,35 @@ pub fn parse_host(text: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Parses a MAC address written as six pairs of hex digits separated by
+/// `:` or `-` (the same separator throughout), in any case:
+/// `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`.
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 17 {
+        return None;
+    }
+    let separator = bytes[2];
+    if separator != b':' && separator != b'-' {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    for (i, byte) in mac.iter_mut().enumerate() {
+        let at = i * 3;
+        if i > 0 && bytes[at - 1] != separator {
+            return None;
+        }
+        *byte = (hex_digit(bytes[at])? << 4) | hex_digit(bytes[at + 1])?;
+    }
+    Some(mac)
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
 /// Labels of 1 to 63 letters, digits and `-` (not first or last), 253
 /// characters in all, with an optional final dot. A name whose last label
 /// is all digits is taken for a mistyped IPv4 address and refused.
@@ -380,9 +554,19 @@ const AGENT_OPTIONS: &[&str] = &[
     "header_bytes",
     "datagram_bytes",
     "log_level",
+    "ring_kib",
+    "sampling_filter",
     "interface",
 ];
-const INTERFACE_OPTIONS: &[&str] = &["device", "enabled", "sampling_rate", "polling_interval"];
+const INTERFACE_OPTIONS: &[&str] = &[
+    "device",
+    "enabled",
+    "sampling_rate",
+    "polling_interval",
+    "ring_kib",
+    "bss",
+    "foreign_bss",
+];
 const COLLECTOR_OPTIONS: &[&str] = &["enabled", "address", "port"];
 const SECTION_TYPES: &[&str] = &["agent", "interface", "collector"];
 
@@ -395,6 +579,16 @@ fn options_of(kind: &str) -> &'static [&'static str] {
 }
 
 const SECONDS: &str = "a whole number of seconds from 0 to 86400";
+const RING_KIB: &str = "a whole number of KiB from 16 to 65536";
+const SAMPLING_FILTERS: &[(&str, SamplingFilter)] = &[
+    ("auto", SamplingFilter::Auto),
+    ("ebpf", SamplingFilter::Ebpf),
+    ("classic", SamplingFilter::Classic),
+];
+const FOREIGN_BSS: &[(&str, ForeignBss)] = &[
+    ("ignore", ForeignBss::Ignore),
+    ("discard", ForeignBss::Discard),
+];
 
 /// The options of a section in the order of their lines, so that the first
 /// error reported is the first in the file.
@@ -472,6 +666,9 @@ struct InterfaceSection {
     enabled: bool,
     sampling_rate: Option<u32>,
     polling_interval: Option<u32>,
+    ring_kib: Option<u32>,
+    bss: Vec<Bss>,
+    foreign_bss: ForeignBss,
 }
 
 struct Checker<'a> {
@@ -577,6 +774,28 @@ impl Checker<'_> {
         }
     }
 
+    /// One of the `choices` words, in any case.
+    fn word<T: Copy>(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        let value = self.single(section, option)?;
+        let lower = value.to_ascii_lowercase();
+        if let Some(&(_, choice)) = choices.iter().find(|(word, _)| *word == lower) {
+            return Some(choice);
+        }
+        let words: Vec<&str> = choices.iter().map(|&(word, _)| word).collect();
+        let expected = format!("one of {}", words.join(", "));
+        self.invalid(section, option, option.line, value, &expected);
+        None
+    }
+
+    fn ring_kib(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
+        self.number(section, option, MIN_RING_KIB, MAX_RING_KIB, RING_KIB)
+    }
+
     fn sampling_rate(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
         let expected = if option.value.as_single() == Some("0") {
             "a 1-in-N rate from 1 to 16777215 (to stop sampling an interface, set 'enabled' to '0' in its interface section)"
@@ -628,12 +847,7 @@ impl Checker<'_> {
         let mut position: HashMap<String, usize> = HashMap::new();
         for (device, _) in listed {
             position.insert(device.clone(), interfaces.len());
-            interfaces.push(Some(InterfaceConfig {
-                device,
-                sampling_rate: None,
-                polling_interval: None,
-                section: agent_name.clone(),
-            }));
+            interfaces.push(Some(InterfaceConfig::new(&device, &agent_name)));
         }
         let mut configured: HashMap<String, (String, usize)> = HashMap::new();
         for section in package.sections_of("interface") {
@@ -653,6 +867,9 @@ impl Checker<'_> {
                 device: device.clone(),
                 sampling_rate: read.sampling_rate,
                 polling_interval: read.polling_interval,
+                ring_kib: read.ring_kib,
+                bss: read.bss,
+                foreign_bss: read.foreign_bss,
                 section: section.display_name(),
             };
             match position.get(&device) {
@@ -771,6 +988,16 @@ impl Checker<'_> {
                         }
                     }
                 }
+                "ring_kib" => {
+                    if let Some(v) = self.ring_kib(section, option) {
+                        agent.ring_kib = v;
+                    }
+                }
+                "sampling_filter" => {
+                    if let Some(v) = self.word(section, option, SAMPLING_FILTERS) {
+                        agent.sampling_filter = v;
+                    }
+                }
                 "interface" => self.agent_interfaces(section, option, listed),
                 _ => self.unknown_option(section, option),
             }
@@ -839,12 +1066,78 @@ impl Checker<'_> {
         }
     }
 
+    /// The items of a `bss` list, each an interface name or a BSSID, split
+    /// on whitespace like the agent's `interface` list; each error and
+    /// warning is on the line of its item.
+    fn bss_list(&mut self, section: &Section, option: &UciOption) -> Vec<Bss> {
+        let mut list = Vec::new();
+        let mut seen: HashSet<Bss> = HashSet::new();
+        for (item, &line) in option.value.items().iter().zip(&option.item_lines) {
+            let mut words = item.split_ascii_whitespace().peekable();
+            if words.peek().is_none() {
+                self.bss_item(section, option, line, item);
+            }
+            for word in words {
+                let Some(bss) = self.bss_item(section, option, line, word) else {
+                    continue;
+                };
+                if seen.insert(bss.clone()) {
+                    list.push(bss);
+                } else {
+                    let message = format!(
+                        "BSS {} is listed more than once in section {}, the repeat is ignored",
+                        quoted(word),
+                        section.display_name()
+                    );
+                    self.warn(line, message);
+                }
+            }
+        }
+        list
+    }
+
+    fn bss_item(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        line: usize,
+        text: &str,
+    ) -> Option<Bss> {
+        if let Some(mac) = parse_mac(text) {
+            if mac[0] & 1 != 0 || mac == [0; 6] {
+                let expected =
+                    "a unicast BSSID (an even first byte), not a group or all-zero address";
+                self.invalid(section, option, line, text, expected);
+                return None;
+            }
+            return Some(Bss::Bssid(mac));
+        }
+        if !is_valid_interface_name(text) {
+            let expected =
+                "an interface name or a BSSID written as a MAC address (aa:bb:cc:dd:ee:ff)";
+            self.invalid(section, option, line, text, expected);
+            return None;
+        }
+        if text.len() == 12 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let message = format!(
+                "{} in option 'bss' of section {} is taken for an interface name; write a BSSID as aa:bb:cc:dd:ee:ff",
+                quoted(text),
+                section.display_name()
+            );
+            self.warn(line, message);
+        }
+        Some(Bss::Interface(text.to_owned()))
+    }
+
     fn interface(&mut self, section: &Section) -> InterfaceSection {
         let mut read = InterfaceSection {
             device: None,
             enabled: true,
             sampling_rate: None,
             polling_interval: None,
+            ring_kib: None,
+            bss: Vec::new(),
+            foreign_bss: ForeignBss::Ignore,
         };
         for option in by_line(section) {
             match option.name.as_str() {
@@ -864,6 +1157,13 @@ impl Checker<'_> {
                 "polling_interval" => {
                     read.polling_interval =
                         self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS)
+                }
+                "ring_kib" => read.ring_kib = self.ring_kib(section, option),
+                "bss" => read.bss = self.bss_list(section, option),
+                "foreign_bss" => {
+                    if let Some(v) = self.word(section, option, FOREIGN_BSS) {
+                        read.foreign_bss = v;
+                    }
                 }
                 _ => self.unknown_option(section, option),
             }
@@ -972,10 +1272,9 @@ mod tests {
         section: &str,
     ) -> InterfaceConfig {
         InterfaceConfig {
-            device: device.to_owned(),
             sampling_rate,
             polling_interval,
-            section: section.to_owned(),
+            ..InterfaceConfig::new(device, section)
         }
     }
 
@@ -1006,13 +1305,18 @@ mod tests {
                 agent_address: AgentAddress::Auto,
                 sub_agent_id: 0,
                 polling_interval: 20,
-                sampling_rate: Some(400),
+                sampling_rate: None,
                 header_bytes: 128,
                 datagram_bytes: 1400,
                 log_level: Level::Info,
+                ring_kib: 256,
+                sampling_filter: SamplingFilter::Auto,
             },
             interfaces: vec![
-                iface("wlan0", Some(100), Some(10), "@interface[0]"),
+                InterfaceConfig {
+                    ring_kib: Some(512),
+                    ..iface("wlan0", Some(100), Some(10), "@interface[0]")
+                },
                 iface("eth0", None, None, "'agent'"),
             ],
             collectors: vec![collector("192.0.2.10", 6343, "@collector[0]")],
@@ -1022,10 +1326,15 @@ mod tests {
         let [wlan0, eth0] = &loaded.config.interfaces[..] else {
             panic!()
         };
-        assert_eq!(agent.sampling_rate_for(wlan0), 100);
+        assert_eq!(agent.sampling_rate_for(wlan0), Some(100));
+        assert_eq!(agent.sampling_rate_at_speed(wlan0, 1_000_000_000), 100);
         assert_eq!(agent.polling_interval_for(wlan0), 10);
-        assert_eq!(eth0.effective_sampling_rate(agent), 400);
+        assert_eq!(agent.ring_kib_for(wlan0), 512);
+        assert_eq!(agent.sampling_rate_for(eth0), None);
+        assert_eq!(agent.sampling_rate_at_speed(eth0, 1_000_000_000), 1000);
+        assert_eq!(agent.sampling_rate_at_speed(eth0, 0), 400);
         assert_eq!(eth0.effective_polling_interval(agent), 20);
+        assert_eq!(agent.ring_kib_for(eth0), 256);
     }
 
     #[test]
@@ -1044,16 +1353,35 @@ mod tests {
                 header_bytes: 160,
                 datagram_bytes: 1452,
                 log_level: Level::Warn,
+                ring_kib: 512,
+                sampling_filter: SamplingFilter::Ebpf,
             }
         );
         assert_eq!(
             config.interfaces,
             [
                 iface("phy0-ap0", None, None, "'agent'"),
-                iface("phy1-ap0", Some(512), None, "'radio5'"),
+                InterfaceConfig {
+                    ring_kib: Some(1024),
+                    ..iface("phy1-ap0", Some(512), None, "'radio5'")
+                },
                 iface("phy0-ap1", Some(1024), Some(60), "@interface[1]"),
+                InterfaceConfig {
+                    bss: vec![
+                        Bss::Interface("phy1-ap0".into()),
+                        Bss::Bssid([0x02, 0x00, 0x5e, 0x10, 0x00, 0x01]),
+                    ],
+                    foreign_bss: ForeignBss::Discard,
+                    ..iface("phy1-mon0", Some(2000), None, "'monitor5'")
+                },
             ]
         );
+        let rings: Vec<u32> = config
+            .interfaces
+            .iter()
+            .map(|i| config.agent.ring_kib_for(i))
+            .collect();
+        assert_eq!(rings, [512, 1024, 512, 512]);
         assert_eq!(
             config.collectors,
             [
@@ -1073,10 +1401,11 @@ mod tests {
         assert_eq!(agent.sub_agent_id, 0);
         assert_eq!(agent.polling_interval, DEFAULT_POLLING_INTERVAL);
         assert_eq!(agent.sampling_rate, None);
-        assert_eq!(agent.default_sampling_rate(), DEFAULT_SAMPLING_RATE);
         assert_eq!(agent.header_bytes, DEFAULT_HEADER_BYTES);
         assert_eq!(agent.datagram_bytes, DEFAULT_DATAGRAM_BYTES);
         assert_eq!(agent.log_level, Level::Info);
+        assert_eq!(agent.ring_kib, DEFAULT_RING_KIB);
+        assert_eq!(agent.sampling_filter, SamplingFilter::Auto);
         assert_eq!(
             loaded.warnings,
             [
@@ -1206,6 +1535,152 @@ mod tests {
         assert!(e.message.contains("'enabled'"), "{e}");
         let e = agent_err("sampling_rate", "16777216");
         assert!(e.message.contains("1 to 16777215"), "{e}");
+    }
+
+    #[test]
+    fn sampling_rate_from_link_speed() {
+        const MBIT: u64 = 1_000_000;
+        const GBIT: u64 = 1_000 * MBIT;
+        for (speed, rate) in [
+            (0, UNKNOWN_SPEED_SAMPLING_RATE),
+            (1, MIN_SPEED_SAMPLING_RATE),
+            (MBIT - 1, 100),
+            (MBIT, 100),
+            (10 * MBIT, 100),
+            (100 * MBIT, 100),
+            (101 * MBIT - 1, 100),
+            (101 * MBIT, 101),
+            (866_700_000, 866),
+            (GBIT, 1000),
+            (2_500 * MBIT, 2500),
+            (10 * GBIT, 10_000),
+            (400 * GBIT, 400_000),
+            (u64::from(MAX_SAMPLING_RATE) * MBIT, MAX_SAMPLING_RATE),
+            (u64::from(MAX_SAMPLING_RATE + 1) * MBIT, MAX_SAMPLING_RATE),
+            (u64::MAX, MAX_SAMPLING_RATE),
+        ] {
+            assert_eq!(sampling_rate_for_speed(speed), rate, "{speed} bit/s");
+        }
+        assert_eq!(UNKNOWN_SPEED_SAMPLING_RATE, 400);
+    }
+
+    #[test]
+    fn sampling_rate_unset_is_chosen_by_speed() {
+        let loaded = ok("config agent\n\tlist interface eth0\nconfig interface\n\toption device wlan0\n\toption sampling_rate 50\n");
+        let agent = &loaded.config.agent;
+        let [eth0, wlan0] = &loaded.config.interfaces[..] else {
+            panic!("{loaded:?}")
+        };
+        assert_eq!(agent.sampling_rate_for(eth0), None);
+        assert_eq!(agent.sampling_rate_at_speed(eth0, 10_000_000_000), 10_000);
+        assert_eq!(agent.sampling_rate_at_speed(eth0, 0), 400);
+        assert_eq!(agent.sampling_rate_for(wlan0), Some(50));
+        assert_eq!(agent.sampling_rate_at_speed(wlan0, 10_000_000_000), 50);
+        // The agent's rate comes before the speed, the interface's first.
+        let agent = AgentConfig {
+            sampling_rate: Some(2000),
+            ..AgentConfig::default()
+        };
+        assert_eq!(agent.sampling_rate_for(eth0), Some(2000));
+        assert_eq!(agent.sampling_rate_at_speed(eth0, 0), 2000);
+        assert_eq!(agent.sampling_rate_for(wlan0), Some(50));
+    }
+
+    #[test]
+    fn ring_kib_range() {
+        assert_eq!(AgentConfig::default().ring_kib, DEFAULT_RING_KIB);
+        assert_eq!(DEFAULT_RING_KIB, 256);
+        assert_eq!(agent("ring_kib", "16").ring_kib, MIN_RING_KIB);
+        assert_eq!(agent("ring_kib", "65536").ring_kib, MAX_RING_KIB);
+        assert_eq!(agent("ring_kib", "1024").ring_kib, 1024);
+        for bad in ["15", "65537", "0", "256k", "-256", "4294967296"] {
+            let e = agent_err("ring_kib", bad);
+            assert_eq!(
+                e.message,
+                format!("invalid value '{bad}': expected a whole number of KiB from 16 to 65536")
+            );
+        }
+    }
+
+    #[test]
+    fn interface_ring_kib_overrides_the_agent() {
+        let text = concat!(
+            "config agent\n",
+            "\toption ring_kib 128\n",
+            "\tlist interface wlan0\n",
+            "\tlist interface eth0\n",
+            "config interface\n",
+            "\toption device eth0\n",
+            "\toption ring_kib 65536\n",
+            "config interface\n",
+            "\toption device wlan1\n",
+            "\toption ring_kib 16\n",
+        );
+        let loaded = ok(text);
+        let agent = &loaded.config.agent;
+        let rings: Vec<(Option<u32>, u32)> = loaded
+            .config
+            .interfaces
+            .iter()
+            .map(|i| (i.ring_kib, agent.ring_kib_for(i)))
+            .collect();
+        assert_eq!(rings, [(None, 128), (Some(65536), 65536), (Some(16), 16)]);
+        let no_agent = ok("config interface\n\toption device wlan0\n");
+        let i = &no_agent.config.interfaces[0];
+        assert_eq!(no_agent.config.agent.ring_kib_for(i), DEFAULT_RING_KIB);
+        for bad in ["15", "65537", "0", "x"] {
+            let e = err(&format!(
+                "config interface 'w'\n\toption device wlan0\n\toption ring_kib '{bad}'\n"
+            ));
+            assert_eq!(
+                e.to_string(),
+                format!("{FILE}:3: option 'ring_kib' in section 'w': invalid value '{bad}': expected a whole number of KiB from 16 to 65536")
+            );
+        }
+    }
+
+    #[test]
+    fn sampling_filters() {
+        assert_eq!(SamplingFilter::default(), SamplingFilter::Auto);
+        for (text, filter) in [
+            ("auto", SamplingFilter::Auto),
+            ("ebpf", SamplingFilter::Ebpf),
+            ("classic", SamplingFilter::Classic),
+            ("eBPF", SamplingFilter::Ebpf),
+            ("CLASSIC", SamplingFilter::Classic),
+        ] {
+            assert_eq!(agent("sampling_filter", text).sampling_filter, filter);
+        }
+        for filter in [
+            SamplingFilter::Auto,
+            SamplingFilter::Ebpf,
+            SamplingFilter::Classic,
+        ] {
+            assert_eq!(
+                agent("sampling_filter", filter.name()).sampling_filter,
+                filter
+            );
+            assert_eq!(filter.to_string(), filter.name());
+        }
+        for bad in ["bpf", "cbpf", "e-bpf", "auto ", "1"] {
+            let e = agent_err("sampling_filter", bad);
+            assert_eq!(
+                e.message,
+                format!("invalid value '{bad}': expected one of auto, ebpf, classic")
+            );
+        }
+    }
+
+    #[test]
+    fn sampling_filter_belongs_in_the_agent_section() {
+        let text =
+            "config interface 'w'\n\toption device wlan0\n\toption sampling_filter classic\n";
+        let loaded = ok(text);
+        assert_eq!(loaded.config.agent.sampling_filter, SamplingFilter::Auto);
+        assert_eq!(
+            loaded.warnings[0],
+            format!("{FILE}:3: unknown option 'sampling_filter' in section 'w', ignored (it belongs in an 'agent' section)")
+        );
     }
 
     #[test]
@@ -1473,13 +1948,24 @@ mod tests {
             ]
         );
         let agent = &loaded.config.agent;
-        let rates: Vec<(u32, u32)> = loaded
+        let rates: Vec<(Option<u32>, u32)> = loaded
             .config
             .interfaces
             .iter()
             .map(|i| (agent.sampling_rate_for(i), agent.polling_interval_for(i)))
             .collect();
-        assert_eq!(rates, [(1000, 30), (50, 0), (1000, 30), (1000, 5)]);
+        assert_eq!(
+            rates,
+            [
+                (Some(1000), 30),
+                (Some(50), 0),
+                (Some(1000), 30),
+                (Some(1000), 5)
+            ]
+        );
+        // The agent's rate applies whatever the link speed.
+        let wlan0 = &loaded.config.interfaces[0];
+        assert_eq!(agent.sampling_rate_at_speed(wlan0, 10_000_000_000), 1000);
     }
 
     #[test]
@@ -1487,12 +1973,14 @@ mod tests {
         let loaded = ok("config interface\n\toption device wlan0\n\toption sampling_rate 64\n");
         let i = &loaded.config.interfaces[0];
         assert_eq!(i, &iface("wlan0", Some(64), None, "@interface[0]"));
-        assert_eq!(loaded.config.agent.sampling_rate_for(i), 64);
+        assert_eq!(loaded.config.agent.sampling_rate_for(i), Some(64));
         let plain = iface("x", None, None, "");
+        assert_eq!(loaded.config.agent.sampling_rate_for(&plain), None);
         assert_eq!(
-            loaded.config.agent.sampling_rate_for(&plain),
-            DEFAULT_SAMPLING_RATE
+            loaded.config.agent.sampling_rate_at_speed(&plain, 0),
+            UNKNOWN_SPEED_SAMPLING_RATE
         );
+        assert_eq!(loaded.config.agent.ring_kib_for(&plain), DEFAULT_RING_KIB);
         assert_eq!(
             loaded.config.agent.polling_interval_for(&plain),
             DEFAULT_POLLING_INTERVAL
@@ -1549,6 +2037,235 @@ mod tests {
             ok(ok_text).config.interfaces,
             [iface("a", Some(16_777_215), Some(86_400), "@interface[0]")]
         );
+    }
+
+    #[test]
+    fn monitor_options_default_to_none() {
+        let text = "config agent\n\tlist interface mon0\nconfig interface\n\toption device mon1\n";
+        for i in &ok(text).config.interfaces {
+            assert_eq!(i.bss, []);
+            assert_eq!(i.foreign_bss, ForeignBss::Ignore);
+            assert_eq!(i.ring_kib, None);
+        }
+        assert_eq!(ForeignBss::default(), ForeignBss::Ignore);
+    }
+
+    #[test]
+    fn bss_lists() {
+        let text = concat!(
+            "config interface 'mon'\n",
+            "\toption device mon0\n",
+            "\tlist bss wlan0\n",
+            "\tlist bss 'AA:BB:CC:DD:EE:F0'\n",
+            "\tlist bss '02-00-5e-10-00-01 phy1-ap0'\n",
+            "\tlist bss 'aa:bb:cc:dd:ee:f0'\n",
+            "\tlist bss wlan0\n",
+            "\tlist bss 'AA-BB-CC-DD-EE-F0'\n",
+        );
+        let loaded = ok(text);
+        let i = &loaded.config.interfaces[0];
+        assert_eq!(
+            i.bss,
+            [
+                Bss::Interface("wlan0".into()),
+                Bss::Bssid([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0]),
+                Bss::Bssid([0x02, 0x00, 0x5e, 0x10, 0x00, 0x01]),
+                Bss::Interface("phy1-ap0".into()),
+            ]
+        );
+        assert_eq!(
+            loaded.warnings,
+            [
+                format!("{FILE}:6: BSS 'aa:bb:cc:dd:ee:f0' is listed more than once in section 'mon', the repeat is ignored"),
+                format!("{FILE}:7: BSS 'wlan0' is listed more than once in section 'mon', the repeat is ignored"),
+                format!("{FILE}:8: BSS 'AA-BB-CC-DD-EE-F0' is listed more than once in section 'mon', the repeat is ignored"),
+                format!("{FILE}: no collector configured: samples will not be sent anywhere"),
+            ]
+        );
+        // One option, split on whitespace.
+        let loaded = ok("config interface\n\toption device mon0\n\toption bss 'wlan0  wlan1\t02:00:00:00:00:01'\n");
+        assert_eq!(
+            loaded.config.interfaces[0].bss,
+            [
+                Bss::Interface("wlan0".into()),
+                Bss::Interface("wlan1".into()),
+                Bss::Bssid([2, 0, 0, 0, 0, 1]),
+            ]
+        );
+        // An empty option changes nothing; an option replaces the list.
+        let loaded = ok("config interface\n\toption device mon0\n\toption bss ''\n");
+        assert_eq!(loaded.config.interfaces[0].bss, []);
+        let loaded =
+            ok("config interface\n\toption device mon0\n\tlist bss wlan0\n\toption bss wlan1\n");
+        assert_eq!(
+            loaded.config.interfaces[0].bss,
+            [Bss::Interface("wlan1".into())]
+        );
+    }
+
+    #[test]
+    fn invalid_bss_items_are_errors_on_their_line() {
+        // The section is reopened: each item keeps its own line.
+        let text = concat!(
+            "config interface 'mon'\n",
+            "\toption device mon0\n",
+            "\tlist bss wlan0\n",
+            "config collector\n",
+            "\toption address c\n",
+            "config interface 'mon'\n",
+            "\tlist bss 'aa:bb:cc:dd:ee'\n",
+            "\tlist bss 'a/b'\n",
+        );
+        let e = err(text);
+        assert_eq!(e.file, FILE);
+        assert_eq!(e.line, 7);
+        assert_eq!(e.section.as_deref(), Some("'mon'"));
+        assert_eq!(e.option.as_deref(), Some("bss"));
+        assert_eq!(
+            e.to_string(),
+            format!("{FILE}:7: option 'bss' in section 'mon': invalid value 'aa:bb:cc:dd:ee': expected an interface name or a BSSID written as a MAC address (aa:bb:cc:dd:ee:ff)")
+        );
+        for (bad, what) in [
+            ("", "an interface name or a BSSID"),
+            ("0123456789abcdef", "an interface name or a BSSID"),
+            ("aa:bb:cc:dd:ee:fg", "an interface name or a BSSID"),
+            ("aa:bb:cc:dd:ee:ff:00", "an interface name or a BSSID"),
+            ("aa:bb-cc:dd:ee:ff", "an interface name or a BSSID"),
+            ("aa.bb.cc.dd.ee.ff", "an interface name or a BSSID"),
+            ("a:bb:cc:dd:ee:fff", "an interface name or a BSSID"),
+            ("ff:ff:ff:ff:ff:ff", "a unicast BSSID"),
+            ("01:00:5e:00:00:01", "a unicast BSSID"),
+            ("00:00:00:00:00:00", "a unicast BSSID"),
+        ] {
+            let text = format!(
+                "config interface\n\toption device mon0\n\tlist bss wlan0\n\tlist bss '{bad}'\n\tlist bss wlan1\n"
+            );
+            let e = err(&text);
+            assert_eq!(
+                (e.line, e.option.as_deref(), e.section.as_deref()),
+                (4, Some("bss"), Some("@interface[0]")),
+                "{e}"
+            );
+            assert!(
+                e.message
+                    .starts_with(&format!("invalid value '{bad}': expected {what}")),
+                "{e}"
+            );
+        }
+        // In one option split on whitespace: the option's line.
+        let e = err("config interface\n\toption device mon0\n\n\toption bss 'wlan0 x:y'\n");
+        assert_eq!((e.line, e.option.as_deref()), (4, Some("bss")));
+        assert!(e.message.contains("'x:y'"), "{e}");
+    }
+
+    #[test]
+    fn documented_monitor_example() {
+        let text = "config interface\n\toption device 'mon0'\n\tlist bss 'wlan0'\n\toption foreign_bss 'ignore'\n";
+        let loaded = ok(text);
+        assert_eq!(
+            loaded.config.interfaces,
+            [InterfaceConfig {
+                bss: vec![Bss::Interface("wlan0".into())],
+                ..iface("mon0", None, None, "@interface[0]")
+            }]
+        );
+        let agent = &loaded.config.agent;
+        let mon0 = &loaded.config.interfaces[0];
+        assert_eq!(agent.sampling_rate_at_speed(mon0, 0), 400);
+        assert_eq!(agent.ring_kib_for(mon0), DEFAULT_RING_KIB);
+    }
+
+    #[test]
+    fn bssid_like_interface_names_are_warned_about() {
+        let loaded = ok("config interface\n\toption device mon0\n\tlist bss aabbccddeeff\n");
+        assert_eq!(
+            loaded.config.interfaces[0].bss,
+            [Bss::Interface("aabbccddeeff".into())]
+        );
+        assert_eq!(
+            loaded.warnings[0],
+            format!("{FILE}:3: 'aabbccddeeff' in option 'bss' of section @interface[0] is taken for an interface name; write a BSSID as aa:bb:cc:dd:ee:ff")
+        );
+    }
+
+    #[test]
+    fn foreign_bss_values() {
+        for (text, value) in [
+            ("ignore", ForeignBss::Ignore),
+            ("discard", ForeignBss::Discard),
+            ("Discard", ForeignBss::Discard),
+            ("IGNORE", ForeignBss::Ignore),
+        ] {
+            let loaded = ok(&format!(
+                "config interface\n\toption device mon0\n\toption foreign_bss '{text}'\n"
+            ));
+            assert_eq!(loaded.config.interfaces[0].foreign_bss, value, "{text}");
+        }
+        assert_eq!(ForeignBss::Discard.to_string(), "discard");
+        assert_eq!(ForeignBss::Ignore.name(), "ignore");
+        for bad in ["drop", "report", "0", "discarded"] {
+            let e = err(&format!(
+                "config interface 'm'\n\toption device mon0\n\toption foreign_bss '{bad}'\n"
+            ));
+            assert_eq!(
+                e.to_string(),
+                format!("{FILE}:3: option 'foreign_bss' in section 'm': invalid value '{bad}': expected one of ignore, discard")
+            );
+        }
+    }
+
+    #[test]
+    fn monitor_options_belong_in_an_interface_section() {
+        let text = "config agent 'agent'\n\tlist bss wlan0\n\toption foreign_bss discard\n\tlist interface mon0\n";
+        let loaded = ok(text);
+        assert_eq!(loaded.config.interfaces[0].bss, []);
+        assert_eq!(loaded.config.interfaces[0].foreign_bss, ForeignBss::Ignore);
+        assert_eq!(
+            &loaded.warnings[..2],
+            [
+                format!("{FILE}:2: unknown option 'bss' in section 'agent', ignored (it belongs in an 'interface' section)"),
+                format!("{FILE}:3: unknown option 'foreign_bss' in section 'agent', ignored (it belongs in an 'interface' section)"),
+            ]
+        );
+        // Not checked there: a bad value is only ignored.
+        let loaded = ok("config agent\n\tlist bss 'a/b'\n");
+        assert!(
+            loaded.warnings[0].contains("'bss'"),
+            "{:?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn mac_addresses() {
+        assert_eq!(
+            parse_mac("aa:bb:cc:dd:ee:ff"),
+            Some([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])
+        );
+        assert_eq!(
+            parse_mac("AA-bB-0c-DD-ee-09"),
+            Some([0xaa, 0xbb, 0x0c, 0xdd, 0xee, 0x09])
+        );
+        for bad in [
+            "",
+            "aa:bb:cc:dd:ee",
+            "aa:bb:cc:dd:ee:ff:",
+            "aa:bb:cc:dd:ee-ff",
+            "aa-bb-cc-dd-ee:ff",
+            "aabb.ccdd.eeff",
+            "aa bb cc dd ee ff",
+            "+a:bb:cc:dd:ee:ff",
+            "a:bbb:cc:dd:ee:ff",
+            "gg:bb:cc:dd:ee:ff",
+            "\u{e9}:bb:cc:dd:ee:ff",
+            "ab:c\u{e9}dd:ee:ff:00",
+            "ab:cd:ef:01:23:\u{663}",
+        ] {
+            assert_eq!(parse_mac(bad), None, "{bad:?}");
+        }
+        let mac = Bss::Bssid([0x02, 0, 0x5e, 0x10, 0xab, 0x01]);
+        assert_eq!(mac.to_string(), "02:00:5e:10:ab:01");
+        assert_eq!(Bss::Interface("wlan0".into()).to_string(), "wlan0");
     }
 
     #[test]
@@ -1631,13 +2348,18 @@ mod tests {
             ("agent", "sampling_rate"),
             ("agent", "log_level"),
             ("agent", "agent_address"),
+            ("agent", "ring_kib"),
+            ("agent", "sampling_filter"),
             ("interface", "device"),
             ("interface", "polling_interval"),
+            ("interface", "ring_kib"),
+            ("interface", "foreign_bss"),
             ("collector", "address"),
             ("collector", "port"),
         ] {
             let required = match (section, option) {
-                ("interface", "polling_interval") => "\toption device d\n",
+                ("interface", "device") => "",
+                ("interface", _) => "\toption device d\n",
                 ("collector", "port") => "\toption address c\n",
                 _ => "",
             };
@@ -1804,8 +2526,17 @@ mod tests {
                 assert!(agent.header_bytes + DATAGRAM_HEADROOM <= agent.datagram_bytes);
                 for i in &loaded.config.interfaces {
                     assert!(is_valid_interface_name(&i.device));
-                    assert!((1..=MAX_SAMPLING_RATE).contains(&agent.sampling_rate_for(i)));
+                    if let Some(rate) = agent.sampling_rate_for(i) {
+                        assert!((1..=MAX_SAMPLING_RATE).contains(&rate));
+                    }
+                    assert!((MIN_RING_KIB..=MAX_RING_KIB).contains(&agent.ring_kib_for(i)));
                     assert!(agent.polling_interval_for(i) <= MAX_POLLING_INTERVAL);
+                    for bss in &i.bss {
+                        match bss {
+                            Bss::Interface(name) => assert!(is_valid_interface_name(name)),
+                            Bss::Bssid(mac) => assert_eq!(mac[0] & 1, 0),
+                        }
+                    }
                 }
                 for c in &loaded.config.collectors {
                     assert!(c.port >= 1);
@@ -1856,6 +2587,11 @@ mod tests {
             b"[",
             b"]",
             b"\xc3\xa9",
+            b"bss",
+            b"ring_kib",
+            b"foreign_bss",
+            b"sampling_filter",
+            b"02:00:5e:10:00:01",
         ];
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         for round in 0..4_000 {

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::interface::{ARPHRD_LOOPBACK, IFF_LOOPBACK};
-use super::netlink::Link;
+use crate::netlink::Link;
 use crate::sflow::{self, HostCpu, HostMemory, HostNetIo};
 use crate::sys;
 
@@ -500,7 +500,7 @@ pub fn adapters(links: &[Link]) -> Vec<(u32, [u8; 6])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counters::netlink::LinkStats;
+    use crate::netlink::LinkStats;
     use crate::sflow::machine_type as mt;
 
     fn fixture_root(name: &str) -> PathBuf {

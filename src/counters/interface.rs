@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use super::netlink::{Link, IF_OPER_UNKNOWN, IF_OPER_UP};
+use crate::netlink::{Link, IF_OPER_UNKNOWN, IF_OPER_UP};
 use crate::sflow::{EthernetCounters, IfCounters, COUNTER32_UNAVAILABLE};
 
 const IFF_UP: u32 = 0x1;
@@ -214,7 +214,7 @@ fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a str> {
 mod tests {
     use super::iana_if_type::*;
     use super::*;
-    use crate::counters::netlink::{LinkStats, IF_OPER_DOWN};
+    use crate::netlink::{LinkStats, IF_OPER_DOWN};
 
     fn link(name: &str, hw_type: u16, flags: u32, kind: Option<&str>) -> Link {
         Link {

@@ -1,7 +1,8 @@
 //! Interface and host counters, read from the kernel.
 //!
-//! - [`netlink`]: one rtnetlink link dump per polling round gives every
-//!   interface's 64-bit statistics, flags, state, master and kind.
+//! One rtnetlink link dump per polling round ([`crate::netlink`]) gives
+//! every interface's 64-bit statistics, flags, state, master and kind.
+//!
 //! - [`interface`]: maps a [`Link`] to the sFlow `if_counters` and
 //!   `ethernet_counters` records (plus speed and duplex from sysfs).
 //! - [`host`]: the host records (`host_descr`, `host_cpu`, `host_memory`,
@@ -12,8 +13,7 @@
 
 pub mod host;
 pub mod interface;
-pub mod netlink;
 
+pub use crate::netlink::Link;
 pub use host::{adapters, net_io, HostDescription, HostReader};
 pub use interface::{ethernet_counters, if_counters, if_type, is_wireless, link_speed};
-pub use netlink::{parse_link, Link, LinkStats, NetlinkError, RouteSocket};

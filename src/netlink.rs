@@ -1,9 +1,12 @@
-//! A minimal rtnetlink client: one `RTM_GETLINK` dump per polling round.
+//! A minimal rtnetlink client: link and bridge forwarding database dumps,
+//! and the link and neighbour events that keep them current.
 //!
 //! Netlink gives every link's 64-bit counters, flags, operational state,
 //! master and kind in one request, where sysfs would cost a dozen file reads
 //! per interface. The socket and its receive buffer are kept between rounds,
-//! so a round allocates only the returned `Vec` and its strings.
+//! so a round allocates only the returned `Vec` and its strings. A second
+//! socket ([`EventSocket`]) receives link and bridge FDB changes as they
+//! happen, so interfaces that come and go are noticed without polling.
 //!
 //! Messages are parsed as untrusted bytes: every length is checked, nothing
 //! here can panic on any input.
@@ -11,7 +14,7 @@
 use std::fmt;
 use std::io;
 use std::mem;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use crate::sys::cvt;
 
@@ -24,7 +27,16 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const NLMSG_OVERRUN: u16 = 4;
 const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
 const RTM_GETLINK: u16 = 18;
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_DELNEIGH: u16 = 29;
+const RTM_GETNEIGH: u16 = 30;
+const NDMSG_LEN: usize = 12;
+const NDA_LLADDR: u16 = 2;
+const NDA_MASTER: u16 = 9;
+const NUD_PERMANENT: u16 = 0x80;
+const AF_BRIDGE: u8 = 7;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const NLA_HDRLEN: usize = 4;
@@ -218,7 +230,7 @@ fn attr_string(payload: &[u8]) -> String {
 /// Parses one `RTM_NEWLINK` message, `nlmsghdr` included.
 pub fn parse_link(msg: &[u8]) -> Result<Link, NetlinkError> {
     let header = Header::parse(msg)?;
-    if header.kind != RTM_NEWLINK {
+    if header.kind != RTM_NEWLINK && header.kind != RTM_DELLINK {
         return Err(NetlinkError::UnexpectedType(header.kind));
     }
     let msg = &msg[..header.len];
@@ -273,6 +285,173 @@ pub fn parse_link(msg: &[u8]) -> Result<Link, NetlinkError> {
     Ok(link)
 }
 
+/// An entry of a bridge's forwarding database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdbEntry {
+    pub mac: [u8; 6],
+    /// The bridge port (or device) the address is behind.
+    pub port: u32,
+    /// The bridge, when the entry is the bridge's own (NDA_MASTER).
+    pub bridge: Option<u32>,
+    /// A permanent entry: the address of the device itself.
+    pub local: bool,
+}
+
+/// Parses one `RTM_NEWNEIGH`/`RTM_DELNEIGH` message of the `AF_BRIDGE`
+/// family; `Ok(None)` for other families (ARP and NDP neighbours) and for
+/// entries without a MAC address.
+pub fn parse_neigh(msg: &[u8]) -> Result<Option<FdbEntry>, NetlinkError> {
+    let header = Header::parse(msg)?;
+    if header.kind != RTM_NEWNEIGH && header.kind != RTM_DELNEIGH {
+        return Err(NetlinkError::UnexpectedType(header.kind));
+    }
+    let msg = &msg[..header.len];
+    // struct ndmsg { u8 family, pad1; u16 pad2; i32 ifindex; u16 state; u8 flags, type; }
+    let nd = msg
+        .get(NLMSG_HDRLEN..NLMSG_HDRLEN + NDMSG_LEN)
+        .ok_or(NetlinkError::Truncated("ndmsg"))?;
+    if nd[0] != AF_BRIDGE {
+        return Ok(None);
+    }
+    let port = u32_at(nd, 4).unwrap_or(0);
+    let state = u16_at(nd, 8).unwrap_or(0);
+    let mut mac = None;
+    let mut bridge = None;
+    for attr in Attrs(&msg[NLMSG_HDRLEN + NDMSG_LEN..]) {
+        let (kind, payload) = attr?;
+        match kind {
+            NDA_LLADDR => mac = <[u8; 6]>::try_from(payload).ok(),
+            NDA_MASTER => bridge = u32_at(payload, 0).filter(|&m| m != 0),
+            _ => {}
+        }
+    }
+    Ok(mac.map(|mac| FdbEntry {
+        mac,
+        port,
+        bridge,
+        local: state & NUD_PERMANENT != 0,
+    }))
+}
+
+/// A change the kernel announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A link appeared or changed (name, flags, master...).
+    LinkNew(Box<Link>),
+    /// A link went away.
+    LinkDel {
+        if_index: u32,
+        name: String,
+    },
+    FdbNew(FdbEntry),
+    FdbDel(FdbEntry),
+}
+
+/// Parses one event message; `Ok(None)` for messages of no interest.
+pub fn parse_event(msg: &[u8]) -> Result<Option<Event>, NetlinkError> {
+    let header = Header::parse(msg)?;
+    Ok(match header.kind {
+        RTM_NEWLINK => Some(Event::LinkNew(Box::new(parse_link(msg)?))),
+        RTM_DELLINK => {
+            let link = parse_link(msg)?;
+            Some(Event::LinkDel {
+                if_index: link.if_index,
+                name: link.name,
+            })
+        }
+        RTM_NEWNEIGH => parse_neigh(msg)?.map(Event::FdbNew),
+        RTM_DELNEIGH => parse_neigh(msg)?.map(Event::FdbDel),
+        _ => None,
+    })
+}
+
+/// A non-blocking netlink socket subscribed to link and neighbour changes.
+pub struct EventSocket {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+}
+
+/// What reading the pending events found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsStatus {
+    /// Every pending event was delivered.
+    Ok,
+    /// The kernel dropped events (the socket's queue overflowed): the
+    /// caller must re-read the state it tracks.
+    Lost,
+}
+
+impl EventSocket {
+    pub fn open() -> io::Result<EventSocket> {
+        let fd = cvt(unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                libc::NETLINK_ROUTE,
+            )
+        })?;
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut addr = kernel_address();
+        addr.nl_groups = (libc::RTMGRP_LINK | libc::RTMGRP_NEIGH) as u32;
+        cvt(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_nl).cast(),
+                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        })?;
+        Ok(EventSocket {
+            fd,
+            buf: vec![0; RECV_BUF],
+        })
+    }
+
+    /// Delivers every pending event to `each`, without blocking.
+    pub fn read(&mut self, mut each: impl FnMut(Event)) -> io::Result<EventsStatus> {
+        let mut status = EventsStatus::Ok;
+        loop {
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EAGAIN) => return Ok(status),
+                    Some(libc::EINTR) => continue,
+                    Some(libc::ENOBUFS) => {
+                        status = EventsStatus::Lost;
+                        continue;
+                    }
+                    _ => return Err(e),
+                }
+            }
+            let mut data = &self.buf[..n as usize];
+            while !data.is_empty() {
+                let Ok(header) = Header::parse(data) else {
+                    break;
+                };
+                match parse_event(&data[..header.len]) {
+                    Ok(Some(event)) => each(event),
+                    Ok(None) => {}
+                    Err(e) => crate::debug!("skipping netlink event: {e}"),
+                }
+                data = data.get(align4(header.len)..).unwrap_or(&[]);
+            }
+        }
+    }
+}
+
+impl AsFd for EventSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 /// A NETLINK_ROUTE socket, kept open across polling rounds.
 pub struct RouteSocket {
     fd: OwnedFd,
@@ -303,17 +482,46 @@ impl RouteSocket {
     /// Every link of the network namespace, in the kernel's order.
     pub fn links(&mut self) -> io::Result<Vec<Link>> {
         let mut links = Vec::with_capacity(self.last_count);
-        self.dump(|msg| match parse_link(msg) {
-            Ok(link) => links.push(link),
-            // One odd message should not cost the counters of every link.
-            Err(e) => crate::debug!("skipping link: {e}"),
+        self.dump(RTM_GETLINK, 0, IFINFOMSG_LEN, |kind, msg| {
+            if kind != RTM_NEWLINK {
+                return;
+            }
+            match parse_link(msg) {
+                Ok(link) => links.push(link),
+                // One odd message should not cost the counters of every link.
+                Err(e) => crate::debug!("skipping link: {e}"),
+            }
         })?;
         self.last_count = links.len();
         Ok(links)
     }
 
-    /// Runs one link dump, calling `each` with every RTM_NEWLINK message.
-    fn dump(&mut self, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    /// Every entry of every bridge's forwarding database.
+    pub fn fdb(&mut self) -> io::Result<Vec<FdbEntry>> {
+        let mut entries = Vec::new();
+        self.dump(RTM_GETNEIGH, AF_BRIDGE, NDMSG_LEN, |kind, msg| {
+            if kind != RTM_NEWNEIGH {
+                return;
+            }
+            match parse_neigh(msg) {
+                Ok(Some(e)) => entries.push(e),
+                Ok(None) => {}
+                Err(e) => crate::debug!("skipping FDB entry: {e}"),
+            }
+        })?;
+        Ok(entries)
+    }
+
+    /// Runs one dump of `request` for address family `family` (the family
+    /// is the first byte of the request's fixed part, `body_len` bytes),
+    /// calling `each` with the type and bytes of every answer.
+    fn dump(
+        &mut self,
+        request: u16,
+        family: u8,
+        body_len: usize,
+        mut each: impl FnMut(u16, &[u8]),
+    ) -> io::Result<()> {
         if self.reopen {
             (self.fd, self.port_id) = open_socket()?;
             self.reopen = false;
@@ -321,7 +529,7 @@ impl RouteSocket {
         // Marked broken until the dump completes, whatever way it fails.
         self.reopen = true;
         self.seq = self.seq.wrapping_add(1);
-        self.send_request()?;
+        self.send_request(request, family, body_len)?;
         loop {
             let n = self.recv()?;
             if process_datagram(&self.buf[..n], self.seq, self.port_id, &mut each)? {
@@ -331,13 +539,17 @@ impl RouteSocket {
         }
     }
 
-    fn send_request(&self) -> io::Result<()> {
+    fn send_request(&self, request: u16, family: u8, body_len: usize) -> io::Result<()> {
         let mut req = [0u8; NLMSG_HDRLEN + IFINFOMSG_LEN];
-        req[0..4].copy_from_slice(&((NLMSG_HDRLEN + IFINFOMSG_LEN) as u32).to_ne_bytes());
-        req[4..6].copy_from_slice(&RTM_GETLINK.to_ne_bytes());
+        let req = &mut req[..NLMSG_HDRLEN + body_len.min(IFINFOMSG_LEN)];
+        let len = req.len() as u32;
+        req[0..4].copy_from_slice(&len.to_ne_bytes());
+        req[4..6].copy_from_slice(&request.to_ne_bytes());
         req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        // nlmsg_pid 0 and an all-zero ifinfomsg (AF_UNSPEC): every link.
+        // The family is the first byte of both ifinfomsg and ndmsg; the rest
+        // is zero: no filter.
+        req[NLMSG_HDRLEN] = family;
         let kernel = kernel_address();
         let n = cvt(unsafe {
             libc::sendto(
@@ -468,7 +680,7 @@ fn process_datagram(
     mut data: &[u8],
     seq: u32,
     port_id: u32,
-    each: &mut impl FnMut(&[u8]),
+    each: &mut impl FnMut(u16, &[u8]),
 ) -> io::Result<bool> {
     while !data.is_empty() {
         let header = Header::parse(data)?;
@@ -493,9 +705,8 @@ fn process_datagram(
             NLMSG_OVERRUN => {
                 return Err(io::Error::other("netlink: overrun"));
             }
-            RTM_NEWLINK => each(msg),
             NLMSG_NOOP => {}
-            _ => {}
+            kind => each(kind, msg),
         }
     }
     Ok(false)
@@ -670,7 +881,7 @@ pub(crate) mod tests {
         error[16..20].copy_from_slice(&(-libc::EBUSY).to_ne_bytes());
 
         let mut seen = 0;
-        let mut count = |_: &[u8]| seen += 1;
+        let mut count = |_: u16, _: &[u8]| seen += 1;
         // A stale message (old seq), one for another port, then ours.
         let mut dgram = with(4, 77, link.clone());
         dgram.extend(with(5, 99, link.clone()));
@@ -682,12 +893,12 @@ pub(crate) mod tests {
         assert!(process_datagram(&dgram, 5, 77, &mut count).unwrap());
         assert_eq!(seen, 1);
 
-        let err = process_datagram(&with(5, 77, error), 5, 77, &mut |_| {}).unwrap_err();
+        let err = process_datagram(&with(5, 77, error), 5, 77, &mut |_, _| {}).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EBUSY));
         // A length running past the datagram.
         let mut bad = with(5, 77, link);
         bad[0] = 250;
-        assert!(process_datagram(&bad, 5, 77, &mut |_| {}).is_err());
+        assert!(process_datagram(&bad, 5, 77, &mut |_, _| {}).is_err());
     }
 
     /// A tiny xorshift generator: reproducible "random" bytes without a
@@ -716,7 +927,8 @@ pub(crate) mod tests {
     /// The raw RTM_NEWLINK messages of one dump.
     fn raw_dump(sock: &mut RouteSocket) -> Vec<Vec<u8>> {
         let mut msgs = Vec::new();
-        sock.dump(|m| msgs.push(m.to_vec())).unwrap();
+        sock.dump(RTM_GETLINK, 0, IFINFOMSG_LEN, |_, m| msgs.push(m.to_vec()))
+            .unwrap();
         msgs
     }
 
@@ -750,7 +962,7 @@ pub(crate) mod tests {
                 let cut = (rng.next() as usize) % (m.len() + 1);
                 let _ = parse_link(&m);
                 let _ = parse_link(&m[..cut]);
-                let _ = process_datagram(&m, 0, 0, &mut |_| {});
+                let _ = process_datagram(&m, 0, 0, &mut |_, _| {});
             }
         }
         for _ in 0..5000 {
@@ -774,13 +986,13 @@ pub(crate) mod tests {
         // A dump abandoned half way (as after a timeout) keeps running in
         // the kernel: a new request on the same socket would get EBUSY...
         sock.seq += 1;
-        sock.send_request().unwrap();
+        sock.send_request(RTM_GETLINK, 0, IFINFOMSG_LEN).unwrap();
         sock.reopen = true;
         // ...so after a failure the next dump starts on a fresh socket.
         assert_eq!(sock.links().unwrap().len(), count);
         // The failure itself is what marks the socket for reopening.
         sock.seq += 1;
-        sock.send_request().unwrap();
+        sock.send_request(RTM_GETLINK, 0, IFINFOMSG_LEN).unwrap();
         if let Err(e) = sock.links() {
             assert_eq!(e.raw_os_error(), Some(libc::EBUSY));
             assert!(sock.reopen);

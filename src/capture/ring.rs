@@ -1,0 +1,266 @@
+//! A TPACKET_V3 receive ring: the kernel writes the frames its socket filter
+//! accepts into blocks of a memory area shared with us, and hands over a
+//! block when it is full or after a timeout. Reading a frame is a pointer
+//! walk, not a system call, and nothing is copied.
+
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::sys::cvt;
+
+/// Layout of `struct tpacket_block_desc` / `tpacket_hdr_v1`
+/// (linux/if_packet.h): offsets of the fields we use.
+const BLOCK_STATUS: usize = 8;
+const BLOCK_NUM_PKTS: usize = 12;
+const BLOCK_FIRST_PKT: usize = 16;
+const BLOCK_LEN: usize = 20;
+
+/// Layout of `struct tpacket3_hdr`.
+const PKT_NEXT_OFFSET: usize = 0;
+const PKT_SNAPLEN: usize = 12;
+const PKT_LEN: usize = 16;
+const PKT_MAC: usize = 24;
+/// `TPACKET_ALIGN(sizeof(struct tpacket3_hdr))`: where the kernel puts the
+/// `sockaddr_ll` of each frame.
+const PKT_SOCKADDR: usize = 48;
+/// Offsets in `struct sockaddr_ll`.
+const SLL_IFINDEX: usize = 4;
+const SLL_HATYPE: usize = 8;
+const SLL_PKTTYPE: usize = 10;
+
+/// A frame in the ring, as the kernel described it.
+#[derive(Debug, Clone, Copy)]
+pub struct RingFrame<'a> {
+    pub data: &'a [u8],
+    pub length: u32,
+    pub if_index: u32,
+    pub hw_type: u16,
+    pub packet_type: u8,
+}
+
+/// Size of the ring and of its blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RingGeometry {
+    pub block_size: u32,
+    pub block_count: u32,
+    pub frame_size: u32,
+}
+
+impl RingGeometry {
+    /// Blocks of 32 KiB (or one page if larger) adding up to at most
+    /// `ring_bytes` (at least two blocks, so the kernel can fill one while
+    /// we read the other); frames sized for `snap_len` bytes.
+    pub fn new(ring_bytes: u32, snap_len: u32, page_size: u32) -> RingGeometry {
+        let page = page_size.max(4096);
+        let block_size = (32 * 1024u32).max(page).next_multiple_of(page);
+        let block_count = (ring_bytes / block_size).max(2);
+        // Header, sockaddr_ll and the captured bytes, 16-byte aligned. The
+        // frame size only constrains the kernel's bookkeeping in V3: frames
+        // are packed back to back in a block.
+        let frame_size = (PKT_SOCKADDR as u32 + 32 + snap_len)
+            .next_multiple_of(16)
+            .min(block_size);
+        RingGeometry {
+            block_size,
+            block_count,
+            frame_size,
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.block_size as usize * self.block_count as usize
+    }
+}
+
+/// How long the kernel may keep a partly filled block before handing it
+/// over. Bounds the delay between a sample and its datagram.
+const BLOCK_TIMEOUT_MS: u32 = 100;
+
+pub struct Ring {
+    map: NonNull<u8>,
+    geometry: RingGeometry,
+    /// The block to read next.
+    next_block: u32,
+}
+
+// The mapping is owned by this value and only touched through it.
+unsafe impl Send for Ring {}
+
+impl Ring {
+    /// Sets up a TPACKET_V3 ring on a packet socket (before it is bound).
+    pub fn new(fd: BorrowedFd, geometry: RingGeometry) -> io::Result<Ring> {
+        let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
+        crate::sys::setsockopt_int(fd, libc::SOL_PACKET, libc::PACKET_VERSION, version)?;
+        let mut req: libc::tpacket_req3 = unsafe { mem::zeroed() };
+        req.tp_block_size = geometry.block_size;
+        req.tp_block_nr = geometry.block_count;
+        req.tp_frame_size = geometry.frame_size;
+        req.tp_frame_nr = geometry.block_size / geometry.frame_size * geometry.block_count;
+        req.tp_retire_blk_tov = BLOCK_TIMEOUT_MS;
+        cvt(unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_RX_RING,
+                (&req as *const libc::tpacket_req3).cast(),
+                mem::size_of::<libc::tpacket_req3>() as libc::socklen_t,
+            )
+        })?;
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                geometry.bytes(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Ring {
+            map: NonNull::new(map.cast()).ok_or_else(|| io::Error::other("mmap returned null"))?,
+            geometry,
+            next_block: 0,
+        })
+    }
+
+    pub fn geometry(&self) -> RingGeometry {
+        self.geometry
+    }
+
+    fn block(&self, index: u32) -> *mut u8 {
+        // In bounds: index < block_count, the mapping is bytes() long.
+        unsafe {
+            self.map
+                .as_ptr()
+                .add(index as usize * self.geometry.block_size as usize)
+        }
+    }
+
+    fn status(&self, block: *mut u8) -> &AtomicU32 {
+        // The status word is 4-byte aligned in a page-aligned block and is
+        // shared with the kernel: access it atomically.
+        unsafe { &*(block.add(BLOCK_STATUS) as *const AtomicU32) }
+    }
+
+    /// How many blocks (at most `max_blocks`) the kernel has handed over,
+    /// and how many frames they hold.
+    pub fn ready(&self, max_blocks: u32) -> (u32, usize) {
+        let mut frames = 0;
+        let mut index = self.next_block;
+        for n in 0..max_blocks.min(self.geometry.block_count) {
+            let block = self.block(index);
+            if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+                return (n, frames);
+            }
+            let bytes = unsafe { std::slice::from_raw_parts(block as *const u8, 16) };
+            frames += u32::from_ne_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+            index = (index + 1) % self.geometry.block_count;
+        }
+        (max_blocks.min(self.geometry.block_count), frames)
+    }
+
+    /// Calls `each` for every frame of every block the kernel has handed
+    /// over, at most `max_blocks` blocks, returning each block to the
+    /// kernel after its frames were seen. Returns the number of frames.
+    pub fn drain(&mut self, max_blocks: u32, mut each: impl FnMut(&RingFrame)) -> usize {
+        let mut frames = 0;
+        for _ in 0..max_blocks.min(self.geometry.block_count) {
+            let block = self.block(self.next_block);
+            // Acquire: the frames the kernel wrote are visible after this.
+            if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+                break;
+            }
+            frames += self.walk_block(block, &mut each);
+            // Release: we are done reading before the kernel may rewrite.
+            self.status(block)
+                .store(libc::TP_STATUS_KERNEL, Ordering::Release);
+            self.next_block = (self.next_block + 1) % self.geometry.block_count;
+        }
+        frames
+    }
+
+    /// Walks the frames of one block. Offsets come from the kernel, but are
+    /// still checked against the block so that nothing is read outside it.
+    fn walk_block(&self, block: *mut u8, each: &mut impl FnMut(&RingFrame)) -> usize {
+        let size = self.geometry.block_size as usize;
+        let bytes = unsafe { std::slice::from_raw_parts(block as *const u8, size) };
+        let u32_at = |at: usize| -> Option<u32> {
+            bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let u16_at = |at: usize| -> Option<u16> {
+            bytes
+                .get(at..at + 2)
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+        };
+        let count = u32_at(BLOCK_NUM_PKTS).unwrap_or(0);
+        let block_len = (u32_at(BLOCK_LEN).unwrap_or(0) as usize).min(size);
+        let mut at = u32_at(BLOCK_FIRST_PKT).unwrap_or(0) as usize;
+        let mut seen = 0;
+        for _ in 0..count {
+            if at + PKT_SOCKADDR + 12 > block_len {
+                break;
+            }
+            let (Some(snaplen), Some(len), Some(mac), Some(next)) = (
+                u32_at(at + PKT_SNAPLEN),
+                u32_at(at + PKT_LEN),
+                u16_at(at + PKT_MAC),
+                u32_at(at + PKT_NEXT_OFFSET),
+            ) else {
+                break;
+            };
+            let sll = at + PKT_SOCKADDR;
+            let start = at + mac as usize;
+            let Some(data) = bytes.get(start..start + snaplen as usize) else {
+                break;
+            };
+            let frame = RingFrame {
+                data,
+                length: len,
+                if_index: u32_at(sll + SLL_IFINDEX).unwrap_or(0),
+                hw_type: u16_at(sll + SLL_HATYPE).unwrap_or(0),
+                packet_type: bytes.get(sll + SLL_PKTTYPE).copied().unwrap_or(0),
+            };
+            each(&frame);
+            seen += 1;
+            if next == 0 {
+                break;
+            }
+            at += next as usize;
+        }
+        seen
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        unsafe { libc::munmap(self.map.as_ptr().cast(), self.geometry.bytes()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_respects_the_budget() {
+        let g = RingGeometry::new(256 * 1024, 128, 4096);
+        assert_eq!(g.block_size, 32 * 1024);
+        assert_eq!(g.block_count, 8);
+        assert!(g.bytes() <= 256 * 1024);
+        assert_eq!(g.frame_size % 16, 0);
+        assert!(g.frame_size >= 48 + 128);
+        // Tiny budgets still get two blocks; big pages are honoured.
+        let g = RingGeometry::new(4096, 64, 16384);
+        assert_eq!((g.block_size, g.block_count), (32 * 1024, 2));
+        let g = RingGeometry::new(1 << 20, 512, 65536);
+        assert_eq!(g.block_size, 65536);
+    }
+}

@@ -1,0 +1,1 @@
+//! 802.11 and radiotap parsing (being written).
