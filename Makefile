@@ -36,6 +36,8 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	# The fuzz targets must keep compiling (running them is `make fuzz`).
+	$(CARGO) check --manifest-path fuzz/Cargo.toml --bins
 
 # Root tests (namespaces, AF_PACKET) must run, not skip, when we are root;
 # the tshark interoperability test must run too (deps installs tshark).

@@ -33,8 +33,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(agent.header_bytes + config::DATAGRAM_HEADROOM <= agent.datagram_bytes);
             for interface in &loaded.config.interfaces {
                 assert!(config::is_valid_interface_name(&interface.device));
-                let rate = agent.sampling_rate_for(interface);
-                assert!((1..=config::MAX_SAMPLING_RATE).contains(&rate));
+                if let Some(rate) = agent.sampling_rate_for(interface) {
+                    assert!((1..=config::MAX_SAMPLING_RATE).contains(&rate));
+                }
+                let ring = agent.ring_kib_for(interface);
+                assert!((config::MIN_RING_KIB..=config::MAX_RING_KIB).contains(&ring));
             }
             for collector in &loaded.config.collectors {
                 assert!(collector.port != 0);

@@ -260,24 +260,21 @@ impl Agent {
                 None => s.set_index(None, 0),
             }
         }
+        // A frame leaving through any sampled interface that entered
+        // through one (itself included: relayed back out of the radio it
+        // came from) was a candidate where it entered.
         let sampled: Vec<u32> = self
             .sources
             .iter()
             .filter(|s| !s.is_monitor())
             .filter_map(|s| s.if_index)
             .collect();
-        for k in 0..self.sources.len() {
-            let own = self.sources[k].if_index;
-            let excluded: Vec<u32> = sampled
-                .iter()
-                .copied()
-                .filter(|&i| Some(i) != own)
-                .collect();
-            if self.sources[k].is_open() {
-                self.sources[k].update_filter(&excluded);
+        for s in &mut self.sources {
+            if s.is_open() {
+                s.update_filter(&sampled);
             } else {
-                let rate = self.speed_rate(&self.sources[k].device);
-                self.sources[k].open(&excluded, rate);
+                let rate = config::sampling_rate_for_speed(interface::link_speed(&s.device).0);
+                s.open(&sampled, rate);
             }
         }
         self.next_address_check_ms = 0;

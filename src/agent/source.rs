@@ -136,7 +136,7 @@ impl InterfaceSource {
     }
 
     /// Opens the socket if the interface exists and none is open.
-    /// `excluded` are the other sampled interfaces; `speed_rate` the rate
+    /// `excluded` are the sampled interfaces; `speed_rate` the rate
     /// chosen from the link speed, used when none is configured.
     pub fn open(&mut self, excluded: &[u32], speed_rate: u32) {
         let Some(if_index) = self.if_index else {

@@ -146,7 +146,7 @@ const FN_GET_PRANDOM_U32: i32 = 7;
 const PSEUDO_MAP_FD: u8 = 1;
 
 /// The eBPF sampling program: see the module documentation. `excluded`
-/// lists the ifIndexes of the other sampled interfaces.
+/// lists the ifIndexes of the sampled interfaces (this one included).
 pub fn ebpf_program(rate: u32, snap_len: u32, pool_map: i32, excluded: &[u32]) -> Vec<Insn> {
     use op::*;
     let mut p = vec![

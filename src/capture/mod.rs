@@ -105,8 +105,8 @@ pub struct CaptureConfig {
     /// Bytes of each sampled frame to keep.
     pub snap_len: u32,
     pub ring_bytes: u32,
-    /// The other sampled interfaces: a frame leaving through this one that
-    /// entered through one of them was a candidate there already.
+    /// The sampled interfaces, this one included: a frame leaving through
+    /// this one that entered through one of them was a candidate there.
     pub excluded: Vec<u32>,
     pub filter: FilterChoice,
 }

@@ -50,12 +50,13 @@ pub struct RingGeometry {
 }
 
 impl RingGeometry {
-    /// Blocks of 32 KiB (or one page if larger) adding up to at most
-    /// `ring_bytes` (at least two blocks, so the kernel can fill one while
-    /// we read the other); frames sized for `snap_len` bytes.
+    /// Blocks of a quarter of the ring (between one page and 32 KiB, whole
+    /// pages) adding up to at most `ring_bytes`, at least two blocks so the
+    /// kernel can fill one while we read the other; frames sized for
+    /// `snap_len` bytes.
     pub fn new(ring_bytes: u32, snap_len: u32, page_size: u32) -> RingGeometry {
         let page = page_size.max(4096);
-        let block_size = (32 * 1024u32).max(page).next_multiple_of(page);
+        let block_size = (ring_bytes / 4 / page * page).clamp(page, (32 * 1024u32).max(page));
         let block_count = (ring_bytes / block_size).max(2);
         // Header, sockaddr_ll and the captured bytes, 16-byte aligned. The
         // frame size only constrains the kernel's bookkeeping in V3: frames
@@ -257,9 +258,13 @@ mod tests {
         assert!(g.bytes() <= 256 * 1024);
         assert_eq!(g.frame_size % 16, 0);
         assert!(g.frame_size >= 48 + 128);
-        // Tiny budgets still get two blocks; big pages are honoured.
+        // Small rings get smaller blocks; tiny budgets still two blocks; big
+        // pages are honoured.
+        let g = RingGeometry::new(16 * 1024, 640, 4096);
+        assert_eq!((g.block_size, g.block_count), (4096, 4));
+        assert!(g.frame_size <= g.block_size);
         let g = RingGeometry::new(4096, 64, 16384);
-        assert_eq!((g.block_size, g.block_count), (32 * 1024, 2));
+        assert_eq!((g.block_size, g.block_count), (16384, 2));
         let g = RingGeometry::new(1 << 20, 512, 65536);
         assert_eq!(g.block_size, 65536);
     }

@@ -109,7 +109,14 @@ mod tests {
         );
         assert_eq!(e.shifted(10).offset, 46);
         assert_eq!(
-            Error::new(ErrorKind::MacTruncated { needed: 24, available: 10 }, 4).to_string(),
+            Error::new(
+                ErrorKind::MacTruncated {
+                    needed: 24,
+                    available: 10
+                },
+                4
+            )
+            .to_string(),
             "byte 4: 802.11 header needs 24 bytes, 10 captured"
         );
     }

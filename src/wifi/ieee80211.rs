@@ -781,8 +781,14 @@ mod tests {
         assert!(h.is_beacon() && h.is_beacon_or_probe_response() && !h.is_probe_response());
         assert_eq!(h.receiver(), Some(A));
         assert_eq!(h.transmitter(), Some(B));
-        assert_eq!((h.destination(), h.source(), h.bssid()), (Some(A), Some(B), Some(C)));
-        assert_eq!((h.sequence_number(), h.fragment_number()), (Some(1), Some(0)));
+        assert_eq!(
+            (h.destination(), h.source(), h.bssid()),
+            (Some(A), Some(B), Some(C))
+        );
+        assert_eq!(
+            (h.sequence_number(), h.fragment_number()),
+            (Some(1), Some(0))
+        );
         assert_eq!(h.duration_id, 44);
         assert_eq!((h.addr4, h.qos_control, h.ht_control), (None, None, None));
         let h = MacHeader::parse(&header([0x50, 0x80], 28)).unwrap();
@@ -824,16 +830,25 @@ mod tests {
         f[24] = 0x80; // A-MSDU present
         let h = MacHeader::parse(&f).unwrap();
         assert!(h.amsdu_present());
-        assert_eq!((h.destination(), h.source(), h.bssid()), (Some(A), None, Some(C)));
+        assert_eq!(
+            (h.destination(), h.source(), h.bssid()),
+            (Some(A), None, Some(C))
+        );
         f[1] = 0x01;
         let h = MacHeader::parse(&f).unwrap();
-        assert_eq!((h.destination(), h.source(), h.bssid()), (None, Some(B), Some(C)));
+        assert_eq!(
+            (h.destination(), h.source(), h.bssid()),
+            (None, Some(B), Some(C))
+        );
     }
 
     #[test]
     fn control_frames_have_one_or_two_addresses() {
         let ack = MacHeader::parse(&header([0xd4, 0x00], 10)).unwrap();
-        assert_eq!((ack.receiver(), ack.transmitter(), ack.bssid()), (Some(A), None, None));
+        assert_eq!(
+            (ack.receiver(), ack.transmitter(), ack.bssid()),
+            (Some(A), None, None)
+        );
         assert_eq!((ack.addr3, ack.sequence_control), (None, None));
         let cts = MacHeader::parse(&header([0xc4, 0x00], 10)).unwrap();
         assert_eq!(cts.transmitter(), None);
@@ -873,7 +888,10 @@ mod tests {
             )
         );
         // ieee802.11_rates_oobr.pcap: protocol version 1.
-        assert_eq!(MacHeader::parse(&[0x81, 0x30, 0, 0]).unwrap_err().kind, ErrorKind::MacVersion(1));
+        assert_eq!(
+            MacHeader::parse(&[0x81, 0x30, 0, 0]).unwrap_err().kind,
+            ErrorKind::MacVersion(1)
+        );
         let ack = header([0xd4, 0x00], 9);
         assert!(MacHeader::parse(&ack).is_err());
     }
@@ -906,10 +924,20 @@ mod tests {
         let elements = Elements::with_offset(&body, 100);
         let items: Vec<_> = elements.clone().collect();
         assert_eq!(items.len(), 8);
-        assert_eq!(items[0], Ok(Element { id: 0, offset: 100, data: b"omus" }));
+        assert_eq!(
+            items[0],
+            Ok(Element {
+                id: 0,
+                offset: 100,
+                data: b"omus"
+            })
+        );
         assert_eq!(
             items[7],
-            Err(Error::new(ErrorKind::ElementTruncated { id: 221, len: 9 }, 129))
+            Err(Error::new(
+                ErrorKind::ElementTruncated { id: 221, len: 9 },
+                129
+            ))
         );
         assert_eq!(elements.ssid(), Some(&b"omus"[..]));
         assert_eq!(elements.ds_channel(), Some(6));
@@ -922,10 +950,20 @@ mod tests {
         assert!(elements.check().is_err());
         // An ID without its length byte.
         let mut e = Elements::new(&[0, 0, 7]);
-        assert_eq!(e.next(), Some(Ok(Element { id: 0, offset: 0, data: &[] })));
         assert_eq!(
             e.next(),
-            Some(Err(Error::new(ErrorKind::ElementTruncated { id: 7, len: 0 }, 2)))
+            Some(Ok(Element {
+                id: 0,
+                offset: 0,
+                data: &[]
+            }))
+        );
+        assert_eq!(
+            e.next(),
+            Some(Err(Error::new(
+                ErrorKind::ElementTruncated { id: 7, len: 0 },
+                2
+            )))
         );
         assert_eq!(e.next(), None);
         assert_eq!(Elements::new(&[]).next(), None);
@@ -947,7 +985,9 @@ mod tests {
         assert_eq!(e.next().unwrap().unwrap().id, 221);
         let probe_req = [0, 0];
         assert_eq!(
-            Elements::of_management_body(subtype::mgmt::PROBE_REQ, &probe_req, 24).unwrap().ssid(),
+            Elements::of_management_body(subtype::mgmt::PROBE_REQ, &probe_req, 24)
+                .unwrap()
+                .ssid(),
             Some(&[][..])
         );
     }

@@ -256,10 +256,16 @@ pub struct HeParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// DSSS / HR-DSSS: rate in 500 kbit/s units.
-    Dsss { rate_500kbps: u8, short_preamble: bool },
+    Dsss {
+        rate_500kbps: u8,
+        short_preamble: bool,
+    },
     /// Non-HT OFDM: rate in 500 kbit/s units, channel width 20, 10 or 5
     /// MHz (half / quarter clocked).
-    Ofdm { rate_500kbps: u8, width_mhz: u8 },
+    Ofdm {
+        rate_500kbps: u8,
+        width_mhz: u8,
+    },
     Ht(HtParams),
     Vht(VhtParams),
     He(HeParams),
@@ -342,7 +348,11 @@ fn ht_bits(p: &HtParams) -> Option<Bits> {
         32 if p.bandwidth_mhz == 40 => Some(Bits { num: 24, den: 1 }),
         33..=76 => {
             let sum = u64::from(UEQM_BITS[usize::from(p.mcs - 33)]);
-            let (rn, rd) = if ueqm_rate_half(p.mcs) { (1, 2) } else { (3, 4) };
+            let (rn, rd) = if ueqm_rate_half(p.mcs) {
+                (1, 2)
+            } else {
+                (3, 4)
+            };
             Some(Bits {
                 num: n_sd * sum * rn,
                 den: rd,
@@ -375,7 +385,10 @@ fn vht_bits(p: &VhtParams) -> Option<Bits> {
     let num = n_sd * b * rn * u64::from(p.nss);
     // Also excluded: a fractional N_DBPS (MCS 9 at 20 MHz with 1, 2, 4, 5,
     // 7 or 8 streams).
-    (num % rd == 0).then_some(Bits { num: num / rd, den: 1 })
+    (num % rd == 0).then_some(Bits {
+        num: num / rd,
+        den: 1,
+    })
 }
 
 /// HE data subcarriers of a bandwidth / RU code.
@@ -831,7 +844,7 @@ mod tests {
         assert_eq!(he(9, 2, 0, HeGi::Us0_8).speed_bps(), Some(229_411_764));
         assert_eq!(he(0, 1, 0, HeGi::Us3_2).speed_bps(), Some(7_312_500));
         assert_eq!(he(11, 8, 3, HeGi::Us0_8).speed_bps(), Some(9_607_843_137));
-        assert_eq!(he(11, 1, 1, HeGi::Us1_6).speed_bps(), Some(272_222_222));
+        assert_eq!(he(11, 1, 1, HeGi::Us1_6).speed_bps(), Some(270_833_333));
         // 26-tone RU, MCS 0: 24 × 1/2 bits per 13.6 µs.
         assert_eq!(he(0, 1, 4, HeGi::Us0_8).speed_bps(), Some(882_352));
         let mut p = he(1, 2, 0, HeGi::Us0_8);
@@ -937,9 +950,11 @@ mod tests {
         }
         assert_eq!(p.duration_us(138), Some(24 + 12));
         // Two BCC encoders above 300 Mb/s: MCS 23, 40 MHz (N_DBPS 1620):
-        // 12 tail bits; 1596 bytes: 12768 + 16 + 12 = 12796 -> 8 symbols
-        // (12790 would also give 8; 1605 bytes: 12868 -> 8, 12874 -> 8).
-        assert_eq!(ht(23, 40, false).duration_us(1596), Some(44 + 32));
+        // 12 tail bits. 1617 bytes: 12936 + 16 + 12 = 12964 bits > 8 ×
+        // 1620: 9 symbols (one encoder's 6 tail bits would fit in 8);
+        // 3 streams: 4 HT-LTFs, 48 µs preamble.
+        assert_eq!(ht(23, 40, false).duration_us(1617), Some(48 + 36));
+        assert_eq!(ht(23, 40, false).duration_us(1616), Some(48 + 32));
         // 4 streams + 3 extension streams is 8 LTFs; 5 space-time streams
         // is invalid.
         if let Mode::Ht(h) = &mut p.mode {
@@ -1064,7 +1079,11 @@ mod tests {
         });
         assert_eq!(PhyType::from_radiotap(&rt), Some(PhyType::Ofdm));
         rt.rate_500kbps = None;
-        assert_eq!(PhyType::from_radiotap(&rt), Some(PhyType::Ofdm), "from the channel flags");
+        assert_eq!(
+            PhyType::from_radiotap(&rt),
+            Some(PhyType::Ofdm),
+            "from the channel flags"
+        );
         rt.mcs = Some(radiotap::Mcs::default());
         assert_eq!(PhyType::from_radiotap(&rt), Some(PhyType::Ht));
         assert_eq!(Phy::from_radiotap(&rt), None, "MCS index unknown");
@@ -1116,7 +1135,10 @@ mod tests {
             }),
             ..Radiotap::default()
         };
-        assert_eq!(Phy::from_radiotap(&rt).unwrap().speed_bps(), Some(433_333_333));
+        assert_eq!(
+            Phy::from_radiotap(&rt).unwrap().speed_bps(),
+            Some(433_333_333)
+        );
         // HE needs NSTS.
         let mut he_field = radiotap::He {
             data: [0xc3fc, 0x00fe, 0x69e5, 0x000f, 0x2180, 0x7f02],
@@ -1143,7 +1165,13 @@ mod tests {
             ..Radiotap::default()
         };
         let p = Phy::from_radiotap(&rt).unwrap();
-        assert_eq!(p.mode, Mode::Ofdm { rate_500kbps: 3, width_mhz: 5 });
+        assert_eq!(
+            p.mode,
+            Mode::Ofdm {
+                rate_500kbps: 3,
+                width_mhz: 5
+            }
+        );
         assert_eq!(p.phy_type(), Some(PhyType::Ofdm));
         assert_eq!(Phy::from_radiotap(&Radiotap::default()), None);
     }

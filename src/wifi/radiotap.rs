@@ -932,10 +932,7 @@ impl Radiotap {
         let d = f.data;
         let slot = usize::from(occurrence);
         if slot < MAX_ANTENNAS
-            && matches!(
-                f.bit,
-                bit::DBM_ANTSIGNAL | bit::DBM_ANTNOISE | bit::ANTENNA
-            )
+            && matches!(f.bit, bit::DBM_ANTSIGNAL | bit::DBM_ANTNOISE | bit::ANTENNA)
         {
             let a = &mut self.antennas[slot];
             match f.bit {
@@ -1135,11 +1132,17 @@ mod tests {
                 flags: 0x0140
             })
         );
-        assert_eq!((r.signal_dbm, r.noise_dbm, r.antenna), (Some(-74), Some(-93), Some(1)));
+        assert_eq!(
+            (r.signal_dbm, r.noise_dbm, r.antenna),
+            (Some(-74), Some(-93), Some(1))
+        );
         let x = r.xchannel.unwrap();
         assert_eq!((x.flags, x.freq_mhz, x.channel), (0x0001_0140, 5540, 108));
         let m = r.mcs.unwrap();
-        assert_eq!((m.index(), m.bandwidth_mhz(), m.short_gi()), (Some(7), Some(40), Some(false)));
+        assert_eq!(
+            (m.index(), m.bandwidth_mhz(), m.short_gi()),
+            (Some(7), Some(40), Some(false))
+        );
         assert_eq!(m.stbc_streams(), None);
         assert_eq!(r.ampdu.unwrap().reference, 1);
         assert_eq!(r.stopped, None);
@@ -1187,15 +1190,27 @@ mod tests {
     fn signal_after_one_byte_then_u16_fields_are_padded() {
         // dBm signal at 8, RX flags aligned to 10, MCS (align 1) at 12,
         // VHT aligned to 16.
-        let present = (1 << bit::DBM_ANTSIGNAL) | (1 << bit::RX_FLAGS) | (1 << bit::MCS) | (1 << bit::VHT);
+        let present =
+            (1 << bit::DBM_ANTSIGNAL) | (1 << bit::RX_FLAGS) | (1 << bit::MCS) | (1 << bit::VHT);
         let vht = [0x44, 0x00, 0x04, 0x04, 0x92, 0, 0, 0, 0x00, 0, 0, 0];
-        let rt = build(&[present], &[(1, &[0xc4]), (2, &[2, 0]), (1, &[0x07, 0x05, 0x0f]), (2, &vht)]);
+        let rt = build(
+            &[present],
+            &[
+                (1, &[0xc4]),
+                (2, &[2, 0]),
+                (1, &[0x07, 0x05, 0x0f]),
+                (2, &vht),
+            ],
+        );
         assert_eq!(rt.len(), 28);
         let r = Radiotap::parse(&rt).unwrap();
         assert_eq!(r.signal_dbm, Some(-60));
         assert_eq!(r.rx_flags, Some(2));
         let m = r.mcs.unwrap();
-        assert_eq!((m.index(), m.short_gi(), m.bandwidth_mhz()), (Some(15), Some(true), Some(40)));
+        assert_eq!(
+            (m.index(), m.short_gi(), m.bandwidth_mhz()),
+            (Some(15), Some(true), Some(40))
+        );
         let v = r.vht.unwrap();
         assert_eq!(v.user(0), Some((9, 2)));
         assert_eq!(v.user(1), None);
@@ -1214,15 +1229,33 @@ mod tests {
         let w2 = (1 << bit::DBM_ANTSIGNAL) | (1 << bit::ANTENNA);
         let rt = build(
             &[w0, w1, w2],
-            &[(1, &[0x10]), (1, &[(-34i8) as u8]), (1, &[(-39i8) as u8, 0]), (1, &[(-34i8) as u8, 1])],
+            &[
+                (1, &[0x10]),
+                (1, &[(-34i8) as u8]),
+                (1, &[(-39i8) as u8, 0]),
+                (1, &[(-34i8) as u8, 1]),
+            ],
         );
         let r = Radiotap::parse(&rt).unwrap();
         assert_eq!(r.signal_dbm, Some(-34));
         assert_eq!(r.antenna, Some(0), "first antenna field seen");
-        let chains: Vec<(Option<u8>, Option<i8>)> =
-            r.antennas().iter().map(|a| (a.antenna, a.signal_dbm)).collect();
-        assert_eq!(chains, vec![(None, Some(-34)), (Some(0), Some(-39)), (Some(1), Some(-34))]);
-        let occurrences: Vec<Namespace> = Fields::new(&rt).unwrap().map(|f| f.unwrap().namespace).collect();
+        let chains: Vec<(Option<u8>, Option<i8>)> = r
+            .antennas()
+            .iter()
+            .map(|a| (a.antenna, a.signal_dbm))
+            .collect();
+        assert_eq!(
+            chains,
+            vec![
+                (None, Some(-34)),
+                (Some(0), Some(-39)),
+                (Some(1), Some(-34))
+            ]
+        );
+        let occurrences: Vec<Namespace> = Fields::new(&rt)
+            .unwrap()
+            .map(|f| f.unwrap().namespace)
+            .collect();
         assert_eq!(occurrences[0], Namespace::Radiotap { occurrence: 0 });
         assert_eq!(occurrences[4], Namespace::Radiotap { occurrence: 2 });
     }
@@ -1233,12 +1266,18 @@ mod tests {
         // bits are 32.. of the radiotap namespace, which we cannot size.
         let w0 = (1 << bit::TSFT) | (1 << bit::FLAGS) | (1 << bit::RATE) | (1 << 31);
         let w1 = 0x0000_0003;
-        let mut rt = build(&[w0, w1], &[(8, &5u64.to_le_bytes()), (1, &[0x10]), (1, &[2])]);
+        let mut rt = build(
+            &[w0, w1],
+            &[(8, &5u64.to_le_bytes()), (1, &[0x10]), (1, &[2])],
+        );
         rt.extend_from_slice(&[1, 2, 3, 4]);
         let len = rt.len() as u16;
         rt[2..4].copy_from_slice(&len.to_le_bytes());
         let r = Radiotap::parse(&rt).unwrap();
-        assert_eq!((r.tsft, r.flags, r.rate_500kbps), (Some(5), Some(0x10), Some(2)));
+        assert_eq!(
+            (r.tsft, r.flags, r.rate_500kbps),
+            (Some(5), Some(0x10), Some(2))
+        );
         assert_eq!(r.stopped, Some(Stop::UnknownField(32)));
     }
 
@@ -1252,10 +1291,23 @@ mod tests {
         assert_eq!(r.stopped, Some(Stop::Tlv));
         // HE-MU-other-user (25) is known: its 6 bytes are skipped.
         let w0 = (1 << bit::HE_MU_OTHER_USER) | (1 << bit::ZERO_LEN_PSDU) | (1 << bit::L_SIG);
-        let rt = build(&[w0], &[(2, &[1, 2, 3, 4, 5, 6]), (1, &[1]), (2, &[0x0b, 0, 0x40, 0x06])]);
+        let rt = build(
+            &[w0],
+            &[
+                (2, &[1, 2, 3, 4, 5, 6]),
+                (1, &[1]),
+                (2, &[0x0b, 0, 0x40, 0x06]),
+            ],
+        );
         let r = Radiotap::parse(&rt).unwrap();
         assert_eq!(r.zero_length_psdu, Some(1));
-        assert_eq!(r.lsig, Some(LSig { data1: 0x000b, data2: 0x0640 }));
+        assert_eq!(
+            r.lsig,
+            Some(LSig {
+                data1: 0x000b,
+                data2: 0x0640
+            })
+        );
         assert_eq!(r.stopped, None);
     }
 
@@ -1290,15 +1342,22 @@ mod tests {
         let vendor = [0x00, 0x11, 0x22, 0x05, 3, 0, 0xde, 0xad, 0xbe];
         let rt = build(
             &[w0, w1, w2],
-            &[(1, &[0x10]), (2, &vendor), (2, &[0x85, 0x16, 0x40, 0x01]), (1, &[0xc8])],
+            &[
+                (1, &[0x10]),
+                (2, &vendor),
+                (2, &[0x85, 0x16, 0x40, 0x01]),
+                (1, &[0xc8]),
+            ],
         );
         let r = Radiotap::parse(&rt).unwrap();
         assert_eq!(r.flags, Some(0x10));
         assert_eq!(r.signal_dbm, Some(-56));
         assert_eq!(r.frequency_mhz(), Some(5765));
         assert_eq!(r.vendor.unwrap().subns, 5);
-        let fields: Vec<(u16, usize)> =
-            Fields::new(&rt).unwrap().map(|f| f.map(|f| (f.bit, f.offset)).unwrap()).collect();
+        let fields: Vec<(u16, usize)> = Fields::new(&rt)
+            .unwrap()
+            .map(|f| f.map(|f| (f.bit, f.offset)).unwrap())
+            .collect();
         // Flags at 16, vendor header at 18 (aligned), its data at 24..27,
         // then word 2 in bit order: channel aligned to 28, signal at 32.
         assert_eq!(fields, vec![(1, 16), (30, 24), (3, 28), (5, 32)]);
@@ -1312,7 +1371,10 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::RadiotapVendorTruncated);
         assert_eq!(e.offset, 8);
         let rt = build(&[w0], &[(1, &[0, 0x11, 0x22])]);
-        assert_eq!(Radiotap::parse(&rt).unwrap_err().kind, ErrorKind::RadiotapVendorTruncated);
+        assert_eq!(
+            Radiotap::parse(&rt).unwrap_err().kind,
+            ErrorKind::RadiotapVendorTruncated
+        );
     }
 
     #[test]
@@ -1339,7 +1401,10 @@ mod tests {
         assert_eq!(e, Error::new(ErrorKind::RadiotapLength(8), 8));
         // A field past it_len: TSFT announced in an 8-byte header.
         let e = Radiotap::parse(&[0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
-        assert_eq!(e, Error::new(ErrorKind::RadiotapFieldTruncated { bit: 0 }, 8));
+        assert_eq!(
+            e,
+            Error::new(ErrorKind::RadiotapFieldTruncated { bit: 0 }, 8)
+        );
     }
 
     #[test]
@@ -1355,7 +1420,10 @@ mod tests {
         assert_eq!(Radiotap::parse_packet(&p).unwrap().flags, Some(0x10));
         // Unchecked views of short buffers never panic.
         let short = RadiotapPacket::new_unchecked(&[0u8][..]);
-        assert_eq!((short.header_len(), short.present(), short.payload().len()), (0, 0, 1));
+        assert_eq!(
+            (short.header_len(), short.present(), short.payload().len()),
+            (0, 0, 1)
+        );
         assert!(short.fields().is_err());
         assert_eq!(short.present_words().count(), 0);
     }
@@ -1379,7 +1447,18 @@ mod tests {
             known: Vht::KNOWN_BANDWIDTH,
             ..Vht::default()
         };
-        for (code, mhz) in [(0, 20), (1, 40), (3, 20), (4, 80), (6, 40), (10, 20), (11, 160), (13, 80), (17, 40), (25, 20)] {
+        for (code, mhz) in [
+            (0, 20),
+            (1, 40),
+            (3, 20),
+            (4, 80),
+            (6, 40),
+            (10, 20),
+            (11, 160),
+            (13, 80),
+            (17, 40),
+            (25, 20),
+        ] {
             vht.bandwidth = code;
             assert_eq!(vht.bandwidth_mhz(), Some(mhz), "code {code}");
         }
