@@ -345,6 +345,13 @@ impl Agent {
                         libc::SIGHUP => self.reload(),
                         _ => {
                             info!("terminating on signal {signal}");
+                            for s in &mut self.sources {
+                                let c = s.counts();
+                                info!(
+                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}",
+                                    s.device, c.pool, c.samples, c.drops, c.accepted
+                                );
+                            }
                             let now = self.now_ms() as u32;
                             self.packer.flush(now, &mut self.collectors);
                             return Ok(());

@@ -75,6 +75,8 @@ pub struct CaptureCounts {
     pub drops: u64,
     /// Frames sampled and read.
     pub samples: u64,
+    /// Frames the filter accepted (read or dropped), as the kernel counts.
+    pub accepted: u64,
 }
 
 /// How the kernel samples.
@@ -308,7 +310,9 @@ impl PacketCapture {
             )
         };
         if rc == 0 {
+            // tp_packets includes the drops.
             self.counts.drops += u64::from(stats.tp_drops);
+            self.counts.accepted += u64::from(stats.tp_packets);
         }
     }
 }

@@ -1,0 +1,536 @@
+//! The sampling engine, as root in namespaces the tests create: the access
+//! point's packet paths through a Linux bridge, sampling statistics at
+//! 1-in-10 and 1-in-100, exact pools, ring overruns counted as drops, the
+//! classic BPF fallback, and interfaces deleted and re-created.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use wsflowd::sflow::*;
+
+/// A flow sample with what the tests look at.
+#[derive(Debug, Clone)]
+struct Flow {
+    source: u32,
+    rate: u32,
+    pool: u32,
+    drops: u32,
+    input: Interface,
+    output: Interface,
+    header: Vec<u8>,
+}
+
+impl Flow {
+    /// IPv4 protocol and UDP destination port of the sampled frame.
+    fn udp_port(&self) -> Option<u16> {
+        let h = &self.header;
+        if h.len() < 38 || h[12..14] != [0x08, 0x00] || h[23] != 17 {
+            return None;
+        }
+        let ihl = usize::from(h[14] & 0x0f) * 4;
+        let at = 14 + ihl + 2;
+        Some(u16::from_be_bytes([*h.get(at)?, *h.get(at + 1)?]))
+    }
+
+    fn icmp_type(&self) -> Option<u8> {
+        let h = &self.header;
+        if h.len() < 35 || h[12..14] != [0x08, 0x00] || h[23] != 1 {
+            return None;
+        }
+        h.get(14 + usize::from(h[14] & 0x0f) * 4).copied()
+    }
+}
+
+fn flows(datagrams: &Datagrams) -> Vec<Flow> {
+    let mut out = Vec::new();
+    for (_, bytes) in datagrams {
+        let d = Datagram::parse(bytes).unwrap();
+        for s in d.samples.iter() {
+            if let Sample::Flow(_, f) = s.unwrap() {
+                let header = f
+                    .records
+                    .iter()
+                    .find_map(|r| match r.unwrap() {
+                        FlowRecord::SampledHeader(h) => Some(h.header.to_vec()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                out.push(Flow {
+                    source: f.source.index,
+                    rate: f.sampling_rate,
+                    pool: f.sample_pool,
+                    drops: f.drops,
+                    input: f.input,
+                    output: f.output,
+                    header,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Sends `count` UDP datagrams from `ns`, bound to `from`, to `to:port`,
+/// paced at about `rate` per second.
+fn send(ns: &Netns, from: &str, to: &str, port: u16, count: u32, rate: u32) {
+    let (from, to) = (format!("{from}:0"), format!("{to}:{port}"));
+    ns.spawn(move || {
+        let s = UdpSocket::bind(from).unwrap();
+        let start = Instant::now();
+        for i in 0..count {
+            if i % 50 == 0 {
+                let due = Duration::from_secs_f64(f64::from(i) / f64::from(rate));
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    thread::sleep(wait);
+                }
+            }
+            s.send_to(&i.to_be_bytes(), &to).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+fn agent_config(interfaces: &[&str], rate: u32, port: u16, extra: &str) -> String {
+    let mut c = format!(
+        "config agent 'agent'\n\toption sampling_rate '{rate}'\n\toption polling_interval '0'\n{extra}"
+    );
+    for i in interfaces {
+        c += &format!("\tlist interface '{i}'\n");
+    }
+    c + &format!("\nconfig collector\n\toption address '127.0.0.1'\n\toption port '{port}'\n")
+}
+
+/// The access point: a bridge with a "wired" port and a "wireless" port
+/// (in hairpin mode, as a radio relays between its stations), a wired
+/// host, and two stations behind the wireless port (VEPA macvlans, so that
+/// station-to-station traffic goes through the access point).
+struct AccessPoint {
+    ap: Netns,
+    wired_host: Netns,
+    /// The "air" between the radio and its stations; kept for its lifetime.
+    _air: Netns,
+    sta1: Netns,
+    sta2: Netns,
+}
+
+impl AccessPoint {
+    fn new() -> AccessPoint {
+        let ap = Netns::new("wsfap");
+        let wired_host = Netns::new("wsfwh");
+        let air = Netns::new("wsfair");
+        let sta1 = Netns::new("wsfs1");
+        let sta2 = Netns::new("wsfs2");
+        ap.exec(&["ip", "link", "add", "br-lan", "type", "bridge"]);
+        // No STP delays: ports forward at once.
+        ap.exec(&[
+            "ip",
+            "link",
+            "set",
+            "br-lan",
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+        ]);
+        sh(&[
+            "ip",
+            "link",
+            "add",
+            "eth0",
+            "netns",
+            &ap.name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "h0",
+            "netns",
+            &wired_host.name,
+        ]);
+        sh(&[
+            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
+            "air0", "netns", &air.name,
+        ]);
+        for port in ["eth0", "wlan0"] {
+            ap.exec(&["ip", "link", "set", port, "master", "br-lan"]);
+            ap.exec(&["ip", "link", "set", port, "up"]);
+        }
+        ap.exec(&[
+            "ip",
+            "link",
+            "set",
+            "dev",
+            "wlan0",
+            "type",
+            "bridge_slave",
+            "hairpin",
+            "on",
+        ]);
+        ap.exec(&["ip", "addr", "add", "10.203.0.1/24", "dev", "br-lan"]);
+        ap.exec(&["ip", "link", "set", "br-lan", "up"]);
+        wired_host.exec(&["ip", "addr", "add", "10.203.0.10/24", "dev", "h0"]);
+        wired_host.exec(&["ip", "link", "set", "h0", "up"]);
+        air.exec(&["ip", "link", "set", "air0", "up"]);
+        for (n, sta) in [(1, &sta1), (2, &sta2)] {
+            let name = format!("sta{n}");
+            air.exec(&[
+                "ip", "link", "add", &name, "link", "air0", "type", "macvlan", "mode", "vepa",
+            ]);
+            air.exec(&["ip", "link", "set", &name, "netns", &sta.name]);
+            sta.exec(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("10.203.0.2{n}/24"),
+                "dev",
+                &name,
+            ]);
+            sta.exec(&["ip", "link", "set", &name, "up"]);
+        }
+        AccessPoint {
+            ap,
+            wired_host,
+            _air: air,
+            sta1,
+            sta2,
+        }
+    }
+}
+
+#[test]
+fn access_point_paths_through_a_bridge() {
+    if !root_or_skip("access_point_paths_through_a_bridge") {
+        return;
+    }
+    let net = AccessPoint::new();
+    let collector = Collector::start(&net.ap);
+    let cfg = TempConfig::new(&agent_config(&["eth0", "wlan0"], 1, collector.port, ""));
+    let agent = AgentProcess::start(&net.ap, &cfg.path);
+    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
+    assert!(agent.wait_for_log("sampling eth0", Duration::from_secs(5)));
+    let eth0 = net.ap.if_index("eth0");
+    let wlan0 = net.ap.if_index("wlan0");
+    // Let every address be learned (and ARP resolved) before counting.
+    for (ns, from) in [
+        (&net.sta1, "10.203.0.21"),
+        (&net.sta2, "10.203.0.22"),
+        (&net.wired_host, "10.203.0.10"),
+    ] {
+        for to in ["10.203.0.1", "10.203.0.10", "10.203.0.21", "10.203.0.22"] {
+            if to != from {
+                send(ns, from, to, 9, 2, 1000);
+            }
+        }
+    }
+    thread::sleep(Duration::from_millis(300));
+
+    const N: u32 = 50;
+    // wired → wireless, wireless → wired, station → station on one radio.
+    send(&net.wired_host, "10.203.0.10", "10.203.0.21", 5001, N, 2000);
+    send(&net.sta1, "10.203.0.21", "10.203.0.10", 5002, N, 2000);
+    send(&net.sta1, "10.203.0.21", "10.203.0.22", 5003, N, 2000);
+    // To the access point itself (a UDP socket there), and its answers.
+    let ap_sink = net.ap.spawn(|| {
+        let s = UdpSocket::bind("10.203.0.1:5004").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 64];
+        for _ in 0..N {
+            let (n, from) = s.recv_from(&mut buf).unwrap();
+            s.send_to(&buf[..n], (from.ip(), 5005)).unwrap();
+        }
+    });
+    send(&net.sta2, "10.203.0.22", "10.203.0.1", 5004, N, 2000);
+    ap_sink.join().unwrap();
+    thread::sleep(Duration::from_millis(1_500));
+    assert!(agent.stop().success());
+
+    let all = flows(&collector.snapshot());
+    let by_port =
+        |port: u16| -> Vec<&Flow> { all.iter().filter(|f| f.udp_port() == Some(port)).collect() };
+    let expect = |port: u16, source: u32, input: Interface, output: Interface, what: &str| {
+        let f = by_port(port);
+        // Each frame is a candidate once, where it entered the device.
+        assert_eq!(
+            f.len(),
+            N as usize,
+            "{what}: {} samples for {N} frames",
+            f.len()
+        );
+        for s in f {
+            assert_eq!(s.source, source, "{what}: data source");
+            assert_eq!((s.input, s.output), (input, output), "{what}");
+            assert_eq!(s.rate, 1);
+        }
+        println!("{what}: {N} frames, {N} samples on ifIndex {source}, input {input:?}, output {output:?}");
+    };
+    let (e, w) = (Interface::index(eth0), Interface::index(wlan0));
+    expect(5001, eth0, e, w, "wired to wireless");
+    expect(5002, wlan0, w, e, "wireless to wired");
+    expect(5003, wlan0, w, w, "station to station on one radio");
+    expect(5004, wlan0, w, Interface::INTERNAL, "to the access point");
+    expect(5005, wlan0, Interface::INTERNAL, w, "from the access point");
+    // Every sample's pool is the exact count of candidates (1-in-1).
+    for source in [eth0, wlan0] {
+        let f: Vec<&Flow> = all.iter().filter(|f| f.source == source).collect();
+        for (i, s) in f.iter().enumerate() {
+            assert_eq!(s.pool as usize, i + 1, "pool of sample {i} on {source}");
+            assert_eq!(s.drops, 0);
+        }
+    }
+}
+
+/// Samples `count` packets at 1-in-`rate` on a veth and checks the count
+/// is within 4 standard deviations and the pool exact to 0.1%.
+fn sampling_statistics(rate: u32, count: u32) {
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], rate, collector.port, ""));
+    let sink = net.a.spawn(|| {
+        let s = UdpSocket::bind("0.0.0.0:9999").unwrap();
+        thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("eBPF filter, exact pool", Duration::from_secs(5)));
+    let before = net.a.stat(&net.a_if, "rx_packets") + net.a.stat(&net.a_if, "tx_packets");
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, count, 20_000);
+    thread::sleep(Duration::from_millis(1_500));
+    let after = net.a.stat(&net.a_if, "rx_packets") + net.a.stat(&net.a_if, "tx_packets");
+    assert!(agent.stop().success());
+    drop(sink);
+    let f = flows(&collector.snapshot());
+    let n = f.len() as f64;
+    let p = 1.0 / f64::from(rate);
+    let expected = f64::from(count) * p;
+    let sigma = (f64::from(count) * p * (1.0 - p)).sqrt();
+    let crossed = after - before;
+    let pool = f.last().map_or(0, |s| s.pool);
+    println!(
+        "1-in-{rate}: {} samples for {count} packets (expected {expected:.0} ± {:.0} at 4σ); last pool {pool}, packets crossing {crossed}",
+        f.len(),
+        4.0 * sigma
+    );
+    assert!((n - expected).abs() <= 4.0 * sigma, "{} samples", f.len());
+    // The last sample is at most a few frames before the end of the
+    // traffic; the pool counts from when the socket opened.
+    let error = (crossed as f64 - f64::from(pool)).abs() / crossed as f64;
+    assert!(
+        error <= 0.001 + f64::from(rate) * 4.0 / crossed as f64,
+        "pool {pool} vs {crossed}"
+    );
+    assert!(f.iter().all(|s| s.rate == rate && s.drops == 0));
+}
+
+#[test]
+fn one_in_ten_and_one_in_a_hundred() {
+    if !root_or_skip("one_in_ten_and_one_in_a_hundred") {
+        return;
+    }
+    sampling_statistics(10, 20_000);
+    sampling_statistics(100, 40_000);
+}
+
+#[test]
+fn an_overrun_ring_counts_drops() {
+    if !root_or_skip("an_overrun_ring_counts_drops") {
+        return;
+    }
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let extra = "\toption ring_kib '16'\n";
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, extra));
+    let sink = net.a.spawn(|| {
+        let s = UdpSocket::bind("0.0.0.0:9999").unwrap();
+        thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("16 KiB ring", Duration::from_secs(5)));
+    // A stopped agent cannot empty its ring: the burst overruns it.
+    agent.signal(libc::SIGSTOP);
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, 3_000, 100_000);
+    agent.signal(libc::SIGCONT);
+    // The next frames are sampled with the drops counted so far.
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, 10, 1_000);
+    thread::sleep(Duration::from_millis(1_500));
+    let agent_log = agent.log.clone();
+    assert!(agent.stop().success());
+    thread::sleep(Duration::from_millis(100));
+    let agent_log = agent_log.lock().unwrap().clone();
+    drop(sink);
+    let f = flows(&collector.snapshot());
+    let last = f.last().expect("samples");
+    if std::env::var_os("WSFLOWD_TEST_VERBOSE").is_some() {
+        for (i, s) in f.iter().enumerate() {
+            println!(
+                "sample {i}: pool {} drops {} port {:?} {:02x?}",
+                s.pool,
+                s.drops,
+                s.udp_port(),
+                &s.header[12..14]
+            );
+        }
+    }
+    println!(
+        "overrun: {} samples received, last pool {}, drops {}",
+        f.len(),
+        last.pool,
+        last.drops
+    );
+    assert!(last.drops > 0, "no drops reported");
+    assert!(u64::from(last.pool) >= f.len() as u64 + u64::from(last.drops));
+    // At exit the agent logs its final counts: every frame the filter
+    // accepted was either read (a sample) or lost to the full ring (a
+    // drop), and the pool counted each of them.
+    let line = agent_log_line(&agent_log, "accepted by the filter");
+    let n: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (pool, samples, drops, accepted) = (
+        n[n.len() - 4],
+        n[n.len() - 3],
+        n[n.len() - 2],
+        n[n.len() - 1],
+    );
+    println!("final: pool {pool}, samples {samples}, drops {drops}, accepted {accepted}");
+    assert_eq!(pool, accepted);
+    assert_eq!(pool, samples + drops);
+    assert_eq!(samples, f.len() as u64);
+}
+
+fn agent_log_line(log: &[String], needle: &str) -> String {
+    log.iter()
+        .find(|l| l.contains(needle))
+        .cloned()
+        .unwrap_or_else(|| panic!("no log line with {needle:?}"))
+}
+
+#[test]
+fn classic_filter_samples_ingress_with_the_receive_counter_as_pool() {
+    if !root_or_skip("classic_filter_samples_ingress_with_the_receive_counter_as_pool") {
+        return;
+    }
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let extra = "\toption sampling_filter 'classic'\n";
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, extra));
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("classic BPF filter", Duration::from_secs(5)));
+    let rx_before = net.a.stat(&net.a_if, "rx_packets");
+    // Pings: requests in, replies out; only the requests are sampled.
+    let out = net
+        .b
+        .command("ping")
+        .args(["-c", "20", "-i", "0.01", "-q", &net.a_addr])
+        .output();
+    let pinged = out.map(|o| o.status.success()).unwrap_or(false);
+    if !pinged {
+        send(&net.b, &net.b_addr, &net.a_addr, 9, 20, 1000);
+    }
+    thread::sleep(Duration::from_millis(1_500));
+    let rx_after = net.a.stat(&net.a_if, "rx_packets");
+    assert!(agent.stop().success());
+    let f = flows(&collector.snapshot());
+    assert!(!f.is_empty());
+    assert!(f
+        .iter()
+        .all(|s| s.input == Interface::index(net.a.if_index(&net.a_if))));
+    if pinged {
+        assert!(
+            f.iter().all(|s| s.icmp_type() != Some(0)),
+            "echo replies are egress"
+        );
+    }
+    let pool = f.last().unwrap().pool;
+    assert_eq!(
+        u64::from(pool),
+        rx_after - rx_before,
+        "pool = frames received"
+    );
+}
+
+/// CPU time (user + system, in clock ticks) used by a process so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn a_recreated_interface_is_sampled_again_at_once_without_spinning() {
+    if !root_or_skip("a_recreated_interface_is_sampled_again_at_once_without_spinning") {
+        return;
+    }
+    let ns = Netns::new("wsfrc");
+    let collector = Collector::start(&ns);
+    let cfg = TempConfig::new(&agent_config(&["wlan0", "eth9"], 1, collector.port, ""));
+    ns.exec(&[
+        "ip", "link", "add", "wlan0", "type", "veth", "peer", "name", "peer0",
+    ]);
+    ns.exec(&[
+        "ip", "link", "add", "eth9", "type", "veth", "peer", "name", "peer9",
+    ]);
+    for i in ["wlan0", "peer0", "eth9", "peer9"] {
+        ns.exec(&["ip", "link", "set", i, "up"]);
+    }
+    let agent = AgentProcess::start(&ns, &cfg.path);
+    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
+    // `ip netns exec` execs the agent: the child is the agent.
+    let pid = agent.child.id();
+    let opened = |agent: &AgentProcess| {
+        agent
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("sampling wlan0"))
+            .count()
+    };
+    // A wifi reload: the interface goes away for a while.
+    ns.exec(&["ip", "link", "del", "wlan0"]);
+    let cpu_before = cpu_ticks(pid);
+    thread::sleep(Duration::from_secs(2));
+    let cpu_gone = cpu_ticks(pid) - cpu_before;
+    ns.exec(&[
+        "ip", "link", "add", "wlan0", "type", "veth", "peer", "name", "peer0",
+    ]);
+    let created = Instant::now();
+    ns.exec(&["ip", "link", "set", "wlan0", "up"]);
+    while opened(&agent) < 2 && created.elapsed() < Duration::from_secs(3) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    let delay = created.elapsed();
+    println!(
+        "re-created wlan0 sampled again after {} ms; CPU used while it was gone: {} ticks in 2 s",
+        delay.as_millis(),
+        cpu_gone
+    );
+    assert_eq!(opened(&agent), 2);
+    assert!(delay < Duration::from_secs(1), "took {delay:?}");
+    // No busy loop: a spinning agent would burn ~200 ticks in 2 s.
+    assert!(
+        cpu_gone <= 5,
+        "{cpu_gone} ticks of CPU while the interface was gone"
+    );
+    // The other interface was never disturbed.
+    let eth9_opened = agent
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("sampling eth9"))
+        .count();
+    assert_eq!(eth9_opened, 1);
+    assert!(agent.stop().success());
+}
