@@ -388,15 +388,23 @@ fn an_overrun_ring_counts_drops() {
     // accepted was either read (a sample) or lost to the full ring (a
     // drop), and the pool counted each of them.
     let line = agent_log_line(&agent_log, "accepted by the filter");
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let count = |name: &str| -> u64 {
+        let at = line
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            + name.len();
+        line[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    };
     let (pool, samples, drops, accepted) = (
-        n[n.len() - 4],
-        n[n.len() - 3],
-        n[n.len() - 2],
-        n[n.len() - 1],
+        count("pool"),
+        count("samples"),
+        count("drops"),
+        count("accepted by the filter"),
     );
     println!("final: pool {pool}, samples {samples}, drops {drops}, accepted {accepted}");
     assert_eq!(pool, accepted);

@@ -9,6 +9,7 @@
 //! resolved off the loop.
 
 pub mod address;
+pub mod monitor;
 pub mod path;
 pub mod source;
 
@@ -19,7 +20,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::capture::{FilterChoice, Frame};
+use crate::capture::{FilterChoice, Frame, ARPHRD_IEEE80211_RADIOTAP};
 use crate::config::{self, Config, Loaded, SamplingFilter};
 use crate::counters::host::{HostDescription, HostReader};
 use crate::counters::interface;
@@ -31,7 +32,9 @@ use crate::sflow::{
     SequenceNumber,
 };
 use crate::sys::{self, poll, pollfd, SignalFd, TimerFd};
+use crate::wifi::monitor::MonitorFrame;
 use crate::{debug, error, info, log, warn};
+use monitor::{OurBsses, SsidTable};
 use path::Topology;
 use source::{InterfaceSource, Settings};
 
@@ -63,6 +66,10 @@ pub struct Agent {
     encode_errors: u64,
     /// Whether the agent address was chosen (and logged) once.
     agent_address_chosen: bool,
+    /// SSIDs learned from beacons, for the monitor interfaces.
+    ssids: SsidTable,
+    /// Room for the header of an A-MPDU subframe sample (allocated once).
+    scratch: Vec<u8>,
 }
 
 impl Agent {
@@ -104,6 +111,8 @@ impl Agent {
             next_address_check_ms: 0,
             encode_errors: 0,
             agent_address_chosen: false,
+            ssids: SsidTable::default(),
+            scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
         };
         for w in &loaded.warnings {
             warn!("{w}");
@@ -260,6 +269,29 @@ impl Agent {
                 None => s.set_index(None, 0),
             }
         }
+        let ap_interfaces: Vec<String> = self
+            .sources
+            .iter()
+            .filter(|s| !s.is_monitor() && s.if_index.is_some())
+            .map(|s| s.device.clone())
+            .collect();
+        for s in self.sources.iter_mut().filter(|s| s.is_monitor()) {
+            let ours =
+                OurBsses::resolve(&s.settings.bss, &s.device, &ap_interfaces, links, |name| {
+                    std::fs::read_to_string(format!("/sys/class/net/{name}/phy80211/name"))
+                        .ok()
+                        .map(|p| p.trim().to_string())
+                });
+            if ours != s.ours {
+                if ours.is_empty() && s.settings.foreign_bss == config::ForeignBss::Ignore {
+                    warn!(
+                        "monitor {}: no BSS of ours found (set 'bss'): nothing will be sampled",
+                        s.device
+                    );
+                }
+                s.ours = ours;
+            }
+        }
         // A frame leaving through any sampled interface that entered
         // through one (itself included: relayed back out of the radio it
         // came from) was a candidate where it entered.
@@ -348,8 +380,8 @@ impl Agent {
                             for s in &mut self.sources {
                                 let c = s.counts();
                                 info!(
-                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}",
-                                    s.device, c.pool, c.samples, c.drops, c.accepted
+                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}, rejected {}",
+                                    s.device, c.pool, c.samples, c.drops, c.accepted, s.rejected
                                 );
                             }
                             let now = self.now_ms() as u32;
@@ -386,6 +418,8 @@ impl Agent {
             collectors,
             encode_errors,
             topology,
+            ssids,
+            scratch,
             ..
         } = self;
         let source = &mut sources[index];
@@ -408,12 +442,56 @@ impl Agent {
         let InterfaceSource {
             capture,
             flow_sequence: sequence,
+            settings,
+            ours,
+            rejected,
             ..
         } = source;
         let Some(capture) = capture else {
             return;
         };
+        let header_bytes = settings.header_bytes as usize;
+        let foreign = settings.foreign_bss;
+        let mut push = |sample: &FlowSample| {
+            if let Err(e) = packer.push_flow(sample, now, collectors) {
+                *encode_errors += 1;
+                if encode_errors.is_power_of_two() {
+                    warn!("flow sample not sent ({} so far): {}", encode_errors, e);
+                }
+            }
+        };
         let result = capture.read_pending(|frame: &Frame, counts| {
+            if frame.hw_type == ARPHRD_IEEE80211_RADIOTAP {
+                let m = match MonitorFrame::parse_with_wire_len(frame.data, frame.length as usize) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        *rejected += 1;
+                        debug!("monitor frame rejected: {e}");
+                        return;
+                    }
+                };
+                ssids.learn(&m);
+                let Some((input, output)) = monitor::path(&m, ours, foreign, if_index) else {
+                    return;
+                };
+                let ssid = ssids.get(&m.bssid().unwrap_or([0; 6]));
+                let (header, rx) = monitor::records(&m, ssid, header_bytes, scratch);
+                let records = [
+                    FlowRecord::SampledHeader(header),
+                    FlowRecord::Extended80211Rx(rx),
+                ];
+                push(&FlowSample {
+                    sequence_number: sequence.advance(),
+                    source: DataSource::interface(if_index),
+                    sampling_rate: rate,
+                    sample_pool: counts.pool as u32,
+                    drops: counts.drops as u32,
+                    input,
+                    output,
+                    records: List::Items(&records),
+                });
+                return;
+            }
             let Some(header) = source::sampled_header(frame) else {
                 return;
             };
@@ -424,7 +502,7 @@ impl Agent {
                 _ => path::layer3(if_index, frame.direction()),
             };
             let records = [FlowRecord::SampledHeader(header)];
-            let sample = FlowSample {
+            push(&FlowSample {
                 sequence_number: sequence.advance(),
                 source: DataSource::interface(if_index),
                 sampling_rate: rate,
@@ -433,13 +511,7 @@ impl Agent {
                 input,
                 output,
                 records: List::Items(&records),
-            };
-            if let Err(e) = packer.push_flow(&sample, now, collectors) {
-                *encode_errors += 1;
-                if encode_errors.is_power_of_two() {
-                    warn!("flow sample not sent ({} so far): {}", encode_errors, e);
-                }
-            }
+            });
         });
         match result {
             Ok(_) => {}

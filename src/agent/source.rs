@@ -3,6 +3,7 @@
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
+use super::monitor::OurBsses;
 use crate::capture::{
     take_socket_error, CaptureConfig, CaptureCounts, FilterChoice, Frame, PacketCapture,
     ARPHRD_IEEE80211_RADIOTAP,
@@ -57,6 +58,10 @@ pub struct InterfaceSource {
     /// Agent uptime (ms) at which counters are next due.
     pub next_poll_ms: u64,
     reported_missing: bool,
+    /// For a monitor: the BSSes it reports as ours.
+    pub ours: OurBsses,
+    /// For a monitor: frames that could not be parsed.
+    pub rejected: u64,
 }
 
 impl InterfaceSource {
@@ -74,6 +79,8 @@ impl InterfaceSource {
             counter_sequence: SequenceNumber::default(),
             next_poll_ms: 0,
             reported_missing: false,
+            ours: OurBsses::default(),
+            rejected: 0,
         }
     }
 

@@ -891,8 +891,10 @@ pub struct Radiotap {
     /// Set when the walk ended before the last present word: the fields
     /// after that point are missing from this value.
     pub stopped: Option<Stop>,
-    antennas: [AntennaSignal; MAX_ANTENNAS],
-    antenna_count: u8,
+    /// Per occurrence of the radiotap namespace: signal, noise, antenna
+    /// (the first `chain_count` entries; see [`antennas`](Self::antennas)).
+    pub chains: [AntennaSignal; MAX_ANTENNAS],
+    pub chain_count: u8,
 }
 
 impl Radiotap {
@@ -934,13 +936,13 @@ impl Radiotap {
         if slot < MAX_ANTENNAS
             && matches!(f.bit, bit::DBM_ANTSIGNAL | bit::DBM_ANTNOISE | bit::ANTENNA)
         {
-            let a = &mut self.antennas[slot];
+            let a = &mut self.chains[slot];
             match f.bit {
                 bit::DBM_ANTSIGNAL => a.signal_dbm = Some(u8_at(d, 0) as i8),
                 bit::DBM_ANTNOISE => a.noise_dbm = Some(u8_at(d, 0) as i8),
                 _ => a.antenna = Some(u8_at(d, 0)),
             }
-            self.antenna_count = self.antenna_count.max(occurrence + 1);
+            self.chain_count = self.chain_count.max(occurrence + 1);
         }
         // First occurrence wins.
         fn set<T>(slot: &mut Option<T>, value: impl FnOnce() -> T) {
@@ -1078,7 +1080,7 @@ impl Radiotap {
     /// namespace that carries one of them, in order (at most
     /// [`MAX_ANTENNAS`]); index 0 is the first occurrence.
     pub fn antennas(&self) -> &[AntennaSignal] {
-        &self.antennas[..usize::from(self.antenna_count).min(MAX_ANTENNAS)]
+        &self.chains[..usize::from(self.chain_count).min(MAX_ANTENNAS)]
     }
 }
 
@@ -1110,20 +1112,20 @@ mod tests {
         // antenna, XChannel, MCS, A-MPDU status (48 bytes).
         let rt: [u8; 48] = [
             0x00, 0x00, 0x30, 0x00, 0x6b, 0x08, 0x1c, 0x00, // header, present
-            0xe1, 0xfc, 0x55, 0x56, 0x00, 0x00, 0x00, 0x00, // TSFT
+            0xe1, 0x61, 0x56, 0x56, 0x00, 0x00, 0x00, 0x00, // TSFT
             0x10, // flags: FCS at end
             0x00, // pad
             0xa4, 0x15, 0x40, 0x01, // channel 5540, OFDM | 5 GHz
             0xb6, 0xa3, 0x01, // signal -74, noise -93, antenna 1
-            0x00, // pad to 4
-            0x40, 0x01, 0x01, 0x00, 0xa4, 0x15, 0x6c, 0x00, // XChannel
+            0x4e, 0x34, 0x97, // pad to 4 (garbage, as captured)
+            0x40, 0x01, 0x01, 0x00, 0xa4, 0x15, 0x6c, 0x22, // XChannel
             0x1f, 0x01, 0x07, // MCS: known, 40 MHz, index 7
             0x00, // pad to 4
             0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // A-MPDU ref 1
         ];
         let r = Radiotap::parse(&rt).unwrap();
         assert_eq!(r.header_len, 48);
-        assert_eq!(r.tsft, Some(0x5655_fce1));
+        assert_eq!(r.tsft, Some(1_448_501_729));
         assert!(r.fcs_at_end() && !r.bad_fcs() && !r.short_preamble());
         assert_eq!(
             r.channel,
@@ -1137,7 +1139,10 @@ mod tests {
             (Some(-74), Some(-93), Some(1))
         );
         let x = r.xchannel.unwrap();
-        assert_eq!((x.flags, x.freq_mhz, x.channel), (0x0001_0140, 5540, 108));
+        assert_eq!(
+            (x.flags, x.freq_mhz, x.channel, x.max_power),
+            (0x0001_0140, 5540, 108, 0x22)
+        );
         let m = r.mcs.unwrap();
         assert_eq!(
             (m.index(), m.bandwidth_mhz(), m.short_gi()),

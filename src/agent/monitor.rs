@@ -1,0 +1,253 @@
+//! Samples from monitor interfaces (radiotap + 802.11): which BSS a frame
+//! belongs to, the SSIDs learned from beacons, and the records of a
+//! sample: `sampled_header` with the 802.11 frame (protocol 15, or 16 with
+//! its MPDU delimiter for an A-MPDU subframe) and `extended_80211_rx`.
+
+use std::collections::HashMap;
+
+use crate::config::{Bss, ForeignBss};
+use crate::netlink::Link;
+use crate::sflow::{
+    discard_reason, Extended80211Rx, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
+};
+use crate::wifi::monitor::MonitorFrame;
+use crate::wifi::radiotap::Ampdu;
+
+/// SSIDs kept (BSSID → SSID): bounded so that a flood of fake beacons
+/// cannot exhaust memory. Our own BSSes are learned first in practice.
+pub const MAX_SSIDS: usize = 256;
+
+/// The BSSIDs a monitor reports as its own, with the AP interface of each
+/// (the frame's input interface) when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OurBsses(Vec<([u8; 6], Option<u32>)>);
+
+impl OurBsses {
+    /// Resolves the configured `bss` items against the links; with no item,
+    /// the wireless AP interfaces among `ap_interfaces` that share the
+    /// monitor's radio (`phy` gives an interface's phy name).
+    pub fn resolve(
+        configured: &[Bss],
+        monitor: &str,
+        ap_interfaces: &[String],
+        links: &[Link],
+        phy: impl Fn(&str) -> Option<String>,
+    ) -> OurBsses {
+        let by_name = |name: &str| {
+            links
+                .iter()
+                .find(|l| l.name == name)
+                .and_then(|l| l.mac.map(|m| (m, Some(l.if_index))))
+        };
+        let mut out = Vec::new();
+        if configured.is_empty() {
+            if let Some(radio) = phy(monitor) {
+                for name in ap_interfaces {
+                    if name != monitor && phy(name).as_deref() == Some(radio.as_str()) {
+                        out.extend(by_name(name));
+                    }
+                }
+            }
+        }
+        for b in configured {
+            match b {
+                Bss::Interface(name) => out.extend(by_name(name)),
+                Bss::Bssid(mac) => {
+                    // A BSSID that is one of our interfaces' MAC: that one.
+                    let l = links.iter().find(|l| l.mac == Some(*mac));
+                    out.push((*mac, l.map(|l| l.if_index)));
+                }
+            }
+        }
+        OurBsses(out)
+    }
+
+    /// Whether the frame belongs to one of our BSSes: its BSSID, or for
+    /// frames without one (ACK, CTS...), its receiver or transmitter.
+    fn find(&self, frame: &MonitorFrame) -> Option<Option<u32>> {
+        let h = &frame.header;
+        let candidates = [h.bssid(), h.receiver(), h.transmitter()];
+        self.0
+            .iter()
+            .find(|(mac, _)| candidates.contains(&Some(*mac)))
+            .map(|(_, index)| *index)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// SSIDs learned from beacons and probe responses.
+#[derive(Debug, Default)]
+pub struct SsidTable(HashMap<[u8; 6], ([u8; SSID_MAX], u8)>);
+
+impl SsidTable {
+    pub fn learn(&mut self, frame: &MonitorFrame) {
+        let (Some(bssid), Some(ssid)) = (frame.bssid(), frame.ssid()) else {
+            return;
+        };
+        if frame.bad_fcs() || ssid.len() > SSID_MAX {
+            return;
+        }
+        if self.0.len() >= MAX_SSIDS && !self.0.contains_key(&bssid) {
+            return;
+        }
+        let mut bytes = [0u8; SSID_MAX];
+        bytes[..ssid.len()].copy_from_slice(ssid);
+        self.0.insert(bssid, (bytes, ssid.len() as u8));
+    }
+
+    pub fn get(&self, bssid: &[u8; 6]) -> &[u8] {
+        self.0
+            .get(bssid)
+            .map_or(&[][..], |(b, len)| &b[..usize::from(*len)])
+    }
+}
+
+/// An 802.11n MPDU delimiter (IEEE 802.11-2020 9.7.1): EOF bit, reserved
+/// bit, 14-bit length (12 bits for HT, the top two reserved), CRC-8 of
+/// those 16 bits, and the signature 'N'.
+pub fn mpdu_delimiter(length: u32, ampdu: &Ampdu) -> [u8; 4] {
+    let eof = ampdu.flags & 0x0080 != 0 && ampdu.flags & 0x0040 != 0;
+    let first = (u16::from(eof)) | (((length as u16) & 0x3fff) << 2);
+    let b = first.to_le_bytes();
+    let crc = if ampdu.flags & 0x0020 != 0 {
+        ampdu.delimiter_crc
+    } else {
+        delimiter_crc(b)
+    };
+    [b[0], b[1], crc, 0x4e]
+}
+
+/// CRC-8 of the delimiter (x^8 + x^2 + x + 1, initial value all ones,
+/// ones complement of the remainder), over the bits in transmit order.
+fn delimiter_crc(bytes: [u8; 2]) -> u8 {
+    let mut crc: u8 = 0xff;
+    for byte in bytes {
+        for i in 0..8 {
+            // Bits go out least significant first.
+            let bit = (byte >> i) & 1;
+            let feedback = ((crc >> 7) & 1) ^ bit;
+            crc <<= 1;
+            if feedback == 1 {
+                crc ^= 0x07;
+            }
+        }
+    }
+    // The CRC is sent most significant bit first: reverse for the
+    // least-significant-first octet.
+    (!crc).reverse_bits()
+}
+
+/// Decides about one monitor frame: `None` when it is not reported (a
+/// frame of another BSS, with `foreign` = ignore); otherwise its input and
+/// output interfaces.
+pub fn path(
+    frame: &MonitorFrame,
+    ours: &OurBsses,
+    foreign: ForeignBss,
+    monitor_index: u32,
+) -> Option<(Interface, Interface)> {
+    match ours.find(frame) {
+        Some(ap) => Some((
+            Interface::index(ap.unwrap_or(monitor_index)),
+            Interface::UNKNOWN,
+        )),
+        None => match foreign {
+            ForeignBss::Ignore => None,
+            ForeignBss::Discard => Some((
+                Interface::index(monitor_index),
+                Interface::discarded(discard_reason::PROMISCUOUS),
+            )),
+        },
+    }
+}
+
+/// The records of a monitor sample. `scratch` holds the header of an
+/// A-MPDU subframe (its delimiter and the frame bytes).
+pub fn records<'a>(
+    frame: &MonitorFrame<'a>,
+    ssid: &'a [u8],
+    header_bytes: usize,
+    scratch: &'a mut Vec<u8>,
+) -> (SampledHeader<'a>, Extended80211Rx<'a>) {
+    let mpdu = frame.header_bytes();
+    let mpdu = &mpdu[..mpdu.len().min(header_bytes)];
+    let header = match &frame.ampdu {
+        Some(ampdu) => {
+            // Reported as an A-MPDU subframe: protocol 16 starts with the
+            // MPDU delimiter, rebuilt from what radiotap says.
+            scratch.clear();
+            scratch.extend_from_slice(&mpdu_delimiter(frame.frame_length(), ampdu));
+            scratch.extend_from_slice(&mpdu[..mpdu.len().min(header_bytes.saturating_sub(4))]);
+            SampledHeader {
+                protocol: HeaderProtocol::IEEE80211_AMPDU,
+                frame_length: frame.frame_length().saturating_add(4),
+                stripped: frame.stripped(),
+                header: &scratch[..],
+            }
+        }
+        None => SampledHeader {
+            protocol: HeaderProtocol::IEEE80211,
+            frame_length: frame.frame_length(),
+            stripped: frame.stripped(),
+            header: mpdu,
+        },
+    };
+    let rx = Extended80211Rx {
+        ssid,
+        bssid: frame.bssid().unwrap_or([0; 6]),
+        version: frame.version,
+        channel: frame.channel,
+        speed: frame.speed(),
+        rsni: frame.rsni,
+        rcpi: frame.rcpi,
+        packet_duration: frame.packet_duration(),
+    };
+    (header, rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_crc() {
+        // The zero-length delimiter that 802.11n drivers insert as padding
+        // is the little-endian word 0x4e140000: bytes 00 00 14 4e.
+        assert_eq!(
+            mpdu_delimiter(0, &Ampdu::default()),
+            [0x00, 0x00, 0x14, 0x4e]
+        );
+        // Length in bits 2..15, signature last.
+        let d = mpdu_delimiter(1500, &Ampdu::default());
+        assert_eq!(&d[..2], &(1500u16 << 2).to_le_bytes());
+        assert_eq!(d[3], 0x4e);
+        assert_ne!(d[2], 0x14);
+        // A CRC that radiotap reports is used as it is.
+        let with_crc = Ampdu {
+            flags: 0x0020,
+            delimiter_crc: 0xab,
+            ..Ampdu::default()
+        };
+        assert_eq!(mpdu_delimiter(100, &with_crc)[2], 0xab);
+        // EOF only when radiotap says it is known and set.
+        let eof = Ampdu {
+            flags: 0x00c0,
+            ..Ampdu::default()
+        };
+        assert_eq!(mpdu_delimiter(100, &eof)[0] & 1, 1);
+        let unknown = Ampdu {
+            flags: 0x0040,
+            ..Ampdu::default()
+        };
+        assert_eq!(mpdu_delimiter(100, &unknown)[0] & 1, 0);
+    }
+
+    #[test]
+    fn ssid_table_is_bounded() {
+        let t = SsidTable::default();
+        assert_eq!(t.get(&[1, 2, 3, 4, 5, 6]), b"");
+    }
+}
