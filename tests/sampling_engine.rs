@@ -542,3 +542,31 @@ fn a_recreated_interface_is_sampled_again_at_once_without_spinning() {
     assert_eq!(eth9_opened, 1);
     assert!(agent.stop().success());
 }
+
+#[test]
+fn the_default_rate_follows_the_link_speed() {
+    if !root_or_skip("the_default_rate_follows_the_link_speed") {
+        return;
+    }
+    let net = VethPair::new();
+    let speed: u64 = net
+        .a
+        .command("cat")
+        .arg(format!("/sys/class/net/{}/speed", net.a_if))
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0))
+        .unwrap_or(0);
+    let expected = wsflowd::config::sampling_rate_for_speed(speed * 1_000_000);
+    let cfg = TempConfig::new(&format!(
+        "config agent 'agent'\n\tlist interface '{}'\n\nconfig collector\n\toption address '127.0.0.1'\n",
+        net.a_if
+    ));
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    let line = format!("at 1-in-{expected}:");
+    assert!(
+        agent.wait_for_log(&line, Duration::from_secs(5)),
+        "link speed {speed} Mbit/s: expected 1-in-{expected}"
+    );
+    println!("{} at {speed} Mbit/s: sampled 1-in-{expected}", net.a_if);
+    assert!(agent.stop().success());
+}

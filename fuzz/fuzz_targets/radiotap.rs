@@ -12,7 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 use wsflowd::wifi::phy::{self, Phy, PhyType};
 use wsflowd::wifi::radiotap::{Fields, Namespace, MAX_ANTENNAS};
-use wsflowd::wifi::{Elements, MacHeader, MonitorFrame, Radiotap, RadiotapPacket};
+use wsflowd::wifi::{Elements, ErrorKind, MacHeader, MonitorFrame, Radiotap, RadiotapPacket};
 
 fn exercise_phy(phy: &Phy) {
     if let Some(bps) = phy.speed_bps() {
@@ -74,7 +74,15 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let _ = e.to_string();
-            assert!(RadiotapPacket::new_checked(data).is_err());
+            // Header errors fail the view's check too; field errors do not.
+            let header_error = matches!(
+                e.kind,
+                ErrorKind::RadiotapTruncated
+                    | ErrorKind::RadiotapVersion(_)
+                    | ErrorKind::RadiotapLength(_)
+                    | ErrorKind::RadiotapBeyondBuffer { .. }
+            );
+            assert_eq!(RadiotapPacket::new_checked(data).is_err(), header_error);
         }
     }
 

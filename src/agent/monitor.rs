@@ -245,9 +245,88 @@ mod tests {
         assert_eq!(mpdu_delimiter(100, &unknown)[0] & 1, 0);
     }
 
+    /// A beacon of BSSID `bssid` with SSID "lab", behind an empty radiotap.
+    fn beacon(bssid: [u8; 6], ssid: &[u8]) -> Vec<u8> {
+        let mut f = vec![0, 0, 8, 0, 0, 0, 0, 0];
+        f.extend_from_slice(&[0x80, 0x00, 0, 0]); // beacon, duration
+        f.extend_from_slice(&[0xff; 6]); // addr1: broadcast
+        f.extend_from_slice(&bssid); // addr2: transmitter
+        f.extend_from_slice(&bssid); // addr3: BSSID
+        f.extend_from_slice(&[0x10, 0x00]); // sequence
+        f.extend_from_slice(&[0; 8]); // timestamp
+        f.extend_from_slice(&[0x64, 0x00, 0x01, 0x04]); // interval, capabilities
+        f.push(0);
+        f.push(ssid.len() as u8);
+        f.extend_from_slice(ssid);
+        f
+    }
+
+    fn link(name: &str, if_index: u32, mac: [u8; 6]) -> Link {
+        Link {
+            name: name.into(),
+            if_index,
+            mac: Some(mac),
+            ..Link::default()
+        }
+    }
+
+    #[test]
+    fn our_bsses_and_foreign_frames() {
+        const OURS: [u8; 6] = [0x02, 0, 0, 0, 0, 5];
+        const OTHER: [u8; 6] = [0x02, 0, 0, 0, 0, 9];
+        let links = [
+            link("wlan0", 5, OURS),
+            link("mon0", 7, [0x02, 0, 0, 0, 0, 7]),
+        ];
+        // By interface name, and by the radio they share.
+        let named = OurBsses::resolve(
+            &[Bss::Interface("wlan0".into())],
+            "mon0",
+            &[],
+            &links,
+            |_| None,
+        );
+        let phy = |n: &str| (n == "wlan0" || n == "mon0").then(|| "phy0".to_string());
+        let by_radio = OurBsses::resolve(&[], "mon0", &["wlan0".into()], &links, phy);
+        assert_eq!(named, by_radio);
+        assert!(OurBsses::resolve(&[], "mon0", &["wlan0".into()], &links, |_| None).is_empty());
+
+        let ours = beacon(OURS, b"lab");
+        let other = beacon(OTHER, b"cafe");
+        let ours = MonitorFrame::parse(&ours).unwrap();
+        let other = MonitorFrame::parse(&other).unwrap();
+        // Our frames come in through the AP interface of their BSS.
+        assert_eq!(
+            path(&ours, &named, ForeignBss::Ignore, 7),
+            Some((Interface::index(5), Interface::UNKNOWN))
+        );
+        assert_eq!(path(&other, &named, ForeignBss::Ignore, 7), None);
+        assert_eq!(
+            path(&other, &named, ForeignBss::Discard, 7),
+            Some((Interface::index(7), Interface::discarded(263)))
+        );
+        // SSIDs are learned from beacons.
+        let mut ssids = SsidTable::default();
+        ssids.learn(&ours);
+        ssids.learn(&other);
+        assert_eq!(ssids.get(&OURS), b"lab");
+        assert_eq!(ssids.get(&OTHER), b"cafe");
+        assert_eq!(ssids.get(&[1, 2, 3, 4, 5, 6]), b"");
+        let mut scratch = Vec::new();
+        let (h, rx) = records(&ours, ssids.get(&OURS), 128, &mut scratch);
+        assert_eq!(h.protocol, HeaderProtocol::IEEE80211);
+        assert_eq!(rx.ssid, b"lab");
+        assert_eq!(rx.bssid, OURS);
+    }
+
     #[test]
     fn ssid_table_is_bounded() {
-        let t = SsidTable::default();
-        assert_eq!(t.get(&[1, 2, 3, 4, 5, 6]), b"");
+        let mut t = SsidTable::default();
+        for i in 0..(MAX_SSIDS as u32 + 10) {
+            let b = i.to_be_bytes();
+            let f = beacon([0x02, 0x10, b[0], b[1], b[2], b[3]], b"x");
+            t.learn(&MonitorFrame::parse(&f).unwrap());
+        }
+        assert_eq!(t.0.len(), MAX_SSIDS);
     }
 }
