@@ -554,7 +554,12 @@ fn the_default_rate_follows_the_link_speed() {
         .command("cat")
         .arg(format!("/sys/class/net/{}/speed", net.a_if))
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0))
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse()
+                .unwrap_or(0)
+        })
         .unwrap_or(0);
     let expected = wsflowd::config::sampling_rate_for_speed(speed * 1_000_000);
     let cfg = TempConfig::new(&format!(

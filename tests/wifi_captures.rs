@@ -960,3 +960,69 @@ fn captures_agree_with_tshark() {
     );
     assert!(report.frames_compared > 150 && report.fields > 2000);
 }
+
+/// The deliberately malformed captures (tcpdump's `*oobr*` and
+/// `radiotap-heapoverflow`) give an error for every frame: the radiotap
+/// header, the MAC header or the information elements of its body.
+#[test]
+fn malformed_captures_give_errors() {
+    let Some(dir) = captures_dir() else {
+        eprintln!("skipped: ../shared/captures not found (set WSFLOWD_CAPTURES)");
+        return;
+    };
+    let malformed: Vec<Capture> = load_captures(&dir)
+        .into_iter()
+        .filter(|c| c.name.contains("oobr") || c.name.contains("heapoverflow"))
+        .collect();
+    assert_eq!(malformed.len(), 5, "the five malformed captures");
+    for cap in &malformed {
+        for (n, (data, orig_len)) in cap.records.iter().enumerate() {
+            let error = if cap.link == link_type::IEEE802_11 {
+                MacHeader::parse(data).err().or_else(|| {
+                    let h = MacHeader::parse(data).ok()?;
+                    let body = &data[h.header_len..];
+                    Elements::of_management_body(h.subtype(), body, h.header_len)?
+                        .check()
+                        .err()
+                })
+            } else {
+                match MonitorFrame::parse_with_wire_len(data, *orig_len) {
+                    Err(e) => Some(e),
+                    Ok(f) => f.elements().and_then(|e| e.check().err()),
+                }
+            };
+            let error = error.unwrap_or_else(|| panic!("{} frame {}: no error", cap.name, n + 1));
+            eprintln!("{} frame {}: {error}", cap.name, n + 1);
+        }
+    }
+}
+
+/// Every frame of every 802.11 capture goes through every parser without
+/// panicking, whatever tshark says (runs without tshark).
+#[test]
+fn every_capture_frame_parses_or_fails_cleanly() {
+    let Some(dir) = captures_dir() else {
+        eprintln!("skipped: ../shared/captures not found (set WSFLOWD_CAPTURES)");
+        return;
+    };
+    let (mut ok, mut errors) = (0, 0);
+    for cap in load_captures(&dir) {
+        for (data, orig_len) in &cap.records {
+            let parsed = if cap.link == link_type::IEEE802_11 {
+                MacHeader::parse(data).map(|_| ())
+            } else {
+                MonitorFrame::parse_with_wire_len(data, *orig_len).map(|f| {
+                    if let Some(e) = f.elements() {
+                        let _ = (e.ssid(), e.ds_channel(), e.check());
+                    }
+                })
+            };
+            match parsed {
+                Ok(()) => ok += 1,
+                Err(_) => errors += 1,
+            }
+        }
+    }
+    eprintln!("{ok} frames parsed, {errors} refused");
+    assert_eq!((ok, errors), (222, 4));
+}

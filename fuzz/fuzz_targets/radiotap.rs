@@ -39,8 +39,16 @@ fn exercise_elements(elements: Elements<'_>, end: usize) {
             }
         }
     }
-    let _ = (elements.ssid(), elements.ds_channel(), elements.ht_primary_channel());
-    let _ = (elements.vht_operation(), elements.he_capabilities(), elements.he_operation());
+    let _ = (
+        elements.ssid(),
+        elements.ds_channel(),
+        elements.ht_primary_channel(),
+    );
+    let _ = (
+        elements.vht_operation(),
+        elements.he_capabilities(),
+        elements.he_operation(),
+    );
     let _ = elements.check();
 }
 
@@ -53,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(rt.antennas().len() <= MAX_ANTENNAS);
             let packet = RadiotapPacket::new_checked(data).expect("parsed, so it checks");
             assert_eq!(packet.header_len(), len);
-            assert_eq!(packet.header_bytes().len() + packet.payload().len(), data.len());
+            assert_eq!(
+                packet.header_bytes().len() + packet.payload().len(),
+                data.len()
+            );
             assert!(packet.present_words().count() >= 1);
             for field in Fields::new(data).expect("parsed, so it walks") {
                 let field = field.expect("parsed, so every field fits");
@@ -87,7 +98,12 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // A whole monitor frame, and the same bytes as the head of longer ones.
-    for wire_len in [data.len(), data.len() + 2, data.len() + 4, data.len() + 100_000] {
+    for wire_len in [
+        data.len(),
+        data.len() + 2,
+        data.len() + 4,
+        data.len() + 100_000,
+    ] {
         match MonitorFrame::parse_with_wire_len(data, wire_len) {
             Ok(f) => {
                 let rt_len = f.radiotap.header_len();
@@ -95,12 +111,20 @@ fuzz_target!(|data: &[u8]| {
                 assert!(f.fcs_captured <= 4);
                 assert!(f.mpdu.len() >= f.header.header_len);
                 assert!(f.body_offset <= f.mpdu.len());
-                assert!(f.frame_length() as usize >= f.mpdu.len() + 4 || f.frame_length() == u32::MAX);
+                assert!(
+                    f.frame_length() as usize >= f.mpdu.len() + 4 || f.frame_length() == u32::MAX
+                );
                 assert_eq!(f.header_bytes(), f.mpdu);
                 assert!(f.rcpi <= 220 || f.rcpi == 255);
                 assert!(f.rsni <= 255);
                 assert_eq!(f.speed(), f.speed_bps.unwrap_or(0));
-                let _ = (f.bssid(), f.ssid(), f.bad_fcs(), f.ampdu_reference(), f.body());
+                let _ = (
+                    f.bssid(),
+                    f.ssid(),
+                    f.bad_fcs(),
+                    f.ampdu_reference(),
+                    f.body(),
+                );
                 let _ = (f.header.receiver(), f.header.transmitter());
                 let _ = (f.header.source(), f.header.destination());
                 if let Some(elements) = f.elements() {
@@ -120,8 +144,19 @@ fuzz_target!(|data: &[u8]| {
     // A bare 802.11 frame (link type 105).
     if let Ok(h) = MacHeader::parse(data) {
         assert!(h.header_len <= data.len());
-        let _ = (h.receiver(), h.transmitter(), h.source(), h.destination(), h.bssid());
-        let _ = (h.sequence_number(), h.fragment_number(), h.tid(), h.amsdu_present());
+        let _ = (
+            h.receiver(),
+            h.transmitter(),
+            h.source(),
+            h.destination(),
+            h.bssid(),
+        );
+        let _ = (
+            h.sequence_number(),
+            h.fragment_number(),
+            h.tid(),
+            h.amsdu_present(),
+        );
         let body = &data[h.header_len..];
         if let Some(elements) = Elements::of_management_body(h.subtype(), body, h.header_len) {
             exercise_elements(elements, data.len());

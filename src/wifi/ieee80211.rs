@@ -454,7 +454,8 @@ impl MacHeader {
         }
     }
 
-    /// DA: the final destination (IEEE 802.11-2020 Table 9-30 for data
+    /// DA: the final destination (the address field contents table of
+    /// IEEE 802.11-2020 9.3.2.1 for data
     /// frames; address 1 for management frames). None when it is not in
     /// the MAC header (A-MSDU subframes carry it).
     pub fn destination(&self) -> Option<MacAddr> {
@@ -511,7 +512,7 @@ impl MacHeader {
     }
 }
 
-/// Element IDs (802.11-2020 Table 9-92).
+/// Element IDs (IEEE 802.11-2020 9.4.2.1, "Element IDs" table).
 pub mod element_id {
     pub const SSID: u8 = 0;
     pub const SUPPORTED_RATES: u8 = 1;
@@ -799,7 +800,7 @@ mod tests {
 
     #[test]
     fn data_roles_follow_the_ds_bits() {
-        // (To DS, From DS) -> (DA, SA, BSSID), IEEE 802.11-2020 Table 9-30.
+        // (To DS, From DS) -> (DA, SA, BSSID), IEEE 802.11-2020 9.3.2.1.
         let cases = [
             (0x00, Some(A), Some(B), Some(C)),
             (0x01, Some(C), Some(B), Some(A)),

@@ -357,4 +357,27 @@ mod tests {
         );
         assert!(MonitorFrame::parse(&[]).is_err());
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes behind a plausible radiotap header (version 0,
+        /// a length inside the buffer) never panic, and what parses holds
+        /// together.
+        #[test]
+        fn arbitrary_frames_never_panic(
+            mut data in proptest::collection::vec(proptest::prelude::any::<u8>(), 8..400),
+            extra in 0usize..5000,
+        ) {
+            data[0] = 0;
+            let len = 8 + usize::from(data[2]) % (data.len() - 7);
+            data[2..4].copy_from_slice(&(len as u16).to_le_bytes());
+            if let Ok(f) = MonitorFrame::parse_with_wire_len(&data, data.len() + extra) {
+                proptest::prop_assert_eq!(
+                    f.radiotap.header_len() + f.mpdu.len() + f.fcs_captured,
+                    data.len()
+                );
+                proptest::prop_assert!(f.body_offset <= f.mpdu.len());
+                let _ = (f.ssid(), f.bssid(), f.elements().map(|e| e.check()));
+            }
+        }
+    }
 }

@@ -6,9 +6,9 @@
 //! N_DBPS = N_SD × N_BPSCS × R × N_SS (data subcarriers, coded bits per
 //! subcarrier, coding rate, spatial streams), divided by the symbol
 //! duration (IEEE Std 802.11-2020 clauses 17 OFDM, 19 HT, 21 VHT;
-//! 802.11ax-2021 clause 27 HE). Air times follow the TXTIME equations of
-//! the same clauses (17.4.3, 19.4.3, 21.4.3, 27.4.3) and 16.3.4 (DSSS) /
-//! 15.3.6 (HR/DSSS), with the assumptions listed on
+//! IEEE Std 802.11ax-2021 clause 27 HE). Air times follow the TXTIME
+//! equations of the PHY clauses (15 DSSS, 16 HR/DSSS, 17 OFDM, 18 ERP,
+//! 19 HT, 21 VHT, 27 HE), with the assumptions listed on
 //! [`Phy::duration_us`].
 //!
 //! Everything is integer arithmetic on bounded inputs: no panics, no
@@ -86,7 +86,8 @@ pub fn channel_number(freq_mhz: u32) -> u32 {
 }
 
 /// RCPI (dot11FrameRprtLastRCPI) from a received power in dBm, per the
-/// "RCPI measurement" subclauses of IEEE 802.11-2020 (e.g. 17.3.10.7):
+/// "RCPI measurement" subclause of each PHY clause of IEEE 802.11-2020
+/// (introduced by 802.11k-2008):
 /// RCPI = 2 × (P + 110) for −110 dBm < P < 0 dBm, 0 at or below −110 dBm,
 /// 220 at or above 0 dBm; 255 = measurement not available.
 pub fn rcpi(signal_dbm: Option<i8>) -> u32 {
@@ -97,7 +98,7 @@ pub fn rcpi(signal_dbm: Option<i8>) -> u32 {
 }
 
 /// RSNI (dot11FrameRprtRSNI): the RSNI element of IEEE 802.11-2020
-/// (9.4.2.41) defines RSNI = (10 × log10((RCPI_power − ANPI_power) /
+/// (from 802.11k-2008) defines RSNI = (10 × log10((RCPI_power − ANPI_power) /
 /// ANPI_power) + 10) × 2, i.e. (SNR in dB + 10) × 2, covering −10 dB to
 /// +117 dB in 0.5 dB steps (0..254), 255 = not available. The SNR used
 /// here is radiotap's dBm antenna signal minus its dBm antenna noise (the
@@ -296,7 +297,8 @@ const MODULATION: [(u64, u64, u64); 12] = [
     (10, 5, 6),
 ];
 
-/// HT MCS 33..76 (unequal modulation, 802.11-2020 19.3.21): the sum of
+/// HT MCS 33..76 (unequal modulation, the HT MCS tables of 802.11-2020
+/// clause 19): the sum of
 /// N_BPSCS over the streams; the coding rate is 1/2 for MCS 33-35, 39-45
 /// and 53-64, 3/4 for the others.
 const UEQM_BITS: [u8; 44] = [

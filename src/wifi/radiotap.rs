@@ -849,7 +849,8 @@ pub const MAX_ANTENNAS: usize = 8;
 /// When a field is present in several occurrences of the radiotap
 /// namespace (bit 29, per-antenna values), the value of the FIRST
 /// occurrence is kept: it describes the frame as a whole (mac80211 puts
-/// the combined signal there). The per-occurrence signal, noise and
+/// the combined signal there); a field the first occurrence lacks is taken
+/// from the first one that has it. The per-occurrence signal, noise and
 /// antenna are kept in [`antennas`](Radiotap::antennas).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Radiotap {
