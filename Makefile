@@ -57,16 +57,10 @@ bench:
 
 CAPTURES ?= ../shared/captures
 
-# Seeds the fuzz corpora: real sFlow datagrams (extracted with tshark) and
-# the example configuration files.
+# Seeds the fuzz corpora: real sFlow datagrams and 802.11 frames from the
+# shared captures, and the example configuration files.
 fuzz-seeds:
-	mkdir -p fuzz/corpus/sflow_datagram fuzz/corpus/uci
-	for f in $(CAPTURES)/tcpdump/sflow*.pcap; do \
-	  tshark -r $$f -T fields -e udp.payload 2>/dev/null | while read -r hex; do \
-	    [ -n "$$hex" ] && echo "$$hex" | xxd -r -p > fuzz/corpus/sflow_datagram/$$(echo "$$hex" | sha1sum | cut -c1-16); \
-	  done; \
-	done
-	cp tests/config_files/*.uci fuzz/corpus/uci/
+	python3 scripts/fuzz_seeds.py $(CAPTURES)
 
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on stable.
 fuzz: fuzz-seeds

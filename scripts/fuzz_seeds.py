@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpora from the shared captures and the example configs.
+
+- fuzz/corpus/sflow_datagram: UDP payloads to port 6343 of the sFlow captures
+- fuzz/corpus/radiotap: every frame of the radiotap (127) and raw 802.11 (105)
+  captures
+- fuzz/corpus/uci: tests/config_files/*.uci
+
+Usage: scripts/fuzz_seeds.py [CAPTURES_DIR]   (default ../shared/captures)
+"""
+import glob
+import hashlib
+import os
+import shutil
+import struct
+import sys
+
+captures = sys.argv[1] if len(sys.argv) > 1 else "../shared/captures"
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+corpus = os.path.join(root, "fuzz", "corpus")
+
+
+def records(path):
+    """(link type, frame bytes) of each record of a classic pcap file."""
+    data = open(path, "rb").read()
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        return
+    link = struct.unpack(e + "I", data[20:24])[0] & 0x0FFFFFFF
+    at = 24
+    while at + 16 <= len(data):
+        incl = struct.unpack(e + "I", data[at + 8 : at + 12])[0]
+        frame = data[at + 16 : at + 16 + incl]
+        at += 16 + incl
+        yield link, frame
+
+
+def udp_to_6343(frame):
+    """The UDP payload of an Ethernet/IPv4 or IPv6 frame sent to port 6343."""
+    if len(frame) < 14:
+        return None
+    ethertype = struct.unpack(">H", frame[12:14])[0]
+    ip = frame[14:]
+    if ethertype == 0x0800 and len(ip) >= 20 and ip[9] == 17:
+        udp = ip[(ip[0] & 0x0F) * 4 :]
+    elif ethertype == 0x86DD and len(ip) >= 40 and ip[6] == 17:
+        udp = ip[40:]
+    else:
+        return None
+    if len(udp) < 8 or struct.unpack(">H", udp[2:4])[0] != 6343:
+        return None
+    return udp[8:]
+
+
+def save(kind, data):
+    d = os.path.join(corpus, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+        f.write(data)
+
+
+for path in sorted(glob.glob(os.path.join(captures, "*", "*.pcap"))):
+    for link, frame in records(path):
+        if link == 1:
+            payload = udp_to_6343(frame)
+            if payload:
+                save("sflow_datagram", payload)
+        elif link in (105, 127):
+            save("radiotap", frame)
+
+os.makedirs(os.path.join(corpus, "uci"), exist_ok=True)
+for path in glob.glob(os.path.join(root, "tests", "config_files", "*.uci")):
+    shutil.copy(path, os.path.join(corpus, "uci"))
+for kind in ("sflow_datagram", "radiotap", "uci"):
+    d = os.path.join(corpus, kind)
+    print(f"{kind}: {len(os.listdir(d)) if os.path.isdir(d) else 0} seeds")
