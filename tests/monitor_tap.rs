@@ -56,8 +56,9 @@ struct Replayed {
     number: usize,
     /// Radiotap + 802.11 (+ FCS), as written into the TAP.
     bytes: Vec<u8>,
-    /// tshark's channel, data rate (Mbit/s) and signal (dBm), when shown.
-    tshark: (Option<u32>, Option<f64>, Option<i32>),
+    /// tshark's channel, data rate (Mbit/s), signal (dBm) and SNR (dB),
+    /// when shown.
+    tshark: (Option<u32>, Option<f64>, Option<i32>, Option<i32>),
 }
 
 /// A radiotap header for raw 802.11 frames (link type 105): only the
@@ -67,7 +68,9 @@ fn radiotap_for_raw(fcs: bool) -> [u8; 9] {
 }
 
 /// tshark's channel, data rate and (first) signal of every frame of a pcap.
-fn tshark_radio(path: &std::path::Path) -> Vec<(Option<u32>, Option<f64>, Option<i32>)> {
+type Radio = (Option<u32>, Option<f64>, Option<i32>, Option<i32>);
+
+fn tshark_radio(path: &std::path::Path) -> Vec<Radio> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
@@ -84,6 +87,8 @@ fn tshark_radio(path: &std::path::Path) -> Vec<(Option<u32>, Option<f64>, Option
             // summary keeps the last, a per-antenna value).
             "-e",
             "radiotap.dbm_antsignal",
+            "-e",
+            "wlan_radio.snr",
         ])
         .output()
         .expect("tshark");
@@ -95,6 +100,7 @@ fn tshark_radio(path: &std::path::Path) -> Vec<(Option<u32>, Option<f64>, Option
                 c.first().and_then(|v| v.parse().ok()),
                 c.get(1).and_then(|v| v.parse().ok()),
                 c.get(2).and_then(|v| v.parse().ok()),
+                c.get(3).and_then(|v| v.parse().ok()),
             )
         })
         .collect()
@@ -140,7 +146,7 @@ fn frames_to_replay(dir: &std::path::Path, scratch: &std::path::Path) -> Vec<Rep
                     file: path.file_name().unwrap().to_string_lossy().into(),
                     number: i + 1,
                     bytes,
-                    tshark: (None, None, None),
+                    tshark: (None, None, None, None),
                 });
             }
         }
@@ -320,7 +326,7 @@ fn monitor_frames_of_real_captures() {
             "{at}"
         );
         // What tshark reads from the same capture.
-        let (t_channel, t_rate, t_signal) = f.tshark;
+        let (t_channel, t_rate, t_signal, t_snr) = f.tshark;
         if let Some(c) = t_channel {
             assert_eq!(*channel, c, "{at}: channel, tshark");
             tshark_checks += 1;
@@ -339,6 +345,15 @@ fn monitor_frames_of_real_captures() {
                 *rcpi as i32,
                 (2 * (dbm + 110)).clamp(0, 220),
                 "{at}: RCPI from tshark's signal"
+            );
+            tshark_checks += 1;
+        }
+        if let Some(snr) = t_snr {
+            // RSNI = 2 × (SNR + 10), IEEE 802.11k.
+            assert_eq!(
+                *rsni as i32,
+                (2 * (snr + 10)).clamp(0, 254),
+                "{at}: RSNI from tshark's SNR"
             );
             tshark_checks += 1;
         }
