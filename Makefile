@@ -15,6 +15,9 @@ APT_PACKAGES := tshark iproute2 iputils-ping
 
 .PHONY: all build release deps test check lint unit-tests demo bench fuzz fuzz-seeds clean
 
+# Cross builds for OpenWrt targets and the .ipk/.apk packages.
+include mk/openwrt.mk
+
 all: build
 
 build:

@@ -11,6 +11,8 @@
 //!   PHY rates, air time and signal figures.
 //! - [`counters`]: interface and host counters read from the kernel.
 //! - [`netlink`]: rtnetlink dumps (links, bridge FDB) and change events.
+//! - [`ubus`]: a non-blocking client of OpenWrt's ubus (hostapd, our own
+//!   `wsflowd` object).
 //! - [`output`]: the collectors (UDP over IPv4/IPv6, names resolved off
 //!   the event loop).
 //! - [`agent`]: the single-threaded event loop that ties them together.
@@ -31,4 +33,5 @@ pub mod pcap;
 pub mod rng;
 pub mod sflow;
 pub mod sys;
+pub mod ubus;
 pub mod wifi;

@@ -379,9 +379,14 @@ impl Agent {
                             info!("terminating on signal {signal}");
                             for s in &mut self.sources {
                                 let c = s.counts();
+                                let rejected = if s.is_monitor() {
+                                    format!(", rejected {}", s.rejected)
+                                } else {
+                                    String::new()
+                                };
                                 info!(
-                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}, rejected {}",
-                                    s.device, c.pool, c.samples, c.drops, c.accepted, s.rejected
+                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}{rejected}",
+                                    s.device, c.pool, c.samples, c.drops, c.accepted
                                 );
                             }
                             let now = self.now_ms() as u32;

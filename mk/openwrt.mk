@@ -1,0 +1,1 @@
+# OpenWrt cross builds and packages (being written).

@@ -1,0 +1,1 @@
+//! ubus client (being written).
