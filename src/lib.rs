@@ -11,6 +11,7 @@
 //!   PHY rates, air time and signal figures.
 //! - [`counters`]: interface and host counters read from the kernel.
 //! - [`netlink`]: rtnetlink dumps (links, bridge FDB) and change events.
+//! - [`hostapd`]: hostapd's BSSes and stations, as ubus reports them.
 //! - [`ubus`]: a non-blocking client of OpenWrt's ubus (hostapd, our own
 //!   `wsflowd` object).
 //! - [`output`]: the collectors (UDP over IPv4/IPv6, names resolved off
@@ -27,6 +28,7 @@ pub mod capture;
 pub mod collect;
 pub mod config;
 pub mod counters;
+pub mod hostapd;
 pub mod netlink;
 pub mod output;
 pub mod pcap;

@@ -12,6 +12,7 @@ pub mod address;
 pub mod monitor;
 pub mod path;
 pub mod source;
+pub mod ubus;
 
 mod poll;
 

@@ -110,6 +110,9 @@ pub struct AgentConfig {
     pub ring_kib: u32,
     /// Which kernel socket filter samples the frames.
     pub sampling_filter: SamplingFilter,
+    /// ubusd's socket; `None`: OpenWrt's default (`/var/run/ubus/ubus.sock`,
+    /// else the older `/var/run/ubus.sock`).
+    pub ubus_socket: Option<std::path::PathBuf>,
 }
 
 /// The kernel-side sampling filter (`option sampling_filter`).
@@ -222,6 +225,7 @@ impl Default for AgentConfig {
             log_level: Level::Info,
             ring_kib: DEFAULT_RING_KIB,
             sampling_filter: SamplingFilter::Auto,
+            ubus_socket: None,
         }
     }
 }
@@ -556,6 +560,7 @@ const AGENT_OPTIONS: &[&str] = &[
     "log_level",
     "ring_kib",
     "sampling_filter",
+    "ubus_socket",
     "interface",
 ];
 const INTERFACE_OPTIONS: &[&str] = &[
@@ -998,6 +1003,17 @@ impl Checker<'_> {
                         agent.sampling_filter = v;
                     }
                 }
+                "ubus_socket" => {
+                    if let Some(value) = self.single(section, option) {
+                        // sun_path holds 108 bytes with the NUL.
+                        if value.starts_with('/') && value.len() < 108 && !value.contains('\0') {
+                            agent.ubus_socket = Some(value.into());
+                        } else {
+                            let expected = "an absolute path of at most 107 bytes";
+                            self.invalid(section, option, option.line, value, expected);
+                        }
+                    }
+                }
                 "interface" => self.agent_interfaces(section, option, listed),
                 _ => self.unknown_option(section, option),
             }
@@ -1311,6 +1327,7 @@ mod tests {
                 log_level: Level::Info,
                 ring_kib: 256,
                 sampling_filter: SamplingFilter::Auto,
+                ubus_socket: None,
             },
             interfaces: vec![
                 InterfaceConfig {
@@ -1355,6 +1372,7 @@ mod tests {
                 log_level: Level::Warn,
                 ring_kib: 512,
                 sampling_filter: SamplingFilter::Ebpf,
+                ubus_socket: None,
             }
         );
         assert_eq!(

@@ -11,6 +11,7 @@
 //! Everything read from the kernel is parsed defensively: a missing file or
 //! an unexpected line gives the sFlow "unknown" value, never a panic.
 
+pub mod dot11;
 pub mod host;
 pub mod interface;
 

@@ -35,6 +35,7 @@
 pub mod error;
 pub mod ieee80211;
 pub mod monitor;
+pub mod nl80211;
 pub mod phy;
 pub mod radiotap;
 
