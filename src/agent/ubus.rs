@@ -147,7 +147,7 @@ impl UbusLink {
                 };
                 match requests() {
                     Ok(sent) => {
-                        self.pending.extend(sent.into_iter());
+                        self.pending.extend(sent);
                         self.conn = Some(c);
                         self.stats.connects += 1;
                         self.backoff_ms = BACKOFF_FIRST_MS;
