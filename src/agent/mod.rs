@@ -11,10 +11,12 @@
 pub mod address;
 pub mod monitor;
 pub mod path;
+pub mod radio;
 pub mod source;
 pub mod ubus;
 
 mod poll;
+mod status;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
@@ -29,15 +31,32 @@ use crate::netlink::{Event, EventSocket, EventsStatus, Link, RouteSocket};
 use crate::output::Collectors;
 use crate::rng::Rng;
 use crate::sflow::{
-    DataSource, DatagramPacker, FlowRecord, FlowSample, List, PackerConfig, SampleForm,
-    SequenceNumber,
+    DataSource, DatagramPacker, FlowRecord, FlowSample, HeaderProtocol, List, PackerConfig,
+    SampleForm, SequenceNumber,
 };
 use crate::sys::{self, poll, pollfd, SignalFd, TimerFd};
 use crate::wifi::monitor::MonitorFrame;
+use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
 use monitor::{OurBsses, SsidTable};
 use path::Topology;
 use source::{InterfaceSource, Settings};
+use ubus::{Call, UbusLink};
+
+/// The ubusd socket: configured, else OpenWrt's default path, else the
+/// older one if only that exists.
+fn ubus_socket(config: &Config) -> PathBuf {
+    use crate::ubus::client::{DEFAULT_SOCKET, LEGACY_SOCKET};
+    match &config.agent.ubus_socket {
+        Some(p) => p.clone(),
+        None if !std::path::Path::new(DEFAULT_SOCKET).exists()
+            && std::path::Path::new(LEGACY_SOCKET).exists() =>
+        {
+            PathBuf::from(LEGACY_SOCKET)
+        }
+        None => PathBuf::from(DEFAULT_SOCKET),
+    }
+}
 
 /// Period of the housekeeping timer.
 const TICK_MS: u64 = 1000;
@@ -69,6 +88,11 @@ pub struct Agent {
     agent_address_chosen: bool,
     /// SSIDs learned from beacons, for the monitor interfaces.
     ssids: SsidTable,
+    /// hostapd over ubus.
+    ubus: UbusLink,
+    next_ubus_refresh_ms: u64,
+    /// nl80211, where the kernel has it (station and survey statistics).
+    nl80211: Option<Nl80211>,
     /// Room for the header of an A-MPDU subframe sample (allocated once).
     scratch: Vec<u8>,
 }
@@ -113,6 +137,11 @@ impl Agent {
             encode_errors: 0,
             agent_address_chosen: false,
             ssids: SsidTable::default(),
+            ubus: UbusLink::new(ubus_socket(&config)),
+            next_ubus_refresh_ms: 0,
+            nl80211: Nl80211::open()
+                .map_err(|e| debug!("no nl80211 ({e}): 802.11 station counters unavailable"))
+                .ok(),
             scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
         };
         for w in &loaded.warnings {
@@ -198,6 +227,11 @@ impl Agent {
             self.host_next_poll_ms = now + self.stagger(agent.polling_interval);
         }
         self.collectors.configure(&new.collectors);
+        let socket = ubus_socket(&new);
+        if socket != self.ubus.path() {
+            info!("ubus socket now {}", socket.display());
+            self.ubus = UbusLink::new(socket);
+        }
         let enabled = new.agent.enabled;
         self.config = new;
         self.host_description = HostDescription::read();
@@ -229,7 +263,7 @@ impl Agent {
 
     /// Re-reads the configuration file; keeps the running configuration if
     /// the new one is invalid.
-    fn reload(&mut self) {
+    fn reload(&mut self) -> bool {
         match config::load(&self.config_path) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
@@ -237,8 +271,12 @@ impl Agent {
                 }
                 info!("configuration reloaded from {}", self.config_path.display());
                 self.apply(loaded.config);
+                true
             }
-            Err(e) => error!("reload refused, keeping the running configuration: {e}"),
+            Err(e) => {
+                error!("reload refused, keeping the running configuration: {e}");
+                false
+            }
         }
     }
 
@@ -364,6 +402,9 @@ impl Agent {
             fds.push(pollfd(self.timer.as_fd().as_raw_fd(), libc::POLLIN));
             let events_fd = self.events.as_ref().map(|e| e.as_fd().as_raw_fd());
             fds.push(pollfd(events_fd.unwrap_or(-1), libc::POLLIN));
+            // A negative descriptor is ignored by poll.
+            let (ubus_fd, ubus_events) = self.ubus.poll_fd().unwrap_or((-1, 0));
+            fds.push(pollfd(ubus_fd, ubus_events));
             for (i, s) in self.sources.iter().enumerate() {
                 if let Some(fd) = s.capture_fd() {
                     fds.push(pollfd(fd, libc::POLLIN));
@@ -375,7 +416,9 @@ impl Agent {
             if fds[0].revents != 0 {
                 while let Some(signal) = self.signals.read()? {
                     match signal {
-                        libc::SIGHUP => self.reload(),
+                        libc::SIGHUP => {
+                            self.reload();
+                        }
                         _ => {
                             info!("terminating on signal {signal}");
                             for s in &mut self.sources {
@@ -399,6 +442,10 @@ impl Agent {
                 // A reload may have changed the sources: poll again.
                 continue;
             }
+            if fds[3].revents != 0 {
+                // hostapd first: it may be waiting for our answer.
+                self.service_ubus(fds[3].revents);
+            }
             if fds[2].revents != 0 {
                 self.handle_events();
                 // Sources may have been re-opened: poll again.
@@ -407,9 +454,37 @@ impl Agent {
             if fds[1].revents != 0 && self.timer.read() > 0 {
                 self.tick();
             }
-            for (k, pfd) in fds[3..].iter().enumerate() {
+            for (k, pfd) in fds[4..].iter().enumerate() {
                 if pfd.revents != 0 {
                     self.service(owners[k], pfd.revents);
+                }
+            }
+        }
+    }
+
+    /// Reads what ubusd sent (hostapd's notifications are answered there,
+    /// at once) and answers calls of our object.
+    fn service_ubus(&mut self, revents: i16) {
+        if revents & libc::POLLOUT != 0 {
+            self.ubus.writable();
+        }
+        if revents & !libc::POLLOUT == 0 {
+            return;
+        }
+        let now = self.now_ms();
+        for call in self.ubus.handle(now) {
+            match call {
+                Call::Status { .. } => {
+                    let status = self.status();
+                    self.ubus.answer(call, Some(status.payload()), 0);
+                }
+                Call::Reload { .. } => {
+                    let code = if self.reload() {
+                        0
+                    } else {
+                        crate::ubus::message::status::INVALID_ARGUMENT
+                    };
+                    self.ubus.answer(call, None, code);
                 }
             }
         }
@@ -426,6 +501,7 @@ impl Agent {
             topology,
             ssids,
             scratch,
+            ubus,
             ..
         } = self;
         let source = &mut sources[index];
@@ -451,8 +527,15 @@ impl Agent {
             settings,
             ours,
             rejected,
+            device,
+            tx_power_mw,
             ..
         } = source;
+        // The BSS hostapd serves on this interface: samples of its
+        // (decrypted, Ethernet) frames get the radio context of the
+        // station they come from or go to.
+        let bss = ubus.hostapd.by_ifname(device);
+        let power = *tx_power_mw;
         let Some(capture) = capture else {
             return;
         };
@@ -501,13 +584,30 @@ impl Agent {
             let Some(header) = source::sampled_header(frame) else {
                 return;
             };
-            let (input, output) = match source::ethernet_addresses(frame.data) {
-                Some((dst, src)) if header.protocol.0 == 1 => {
-                    topology.path(if_index, frame.direction(), &dst, &src)
-                }
-                _ => path::layer3(if_index, frame.direction()),
+            let addresses = source::ethernet_addresses(frame.data)
+                .filter(|_| header.protocol == HeaderProtocol::ETHERNET);
+            let (input, output) = match addresses {
+                Some((dst, src)) => topology.path(if_index, frame.direction(), &dst, &src),
+                None => path::layer3(if_index, frame.direction()),
             };
-            let records = [FlowRecord::SampledHeader(header)];
+            let radio = match (bss, addresses) {
+                (Some(bss), Some((dst, src))) => {
+                    radio::record(bss, frame.direction(), &dst, &src, power)
+                }
+                _ => None,
+            };
+            let with_radio;
+            let plain;
+            let records: &[FlowRecord] = match radio {
+                Some(r) => {
+                    with_radio = [FlowRecord::SampledHeader(header), r];
+                    &with_radio
+                }
+                None => {
+                    plain = [FlowRecord::SampledHeader(header)];
+                    &plain
+                }
+            };
             push(&FlowSample {
                 sequence_number: sequence.advance(),
                 source: DataSource::interface(if_index),
@@ -516,7 +616,7 @@ impl Agent {
                 drops: counts.drops as u32,
                 input,
                 output,
-                records: List::Items(&records),
+                records: List::Items(records),
             });
         });
         match result {
@@ -550,6 +650,16 @@ impl Agent {
 
     fn housekeeping(&mut self, now: u64) {
         self.collectors.tick(now);
+        // hostapd's status and station lists, every polling interval.
+        let refresh = now >= self.next_ubus_refresh_ms;
+        if refresh {
+            let interval = match self.config.agent.polling_interval {
+                0 => config::DEFAULT_POLLING_INTERVAL,
+                n => n,
+            };
+            self.next_ubus_refresh_ms = now + u64::from(interval) * 1000;
+        }
+        self.ubus.tick(now, refresh);
         if self.config.agent.enabled && now >= self.next_address_check_ms {
             self.next_address_check_ms = now + ADDRESS_CHECK_MS;
             self.update_packer(now);

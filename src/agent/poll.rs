@@ -1,6 +1,9 @@
 //! Counter polling: interface counters per data source and the host
 //! structures, each on its own staggered schedule.
 
+use std::path::Path;
+
+use crate::counters::dot11;
 use crate::counters::host;
 use crate::counters::interface;
 use crate::netlink::Link;
@@ -24,7 +27,9 @@ impl Agent {
         }
         let links = self.links();
         let uptime = now as u32;
-        for s in &mut self.sources {
+        let radios = self.radio_reporters();
+        for k in 0..self.sources.len() {
+            let s = &mut self.sources[k];
             if s.settings.polling_interval == 0 || now < s.next_poll_ms {
                 continue;
             }
@@ -41,27 +46,71 @@ impl Agent {
             let wireless = interface::is_wireless(&link.name);
             let mut ifc = interface::if_counters(link, speed, direction);
             ifc.if_type = interface::if_type(link, wireless);
-            let ethernet = interface::ethernet_counters(link);
-            let both = [
-                CounterRecord::Interface(ifc),
-                CounterRecord::Ethernet(ethernet),
-            ];
+            let mut records = Vec::with_capacity(4);
+            records.push(CounterRecord::Interface(ifc));
             // Ethernet counters only for wired Ethernet ports.
-            let records = if link.hw_type == 1 && !wireless {
-                &both[..]
-            } else {
-                &both[..1]
-            };
+            if link.hw_type == 1 && !wireless {
+                records.push(CounterRecord::Ethernet(interface::ethernet_counters(link)));
+            }
+            let bss = self.ubus.hostapd.by_ifname(&link.name);
+            // 802.11 counters for the AP's wireless interfaces (and any
+            // interface hostapd serves a BSS on).
+            if (wireless || bss.is_some()) && !s.is_monitor() {
+                let stations = self
+                    .nl80211
+                    .as_mut()
+                    .and_then(|n| n.station_dump(if_index).ok());
+                let phy = bss
+                    .and_then(|b| b.phy.clone())
+                    .or_else(|| phy_name(&link.name));
+                let debugfs = phy
+                    .as_deref()
+                    .and_then(|p| dot11::read_debugfs(Path::new(dot11::DEBUGFS_ROOT), p));
+                // hostapd's station table; without it, the association
+                // flags nl80211 reports; else unavailable.
+                let associated = bss
+                    .map(|b| b.stations.associated())
+                    .or_else(|| stations.as_deref().and_then(dot11::associated_count));
+                let power = self
+                    .nl80211
+                    .as_mut()
+                    .and_then(|n| n.interface_info(if_index).ok())
+                    .and_then(|i| i.tx_power_mbm)
+                    .map(|m| dot11::channel_power_mw(m.max(0) as u32));
+                let s = &mut self.sources[k];
+                if let Some(mw) = power {
+                    s.tx_power_mw = mw;
+                }
+                let counters = s
+                    .dot11
+                    .update(stations.as_deref(), associated, debugfs.as_ref());
+                records.push(CounterRecord::Ieee80211(counters));
+                // Radio utilization once per radio: on its first interface.
+                if radios.contains(&if_index) {
+                    let survey = self
+                        .nl80211
+                        .as_mut()
+                        .and_then(|n| n.survey_dump(if_index).ok())
+                        .and_then(|v| dot11::radio_utilization(&v));
+                    let from_hostapd = bss
+                        .and_then(|b| b.airtime)
+                        .and_then(|a| dot11::radio_utilization_hostapd(a.time_ms, a.busy_ms));
+                    if let Some(r) = survey.or(from_hostapd) {
+                        records.push(CounterRecord::RadioUtilization(r));
+                    }
+                }
+            }
+            let s = &mut self.sources[k];
             let sample = CountersSample {
                 sequence_number: s.counter_sequence.advance(),
                 source: DataSource::interface(if_index),
-                records: List::Items(records),
+                records: List::Items(&records),
             };
             if let Err(e) = self
                 .packer
                 .push_counters(&sample, uptime, &mut self.collectors)
             {
-                warn!("{}: counter sample not sent: {}", s.device, e);
+                warn!("{}: counter sample not sent: {}", self.sources[k].device, e);
             }
         }
         if host_due {
@@ -70,6 +119,29 @@ impl Agent {
             .max(now + 1);
             self.poll_host(&links, uptime);
         }
+    }
+
+    /// The interfaces that report their radio's utilization: per radio
+    /// (hostapd's `phy`, else sysfs), the one with the smallest ifIndex;
+    /// an interface whose radio is unknown reports its own.
+    fn radio_reporters(&self) -> Vec<u32> {
+        let mut first: Vec<(Option<String>, u32)> = Vec::new();
+        for s in self.sources.iter().filter(|s| !s.is_monitor()) {
+            let Some(if_index) = s.if_index else {
+                continue;
+            };
+            let phy = self
+                .ubus
+                .hostapd
+                .by_ifname(&s.device)
+                .and_then(|b| b.phy.clone())
+                .or_else(|| phy_name(&s.device));
+            match first.iter_mut().find(|(p, _)| phy.is_some() && *p == phy) {
+                Some((_, i)) => *i = (*i).min(if_index),
+                None => first.push((phy, if_index)),
+            }
+        }
+        first.into_iter().map(|(_, i)| i).collect()
     }
 
     /// The host structures, in their own counter sample (collectors that do
@@ -106,4 +178,11 @@ impl Agent {
             warn!("host counter sample not sent: {e}");
         }
     }
+}
+
+/// The radio (`phy0`...) of a wireless interface, from sysfs.
+pub(super) fn phy_name(device: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/sys/class/net/{device}/phy80211/name"))
+        .ok()
+        .map(|p| p.trim().to_string())
 }

@@ -9,6 +9,7 @@ use crate::capture::{
     ARPHRD_IEEE80211_RADIOTAP,
 };
 use crate::config::{Bss, ForeignBss};
+use crate::counters::dot11::Dot11Counters;
 use crate::sflow::{HeaderProtocol, SampledHeader, SequenceNumber};
 use crate::{info, warn};
 
@@ -62,6 +63,10 @@ pub struct InterfaceSource {
     pub ours: OurBsses,
     /// For a monitor: frames that could not be parsed.
     pub rejected: u64,
+    /// The 802.11 counters of an AP interface, kept monotonic.
+    pub dot11: Dot11Counters,
+    /// Transmit power of an AP interface, mW (0 = unknown).
+    pub tx_power_mw: u32,
 }
 
 impl InterfaceSource {
@@ -81,6 +86,8 @@ impl InterfaceSource {
             reported_missing: false,
             ours: OurBsses::default(),
             rejected: 0,
+            dot11: Dot11Counters::new(),
+            tx_power_mw: 0,
         }
     }
 

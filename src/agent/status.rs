@@ -1,0 +1,139 @@
+//! `ubus call wsflowd status`: what the agent is doing, for operators and
+//! for the LuCI page.
+
+use crate::config::AgentAddress;
+use crate::ubus::blob::BlobBuf;
+
+use super::Agent;
+
+fn mac_string(mac: &[u8; 6]) -> String {
+    let m = mac;
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+/// Counters are unsigned 64-bit; blobmsg has signed int64 only. Values
+/// beyond i64::MAX cannot occur in practice; they are clamped.
+fn int64(b: &mut BlobBuf, name: &str, v: u64) {
+    b.int64(name, i64::try_from(v).unwrap_or(i64::MAX));
+}
+
+impl Agent {
+    /// The reply to `status`: version, uptime, configuration in force,
+    /// collectors, data sources, hostapd's BSSes.
+    pub(super) fn status(&mut self) -> BlobBuf {
+        let mut b = BlobBuf::new();
+        b.string("version", env!("CARGO_PKG_VERSION"));
+        int64(&mut b, "uptime", self.now_ms() / 1000);
+        let agent = &self.config.agent;
+        let c = b.table_start("config");
+        b.bool("enabled", agent.enabled);
+        let address = match &agent.agent_address {
+            AgentAddress::Auto => String::new(),
+            AgentAddress::Fixed(ip) => ip.to_string(),
+            AgentAddress::Interface(name) => name.clone(),
+        };
+        b.string("agent_address", &address);
+        int64(&mut b, "sub_agent_id", u64::from(agent.sub_agent_id));
+        int64(
+            &mut b,
+            "polling_interval",
+            u64::from(agent.polling_interval),
+        );
+        match agent.sampling_rate {
+            Some(rate) => int64(&mut b, "sampling_rate", u64::from(rate)),
+            None => b.string("sampling_rate", "by link speed"),
+        }
+        int64(&mut b, "header_bytes", u64::from(agent.header_bytes));
+        int64(&mut b, "datagram_bytes", u64::from(agent.datagram_bytes));
+        int64(&mut b, "ring_kib", u64::from(agent.ring_kib));
+        b.string("sampling_filter", agent.sampling_filter.name());
+        b.string("log_level", agent.log_level.name());
+        b.table_end(c);
+
+        let packer = *self.packer.config();
+        let chosen = packer
+            .agent_address
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        b.string("agent_address", &chosen);
+        int64(
+            &mut b,
+            "datagrams",
+            u64::from(self.packer.sequence_number()),
+        );
+
+        let list = b.array_start("collectors");
+        for col in self.collectors.entries() {
+            let t = b.table_start("");
+            b.string("section", &col.config.section);
+            b.string("address", &col.config.address);
+            int64(&mut b, "port", u64::from(col.config.port));
+            let target = col.target.map(|t| t.to_string()).unwrap_or_default();
+            b.string("target", &target);
+            int64(&mut b, "datagrams_sent", col.datagrams_sent);
+            int64(&mut b, "send_errors", col.send_errors);
+            b.string("last_error", col.last_error.as_deref().unwrap_or(""));
+            b.table_end(t);
+        }
+        b.array_end(list);
+
+        let list = b.array_start("interfaces");
+        for k in 0..self.sources.len() {
+            let counts = self.sources[k].counts();
+            let s = &self.sources[k];
+            let t = b.table_start("");
+            b.string("device", &s.device);
+            int64(&mut b, "ifindex", u64::from(s.if_index.unwrap_or(0)));
+            b.bool("sampling", s.is_open());
+            b.bool("monitor", s.is_monitor());
+            int64(&mut b, "sampling_rate", u64::from(s.sampling_rate));
+            if let Some(c) = &s.capture {
+                b.string("filter", c.method().describe());
+                int64(&mut b, "ring_bytes", c.ring_bytes() as u64);
+            }
+            int64(
+                &mut b,
+                "polling_interval",
+                u64::from(s.settings.polling_interval),
+            );
+            int64(&mut b, "samples", counts.samples);
+            int64(&mut b, "sample_pool", counts.pool);
+            int64(&mut b, "drops", counts.drops);
+            if s.is_monitor() {
+                int64(&mut b, "rejected", s.rejected);
+            }
+            b.table_end(t);
+        }
+        b.array_end(list);
+
+        let u = b.table_start("ubus");
+        b.string("socket", &self.ubus.path().display().to_string());
+        b.bool("connected", self.ubus.is_connected());
+        int64(&mut b, "notifications", self.ubus.stats.notifications);
+        int64(&mut b, "answered", self.ubus.stats.answered);
+        b.table_end(u);
+
+        let mut bsses: Vec<_> = self.ubus.hostapd.iter().collect();
+        bsses.sort_by(|a, b| a.ifname.cmp(&b.ifname));
+        let list = b.array_start("bss");
+        for bss in bsses {
+            let t = b.table_start("");
+            b.string("ifname", &bss.ifname);
+            b.string("ssid", &String::from_utf8_lossy(&bss.ssid));
+            b.string(
+                "bssid",
+                &bss.bssid.as_ref().map(mac_string).unwrap_or_default(),
+            );
+            int64(&mut b, "channel", u64::from(bss.channel.unwrap_or(0)));
+            int64(&mut b, "freq", u64::from(bss.freq.unwrap_or(0)));
+            int64(&mut b, "stations", u64::from(bss.stations.associated()));
+            b.bool("subscribed", bss.subscribed);
+            b.table_end(t);
+        }
+        b.array_end(list);
+        b
+    }
+}
