@@ -235,15 +235,19 @@ fn access_point_paths_through_a_bridge() {
     send(&net.sta1, "10.203.0.21", "10.203.0.10", 5002, N, 2000);
     send(&net.sta1, "10.203.0.21", "10.203.0.22", 5003, N, 2000);
     // To the access point itself (a UDP socket there), and its answers.
-    let ap_sink = net.ap.spawn(|| {
+    let (bound_tx, bound) = std::sync::mpsc::channel();
+    let ap_sink = net.ap.spawn(move || {
         let s = UdpSocket::bind("10.203.0.1:5004").unwrap();
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        bound_tx.send(()).unwrap();
         let mut buf = [0u8; 64];
         for _ in 0..N {
             let (n, from) = s.recv_from(&mut buf).unwrap();
             s.send_to(&buf[..n], (from.ip(), 5005)).unwrap();
         }
     });
+    // Only once the socket exists (else: port unreachable, lost frames).
+    bound.recv().unwrap();
     send(&net.sta2, "10.203.0.22", "10.203.0.1", 5004, N, 2000);
     ap_sink.join().unwrap();
     thread::sleep(Duration::from_millis(1_500));
