@@ -10,8 +10,11 @@
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 # Debian packages the tests and the demo use: tshark (independent sFlow
-# decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic).
-APT_PACKAGES := tshark iproute2 iputils-ping
+# decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic),
+# shellcheck (init and maintainer scripts), python3 (package builder).
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3
+# The pure-Rust ubus broker the hostapd tests run against.
+UBUSD_VERSION := 0.5.0
 
 .PHONY: all build release deps test check lint unit-tests demo bench fuzz fuzz-seeds clean
 
@@ -34,6 +37,9 @@ deps:
 	  echo "installing:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if [ ! -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/ubusd" ]; then \
+	  $(CARGO) install ubusd --version $(UBUSD_VERSION) --locked; \
 	fi
 
 lint:

@@ -14,109 +14,18 @@
 use std::io::{self, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::ubusd::Broker;
 use wsflowd::ubus::message::{self, msg_type, Header};
 use wsflowd::ubus::{
     status, to_json, Attrs, BlobBuf, BlobmsgType, Connection, Event, ObjectInfo, ReadStatus, Value,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn find_ubusd() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("WSFLOWD_UBUSD") {
-        return Some(PathBuf::from(p));
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("ubusd"));
-    let in_cargo = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/ubusd"));
-    on_path.chain(in_cargo).find(|p| p.is_file())
-}
-
-/// A broker on a socket of its own, killed on drop.
-struct Broker {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-    binary: PathBuf,
-}
-
-impl Broker {
-    fn start_or_skip(test: &str) -> Option<Broker> {
-        let Some(binary) = find_ubusd() else {
-            if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-                panic!("{test}: ubusd not found (cargo install ubusd --version 0.5.0 --locked)");
-            }
-            eprintln!(
-                "{test}: skipped (ubusd not found; cargo install ubusd --version 0.5.0 --locked)"
-            );
-            return None;
-        };
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "wsflowd-ubus-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("ubus.sock");
-        Some(Broker::spawn(binary, dir, socket))
-    }
-
-    fn spawn(binary: PathBuf, dir: PathBuf, socket: PathBuf) -> Broker {
-        let _ = std::fs::remove_file(&socket);
-        let child = Command::new(&binary)
-            .arg("-s")
-            .arg(&socket)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let broker = Broker {
-            child,
-            dir,
-            socket,
-            binary,
-        };
-        let deadline = Instant::now() + TIMEOUT;
-        while std::os::unix::net::UnixStream::connect(&broker.socket).is_err() {
-            assert!(Instant::now() < deadline, "ubusd did not start listening");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        broker
-    }
-
-    /// Kills the broker at once (SIGKILL: no goodbye on the sockets).
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// A new broker on the same socket path.
-    fn restart(mut self) -> Broker {
-        self.kill();
-        let binary = self.binary.clone();
-        let dir = std::mem::take(&mut self.dir);
-        let socket = self.socket.clone();
-        std::mem::forget(self);
-        Broker::spawn(binary, dir, socket)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        self.kill();
-        if !self.dir.as_os_str().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
 
 /// An event, owned (the client's events borrow its buffer).
 #[derive(Debug, Clone, PartialEq)]

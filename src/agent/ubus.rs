@@ -118,18 +118,26 @@ impl UbusLink {
         self.conn.as_ref().map(|c| (c.fd(), c.poll_events()))
     }
 
-    /// Connects when due; refreshes the BSSes' status and stations.
+    /// Connects when due; refreshes the BSSes' status and stations (all
+    /// of them when `refresh`, else those with new stations: their rates
+    /// come only with a listing).
     pub fn tick(&mut self, now_ms: u64, refresh: bool) {
         if self.conn.is_none() && now_ms >= self.retry_at_ms {
             self.connect(now_ms);
         }
-        if refresh && self.is_connected() {
-            let objects: Vec<u32> = self.hostapd.iter().map(|b| b.object).collect();
-            for bss in objects {
-                self.query(bss);
-            }
-            self.flush();
+        if !self.is_connected() {
+            return;
         }
+        let due: Vec<(u32, bool)> = self
+            .hostapd
+            .iter()
+            .filter(|b| refresh || b.stale)
+            .map(|b| (b.object, refresh))
+            .collect();
+        for (bss, status) in due {
+            self.query(bss, status);
+        }
+        self.flush();
     }
 
     fn connect(&mut self, now_ms: u64) {
@@ -180,18 +188,24 @@ impl UbusLink {
         self.backoff_ms = (self.backoff_ms * 2).min(BACKOFF_MAX_MS);
     }
 
-    /// Asks a BSS for its status and stations.
-    fn query(&mut self, bss: u32) {
+    /// Asks a BSS for its stations, and its status too if `status`.
+    fn query(&mut self, bss: u32, status: bool) {
         let Some(c) = &mut self.conn else {
             return;
         };
         self.args.clear();
         let empty = self.args.payload();
-        if let Ok(seq) = c.invoke(bss, "get_status", empty) {
-            self.pending.insert(seq, Pending::Status { bss });
+        if status {
+            if let Ok(seq) = c.invoke(bss, "get_status", empty) {
+                self.pending.insert(seq, Pending::Status { bss });
+            }
         }
         if let Ok(seq) = c.invoke(bss, "get_clients", empty) {
             self.pending.insert(seq, Pending::Clients { bss });
+        }
+        if let Some(b) = self.hostapd.bss_mut(bss) {
+            // Asked: not again before the answer (or the next refresh).
+            b.stale = false;
         }
     }
 
@@ -208,7 +222,7 @@ impl UbusLink {
                 return;
             }
             info!("hostapd: following BSS {ifname} (object {id:#x})");
-            self.query(id);
+            self.query(id, true);
         } else {
             return;
         }

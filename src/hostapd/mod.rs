@@ -62,6 +62,9 @@ pub struct Bss {
     pub subscribed: bool,
     /// `get_clients` answered at least once.
     pub listed: bool,
+    /// A station associated since the last listing: list again soon, for
+    /// its rates (notifications carry none).
+    pub stale: bool,
 }
 
 impl Bss {
@@ -78,6 +81,7 @@ impl Bss {
             stations: StationTable::new(MAX_STATIONS_PER_BSS),
             subscribed: false,
             listed: false,
+            stale: false,
         }
     }
 }
@@ -204,6 +208,7 @@ impl Hostapd {
                     s.associated = true;
                     s.signal = signal.or(s.signal);
                 }
+                bss.stale = true;
             }
             "sta-authorized" => {
                 if let Some(s) = bss.stations.upsert(mac) {
@@ -254,6 +259,7 @@ impl Hostapd {
         }
         bss.stations.retain(|m| seen.contains(m));
         bss.listed = true;
+        bss.stale = false;
     }
 
     /// Takes the SSID, BSSID, channel, radio and air time of a

@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod fake_hostapd;
+pub mod ubusd;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;

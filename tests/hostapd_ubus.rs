@@ -1,0 +1,590 @@
+//! hostapd over ubus, end to end, as root: the pure-Rust ubusd broker, a
+//! fake hostapd that mirrors the real API (tests/common/fake_hostapd.rs),
+//! and the agent sampling an "AP interface" (a veth) in a namespace.
+//! Station counts, radio context on samples, BSSes coming and going,
+//! ubusd restarting, notify_response answered at once, and our `wsflowd`
+//! object's `status`.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
+use common::ubusd::Broker;
+use common::*;
+use wsflowd::sflow::*;
+use wsflowd::ubus::blob::{to_json, BlobBuf};
+use wsflowd::ubus::client::{Connection, Event};
+use wsflowd::ubus::message::ObjectInfo;
+
+/// An access point namespace with `wlan0` (a veth standing for the AP
+/// interface) and a station namespace with its peer `sta0`.
+struct Lab {
+    ap: Netns,
+    sta: Netns,
+    wlan0: u32,
+    ap_mac: Mac,
+    sta_mac: Mac,
+}
+
+fn read_mac(ns: &Netns, dev: &str) -> Mac {
+    let out = ns
+        .command("cat")
+        .arg(format!("/sys/class/net/{dev}/address"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let b: Vec<u8> = text
+        .trim()
+        .split(':')
+        .map(|x| u8::from_str_radix(x, 16).unwrap())
+        .collect();
+    b.try_into().unwrap()
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let ap = Netns::new("wsfha");
+        let sta = Netns::new("wsfhs");
+        sh(&[
+            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
+            "sta0", "netns", &sta.name,
+        ]);
+        ap.exec(&["ip", "addr", "add", "10.204.0.1/24", "dev", "wlan0"]);
+        sta.exec(&["ip", "addr", "add", "10.204.0.2/24", "dev", "sta0"]);
+        ap.exec(&["ip", "link", "set", "wlan0", "up"]);
+        sta.exec(&["ip", "link", "set", "sta0", "up"]);
+        let wlan0 = ap.if_index("wlan0");
+        let ap_mac = read_mac(&ap, "wlan0");
+        let sta_mac = read_mac(&sta, "sta0");
+        Lab {
+            ap,
+            sta,
+            wlan0,
+            ap_mac,
+            sta_mac,
+        }
+    }
+
+    fn bss(&self) -> BssSpec {
+        BssSpec {
+            ifname: "wlan0".into(),
+            bssid: self.ap_mac,
+            ssid: "wsflowd-lab".into(),
+            freq: 5180,
+            channel: 36,
+            phy: "phy0".into(),
+        }
+    }
+}
+
+fn config(socket: &Path, collector: u16) -> String {
+    format!(
+        "config agent 'agent'
+	option sampling_rate '1'
+	option polling_interval '1'
+	option ubus_socket '{}'
+	list interface 'wlan0'
+
+config collector
+	option address '127.0.0.1'
+	option port '{collector}'
+",
+        socket.display()
+    )
+}
+
+/// The associated-station counts of wlan0's counter samples that arrived
+/// after `since`.
+fn station_counts(collector: &Collector, if_index: u32, since: Instant) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (t, bytes) in collector.snapshot() {
+        if t < since {
+            continue;
+        }
+        let d = Datagram::parse(&bytes).unwrap();
+        for s in d.samples.iter() {
+            if let Sample::Counters(_, c) = s.unwrap() {
+                if c.source != DataSource::interface(if_index) {
+                    continue;
+                }
+                for r in c.records.iter() {
+                    if let CounterRecord::Ieee80211(x) = r.unwrap() {
+                        out.push(x.associated_station_count);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Waits for `n` counter samples after `since` and returns their counts.
+fn next_counts(collector: &Collector, if_index: u32, since: Instant, n: usize) -> Vec<u32> {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = station_counts(collector, if_index, since);
+        if c.len() >= n || Instant::now() > end {
+            return c;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn station(i: u32) -> Mac {
+    let b = i.to_be_bytes();
+    [0x02, 0x5a, b[0], b[1], b[2], b[3]]
+}
+
+/// `ubus call <path> <method>` through our client: the reply as JSON.
+fn ubus_call(socket: &Path, path: &str, method: &str) -> serde_json::Value {
+    let mut c = Connection::connect(socket).unwrap();
+    let lookup = c.lookup(Some(path)).unwrap();
+    let mut id = None;
+    let mut call = None;
+    let mut reply = None;
+    let end = Instant::now() + Duration::from_secs(5);
+    while reply.is_none() && Instant::now() < end {
+        let _ = c.flush();
+        let mut pfd = libc::pollfd {
+            fd: c.fd(),
+            events: c.poll_events(),
+            revents: 0,
+        };
+        unsafe { libc::poll(&mut pfd, 1, 100) };
+        let mut found = None;
+        c.read(|e| {
+            if let Event::Data {
+                seq, attrs, data, ..
+            } = e
+            {
+                if seq == lookup {
+                    if let Ok(Some(info)) = ObjectInfo::parse(attrs) {
+                        found = Some(info.id);
+                    }
+                } else if Some(seq) == call {
+                    let mut json = String::new();
+                    to_json(data.unwrap(), &mut json).unwrap();
+                    reply = Some(json);
+                }
+            }
+        })
+        .unwrap();
+        if let (Some(f), None) = (found, id) {
+            id = Some(f);
+            call = Some(c.invoke(f, method, BlobBuf::new().payload()).unwrap());
+        }
+    }
+    serde_json::from_str(&reply.expect("a reply")).unwrap()
+}
+
+struct Running {
+    lab: Lab,
+    broker: Broker,
+    fake: FakeHostapd,
+    collector: Collector,
+    agent: AgentProcess,
+    _cfg: TempConfig,
+}
+
+fn start(test: &str) -> Option<Running> {
+    if !root_or_skip(test) {
+        return None;
+    }
+    let broker = Broker::start_or_skip(test)?;
+    let lab = Lab::new();
+    let fake = FakeHostapd::start(&broker.socket);
+    fake.add_bss(lab.bss());
+    fake.sync();
+    let collector = Collector::start(&lab.ap);
+    let cfg = TempConfig::new(&config(&broker.socket, collector.port));
+    let agent = AgentProcess::start(&lab.ap, &cfg.path);
+    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
+    assert!(
+        fake.wait_subscribed("wlan0", Duration::from_secs(5)),
+        "the agent subscribed to hostapd.wlan0"
+    );
+    Some(Running {
+        lab,
+        broker,
+        fake,
+        collector,
+        agent,
+        _cfg: cfg,
+    })
+}
+
+#[test]
+fn a_thousand_stations_counted_at_every_polling_interval() {
+    let Some(r) = start("a_thousand_stations_counted_at_every_polling_interval") else {
+        return;
+    };
+    let mut associated = 0u32;
+    let leave_kinds = ["disassoc", "deauth", "local-deauth", "inactive-deauth"];
+    // Up by 250 to 1000, then down to 0; payloads alternately with and
+    // without `ifname` (OpenWrt 23.05 has none).
+    let steps: [u32; 8] = [250, 500, 750, 1000, 600, 300, 100, 0];
+    for (k, &target) in steps.iter().enumerate() {
+        r.fake.with_ifname(k % 2 == 1);
+        while associated < target {
+            r.fake
+                .associate("wlan0", station(associated), -40 - (associated % 50) as i32);
+            associated += 1;
+        }
+        while associated > target {
+            associated -= 1;
+            r.fake.leave(
+                "wlan0",
+                station(associated),
+                leave_kinds[associated as usize % 4],
+            );
+        }
+        r.fake.sync();
+        // The agent reads them within milliseconds; every counter sample
+        // from then on must say `target`.
+        thread::sleep(Duration::from_millis(300));
+        let since = Instant::now();
+        let counts = next_counts(&r.collector, r.lab.wlan0, since, 2);
+        println!("{target} stations: counter samples say {counts:?}");
+        assert!(counts.len() >= 2, "counter samples every second");
+        assert!(
+            counts.iter().all(|&c| c == target),
+            "{counts:?} != {target}"
+        );
+    }
+    let stats = r.fake.stats();
+    assert!(stats.get_clients > 0 && stats.get_status > 0, "{stats:?}");
+    let status = ubus_call(&r.broker.socket, "wsflowd", "status");
+    assert_eq!(status["bss"][0]["stations"], 0);
+    assert!(r.agent.stop().success());
+}
+
+#[test]
+fn samples_carry_the_radio_context_of_their_station() {
+    let Some(r) = start("samples_carry_the_radio_context_of_their_station") else {
+        return;
+    };
+    r.fake.associate("wlan0", r.lab.sta_mac, -57);
+    r.fake.sync();
+    // Rates come with the listing the agent asks for within a second of
+    // a new station.
+    thread::sleep(Duration::from_millis(1_500));
+    // From the station (ingress: rx) and to it (egress: tx).
+    let sink = r.lab.sta.spawn(|| {
+        let s = UdpSocket::bind("10.204.0.2:7000").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 16];
+        for _ in 0..20 {
+            let _ = s.recv(&mut buf);
+        }
+    });
+    thread::sleep(Duration::from_millis(100));
+    r.lab
+        .sta
+        .spawn(|| {
+            let s = UdpSocket::bind("10.204.0.2:0").unwrap();
+            for _ in 0..20 {
+                s.send_to(b"up", "10.204.0.1:7001").unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    r.lab
+        .ap
+        .spawn(|| {
+            let s = UdpSocket::bind("10.204.0.1:0").unwrap();
+            for _ in 0..20 {
+                s.send_to(b"down", "10.204.0.2:7000").unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    sink.join().unwrap();
+    thread::sleep(Duration::from_millis(1_500));
+    assert!(r.agent.stop().success());
+
+    let datagrams = r.collector.snapshot();
+    let (mut rx_seen, mut tx_seen) = (0, 0);
+    for (_, bytes) in &datagrams {
+        let d = Datagram::parse(bytes).unwrap();
+        for s in d.samples.iter() {
+            let Sample::Flow(_, f) = s.unwrap() else {
+                continue;
+            };
+            let records: Vec<FlowRecord> = f.records.iter().map(Result::unwrap).collect();
+            let FlowRecord::SampledHeader(h) = records[0] else {
+                panic!("header first")
+            };
+            let (dst, src) = (&h.header[0..6], &h.header[6..12]);
+            match records.get(1) {
+                Some(FlowRecord::Extended80211Rx(rx)) => {
+                    assert_eq!(src, &r.lab.sta_mac[..]);
+                    assert_eq!(rx.ssid, b"wsflowd-lab");
+                    assert_eq!(rx.bssid, r.lab.ap_mac);
+                    assert_eq!((rx.channel, rx.speed), (36, 144_400_000));
+                    assert_eq!(rx.rcpi, 2 * (110 - 57));
+                    assert_eq!(rx.version, Ieee80211Version::N);
+                    rx_seen += 1;
+                }
+                Some(FlowRecord::Extended80211Tx(tx)) => {
+                    assert_eq!(dst, &r.lab.sta_mac[..]);
+                    assert_eq!((tx.channel, tx.speed), (36, 130_000_000));
+                    assert_eq!(tx.ssid, b"wsflowd-lab");
+                    tx_seen += 1;
+                }
+                _ => assert!(
+                    src != r.lab.sta_mac && dst != r.lab.sta_mac,
+                    "a frame of the station without radio context"
+                ),
+            }
+        }
+    }
+    println!("flow samples with extended_80211_rx: {rx_seen}, with extended_80211_tx: {tx_seen}");
+    assert!(rx_seen >= 20 && tx_seen >= 20);
+
+    // The same datagrams through tshark.
+    if std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        assert_ne!(std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref(), Ok("1"));
+        return;
+    }
+    let mut w =
+        wsflowd::pcap::PcapWriter::new(Vec::new(), wsflowd::pcap::link_type::ETHERNET, 65535)
+            .unwrap();
+    for (i, (_, d)) in datagrams.iter().enumerate() {
+        let frame = wsflowd::pcap::ethernet_ipv4_udp(
+            [127, 0, 0, 1].into(),
+            40000,
+            [127, 0, 0, 1].into(),
+            6343,
+            d,
+        );
+        w.write(i as u32, 0, &frame).unwrap();
+    }
+    let path = r._cfg.dir.join("agent.pcap");
+    std::fs::write(&path, w.into_inner()).unwrap();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+            "-e",
+            "sflow_5.extended_80211.rx.ssid",
+            "-e",
+            "sflow_5.extended_80211.rx.channel",
+            "-e",
+            "sflow_5.extended_80211.tx.speed",
+            "-e",
+            "sflow_5.dot11AssociatedStationCount",
+            "-e",
+            "_ws.malformed",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("Malformed"), "tshark: {text}");
+    let ssids = text.matches("wsflowd-lab").count();
+    let counts: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split('\t').nth(3))
+        .filter(|v| !v.is_empty())
+        .collect();
+    println!("tshark: {ssids} rx SSIDs, dot11AssociatedStationCount {counts:?}");
+    assert!(ssids >= 20);
+    assert!(counts.iter().flat_map(|c| c.split('|')).all(|c| c == "1"));
+}
+
+#[test]
+fn bsses_come_and_go() {
+    let Some(r) = start("bsses_come_and_go") else {
+        return;
+    };
+    let mut spec = r.lab.bss();
+    spec.ifname = "wlan1".into();
+    spec.ssid = "guest".into();
+    spec.bssid[5] ^= 1;
+    r.fake.add_bss(spec);
+    assert!(r.fake.wait_subscribed("wlan1", Duration::from_secs(5)));
+    thread::sleep(Duration::from_millis(300));
+    let status = ubus_call(&r.broker.socket, "wsflowd", "status");
+    let names: Vec<&str> = status["bss"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["ifname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["wlan0", "wlan1"]);
+    assert_eq!(status["bss"][1]["ssid"], "guest");
+    r.fake.remove_bss("wlan1");
+    r.fake.sync();
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = ubus_call(&r.broker.socket, "wsflowd", "status");
+        if status["bss"].as_array().unwrap().len() == 1 {
+            assert_eq!(status["bss"][0]["ifname"], "wlan0");
+            break;
+        }
+        assert!(Instant::now() < end, "wlan1 still listed: {status}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(r.agent.stop().success());
+}
+
+#[test]
+fn ubusd_restarting_and_hostapd_with_new_stations() {
+    let Some(mut r) = start("ubusd_restarting_and_hostapd_with_new_stations") else {
+        return;
+    };
+    for i in 0..40 {
+        r.fake.associate("wlan0", station(i), -50);
+    }
+    r.fake.sync();
+    thread::sleep(Duration::from_millis(300));
+    assert!(next_counts(&r.collector, r.lab.wlan0, Instant::now(), 1)
+        .iter()
+        .all(|&c| c == 40));
+    // ubusd dies; hostapd restarts meanwhile with other stations.
+    r.broker = r.broker.restart();
+    r.fake.forget_stations("wlan0");
+    r.fake.reconnect();
+    for i in 100..110 {
+        r.fake.associate("wlan0", station(i), -50);
+    }
+    r.fake.sync();
+    assert!(r
+        .agent
+        .wait_for_log("ubus connection", Duration::from_secs(5)));
+    assert!(
+        r.fake.wait_subscribed("wlan0", Duration::from_secs(10)),
+        "the agent subscribed again"
+    );
+    // The stations associated before the subscription are listed by
+    // get_clients: no stale ones, none missing.
+    thread::sleep(Duration::from_millis(2_500));
+    let counts = next_counts(&r.collector, r.lab.wlan0, Instant::now(), 2);
+    println!("after the restart: {counts:?}");
+    assert!(counts.iter().all(|&c| c == 10), "{counts:?}");
+    let status = ubus_call(&r.broker.socket, "wsflowd", "status");
+    assert_eq!(status["ubus"]["connected"], true);
+    assert_eq!(status["bss"][0]["stations"], 10);
+    assert!(r.agent.stop().success());
+}
+
+#[test]
+fn notify_response_answered_at_once() {
+    let Some(r) = start("notify_response_answered_at_once") else {
+        return;
+    };
+    // A steering daemon asked hostapd to wait for its subscribers' answers.
+    r.fake.notify_response("wlan0", true);
+    for i in 0..500 {
+        r.fake.associate("wlan0", station(i), -45);
+    }
+    r.fake.sync();
+    let stats = r.fake.stats();
+    let mut times: Vec<Duration> = stats.answer_times.clone();
+    times.sort();
+    let n = times.len();
+    assert_eq!(n, 1000, "auth and assoc of 500 stations answered");
+    let p99 = times[n * 99 / 100 - 1];
+    let p50 = times[n / 2];
+    let max = times[n - 1];
+    println!(
+        "notify_response: {n} answers, median {:?}, 99th percentile {:?}, max {:?}, timeouts {}",
+        p50, p99, max, stats.timeouts
+    );
+    assert_eq!(stats.timeouts, 0);
+    assert!(p99 <= Duration::from_millis(1), "99th percentile {p99:?}");
+    assert!(max <= Duration::from_millis(5), "slowest answer {max:?}");
+    let status = ubus_call(&r.broker.socket, "wsflowd", "status");
+    assert_eq!(status["bss"][0]["stations"], 500);
+    assert!(r.agent.stop().success());
+}
+
+#[test]
+fn status_reports_the_agent() {
+    let Some(r) = start("status_reports_the_agent") else {
+        return;
+    };
+    r.fake.associate("wlan0", station(1), -60);
+    r.fake.sync();
+    // Counter samples (and so datagrams) start within two seconds.
+    thread::sleep(Duration::from_millis(2_500));
+    let s = ubus_call(&r.broker.socket, "wsflowd", "status");
+    println!("{}", serde_json::to_string_pretty(&s).unwrap());
+    assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
+    assert!(s["uptime"].as_i64().unwrap() >= 1);
+    assert_eq!(s["config"]["sampling_rate"], 1);
+    assert_eq!(s["config"]["polling_interval"], 1);
+    assert_eq!(s["collectors"][0]["address"], "127.0.0.1");
+    assert!(s["collectors"][0]["datagrams_sent"].as_i64().unwrap() > 0);
+    assert_eq!(s["collectors"][0]["last_error"], "");
+    let i = &s["interfaces"][0];
+    assert_eq!(i["device"], "wlan0");
+    assert_eq!(i["ifindex"], r.lab.wlan0);
+    assert_eq!(i["sampling"], true);
+    assert!(i["filter"].as_str().unwrap().contains("BPF"));
+    assert!(i["sample_pool"].as_i64().unwrap() >= i["samples"].as_i64().unwrap());
+    let b = &s["bss"][0];
+    assert_eq!(
+        (b["ifname"].as_str(), b["ssid"].as_str()),
+        (Some("wlan0"), Some("wsflowd-lab"))
+    );
+    assert_eq!(b["bssid"], mac_text(&r.lab.ap_mac));
+    assert_eq!(
+        (b["channel"].as_i64(), b["stations"].as_i64()),
+        (Some(36), Some(1))
+    );
+    assert_eq!(s["ubus"]["connected"], true);
+    // reload through ubus, as through SIGHUP.
+    let reply = ubus_call_status(&r.broker.socket, "wsflowd", "reload");
+    assert_eq!(reply, 0);
+    assert!(r
+        .agent
+        .wait_for_log("configuration reloaded", Duration::from_secs(3)));
+    assert!(r.agent.stop().success());
+}
+
+/// The status code of `ubus call <path> <method>` (no reply data).
+fn ubus_call_status(socket: &Path, path: &str, method: &str) -> i32 {
+    let mut c = Connection::connect(socket).unwrap();
+    let lookup = c.lookup(Some(path)).unwrap();
+    let (mut id, mut call, mut code) = (None, None, None);
+    let end = Instant::now() + Duration::from_secs(5);
+    while code.is_none() && Instant::now() < end {
+        let _ = c.flush();
+        let mut pfd = libc::pollfd {
+            fd: c.fd(),
+            events: c.poll_events(),
+            revents: 0,
+        };
+        unsafe { libc::poll(&mut pfd, 1, 100) };
+        let mut found = None;
+        c.read(|e| match e {
+            Event::Data { seq, attrs, .. } if seq == lookup => {
+                if let Ok(Some(info)) = ObjectInfo::parse(attrs) {
+                    found = Some(info.id);
+                }
+            }
+            Event::Status { seq, status, .. } if Some(seq) == call => code = Some(status),
+            _ => {}
+        })
+        .unwrap();
+        if let (Some(f), None) = (found, id) {
+            id = Some(f);
+            call = Some(c.invoke(f, method, BlobBuf::new().payload()).unwrap());
+        }
+    }
+    code.expect("a status")
+}
