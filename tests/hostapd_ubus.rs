@@ -344,6 +344,41 @@ fn samples_carry_the_radio_context_of_their_station() {
     }
     println!("flow samples with extended_80211_rx: {rx_seen}, with extended_80211_tx: {tx_seen}");
     assert!(rx_seen >= 20 && tx_seen >= 20);
+    // wlan0's counter samples: if_counters, ieee80211_counters (one
+    // station) and the radio's utilization from hostapd's air time.
+    let mut radio_seen = 0;
+    for (_, bytes) in &datagrams {
+        let d = Datagram::parse(bytes).unwrap();
+        for s in d.samples.iter() {
+            let Sample::Counters(_, c) = s.unwrap() else {
+                continue;
+            };
+            if c.source != DataSource::interface(r.lab.wlan0) {
+                continue;
+            }
+            let formats: Vec<u32> = c.records.iter().map(|x| x.unwrap().format()).collect();
+            // A veth is an Ethernet device: ethernet_counters too.
+            assert_eq!(
+                formats,
+                [1, 2, 6, 1002],
+                "if, ethernet, 802.11 and radio records"
+            );
+            for x in c.records.iter() {
+                match x.unwrap() {
+                    CounterRecord::Ieee80211(d) => assert_eq!(d.associated_station_count, 1),
+                    CounterRecord::RadioUtilization(u) => {
+                        assert_eq!(
+                            (u.elapsed_time, u.on_channel_time, u.on_channel_busy_time),
+                            (600_000, 600_000, 150_000)
+                        );
+                        radio_seen += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(radio_seen >= 1);
 
     // The same datagrams through tshark.
     if std::process::Command::new("tshark")
@@ -388,6 +423,8 @@ fn samples_carry_the_radio_context_of_their_station() {
             "-e",
             "sflow_5.dot11AssociatedStationCount",
             "-e",
+            "sflow_5.channel_busy_time",
+            "-e",
             "_ws.malformed",
         ])
         .output()
@@ -400,9 +437,17 @@ fn samples_carry_the_radio_context_of_their_station() {
         .filter_map(|l| l.split('\t').nth(3))
         .filter(|v| !v.is_empty())
         .collect();
-    println!("tshark: {ssids} rx SSIDs, dot11AssociatedStationCount {counts:?}");
+    let busy: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split('\t').nth(4))
+        .filter(|v| !v.is_empty())
+        .collect();
+    println!(
+        "tshark: {ssids} rx SSIDs, dot11AssociatedStationCount {counts:?}, channel busy {busy:?}"
+    );
     assert!(ssids >= 20);
-    assert!(counts.iter().flat_map(|c| c.split('|')).all(|c| c == "1"));
+    assert!(!counts.is_empty() && counts.iter().flat_map(|c| c.split('|')).all(|c| c == "1"));
+    assert!(!busy.is_empty() && busy.iter().all(|b| *b == "150000"));
 }
 
 #[test]
