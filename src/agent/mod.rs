@@ -541,14 +541,25 @@ impl Agent {
         };
         let header_bytes = settings.header_bytes as usize;
         let foreign = settings.foreign_bss;
-        let mut push = |sample: &FlowSample| {
-            if let Err(e) = packer.push_flow(sample, now, collectors) {
-                *encode_errors += 1;
-                if encode_errors.is_power_of_two() {
-                    warn!("flow sample not sent ({} so far): {}", encode_errors, e);
+        let mut push =
+            |counts: &crate::capture::CaptureCounts, input, output, records: &[FlowRecord]| {
+                let sample = FlowSample {
+                    sequence_number: sequence.advance(),
+                    source: DataSource::interface(if_index),
+                    sampling_rate: rate,
+                    sample_pool: counts.pool as u32,
+                    drops: counts.drops as u32,
+                    input,
+                    output,
+                    records: List::Items(records),
+                };
+                if let Err(e) = packer.push_flow(&sample, now, collectors) {
+                    *encode_errors += 1;
+                    if encode_errors.is_power_of_two() {
+                        warn!("flow sample not sent ({} so far): {}", encode_errors, e);
+                    }
                 }
-            }
-        };
+            };
         let result = capture.read_pending(|frame: &Frame, counts| {
             if frame.hw_type == ARPHRD_IEEE80211_RADIOTAP {
                 let m = match MonitorFrame::parse_with_wire_len(frame.data, frame.length as usize) {
@@ -569,16 +580,7 @@ impl Agent {
                     FlowRecord::SampledHeader(header),
                     FlowRecord::Extended80211Rx(rx),
                 ];
-                push(&FlowSample {
-                    sequence_number: sequence.advance(),
-                    source: DataSource::interface(if_index),
-                    sampling_rate: rate,
-                    sample_pool: counts.pool as u32,
-                    drops: counts.drops as u32,
-                    input,
-                    output,
-                    records: List::Items(&records),
-                });
+                push(counts, input, output, &records);
                 return;
             }
             let Some(header) = source::sampled_header(frame) else {
@@ -608,16 +610,7 @@ impl Agent {
                     &plain
                 }
             };
-            push(&FlowSample {
-                sequence_number: sequence.advance(),
-                source: DataSource::interface(if_index),
-                sampling_rate: rate,
-                sample_pool: counts.pool as u32,
-                drops: counts.drops as u32,
-                input,
-                output,
-                records: List::Items(records),
-            });
+            push(counts, input, output, records);
         });
         match result {
             Ok(_) => {}

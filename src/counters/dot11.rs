@@ -280,31 +280,6 @@ impl Found {
 
 type Candidates = [Found; FIELDS];
 
-fn record(v: [u32; FIELDS]) -> Ieee80211Counters {
-    Ieee80211Counters {
-        transmitted_fragment_count: v[0],
-        multicast_transmitted_frame_count: v[1],
-        failed_count: v[2],
-        retry_count: v[3],
-        multiple_retry_count: v[4],
-        frame_duplicate_count: v[5],
-        rts_success_count: v[6],
-        rts_failure_count: v[7],
-        ack_failure_count: v[8],
-        received_fragment_count: v[9],
-        multicast_received_frame_count: v[10],
-        fcs_error_count: v[11],
-        transmitted_frame_count: v[12],
-        wep_undecryptable_count: v[13],
-        qos_discarded_fragment_count: v[14],
-        associated_station_count: v[15],
-        qos_cf_polls_received_count: v[16],
-        qos_cf_polls_unused_count: v[17],
-        qos_cf_polls_unusable_count: v[18],
-        qos_cf_polls_lost_count: v[19],
-    }
-}
-
 /// Totals of the station counters this module uses; `None` for a counter
 /// the stations do not report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -390,7 +365,9 @@ pub fn ieee80211_counters(
     debugfs: Option<&Dot11Stats>,
 ) -> Ieee80211Counters {
     let c = candidates(Some(&StationSums::of(stations)), associated, debugfs);
-    record(c.map(|f| f.preferred().map_or(COUNTER32_UNAVAILABLE, |(_, v)| v)))
+    Ieee80211Counters::from_array(
+        c.map(|f| f.preferred().map_or(COUNTER32_UNAVAILABLE, |(_, v)| v)),
+    )
 }
 
 /// The number of stations nl80211 says are associated, for when hostapd
@@ -473,7 +450,7 @@ impl Availability {
                 values[i] = *last;
             }
         }
-        record(values)
+        Ieee80211Counters::from_array(values)
     }
 }
 

@@ -132,29 +132,35 @@ pub struct Ieee80211Counters {
 }
 
 impl Ieee80211Counters {
+    /// The counters from the 20 values in spec order
+    /// (`dot11TransmittedFragmentCount` … `dot11QoSCFPollsLostCount`).
+    pub const fn from_array(v: [u32; 20]) -> Ieee80211Counters {
+        Ieee80211Counters {
+            transmitted_fragment_count: v[0],
+            multicast_transmitted_frame_count: v[1],
+            failed_count: v[2],
+            retry_count: v[3],
+            multiple_retry_count: v[4],
+            frame_duplicate_count: v[5],
+            rts_success_count: v[6],
+            rts_failure_count: v[7],
+            ack_failure_count: v[8],
+            received_fragment_count: v[9],
+            multicast_received_frame_count: v[10],
+            fcs_error_count: v[11],
+            transmitted_frame_count: v[12],
+            wep_undecryptable_count: v[13],
+            qos_discarded_fragment_count: v[14],
+            associated_station_count: v[15],
+            qos_cf_polls_received_count: v[16],
+            qos_cf_polls_unused_count: v[17],
+            qos_cf_polls_unusable_count: v[18],
+            qos_cf_polls_lost_count: v[19],
+        }
+    }
+
     /// Every counter marked unavailable.
-    pub const UNAVAILABLE: Self = Ieee80211Counters {
-        transmitted_fragment_count: u32::MAX,
-        multicast_transmitted_frame_count: u32::MAX,
-        failed_count: u32::MAX,
-        retry_count: u32::MAX,
-        multiple_retry_count: u32::MAX,
-        frame_duplicate_count: u32::MAX,
-        rts_success_count: u32::MAX,
-        rts_failure_count: u32::MAX,
-        ack_failure_count: u32::MAX,
-        received_fragment_count: u32::MAX,
-        multicast_received_frame_count: u32::MAX,
-        fcs_error_count: u32::MAX,
-        transmitted_frame_count: u32::MAX,
-        wep_undecryptable_count: u32::MAX,
-        qos_discarded_fragment_count: u32::MAX,
-        associated_station_count: u32::MAX,
-        qos_cf_polls_received_count: u32::MAX,
-        qos_cf_polls_unused_count: u32::MAX,
-        qos_cf_polls_unusable_count: u32::MAX,
-        qos_cf_polls_lost_count: u32::MAX,
-    };
+    pub const UNAVAILABLE: Self = Ieee80211Counters::from_array([u32::MAX; 20]);
 }
 
 fixed_record!(Ieee80211Counters, 6, "ieee80211_counters", {

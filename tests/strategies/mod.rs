@@ -44,28 +44,7 @@ pub fn if_counters() -> impl Strategy<Value = IfCounters> {
 }
 
 pub fn ieee80211_counters() -> impl Strategy<Value = Ieee80211Counters> {
-    any::<[u32; 20]>().prop_map(|v| Ieee80211Counters {
-        transmitted_fragment_count: v[0],
-        multicast_transmitted_frame_count: v[1],
-        failed_count: v[2],
-        retry_count: v[3],
-        multiple_retry_count: v[4],
-        frame_duplicate_count: v[5],
-        rts_success_count: v[6],
-        rts_failure_count: v[7],
-        ack_failure_count: v[8],
-        received_fragment_count: v[9],
-        multicast_received_frame_count: v[10],
-        fcs_error_count: v[11],
-        transmitted_frame_count: v[12],
-        wep_undecryptable_count: v[13],
-        qos_discarded_fragment_count: v[14],
-        associated_station_count: v[15],
-        qos_cf_polls_received_count: v[16],
-        qos_cf_polls_unused_count: v[17],
-        qos_cf_polls_unusable_count: v[18],
-        qos_cf_polls_lost_count: v[19],
-    })
+    any::<[u32; 20]>().prop_map(Ieee80211Counters::from_array)
 }
 
 pub fn ethernet_counters() -> impl Strategy<Value = EthernetCounters> {
