@@ -5,6 +5,7 @@
 #   make test    install what the tests need, then run them all (root for
 #                the namespace tests)
 #   make bench   encoding benchmark (ns and allocations per sample)
+#   make bench-capture  capture benchmark against pmacctd (root; figures)
 #   make fuzz    run the fuzz targets for a while (needs cargo-fuzz)
 
 CARGO ?= cargo
@@ -65,6 +66,18 @@ bench:
 	$(CARGO) bench --bench encode
 
 CAPTURES ?= ../shared/captures
+
+# Capture benchmark (root): wsflowd and Debian's pmacctd sampling the same
+# veth, a radiotap TAP, the sample rate sustained before drops; prints
+# figures and goals (a miss does not fail it). Installs pmacct if missing
+# (its services are not enabled). WSFLOWD_BENCH_QUICK=1: a short run.
+.PHONY: bench-capture
+bench-capture:
+	@dpkg -s pmacct >/dev/null 2>&1 || { \
+	  echo "installing: pmacct"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends pmacct; }
+	$(CARGO) bench --bench capture
 
 # Seeds the fuzz corpora: real sFlow datagrams and 802.11 frames from the
 # shared captures, and the example configuration files.
