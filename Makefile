@@ -21,6 +21,8 @@ UBUSD_VERSION := 0.5.0
 
 # Cross builds for OpenWrt targets and the .ipk/.apk packages.
 include mk/openwrt.mk
+# luci-app-wsflowd: JSON/JS checks and the browser test's tools.
+include mk/luci.mk
 
 all: build
 
@@ -31,7 +33,7 @@ release:
 	$(CARGO) build --release
 
 # Installs the system packages the tests need, unless already there.
-deps:
+deps: luci-deps
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -43,7 +45,7 @@ deps:
 	  $(CARGO) install ubusd --version $(UBUSD_VERSION) --locked; \
 	fi
 
-lint:
+lint: luci-lint
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	# The fuzz targets must keep compiling (running them is `make fuzz`).
@@ -65,8 +67,6 @@ demo: deps release
 bench:
 	$(CARGO) bench --bench encode
 
-CAPTURES ?= ../shared/captures
-
 # Capture benchmark (root): wsflowd and Debian's pmacctd sampling the same
 # veth, a radiotap TAP, the sample rate sustained before drops; prints
 # figures and goals (a miss does not fail it). Installs pmacct if missing
@@ -78,6 +78,8 @@ bench-capture:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends pmacct; }
 	$(CARGO) bench --bench capture
+
+CAPTURES ?= ../shared/captures
 
 # Seeds the fuzz corpora: real sFlow datagrams and 802.11 frames from the
 # shared captures, and the example configuration files.

@@ -549,42 +549,197 @@ fn is_dns_name(text: &str) -> bool {
     labels_ok && !numeric_tail
 }
 
-const AGENT_OPTIONS: &[&str] = &[
-    "enabled",
-    "agent_address",
-    "sub_agent_id",
-    "polling_interval",
-    "sampling_rate",
-    "header_bytes",
-    "datagram_bytes",
-    "log_level",
-    "ring_kib",
-    "sampling_filter",
-    "ubus_socket",
-    "interface",
-];
-const INTERFACE_OPTIONS: &[&str] = &[
-    "device",
-    "enabled",
-    "sampling_rate",
-    "polling_interval",
-    "ring_kib",
-    "bss",
-    "foreign_bss",
-];
-const COLLECTOR_OPTIONS: &[&str] = &["enabled", "address", "port"];
-const SECTION_TYPES: &[&str] = &["agent", "interface", "collector"];
+/// What values an option takes: the checks below and the LuCI page
+/// (`luci-app/`, compared with this table by `tests/luci_app.rs`) follow
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `1/0`, `yes/no`, `on/off`, `true/false`, `enabled/disabled`, in any
+    /// case; see [`parse_bool`].
+    Bool,
+    /// Decimal digits only, from `min` to `max`; messages say "`what` from
+    /// `min` to `max`".
+    Integer {
+        min: u64,
+        max: u64,
+        what: &'static str,
+    },
+    /// One of `words`, in any case, or one of the `aliases` (an alias and
+    /// the word it stands for).
+    Word {
+        words: &'static [&'static str],
+        aliases: &'static [(&'static str, &'static str)],
+    },
+    /// An IPv4 or IPv6 address or a DNS host name, without a port; see
+    /// [`parse_host`].
+    Host,
+    /// An IPv4 or IPv6 address, or an interface name that is not all
+    /// digits and dots.
+    AgentAddress,
+    /// A Linux interface name; see [`is_valid_interface_name`].
+    Interface,
+    /// An interface name or a unicast BSSID; see [`parse_mac`].
+    Bss,
+    /// An absolute path of at most 107 bytes (a Unix socket's path).
+    SocketPath,
+}
 
-fn options_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "agent" => AGENT_OPTIONS,
-        "interface" => INTERFACE_OPTIONS,
-        _ => COLLECTOR_OPTIONS,
+/// One option of one section type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// The section type: `agent`, `interface` or `collector`.
+    pub section: &'static str,
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Set with `list` (each item may also hold several words separated by
+    /// spaces); the other options take one value, and `list` is an error.
+    pub list: bool,
+    /// The section is refused without it.
+    pub required: bool,
+    /// The value in force when the option is not set, as it would be
+    /// written; `None` when there is none (required, a list, or chosen at
+    /// run time, like the sampling rate from the link speed).
+    pub default: Option<&'static str>,
+}
+
+const fn spec(section: &'static str, name: &'static str, kind: Kind) -> OptionSpec {
+    OptionSpec {
+        section,
+        name,
+        kind,
+        list: false,
+        required: false,
+        default: None,
     }
 }
 
-const SECONDS: &str = "a whole number of seconds from 0 to 86400";
-const RING_KIB: &str = "a whole number of KiB from 16 to 65536";
+const fn with_default(spec: OptionSpec, default: &'static str) -> OptionSpec {
+    OptionSpec {
+        default: Some(default),
+        ..spec
+    }
+}
+
+const fn integer(min: u32, max: u32, what: &'static str) -> Kind {
+    Kind::Integer {
+        min: min as u64,
+        max: max as u64,
+        what,
+    }
+}
+
+const SECONDS: Kind = integer(0, MAX_POLLING_INTERVAL, "a whole number of seconds");
+const RATE: Kind = integer(1, MAX_SAMPLING_RATE, "a 1-in-N rate");
+const RING: Kind = integer(MIN_RING_KIB, MAX_RING_KIB, "a whole number of KiB");
+const LOG_LEVELS: Kind = Kind::Word {
+    words: &["error", "warning", "info", "debug"],
+    aliases: &[("err", "error"), ("warn", "warning"), ("notice", "info")],
+};
+const SAMPLING_FILTER_WORDS: Kind = Kind::Word {
+    words: &["auto", "ebpf", "classic"],
+    aliases: &[],
+};
+const FOREIGN_BSS_WORDS: Kind = Kind::Word {
+    words: &["ignore", "discard"],
+    aliases: &[],
+};
+
+/// Every option of every section type, with its values, limits and
+/// default. The checks take their ranges and words from here.
+pub const SCHEMA: &[OptionSpec] = &[
+    with_default(spec("agent", "enabled", Kind::Bool), "1"),
+    spec("agent", "agent_address", Kind::AgentAddress),
+    with_default(
+        spec(
+            "agent",
+            "sub_agent_id",
+            integer(0, u32::MAX, "a whole number"),
+        ),
+        "0",
+    ),
+    with_default(spec("agent", "polling_interval", SECONDS), "20"),
+    spec("agent", "sampling_rate", RATE),
+    with_default(
+        spec(
+            "agent",
+            "header_bytes",
+            integer(
+                MIN_HEADER_BYTES,
+                MAX_HEADER_BYTES,
+                "a whole number of bytes",
+            ),
+        ),
+        "128",
+    ),
+    with_default(
+        spec(
+            "agent",
+            "datagram_bytes",
+            integer(
+                MIN_DATAGRAM_BYTES,
+                MAX_DATAGRAM_BYTES,
+                "a whole number of bytes",
+            ),
+        ),
+        "1400",
+    ),
+    with_default(spec("agent", "log_level", LOG_LEVELS), "info"),
+    with_default(spec("agent", "ring_kib", RING), "256"),
+    with_default(
+        spec("agent", "sampling_filter", SAMPLING_FILTER_WORDS),
+        "auto",
+    ),
+    spec("agent", "ubus_socket", Kind::SocketPath),
+    OptionSpec {
+        list: true,
+        ..spec("agent", "interface", Kind::Interface)
+    },
+    OptionSpec {
+        required: true,
+        ..spec("interface", "device", Kind::Interface)
+    },
+    with_default(spec("interface", "enabled", Kind::Bool), "1"),
+    spec("interface", "sampling_rate", RATE),
+    spec("interface", "polling_interval", SECONDS),
+    spec("interface", "ring_kib", RING),
+    OptionSpec {
+        list: true,
+        ..spec("interface", "bss", Kind::Bss)
+    },
+    with_default(
+        spec("interface", "foreign_bss", FOREIGN_BSS_WORDS),
+        "ignore",
+    ),
+    with_default(spec("collector", "enabled", Kind::Bool), "1"),
+    OptionSpec {
+        required: true,
+        ..spec("collector", "address", Kind::Host)
+    },
+    with_default(
+        spec("collector", "port", integer(1, 65535, "a port number")),
+        "6343",
+    ),
+];
+
+/// The section types, in the order the checks read them.
+pub const SECTION_TYPES: &[&str] = &["agent", "interface", "collector"];
+
+/// The option `name` of sections of type `section`.
+pub fn option_spec(section: &str, name: &str) -> Option<&'static OptionSpec> {
+    SCHEMA
+        .iter()
+        .find(|o| o.section == section && o.name == name)
+}
+
+/// The names of the options of a section type.
+fn options_of(kind: &str) -> Vec<&'static str> {
+    SCHEMA
+        .iter()
+        .filter(|o| o.section == kind)
+        .map(|o| o.name)
+        .collect()
+}
+
 const SAMPLING_FILTERS: &[(&str, SamplingFilter)] = &[
     ("auto", SamplingFilter::Auto),
     ("ebpf", SamplingFilter::Ebpf),
@@ -720,7 +875,7 @@ impl Checker<'_> {
             section.display_name()
         );
         let own = options_of(&section.kind);
-        if let Some(hint) = suggestion(&option.name, own) {
+        if let Some(hint) = suggestion(&option.name, &own) {
             message.push_str(&format!(" (did you mean '{hint}'?)"));
         } else if let Some(kind) = SECTION_TYPES
             .iter()
@@ -761,53 +916,65 @@ impl Checker<'_> {
         parsed
     }
 
-    fn number(
-        &mut self,
-        section: &Section,
-        option: &UciOption,
-        min: u32,
-        max: u32,
-        expected: &str,
-    ) -> Option<u32> {
+    /// An integer option, with the range and message of its [`SCHEMA`]
+    /// entry.
+    fn integer(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
+        let Some(&OptionSpec {
+            kind: Kind::Integer { min, max, what },
+            ..
+        }) = option_spec(&section.kind, &option.name)
+        else {
+            unreachable!("{} is not an integer option", option.name)
+        };
         let value = self.single(section, option)?;
         match parse_decimal(value) {
-            Some(n) if (u64::from(min)..=u64::from(max)).contains(&n) => u32::try_from(n).ok(),
+            Some(n) if (min..=max).contains(&n) => u32::try_from(n).ok(),
             _ => {
-                self.invalid(section, option, option.line, value, expected);
+                let mut expected = format!("{what} from {min} to {max}");
+                if option.name == "sampling_rate" && value == "0" {
+                    expected.push_str(" (to stop sampling an interface, set 'enabled' to '0' in its interface section)");
+                }
+                self.invalid(section, option, option.line, value, &expected);
                 None
             }
         }
     }
 
-    /// One of the `choices` words, in any case.
-    fn word<T: Copy>(
-        &mut self,
-        section: &Section,
-        option: &UciOption,
-        choices: &[(&str, T)],
-    ) -> Option<T> {
+    /// A word option: one of the words of its [`SCHEMA`] entry or an
+    /// alias, in any case, as the canonical word.
+    fn word(&mut self, section: &Section, option: &UciOption) -> Option<&'static str> {
+        let Some(&OptionSpec {
+            kind: Kind::Word { words, aliases },
+            ..
+        }) = option_spec(&section.kind, &option.name)
+        else {
+            unreachable!("{} is not a word option", option.name)
+        };
         let value = self.single(section, option)?;
         let lower = value.to_ascii_lowercase();
-        if let Some(&(_, choice)) = choices.iter().find(|(word, _)| *word == lower) {
-            return Some(choice);
+        if let Some(&word) = words.iter().find(|&&w| w == lower) {
+            return Some(word);
         }
-        let words: Vec<&str> = choices.iter().map(|&(word, _)| word).collect();
+        if let Some(&(_, word)) = aliases.iter().find(|&&(a, _)| a == lower) {
+            return Some(word);
+        }
         let expected = format!("one of {}", words.join(", "));
         self.invalid(section, option, option.line, value, &expected);
         None
     }
 
-    fn ring_kib(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
-        self.number(section, option, MIN_RING_KIB, MAX_RING_KIB, RING_KIB)
-    }
-
-    fn sampling_rate(&mut self, section: &Section, option: &UciOption) -> Option<u32> {
-        let expected = if option.value.as_single() == Some("0") {
-            "a 1-in-N rate from 1 to 16777215 (to stop sampling an interface, set 'enabled' to '0' in its interface section)"
-        } else {
-            "a 1-in-N rate from 1 to 16777215"
-        };
-        self.number(section, option, 1, MAX_SAMPLING_RATE, expected)
+    /// A word option mapped to its value.
+    fn choice<T: Copy>(
+        &mut self,
+        section: &Section,
+        option: &UciOption,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        let word = self.word(section, option)?;
+        choices
+            .iter()
+            .find(|&&(w, _)| w == word)
+            .map(|&(_, value)| value)
     }
 
     fn interface_name(
@@ -950,56 +1117,44 @@ impl Checker<'_> {
                     }
                 }
                 "sub_agent_id" => {
-                    let expected = "a whole number from 0 to 4294967295";
-                    if let Some(v) = self.number(section, option, 0, u32::MAX, expected) {
+                    if let Some(v) = self.integer(section, option) {
                         agent.sub_agent_id = v;
                     }
                 }
                 "polling_interval" => {
-                    if let Some(v) = self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS)
-                    {
+                    if let Some(v) = self.integer(section, option) {
                         agent.polling_interval = v;
                     }
                 }
                 "sampling_rate" => {
-                    if let Some(v) = self.sampling_rate(section, option) {
+                    if let Some(v) = self.integer(section, option) {
                         agent.sampling_rate = Some(v);
                     }
                 }
                 "header_bytes" => {
-                    let expected = "a whole number of bytes from 16 to 512";
-                    let (min, max) = (MIN_HEADER_BYTES, MAX_HEADER_BYTES);
-                    if let Some(v) = self.number(section, option, min, max, expected) {
+                    if let Some(v) = self.integer(section, option) {
                         agent.header_bytes = v;
                         header_line = Some(option.line);
                     }
                 }
                 "datagram_bytes" => {
-                    let expected = "a whole number of bytes from 256 to 9000";
-                    let (min, max) = (MIN_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES);
-                    if let Some(v) = self.number(section, option, min, max, expected) {
+                    if let Some(v) = self.integer(section, option) {
                         agent.datagram_bytes = v;
                         datagram_line = Some(option.line);
                     }
                 }
                 "log_level" => {
-                    if let Some(value) = self.single(section, option) {
-                        match Level::parse(&value.to_ascii_lowercase()) {
-                            Some(level) => agent.log_level = level,
-                            None => {
-                                let expected = "one of error, warning, info, debug";
-                                self.invalid(section, option, option.line, value, expected);
-                            }
-                        }
+                    if let Some(level) = self.word(section, option).and_then(Level::parse) {
+                        agent.log_level = level;
                     }
                 }
                 "ring_kib" => {
-                    if let Some(v) = self.ring_kib(section, option) {
+                    if let Some(v) = self.integer(section, option) {
                         agent.ring_kib = v;
                     }
                 }
                 "sampling_filter" => {
-                    if let Some(v) = self.word(section, option, SAMPLING_FILTERS) {
+                    if let Some(v) = self.choice(section, option, SAMPLING_FILTERS) {
                         agent.sampling_filter = v;
                     }
                 }
@@ -1169,15 +1324,12 @@ impl Checker<'_> {
                         read.enabled = v;
                     }
                 }
-                "sampling_rate" => read.sampling_rate = self.sampling_rate(section, option),
-                "polling_interval" => {
-                    read.polling_interval =
-                        self.number(section, option, 0, MAX_POLLING_INTERVAL, SECONDS)
-                }
-                "ring_kib" => read.ring_kib = self.ring_kib(section, option),
+                "sampling_rate" => read.sampling_rate = self.integer(section, option),
+                "polling_interval" => read.polling_interval = self.integer(section, option),
+                "ring_kib" => read.ring_kib = self.integer(section, option),
                 "bss" => read.bss = self.bss_list(section, option),
                 "foreign_bss" => {
-                    if let Some(v) = self.word(section, option, FOREIGN_BSS) {
+                    if let Some(v) = self.choice(section, option, FOREIGN_BSS) {
                         read.foreign_bss = v;
                     }
                 }
@@ -1214,8 +1366,7 @@ impl Checker<'_> {
                     }
                 }
                 "port" => {
-                    let expected = "a port number from 1 to 65535";
-                    if let Some(v) = self.number(section, option, 1, 65535, expected) {
+                    if let Some(v) = self.integer(section, option) {
                         port = u16::try_from(v).unwrap_or(DEFAULT_COLLECTOR_PORT);
                     }
                 }
@@ -2505,18 +2656,165 @@ mod tests {
         assert_eq!((e.line, e.section, e.option), (0, None, None));
     }
 
+    /// A section of type `kind` with one option set to `value` (written
+    /// with `list` for list options), and what is needed besides.
+    fn with_option(spec: &OptionSpec, value: &str) -> String {
+        let keyword = if spec.list { "list" } else { "option" };
+        let required = match spec.section {
+            "interface" if spec.name != "device" => "\toption device 'eth0'\n",
+            "collector" if spec.name != "address" => "\toption address '192.0.2.1'\n",
+            _ => "",
+        };
+        let value = value.replace('\'', "'\\''");
+        format!(
+            "config {} 's'\n{required}\t{keyword} {} '{value}'\n",
+            spec.section, spec.name
+        )
+    }
+
+    #[test]
+    fn schema_covers_every_option_the_checks_read() {
+        assert_eq!(SECTION_TYPES, ["agent", "interface", "collector"]);
+        for spec in SCHEMA {
+            assert!(SECTION_TYPES.contains(&spec.section), "{spec:?}");
+            assert_eq!(option_spec(spec.section, spec.name), Some(spec));
+            // Known (no "unknown option" warning) and its default valid.
+            let value = spec.default.unwrap_or_else(|| match spec.kind {
+                Kind::Integer { min, .. } => {
+                    ["1", "16", "256"][usize::from(min > 1) + usize::from(min > 16)]
+                }
+                Kind::Host => "192.0.2.7",
+                Kind::AgentAddress | Kind::Interface | Kind::Bss => "eth1",
+                Kind::SocketPath => "/var/run/ubus/ubus.sock",
+                _ => unreachable!("{spec:?} has no default"),
+            });
+            let text = with_option(spec, value);
+            let loaded = ok(&text);
+            assert!(
+                loaded.warnings.iter().all(|w| !w.contains("unknown")),
+                "{text}: {:?}",
+                loaded.warnings
+            );
+            if spec.required {
+                let without = text
+                    .lines()
+                    .filter(|l| !l.contains(spec.name))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                assert!(
+                    err(&without).message.contains("missing required option"),
+                    "{spec:?}"
+                );
+            }
+        }
+        // The defaults are the ones in force.
+        let defaults = AgentConfig::default();
+        let default_of =
+            |section: &str, name: &str| option_spec(section, name).unwrap().default.unwrap();
+        assert_eq!(
+            default_of("agent", "polling_interval"),
+            defaults.polling_interval.to_string()
+        );
+        assert_eq!(
+            default_of("agent", "header_bytes"),
+            defaults.header_bytes.to_string()
+        );
+        assert_eq!(
+            default_of("agent", "datagram_bytes"),
+            defaults.datagram_bytes.to_string()
+        );
+        assert_eq!(
+            default_of("agent", "ring_kib"),
+            defaults.ring_kib.to_string()
+        );
+        assert_eq!(
+            default_of("agent", "sub_agent_id"),
+            defaults.sub_agent_id.to_string()
+        );
+        assert_eq!(default_of("agent", "log_level"), defaults.log_level.name());
+        assert_eq!(
+            default_of("agent", "sampling_filter"),
+            defaults.sampling_filter.name()
+        );
+        assert_eq!(
+            default_of("interface", "foreign_bss"),
+            ForeignBss::default().name()
+        );
+        assert_eq!(
+            default_of("collector", "port"),
+            DEFAULT_COLLECTOR_PORT.to_string()
+        );
+        assert_eq!(option_spec("agent", "sampling_rate").unwrap().default, None);
+    }
+
+    #[test]
+    fn schema_limits_are_the_limits_in_force() {
+        for spec in SCHEMA {
+            match spec.kind {
+                Kind::Integer { min, max, what } => {
+                    for n in [min, max] {
+                        let text = with_option(spec, &n.to_string());
+                        if spec.name == "datagram_bytes" && n == min {
+                            // Below the smallest header + 256: in range,
+                            // but never valid (see the next test).
+                            assert!(err(&text).message.contains("header_bytes + 256"));
+                            continue;
+                        }
+                        ok(&text);
+                    }
+                    let mut outside = vec![max + 1, u64::MAX];
+                    if min > 0 {
+                        outside.push(min - 1);
+                    }
+                    for n in outside {
+                        let e = err(&with_option(spec, &n.to_string()));
+                        assert!(
+                            e.message.contains(&format!("{what} from {min} to {max}")),
+                            "{e}"
+                        );
+                    }
+                }
+                Kind::Word { words, aliases } => {
+                    for w in words.iter().chain(aliases.iter().map(|(a, _)| a)) {
+                        ok(&with_option(spec, w));
+                        ok(&with_option(spec, &w.to_ascii_uppercase()));
+                    }
+                    let e = err(&with_option(spec, "nonsense"));
+                    assert!(
+                        e.message.contains(&format!("one of {}", words.join(", "))),
+                        "{e}"
+                    );
+                }
+                _ => {}
+            }
+        }
+        // The log level words are the ones Level::parse reads.
+        let Kind::Word { words, aliases } = option_spec("agent", "log_level").unwrap().kind else {
+            panic!()
+        };
+        for w in words {
+            assert_eq!(Level::parse(w).map(Level::name), Some(*w));
+        }
+        for (alias, word) in aliases {
+            assert_eq!(Level::parse(alias).map(Level::name), Some(*word));
+        }
+    }
+
     #[test]
     fn suggestions() {
         assert_eq!(
-            suggestion("sampling_rat", AGENT_OPTIONS),
+            suggestion("sampling_rat", &options_of("agent")),
             Some("sampling_rate")
         );
         assert_eq!(
-            suggestion("Polling_Interval", AGENT_OPTIONS),
+            suggestion("Polling_Interval", &options_of("agent")),
             Some("polling_interval")
         );
-        assert_eq!(suggestion("interfaces", AGENT_OPTIONS), Some("interface"));
-        assert_eq!(suggestion("zzz", AGENT_OPTIONS), None);
+        assert_eq!(
+            suggestion("interfaces", &options_of("agent")),
+            Some("interface")
+        );
+        assert_eq!(suggestion("zzz", &options_of("agent")), None);
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("", "abc"), 3);
     }

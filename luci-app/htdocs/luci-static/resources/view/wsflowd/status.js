@@ -1,0 +1,175 @@
+'use strict';
+'require view';
+'require rpc';
+'require poll';
+'require dom';
+
+/*
+ * What the sFlow agent is doing: `ubus call wsflowd status`, polled.
+ * The figures are shown as the agent reports them (src/agent/status.rs).
+ */
+
+const callStatus = rpc.declare({
+	object: 'wsflowd',
+	method: 'status'
+});
+
+function duration(seconds) {
+	const s = Math.max(0, Math.floor(+seconds || 0));
+	const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+
+	if (d > 0)
+		return _('%dd %dh %dm %ds').format(d, h, m, s % 60);
+	if (h > 0)
+		return _('%dh %dm %ds').format(h, m, s % 60);
+	if (m > 0)
+		return _('%dm %ds').format(m, s % 60);
+	return _('%ds').format(s);
+}
+
+function text(value) {
+	return (value == null || value === '') ? '-' : String(value);
+}
+
+/* A table with one header row; each row is [ key, [ [ field, content ], ... ] ]. */
+function table(id, titles, rows, empty) {
+	const head = E('tr', { 'class': 'tr table-titles' },
+		titles.map((t) => E('th', { 'class': 'th' }, t)));
+
+	if (!rows.length)
+		return E('table', { 'class': 'table', 'id': id }, [
+			head,
+			E('tr', { 'class': 'tr placeholder' }, E('td', { 'class': 'td', 'colspan': titles.length }, E('em', empty)))
+		]);
+
+	return E('table', { 'class': 'table', 'id': id }, [ head ].concat(rows.map(([ key, cells ]) =>
+		E('tr', { 'class': 'tr', 'data-key': key }, cells.map(([ field, content ], i) =>
+			E('td', { 'class': 'td', 'data-field': field, 'data-title': titles[i] }, content))))));
+}
+
+/* Key/value rows, as LuCI's status pages show them. */
+function facts(id, rows) {
+	return E('table', { 'class': 'table', 'id': id }, rows.map(([ field, title, content ]) =>
+		E('tr', { 'class': 'tr' }, [
+			E('td', { 'class': 'td left', 'width': '33%' }, title),
+			E('td', { 'class': 'td left', 'data-field': field }, content)
+		])));
+}
+
+return view.extend({
+	/* The reply of `status`, or why there is none. */
+	fetch() {
+		return callStatus().then((reply) => {
+			if (L.isObject(reply))
+				return { status: reply };
+
+			/* A ubus status code instead of data. */
+			return { error: _('ubus status %s').format(reply) };
+		}, (err) => ({ error: String(err.message || err).split('\n')[0].trim() }));
+	},
+
+	load() {
+		return this.fetch();
+	},
+
+	renderNotRunning(error) {
+		return E('div', { 'class': 'cbi-section', 'id': 'wsflowd-not-running' }, [
+			E('div', { 'class': 'alert-message warning' }, [
+				E('h4', _('The sFlow agent is not running')),
+				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector is set under Settings; "logread -e wsflowd" tells why it did not.')),
+				E('p', [ E('small', [ _('Error: '), E('code', { 'data-field': 'error' }, error) ]) ])
+			])
+		]);
+	},
+
+	renderStatus(st) {
+		const config = st.config || {};
+		const nodes = [];
+
+		if (config.enabled === false)
+			nodes.push(E('div', { 'class': 'alert-message notice', 'id': 'wsflowd-disabled' },
+				_('The agent is disabled: it runs, but samples, polls and sends nothing.')));
+
+		nodes.push(E('div', { 'class': 'cbi-section' }, [
+			E('h3', _('Agent')),
+			facts('wsflowd-agent', [
+				[ 'version', _('Version'), text(st.version) ],
+				[ 'uptime', _('Uptime'), duration(st.uptime) ],
+				[ 'agent_address', _('Agent address'), text(st.agent_address) ],
+				[ 'datagrams', _('Datagrams'), text(st.datagrams) ],
+				[ 'sampling_rate', _('Sampling rate'), text(config.sampling_rate) ],
+				[ 'polling_interval', _('Polling interval'), text(config.polling_interval) ],
+				[ 'ubus', _('hostapd (ubus)'), (st.ubus && st.ubus.connected) ? _('connected') : _('not connected') ]
+			])
+		]));
+
+		nodes.push(E('div', { 'class': 'cbi-section' }, [
+			E('h3', _('Collectors')),
+			table('wsflowd-collectors',
+				[ _('Address'), _('Port'), _('Sent to'), _('Datagrams sent'), _('Send errors'), _('Last error') ],
+				(st.collectors || []).map((c) => [ '%s:%s'.format(c.address, c.port), [
+					[ 'address', text(c.address) ],
+					[ 'port', text(c.port) ],
+					[ 'target', text(c.target) ],
+					[ 'datagrams_sent', text(c.datagrams_sent) ],
+					[ 'send_errors', text(c.send_errors) ],
+					[ 'last_error', text(c.last_error) ]
+				] ]),
+				_('No collector: samples are not sent anywhere.'))
+		]));
+
+		nodes.push(E('div', { 'class': 'cbi-section' }, [
+			E('h3', _('Data sources')),
+			table('wsflowd-interfaces',
+				[ _('Interface'), _('ifIndex'), _('Kind'), _('Sampling'), _('Rate (1 in N)'), _('Samples'), _('Sample pool'), _('Drops'), _('Polling interval') ],
+				(st.interfaces || []).map((i) => [ i.device, [
+					[ 'device', text(i.device) ],
+					[ 'ifindex', text(i.ifindex) ],
+					[ 'kind', i.monitor ? _('monitor') : _('interface') ],
+					[ 'sampling', i.sampling ? text(i.filter) : _('not sampled') ],
+					[ 'sampling_rate', text(i.sampling_rate) ],
+					[ 'samples', text(i.samples) ],
+					[ 'sample_pool', text(i.sample_pool) ],
+					[ 'drops', text(i.drops) ],
+					[ 'polling_interval', text(i.polling_interval) ]
+				] ]),
+				_('No interface is sampled.'))
+		]));
+
+		nodes.push(E('div', { 'class': 'cbi-section' }, [
+			E('h3', _('Wi-Fi networks')),
+			table('wsflowd-bss',
+				[ _('Interface'), _('SSID'), _('BSSID'), _('Channel'), _('Stations') ],
+				(st.bss || []).map((b) => [ b.ifname, [
+					[ 'ifname', text(b.ifname) ],
+					[ 'ssid', text(b.ssid) ],
+					[ 'bssid', text(b.bssid) ],
+					[ 'channel', b.freq ? _('%d (%d MHz)').format(b.channel, b.freq) : text(b.channel) ],
+					[ 'stations', text(b.stations) ]
+				] ]),
+				_('No access point network reported by hostapd.'))
+		]));
+
+		return E('div', { 'id': 'wsflowd-status' }, nodes);
+	},
+
+	renderContent(result) {
+		return result.status ? this.renderStatus(result.status) : this.renderNotRunning(result.error);
+	},
+
+	render(result) {
+		const container = E('div', { 'id': 'wsflowd-status-container' }, this.renderContent(result));
+
+		poll.add(() => this.fetch().then((next) => dom.content(container, this.renderContent(next))), 5);
+
+		return E('div', {}, [
+			E('h2', _('sFlow Status')),
+			E('div', { 'class': 'cbi-map-descr' }, _('What the sFlow agent is doing, refreshed every 5 seconds.')),
+			container
+		]);
+	},
+
+	handleSaveApply: null,
+	handleSave: null,
+	handleReset: null
+});

@@ -1,0 +1,1762 @@
+/*
+ * A stand-in for the part of LuCI's client framework (luci-base's
+ * htdocs/luci-static/resources: luci.js, cbi.js, rpc.js, uci.js, ui.js,
+ * form.js, validation.js, network.js, tools/widgets.js) that the wsflowd
+ * views use, written for the browser test (tests/luci_app.rs). It loads
+ * the views unchanged, with LuCI's module loader convention ('require x
+ * [as y]' directives), and talks to the server the way LuCI does: ubus
+ * JSON-RPC at /cgi-bin/luci/admin/ubus (rpc.declare, the uci object) and
+ * the apply/confirm requests of "Save & Apply".
+ *
+ * It follows LuCI's behaviour where the views depend on it: how options
+ * read, validate, parse and write their values (form.js), the datatypes
+ * the views use with validation.js's semantics and messages, the staged
+ * changes and the save requests of uci.js, rpc.js's reply handling, the
+ * GridSection modal with its Save and Dismiss, Save & Apply. Its markup
+ * uses LuCI's class names but is simpler. It is not LuCI's code.
+ *
+ * It also runs in node (tests/luci/form-schema.js) without a DOM: the
+ * views then build their forms, and the forms can be walked and their
+ * validators run, but nothing is rendered.
+ */
+(function(global) {
+	'use strict';
+
+	const hasDOM = (typeof document !== 'undefined');
+
+	/* ---- i18n and String.prototype.format (cbi.js) ---- */
+
+	global._ = function(text) { return text; };
+	global.N_ = function(n, singular, plural) { return (n == 1) ? singular : plural; };
+
+	const htmlEscapes = { '&': '&#38;', '"': '&#34;', '\'': '&#39;', '<': '&#60;', '>': '&#62;' };
+
+	/* The conversions the views and validation messages use: %s %d %f %h %q %%. */
+	String.prototype.format = function() {
+		const args = arguments;
+		let n = 0;
+
+		return this.replace(/%(-)?(\d+)?(\.\d+)?([%sdfhqx])/g, (m, justify, width, precision, type) => {
+			if (type == '%')
+				return '%';
+
+			const param = args[n++];
+			let s;
+
+			switch (type) {
+			case 'd': s = Math.floor(+param || 0).toFixed(0); break;
+			case 'x': s = Math.floor(+param || 0).toString(16); break;
+			case 'f': s = precision ? (+param || 0).toFixed(+precision.substring(1)) : String(+param || 0); break;
+			case 'h':
+			case 'q': s = (param == null) ? '' : String(param).replace(/[&"'<>]/g, (c) => htmlEscapes[c]); break;
+			default: s = (param == null || typeof(param) == 'object' || typeof(param) == 'function') ? '' : String(param);
+			}
+
+			if (width && s.length < +width)
+				s = justify ? s + ' '.repeat(+width - s.length) : ' '.repeat(+width - s.length) + s;
+
+			return s;
+		});
+	};
+
+	/* ---- classes (baseclass) ---- */
+
+	function extend(Base, props) {
+		const Class = class extends Base {};
+		Object.assign(Class.prototype, props || {});
+		return Class;
+	}
+
+	class BaseClass {
+		constructor() {
+			if (typeof(this.__init__) == 'function')
+				return this.__init__.apply(this, arguments) || this;
+		}
+
+		static extend(props) { return extend(this, props); }
+		static instantiate(args) { return new this(...args); }
+		static isSubclass(other) { return other != null && (other === this || other.prototype instanceof this); }
+
+		varargs(args, offset) { return Array.prototype.slice.call(args, offset).concat(Array.prototype.slice.call(arguments, 2)); }
+	}
+
+	/* ---- L ---- */
+
+	const L = {
+		env: Object.assign({
+			sessionid: '00000000000000000000000000000000',
+			token: '00000000000000000000000000000000',
+			base_url: '/luci-static/resources',
+			scriptname: '/cgi-bin/luci',
+			apply_rollback: 90,
+			apply_holdoff: 4,
+			apply_timeout: 5,
+			apply_display: 1.5,
+			pollinterval: 5
+		}, global.WSFLOWD_LUCI_ENV || {}),
+
+		url() {
+			return [ this.env.scriptname ].concat(Array.prototype.slice.call(arguments)).join('/').replace(/\/+/g, '/');
+		},
+
+		resource() {
+			return [ '/luci-static/resources' ].concat(Array.prototype.slice.call(arguments)).join('/');
+		},
+
+		bind(fn, self) {
+			const args = Array.prototype.slice.call(arguments, 2);
+			return function() { return fn.apply(self, args.concat(Array.prototype.slice.call(arguments))); };
+		},
+
+		resolveDefault(value, fallback) {
+			return Promise.resolve(value).catch(() => fallback);
+		},
+
+		isObject(value) {
+			return value != null && typeof(value) == 'object' && !Array.isArray(value);
+		},
+
+		/* luci.js toArray(): a string is split on whitespace. */
+		toArray(value) {
+			if (value == null)
+				return [];
+			if (Array.isArray(value))
+				return value;
+			if (typeof(value) == 'object')
+				return [ value ];
+
+			const s = String(value).trim();
+			return (s == '') ? [] : s.split(/\s+/);
+		},
+
+		naturalCompare(a, b) {
+			return String(a).localeCompare(String(b), undefined, { numeric: true });
+		},
+
+		raise(type, fmt) {
+			const e = new Error(String(fmt).format.apply(String(fmt), Array.prototype.slice.call(arguments, 2)));
+			e.name = type;
+			throw e;
+		},
+
+		error(type, fmt) {
+			try {
+				L.raise.apply(L, arguments);
+			}
+			catch (e) {
+				if (hasDOM && L.ui)
+					L.ui.addNotification(null, E('pre', e.message), 'error');
+				throw e;
+			}
+		},
+
+		modules: {},
+
+		/* luci.js require(): built-in classes here, others fetched and compiled. */
+		require(name) {
+			if (L.modules[name])
+				return Promise.resolve(L.modules[name]);
+
+			return L.loadSource(name).then((source) => L.compile(name, source));
+		},
+
+		loadSource(name) {
+			const url = '%s/%s.js'.format(L.env.base_url, name.replace(/\./g, '/'));
+			return fetch(url).then((res) => {
+				if (!res.ok)
+					L.raise('NetworkError', 'HTTP error %d while loading class file "%s"', res.status, url);
+				return res.text();
+			});
+		},
+
+		/* The directives before the code: 'use strict' and 'require NAME [as ALIAS]'. */
+		directives(source) {
+			const requires = [];
+			const re = /^\s*(?:\/\/[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*(['"])([^'"\n]*)\1;?/;
+			let rest = source;
+			let m;
+
+			while ((m = re.exec(rest)) != null) {
+				const directive = m[2];
+				const req = /^require[ \t]+(\S+)(?:[ \t]+as[ \t]+([a-zA-Z_]\S*))?$/.exec(directive);
+
+				if (req)
+					requires.push({ name: req[1], as: req[2] || req[1].replace(/[^a-zA-Z0-9_]/g, '_') });
+				else if (!/^use[ \t]+strict$/.test(directive))
+					break;
+
+				rest = rest.substring(m[0].length);
+			}
+
+			return requires;
+		},
+
+		compile(name, source) {
+			const requires = L.directives(source);
+
+			return Promise.all(requires.map((r) => L.require(r.name))).then((instances) => {
+				const args = [ 'window', 'document', 'L' ].concat(requires.map((r) => r.as));
+				const factory = new Function(args.join(','), source + '\n//# sourceURL=' + name + '.js');
+				const Class = factory.apply(null, [ global, hasDOM ? document : undefined, L ].concat(instances));
+				const instance = (typeof(Class) == 'function') ? new Class() : Class;
+
+				L.modules[name] = instance;
+				return instance;
+			});
+		}
+	};
+
+	global.L = L;
+	L.Class = BaseClass;
+
+	/* ---- dom (luci.js) ---- */
+
+	const instances = new WeakMap();
+
+	const dom = {
+		elem(e) { return hasDOM && e instanceof Node; },
+
+		append(node, children) {
+			if (children == null)
+				return node;
+			if (Array.isArray(children)) {
+				children.forEach((c) => dom.append(node, c));
+				return node;
+			}
+			if (typeof(children) == 'function')
+				return dom.append(node, children(node));
+			node.appendChild(dom.elem(children) ? children : document.createTextNode(String(children)));
+			return node;
+		},
+
+		content(node, children) {
+			while (node.firstChild)
+				node.removeChild(node.firstChild);
+			return dom.append(node, children);
+		},
+
+		create(html, attr, data) {
+			if (!(attr instanceof Object) || Array.isArray(attr) || dom.elem(attr))
+				data = attr, attr = null;
+
+			let elem;
+
+			if (Array.isArray(html)) {
+				elem = document.createDocumentFragment();
+				html.forEach((h) => elem.appendChild(dom.create(h)));
+			}
+			else if (dom.elem(html)) {
+				elem = html;
+			}
+			else if (html.charAt(0) == '<') {
+				const t = document.createElement('template');
+				t.innerHTML = html;
+				elem = t.content.firstChild;
+			}
+			else {
+				elem = document.createElement(html);
+			}
+
+			for (const key in (attr || {})) {
+				const v = attr[key];
+				if (v == null)
+					continue;
+				if (typeof(v) == 'function')
+					elem.addEventListener(key, v);
+				else if (typeof(v) == 'object')
+					elem.setAttribute(key, JSON.stringify(v));
+				else
+					elem.setAttribute(key, v);
+			}
+
+			return dom.append(elem, data);
+		},
+
+		matches(node, selector) {
+			return node != null && node.matches != null && node.matches(selector);
+		},
+
+		parent(node, selector) {
+			return node ? node.closest(selector) : null;
+		},
+
+		bindClassInstance(node, inst) { instances.set(node, inst); },
+
+		findClassInstance(node) {
+			for (let n = node; n != null; n = n.parentNode)
+				if (instances.has(n))
+					return instances.get(n);
+			return null;
+		},
+
+		callClassMethod(node, method) {
+			const inst = dom.findClassInstance(node);
+			return (inst && typeof(inst[method]) == 'function') ? inst[method].apply(inst, Array.prototype.slice.call(arguments, 2)) : null;
+		}
+	};
+
+	global.E = function() { return dom.create.apply(dom, arguments); };
+	L.dom = dom;
+	L.modules.dom = dom;
+	L.modules.baseclass = BaseClass;
+
+	/* ---- validation (validation.js semantics for the datatypes used) ---- */
+
+	const parseInteger = (x) => /^-?\d+$/.test(x) ? +x : NaN;
+	const parseDecimal = (x) => /^-?\d+(?:\.\d+)?$/.test(x) ? +x : NaN;
+
+	const types = {
+		integer() { return this.assert(!isNaN(parseInteger(this.value)), _('valid integer value')); },
+		uinteger() { return this.assert(parseInteger(this.value) >= 0, _('positive integer value')); },
+		port() { const p = parseInteger(this.value); return this.assert(p >= 0 && p <= 65535, _('valid port value')); },
+		range(min, max) { const v = parseDecimal(this.value); return this.assert(v >= +min && v <= +max, _('value between %f and %f').format(min, max)); },
+		min(min) { return this.assert(parseDecimal(this.value) >= +min, _('value greater or equal to %f').format(min)); },
+		max(max) { return this.assert(parseDecimal(this.value) <= +max, _('value smaller or equal to %f').format(max)); },
+		string() { return true; },
+
+		or() {
+			const errors = [];
+			for (let i = 0; i < arguments.length; i += 2) {
+				if (typeof(arguments[i]) != 'function') {
+					if (arguments[i] == this.value)
+						return this.assert(true);
+					errors.push('"%s"'.format(arguments[i]));
+					i--;
+				}
+				else if (arguments[i].apply(this, arguments[i + 1])) {
+					return this.assert(true);
+				}
+				else {
+					errors.push(this.error);
+				}
+			}
+			return this.assert(false, _('One of the following: %s').format('\n - ' + errors.join('\n - ')));
+		},
+
+		and() {
+			for (let i = 0; i < arguments.length; i += 2) {
+				if (typeof(arguments[i]) != 'function') {
+					if (arguments[i] != this.value)
+						return this.assert(false, '"%s"'.format(arguments[i]));
+					i--;
+				}
+				else if (!arguments[i].apply(this, arguments[i + 1])) {
+					return this.assert(false, this.error);
+				}
+			}
+			return this.assert(true);
+		}
+	};
+
+	/* validation.js compile(): "name(arg,...)" into [ fn, args, ... ]. */
+	function compileType(code) {
+		const stack = [];
+		let pos = 0, depth = 0, esc = false;
+
+		code += ',';
+
+		for (let i = 0; i < code.length; i++) {
+			if (esc) {
+				esc = false;
+				continue;
+			}
+
+			const c = code.charAt(i);
+
+			if (c == '\\') {
+				esc = true;
+			}
+			else if (c == '(' || c == ',') {
+				if (depth <= 0) {
+					if (pos < i) {
+						const label = code.substring(pos, i).replace(/\\(.)/g, '$1').trim();
+
+						if (label && !isNaN(label))
+							stack.push(parseFloat(label));
+						else if (/^(['"]).*\1$/.test(label))
+							stack.push(label.replace(/^(['"])(.*)\1$/, '$2'));
+						else if (typeof(types[label]) == 'function')
+							stack.push(types[label], null);
+						else
+							L.raise('SyntaxError', 'Unhandled token "%s"', label);
+					}
+					pos = i + 1;
+				}
+				depth += (c == '(');
+			}
+			else if (c == ')') {
+				if (--depth <= 0) {
+					if (typeof(stack[stack.length - 2]) != 'function')
+						L.raise('SyntaxError', 'Argument list follows non-function');
+					stack[stack.length - 1] = compileType(code.substring(pos, i));
+					pos = i + 1;
+				}
+			}
+		}
+
+		return stack;
+	}
+
+	/*
+	 * Checks `value` against the datatype and the custom validator as
+	 * validation.js's Validator.validate() does: true, or the message.
+	 */
+	function checkValue(type, optional, vfunc, value) {
+		const ctx = {
+			value: value,
+			error: null,
+			assert(cond, message) { this.error = cond ? null : message; return !!cond; }
+		};
+		const stack = compileType(type || 'string');
+		let valid;
+
+		if (value.length === 0)
+			valid = ctx.assert(optional, _('non-empty value'));
+		else
+			valid = stack[0].apply(ctx, stack[1]);
+
+		if (valid !== true)
+			return _('Expecting: %s').format(ctx.error);
+
+		if (typeof(vfunc) == 'function') {
+			valid = vfunc(value);
+			if (valid !== true)
+				return String(valid);
+		}
+
+		return true;
+	}
+
+	const validation = { compile: compileType, check: checkValue, types: types };
+	L.modules.validation = validation;
+
+	/* ---- request and rpc (rpc.js) ---- */
+
+	let rpcId = 1;
+
+	function post(url, body, contentType) {
+		return fetch(url, {
+			method: 'POST',
+			headers: { 'Content-Type': contentType || 'application/json' },
+			body: (typeof(body) == 'string') ? body : JSON.stringify(body),
+			credentials: 'same-origin'
+		});
+	}
+
+	const rpc = {
+		declare(options) {
+			return function() {
+				const params = {};
+				const args = arguments;
+
+				(options.params || []).forEach((name, i) => {
+					if (args[i] !== undefined)
+						params[name] = args[i];
+				});
+
+				const msg = {
+					jsonrpc: '2.0',
+					id: rpcId++,
+					method: 'call',
+					params: [ L.env.sessionid, options.object, options.method, params ]
+				};
+
+				return post(L.url('admin/ubus'), msg).then((res) => {
+					if (!res.ok)
+						L.raise('RPCError', 'RPC call to %s/%s failed with HTTP error %d: %s', options.object, options.method, res.status, res.statusText || '?');
+					return res.json();
+				}).then((reply) => {
+					if (!L.isObject(reply) || reply.jsonrpc != '2.0')
+						L.raise('RPCError', 'RPC call to %s/%s returned invalid message frame', options.object, options.method);
+
+					if (L.isObject(reply.error) && reply.error.code && reply.error.message)
+						L.raise('RPCError', 'RPC call to %s/%s failed with error %d: %s', options.object, options.method, reply.error.code, reply.error.message);
+
+					let ret = null;
+
+					if (Array.isArray(reply.result)) {
+						if (options.reject && reply.result[0] !== 0)
+							L.raise('RPCError', 'RPC call to %s/%s failed with ubus code %d', options.object, options.method, reply.result[0]);
+						ret = (reply.result.length > 1) ? reply.result[1] : reply.result[0];
+					}
+
+					if (options.expect) {
+						for (const key in options.expect) {
+							if (ret != null && key != '')
+								ret = ret[key];
+							if (ret == null || Object.prototype.toString.call(ret) != Object.prototype.toString.call(options.expect[key]))
+								ret = options.expect[key];
+							break;
+						}
+					}
+
+					if (typeof(options.filter) == 'function')
+						ret = options.filter(ret, params);
+
+					return ret;
+				});
+			};
+		}
+	};
+
+	L.modules.rpc = rpc;
+
+	/* ---- uci (uci.js): values from 'uci get', staged changes, 'uci add/set/delete' on save ---- */
+
+	const callUciGet = rpc.declare({ object: 'uci', method: 'get', params: [ 'config' ], expect: { values: {} } });
+	const callUciAdd = rpc.declare({ object: 'uci', method: 'add', params: [ 'config', 'type', 'name', 'values' ], expect: { section: '' } });
+	const callUciSet = rpc.declare({ object: 'uci', method: 'set', params: [ 'config', 'section', 'values' ] });
+	const callUciDelete = rpc.declare({ object: 'uci', method: 'delete', params: [ 'config', 'section', 'options' ] });
+
+	const uci = {
+		state: { values: {}, creates: {}, changes: {}, deletes: {} },
+		serial: 0,
+
+		load(packages) {
+			const names = L.toArray(packages).filter((p) => !this.state.values[p]);
+
+			return Promise.all(names.map((p) => callUciGet(p).then((values) => {
+				this.state.values[p] = values;
+			}))).then(() => packages);
+		},
+
+		unload(packages) {
+			for (const p of L.toArray(packages)) {
+				delete this.state.values[p];
+				delete this.state.creates[p];
+				delete this.state.changes[p];
+				delete this.state.deletes[p];
+			}
+		},
+
+		createSID() {
+			return 'new%06x'.format(++this.serial);
+		},
+
+		add(conf, type, name) {
+			const sid = name || this.createSID();
+			const creates = this.state.creates[conf] = this.state.creates[conf] || {};
+			const count = this.sections(conf).length;
+
+			creates[sid] = { '.type': type, '.name': sid, '.create': name, '.anonymous': !name, '.index': 1000 + count };
+			return sid;
+		},
+
+		remove(conf, sid) {
+			const creates = this.state.creates[conf];
+
+			if (creates && creates[sid]) {
+				delete creates[sid];
+				return;
+			}
+
+			const deletes = this.state.deletes[conf] = this.state.deletes[conf] || {};
+			deletes[sid] = true;
+
+			if (this.state.changes[conf])
+				delete this.state.changes[conf][sid];
+		},
+
+		section(conf, sid) {
+			const creates = this.state.creates[conf] || {};
+			const values = this.state.values[conf] || {};
+			const deletes = this.state.deletes[conf] || {};
+
+			if (creates[sid])
+				return creates[sid];
+			if (!values[sid] || deletes[sid] === true)
+				return null;
+
+			const s = Object.assign({}, values[sid], (this.state.changes[conf] || {})[sid] || {});
+			for (const opt in (L.isObject(deletes[sid]) ? deletes[sid] : {}))
+				delete s[opt];
+			return s;
+		},
+
+		sections(conf, type, cb) {
+			const all = Object.keys(this.state.values[conf] || {})
+				.concat(Object.keys(this.state.creates[conf] || {}))
+				.map((sid) => this.section(conf, sid))
+				.filter((s) => s != null && (type == null || s['.type'] == type))
+				.sort((a, b) => a['.index'] - b['.index']);
+
+			if (typeof(cb) == 'function')
+				all.forEach((s) => cb.call(this, s, s['.name']));
+
+			return all;
+		},
+
+		get(conf, sid, opt) {
+			const s = this.section(conf, sid);
+
+			if (s == null)
+				return null;
+			if (opt == null)
+				return s;
+			return s[opt];
+		},
+
+		set(conf, sid, opt, value) {
+			if (sid == null || opt == null || opt.charAt(0) == '.')
+				return;
+
+			const creates = this.state.creates[conf] || {};
+
+			if (creates[sid]) {
+				if (value != null && value !== '' && !(Array.isArray(value) && !value.length))
+					creates[sid][opt] = value;
+				else
+					delete creates[sid][opt];
+				return;
+			}
+
+			const values = this.state.values[conf] || {};
+			const deletes = this.state.deletes[conf] = this.state.deletes[conf] || {};
+
+			if (!values[sid] || deletes[sid] === true)
+				return;
+
+			if (value != null && value !== '' && !(Array.isArray(value) && !value.length)) {
+				const changes = this.state.changes[conf] = this.state.changes[conf] || {};
+				changes[sid] = changes[sid] || {};
+				changes[sid][opt] = value;
+				if (L.isObject(deletes[sid]))
+					delete deletes[sid][opt];
+			}
+			else {
+				if (this.state.changes[conf] && this.state.changes[conf][sid])
+					delete this.state.changes[conf][sid][opt];
+				if (values[sid][opt] != null) {
+					deletes[sid] = L.isObject(deletes[sid]) ? deletes[sid] : {};
+					deletes[sid][opt] = true;
+				}
+			}
+		},
+
+		unset(conf, sid, opt) {
+			return this.set(conf, sid, opt, null);
+		},
+
+		/* uci.js save(): deletes, then adds, then sets; then reload. */
+		save() {
+			const tasks = [];
+			const packages = {};
+
+			for (const conf in this.state.deletes) {
+				for (const sid in this.state.deletes[conf]) {
+					const d = this.state.deletes[conf][sid];
+					if (d === true)
+						tasks.push(callUciDelete(conf, sid, null));
+					else if (Object.keys(d).length)
+						tasks.push(callUciDelete(conf, sid, Object.keys(d)));
+				}
+				packages[conf] = true;
+			}
+
+			for (const conf in this.state.creates) {
+				for (const sid in this.state.creates[conf]) {
+					const c = this.state.creates[conf][sid];
+					const values = {};
+					for (const k in c)
+						if (k.charAt(0) != '.')
+							values[k] = c[k];
+					tasks.push(callUciAdd(conf, c['.type'], c['.create'], values));
+				}
+				packages[conf] = true;
+			}
+
+			for (const conf in this.state.changes) {
+				for (const sid in this.state.changes[conf])
+					if (Object.keys(this.state.changes[conf][sid]).length)
+						tasks.push(callUciSet(conf, sid, this.state.changes[conf][sid]));
+				packages[conf] = true;
+			}
+
+			return Promise.all(tasks).then(() => {
+				const names = Object.keys(packages);
+				this.unload(names);
+				return this.load(names);
+			});
+		}
+	};
+
+	L.modules.uci = uci;
+
+	/* ---- poll ---- */
+
+	const poll = {
+		queue: [],
+		timer: null,
+
+		add(fn, interval) {
+			this.queue.push({ fn: fn, interval: (interval || L.env.pollinterval) * 1000, next: Date.now() + (interval || L.env.pollinterval) * 1000, running: false });
+			this.start();
+		},
+
+		start() {
+			if (this.timer == null && hasDOM)
+				this.timer = window.setInterval(() => this.step(), 250);
+		},
+
+		stop() {
+			if (this.timer != null)
+				window.clearInterval(this.timer);
+			this.timer = null;
+		},
+
+		active() { return this.timer != null; },
+
+		step() {
+			const now = Date.now();
+			for (const e of this.queue) {
+				if (e.running || now < e.next)
+					continue;
+				e.running = true;
+				Promise.resolve(e.fn()).catch(() => {}).then(() => {
+					e.running = false;
+					e.next = Date.now() + e.interval;
+				});
+			}
+		}
+	};
+
+	L.modules.poll = poll;
+
+	/* ---- ui (ui.js) ---- */
+
+	class UIElement {
+		constructor(value, options) {
+			this.value = value;
+			this.options = Object.assign({ optional: true }, options || {});
+			this.validState = true;
+			this.validationError = '';
+		}
+
+		getValue() { return this.value; }
+		setValue(v) { this.value = v; }
+		isValid() { return this.validState !== false; }
+		getValidationError() { return this.validationError || ''; }
+		triggerValidation() { return this.vfunc ? this.vfunc() : true; }
+
+		/* ui.js setUpdateEvents()/addValidator(): validation on keyup and blur, and at once. */
+		attachValidator(field) {
+			const type = this.options.datatype;
+			const vfunc = this.options.validate;
+
+			if (!type && !vfunc)
+				return;
+
+			this.vfunc = () => {
+				if (!field.isConnected)
+					return true;
+
+				const result = checkValue(type, this.options.optional, vfunc, field.value != null ? field.value : '');
+				const tip = this.tooltip(field);
+
+				if (result === true) {
+					field.classList.remove('cbi-input-invalid');
+					field.removeAttribute('data-tooltip');
+					this.validState = true;
+					this.validationError = '';
+					tip.textContent = '';
+					tip.hidden = true;
+					return true;
+				}
+
+				field.classList.add('cbi-input-invalid');
+				field.setAttribute('data-tooltip', result);
+				field.setAttribute('data-tooltip-style', 'error');
+				this.validState = false;
+				this.validationError = result;
+				tip.textContent = result;
+				tip.hidden = false;
+				return false;
+			};
+
+			field.addEventListener('keyup', this.vfunc);
+			field.addEventListener('blur', this.vfunc);
+			field.addEventListener('input', this.vfunc);
+			window.setTimeout(this.vfunc, 0);
+		}
+
+		/* LuCI shows the message in a tooltip on the field; here it is shown right after it. */
+		tooltip(field) {
+			let tip = field.nextElementSibling;
+			if (!tip || !tip.classList.contains('cbi-tooltip')) {
+				tip = E('div', { 'class': 'cbi-tooltip error', 'hidden': '' });
+				field.parentNode.insertBefore(tip, field.nextSibling);
+			}
+			return tip;
+		}
+
+		node(elem) {
+			dom.bindClassInstance(elem, this);
+			this.elem = elem;
+			return elem;
+		}
+
+		changed() {
+			if (this.elem)
+				this.elem.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+		}
+	}
+
+	class Textfield extends UIElement {
+		render() {
+			const input = E('input', {
+				'id': this.options.id,
+				'type': 'text',
+				'class': 'cbi-input-text',
+				'placeholder': this.options.placeholder,
+				'value': (this.value != null) ? this.value : ''
+			});
+			input.addEventListener('input', () => this.changed());
+			this.input = input;
+			const node = this.node(E('div', { 'class': 'cbi-textfield', 'id': this.options.id ? this.options.id + '-wrap' : null }, input));
+			this.attachValidator(input);
+			return node;
+		}
+
+		getValue() { return this.input ? this.input.value : this.value; }
+		setValue(v) { this.value = v; if (this.input) this.input.value = v; }
+	}
+
+	class Checkbox extends UIElement {
+		render() {
+			const enabled = (this.options.value_enabled != null) ? this.options.value_enabled : '1';
+			this.input = E('input', { 'id': this.options.id, 'type': 'checkbox', 'class': 'cbi-input-checkbox' });
+			this.input.checked = (this.value == enabled);
+			this.input.addEventListener('change', () => this.changed());
+			return this.node(E('div', { 'class': 'cbi-checkbox' }, [ this.input, E('label', { 'for': this.options.id }) ]));
+		}
+
+		isChecked() { return this.input ? this.input.checked : false; }
+		getValue() { return this.isChecked() ? (this.options.value_enabled || '1') : (this.options.value_disabled || '0'); }
+	}
+
+	class Select extends UIElement {
+		constructor(value, choices, options) {
+			super(value, options);
+			this.choices = choices;
+		}
+
+		render() {
+			const keys = this.options.sort || Object.keys(this.choices);
+			this.select = E('select', { 'id': this.options.id, 'class': 'cbi-input-select' }, keys.map((k) =>
+				E('option', { 'value': k }, this.choices[k] != null ? String(this.choices[k]) : k)));
+			const value = L.toArray(this.value)[0];
+			if (value != null && keys.includes(value))
+				this.select.value = value;
+			this.select.addEventListener('change', () => this.changed());
+			return this.node(E('div', { 'class': 'cbi-select' }, this.select));
+		}
+
+		getValue() { return this.select ? this.select.value : this.value; }
+	}
+
+	/*
+	 * ui.Dropdown as DeviceSelect uses it: the choices (one or several),
+	 * and with `create` a field for a name not in the list, checked by the
+	 * validator before it is added.
+	 */
+	class Dropdown extends UIElement {
+		constructor(value, choices, options) {
+			super(value, options);
+			this.choices = choices;
+		}
+
+		render() {
+			const multiple = !!this.options.multiple;
+			const selected = L.toArray(this.value);
+			const list = E('ul', { 'class': 'cbi-dropdown-list' });
+			const name = this.options.id + '-choice';
+
+			this.items = [];
+			const addItem = (key, label, checked) => {
+				const input = E('input', { 'type': multiple ? 'checkbox' : 'radio', 'name': name, 'value': key, 'data-value': key });
+				input.checked = checked;
+				input.addEventListener('change', () => this.changed());
+				this.items.push(input);
+				list.appendChild(E('li', { 'data-value': key }, E('label', [ input, ' ', label ])));
+			};
+
+			for (const key of (this.options.sort || Object.keys(this.choices)))
+				addItem(key, this.choices[key], selected.includes(key));
+
+			const node = E('div', { 'class': 'cbi-dropdown', 'id': this.options.id, 'data-multiple': multiple ? 'true' : null }, list);
+
+			if (this.options.create) {
+				const create = E('input', { 'type': 'text', 'class': 'create-item-input', 'placeholder': _('-- custom --') });
+				const creator = new UIElement('', { optional: true, validate: this.options.validate });
+				node.appendChild(E('div', { 'class': 'cbi-dropdown-create' }, [
+					create,
+					E('button', { 'class': 'cbi-button cbi-button-add', 'type': 'button', 'click': () => {
+						if (!creator.isValid() || create.value === '')
+							return;
+						addItem(create.value, create.value, true);
+						create.value = '';
+						this.changed();
+					} }, _('Add'))
+				]));
+				window.setTimeout(() => creator.attachValidator(create), 0);
+			}
+
+			return this.node(node);
+		}
+
+		getValue() {
+			const values = (this.items || []).filter((i) => i.checked).map((i) => i.value);
+			return this.options.multiple ? values : (values[0] || '');
+		}
+	}
+
+	/* ui.DynamicList: items, each removable, and a field to add one, checked by the validator. */
+	class DynamicList extends UIElement {
+		render() {
+			this.values = L.toArray(this.value).slice();
+			const list = E('div', { 'class': 'cbi-dynlist', 'id': this.options.id });
+			const items = E('div', { 'class': 'items' });
+			const input = E('input', { 'type': 'text', 'class': 'cbi-input-text add-item', 'placeholder': this.options.placeholder });
+
+			const draw = () => dom.content(items, this.values.map((v, i) => E('div', { 'class': 'item', 'data-value': v }, [
+				E('span', v), ' ',
+				E('button', { 'class': 'cbi-button cbi-button-remove', 'type': 'button', 'click': () => {
+					this.values.splice(i, 1);
+					draw();
+					this.changed();
+				} }, '×')
+			])));
+
+			draw();
+			list.appendChild(items);
+			list.appendChild(E('div', { 'class': 'add' }, [ input, E('button', { 'class': 'cbi-button cbi-button-add', 'type': 'button', 'click': () => {
+				if (input.value === '' || input.classList.contains('cbi-input-invalid'))
+					return;
+				this.values.push(input.value);
+				input.value = '';
+				draw();
+				this.changed();
+			} }, '+') ]));
+
+			const node = this.node(list);
+			this.attachValidator(input);
+			return node;
+		}
+
+		getValue() { return this.values ? this.values.slice() : L.toArray(this.value); }
+	}
+
+	let modalOpen = null;
+
+	const ui = {
+		AbstractElement: UIElement,
+		Textfield: Textfield,
+		Checkbox: Checkbox,
+		Select: Select,
+		Dropdown: Dropdown,
+		DynamicList: DynamicList,
+
+		showModal(title, children, cls) {
+			ui.hideModal();
+			modalOpen = E('div', { 'id': 'modal_overlay' }, E('div', { 'class': 'modal ' + (cls || '') }, [
+				title ? E('h4', title) : null,
+				E('div', { 'class': 'modal-body' }, children)
+			].filter((n) => n != null)));
+			document.body.appendChild(modalOpen);
+			document.body.classList.add('modal-overlay-active');
+			return modalOpen;
+		},
+
+		hideModal() {
+			if (modalOpen)
+				modalOpen.remove();
+			modalOpen = null;
+			document.body.classList.remove('modal-overlay-active');
+		},
+
+		addNotification(title, children, cls) {
+			const area = document.getElementById('notifications') || document.body;
+			const n = E('div', { 'class': 'alert-message ' + (cls || '') }, [ title ? E('h4', title) : null, E('div', children) ].filter((x) => x != null));
+			area.appendChild(n);
+			return n;
+		},
+
+		/* ui.createHandlerFn(): the button is busy while the handler's promise runs. */
+		createHandlerFn(ctx, fn) {
+			const args = Array.prototype.slice.call(arguments, 2);
+			const handler = (typeof(fn) == 'string') ? ctx[fn] : fn;
+
+			return (ev) => {
+				const button = ev.currentTarget;
+				button.classList.add('spinning');
+				button.disabled = true;
+				return Promise.resolve(handler.apply(ctx, args.concat([ ev ]))).finally(() => {
+					button.classList.remove('spinning');
+					button.disabled = false;
+				});
+			};
+		},
+
+		changes: {
+			status(cls, message) {
+				let box = document.getElementById('applyreboot-status');
+				if (!box)
+					box = document.body.appendChild(E('div', { 'id': 'applyreboot-status' }));
+				box.className = 'alert-message ' + cls;
+				dom.content(box, message);
+			},
+
+			/* ui.js changes.apply(): apply with rollback, then confirm, then reload the page. */
+			apply(checked) {
+				const form = (q) => Object.keys(q).map((k) => encodeURIComponent(k) + '=' + encodeURIComponent(q[k])).join('&');
+
+				this.status('notice spinning', _('Starting configuration apply…'));
+
+				return post(L.url('admin/uci', checked ? 'apply_rollback' : 'apply_unchecked'),
+					form({ sid: L.env.sessionid, token: L.env.token }), 'application/x-www-form-urlencoded')
+					.then((res) => {
+						if (checked && res.status === 204) {
+							this.status('notice', _('There are no changes to apply'));
+							return;
+						}
+						if (res.status !== (checked ? 200 : 204)) {
+							this.status('warning', _('Apply request failed with status %s').format(res.status));
+							return;
+						}
+
+						return (checked ? res.json() : Promise.resolve({})).then((tok) => post(L.url('admin/uci/confirm'),
+							form(Object.assign({ sid: L.env.sessionid }, tok || {})), 'application/x-www-form-urlencoded'))
+							.then((r) => {
+								if (r.status !== 200 && r.status !== 204) {
+									this.status('warning', _('Confirm request failed with status %s').format(r.status));
+									return;
+								}
+								this.status('notice', _('Configuration changes applied.'));
+								window.setTimeout(() => { window.location = window.location.href.split('#')[0]; }, L.env.apply_display * 1000);
+							});
+					});
+			}
+		},
+
+		instantiateView(path) {
+			return L.require('view.' + path.replace(/\//g, '.')).catch((e) => {
+				ui.addNotification(null, E('pre', e.stack || e.message), 'error');
+				throw e;
+			});
+		}
+	};
+
+	L.ui = ui;
+	L.modules.ui = ui;
+
+	/* ---- form (form.js) ---- */
+
+	const isEqual = (a, b) => JSON.stringify(L.toArray(a)) === JSON.stringify(L.toArray(b)) && (a == null) === (b == null);
+
+	class AbstractElement {
+		constructor(title, description) {
+			this.title = title || '';
+			this.description = description || '';
+			this.children = [];
+		}
+
+		append(child) { this.children.push(child); }
+
+		stripTags(s) {
+			return String(s || '').replace(/<[^>]*>/g, '');
+		}
+
+		titleFn(attr, section_id) {
+			const v = this[attr];
+			return (typeof(v) == 'function') ? v.call(this, section_id) : (v != null ? v : null);
+		}
+	}
+
+	class FormMap extends AbstractElement {
+		constructor(config, title, description) {
+			super(title, description);
+			this.config = config;
+			this.data = uci;
+			this.parsechain = [ config ];
+		}
+
+		section(cls) {
+			const args = Array.prototype.slice.call(arguments, 1);
+			const s = new cls(this, ...args);
+			this.append(s);
+			return s;
+		}
+
+		load() {
+			return this.data.load(this.parsechain).then(() => Promise.all(this.children.map((s) => s.load())));
+		}
+
+		parse() {
+			return Promise.all(this.children.map((s) => s.parse()));
+		}
+
+		/* form.js Map.save(): parse, stage, reload, render; errors in a modal unless silent. */
+		save(cb, silent) {
+			return this.parse()
+				.then(cb)
+				.then(() => this.data.save())
+				.then(() => this.load())
+				.catch((e) => {
+					if (!silent && hasDOM) {
+						ui.showModal(_('Save error'), [
+							E('p', {}, [ _('An error occurred while saving the form:') ]),
+							E('p', {}, [ E('em', { 'style': 'white-space:pre-wrap', 'class': 'save-error' }, [ e.message ]) ]),
+							E('div', { 'class': 'right' }, [ E('button', { 'class': 'cbi-button', 'click': ui.hideModal }, [ _('Dismiss') ]) ])
+						]);
+					}
+					return Promise.reject(e);
+				})
+				.then(() => this.renderContents());
+		}
+
+		reset() { return this.renderContents(); }
+
+		render() {
+			if (global.WSFLOWD_LUCI_HEADLESS)
+				return this.load().then(() => this);
+			return this.load().then(() => this.renderContents());
+		}
+
+		renderContents() {
+			return Promise.all(this.children.map((s) => s.render())).then((nodes) => {
+				const map = this.root || E('div', { 'class': 'cbi-map', 'id': 'cbi-' + this.config });
+				dom.content(map, [
+					this.title ? E('h2', { 'name': 'content' }, this.title) : null,
+					this.description ? E('div', { 'class': 'cbi-map-descr' }, this.description) : null,
+					nodes
+				].filter((n) => n != null));
+				if (!this.root) {
+					this.root = map;
+					dom.bindClassInstance(map, this);
+				}
+				return map;
+			});
+		}
+
+		findElement(attr, value) {
+			return this.root ? this.root.querySelector('[%s="%s"]'.format(attr, value)) : null;
+		}
+
+		checkDepends() {}
+	}
+
+	class AbstractSection extends AbstractElement {
+		constructor(map, sectiontype, title, description) {
+			super(title, description);
+			this.map = map;
+			this.sectiontype = sectiontype;
+			this.tabs = null;
+			this.tab_names = [];
+		}
+
+		filter() { return true; }
+
+		tab(name, title, description) {
+			this.tabs = this.tabs || {};
+			this.tabs[name] = { name: name, title: title, description: description, children: [] };
+			this.tab_names.push(name);
+		}
+
+		option(cls, name, title, description) {
+			const o = new cls(this.map, this, name, title, description);
+			this.append(o);
+			return o;
+		}
+
+		taboption(tabname, cls, name, title, description) {
+			const o = this.option(cls, name, title, description);
+			o.tab = tabname;
+			this.tabs[tabname].children.push(o);
+			return o;
+		}
+
+		load() {
+			const sids = this.cfgsections();
+			return Promise.all(this.children.map((o) => Promise.all(sids.map((sid) => o.load(sid)))));
+		}
+
+		parse() {
+			const sids = this.cfgsections();
+			return Promise.all(sids.reduce((tasks, sid) => tasks.concat(this.children.map((o) => o.parse(sid))), []));
+		}
+
+		cfgvalue(section_id, option) {
+			const o = this.children.find((c) => c.option == option);
+			return o ? o.cfgvalue(section_id) : null;
+		}
+
+		formvalue(section_id, option) {
+			const o = this.children.find((c) => c.option == option);
+			if (!o)
+				return null;
+			return this.map.root ? o.formvalue(section_id) : o.cfgvalue(section_id);
+		}
+
+		renderOptions(tab, section_id) {
+			const options = this.children.filter((o) => !tab || o.tab == tab);
+			return Promise.all(options.map((o, i) => o.render(i, section_id, false)));
+		}
+
+		renderTabs(section_id) {
+			if (!this.tabs)
+				return this.renderOptions(null, section_id);
+
+			return Promise.all(this.tab_names.map((t) => this.renderOptions(t, section_id))).then((panes) => {
+				const menu = E('ul', { 'class': 'cbi-tabmenu' });
+				const container = E('div', { 'class': 'cbi-tabs' }, menu);
+
+				this.tab_names.forEach((t, i) => {
+					const pane = E('div', { 'class': 'cbi-tabcontainer', 'id': 'container.%s.%s.%s'.format(this.map.config, section_id, t), 'data-tab': t, 'data-tab-title': this.tabs[t].title }, [
+						this.tabs[t].description ? E('div', { 'class': 'cbi-tab-descr' }, this.tabs[t].description) : null,
+						panes[i]
+					].filter((n) => n != null));
+					const active = (this.activeTab || this.tab_names[0]) == t;
+					pane.hidden = !active;
+					menu.appendChild(E('li', { 'class': active ? 'cbi-tab' : 'cbi-tab-disabled', 'data-tab': t }, E('a', { 'href': '#', 'click': (ev) => {
+						ev.preventDefault();
+						this.activeTab = t;
+						menu.querySelectorAll('li').forEach((li) => { li.className = (li.dataset.tab == t) ? 'cbi-tab' : 'cbi-tab-disabled'; });
+						container.querySelectorAll(':scope > .cbi-tabcontainer').forEach((p) => { p.hidden = (p.dataset.tab != t); });
+					} }, this.tabs[t].title)));
+					container.appendChild(pane);
+				});
+
+				return container;
+			});
+		}
+	}
+
+	class NamedSection extends AbstractSection {
+		constructor(map, section, sectiontype, title, description) {
+			super(map, sectiontype, title, description);
+			this.section = section;
+		}
+
+		cfgsections() { return [ this.section ]; }
+
+		render() {
+			const sid = this.section;
+			if (this.map.data.get(this.map.config, sid) == null)
+				return Promise.resolve(E('div', { 'class': 'cbi-section' }, E('em', _('This section contains no values yet'))));
+
+			return this.renderTabs(sid).then((nodes) => E('div', { 'class': 'cbi-section', 'id': 'cbi-%s-%s'.format(this.map.config, sid), 'data-section-id': sid }, [
+				this.title ? E('h3', this.title) : null,
+				this.description ? E('div', { 'class': 'cbi-section-descr' }, this.description) : null,
+				E('div', { 'class': 'cbi-section-node' }, nodes)
+			].filter((n) => n != null)));
+		}
+	}
+
+	class TypedSection extends AbstractSection {
+		cfgsections() {
+			return this.map.data.sections(this.map.config, this.sectiontype).map((s) => s['.name']).filter((sid) => this.filter(sid));
+		}
+	}
+
+	/*
+	 * form.js GridSection: a table of the sections, editable options as
+	 * widgets and the rest as text, an Edit button opening every option in
+	 * a modal (Dismiss, Save), a Delete button and an Add button.
+	 */
+	class GridSection extends TypedSection {
+		render() {
+			const sids = this.cfgsections();
+			const columns = this.children.filter((o) => !o.modalonly);
+
+			return Promise.all(sids.map((sid) => Promise.all(columns.map((o, i) =>
+				o.editable ? o.render(i, sid, true) : Promise.resolve(E('td', { 'class': 'td cbi-value-field', 'data-name': o.option, 'data-title': o.title, 'data-widget': 'CBI.DummyValue' }, (o.textvalue(sid) != null && o.textvalue(sid) !== '') ? o.textvalue(sid) : E('em', _('none')))))))).then((rows) => {
+				const table = E('table', { 'class': 'table cbi-section-table' }, [
+					E('tr', { 'class': 'tr cbi-section-table-titles' }, columns.map((o) => E('th', { 'class': 'th cbi-section-table-cell', 'data-name': o.option }, o.title)).concat([ E('th', { 'class': 'th cbi-section-table-cell cbi-section-actions' }) ]))
+				].concat(sids.map((sid, r) => E('tr', { 'class': 'tr cbi-section-table-row', 'id': 'cbi-%s-%s'.format(this.map.config, sid), 'data-sid': sid }, rows[r].concat([
+					E('td', { 'class': 'td cbi-section-table-cell nowrap cbi-section-actions' }, E('div', [
+						E('button', { 'class': 'btn cbi-button cbi-button-edit', 'type': 'button', 'title': _('Edit this section'), 'click': ui.createHandlerFn(this, 'renderMoreOptionsModal', sid) }, _('Edit')), ' ',
+						this.addremove ? E('button', { 'class': 'btn cbi-button cbi-button-remove', 'type': 'button', 'title': _('Delete this section'), 'click': ui.createHandlerFn(this, 'handleRemove', sid) }, _('Delete')) : null
+					].filter((n) => n != null)))
+				])))).concat(sids.length ? [] : [ E('tr', { 'class': 'tr placeholder' }, E('td', { 'class': 'td', 'colspan': columns.length + 1 }, E('em', _('This section contains no values yet')))) ]));
+
+				return E('div', { 'class': 'cbi-section cbi-tblsection', 'id': 'cbi-%s-%s'.format(this.map.config, this.sectiontype), 'data-section-title': this.title }, [
+					this.title ? E('h3', this.title) : null,
+					this.description ? E('div', { 'class': 'cbi-section-descr' }, this.description) : null,
+					table,
+					this.addremove ? E('div', { 'class': 'cbi-section-create' }, E('button', { 'class': 'btn cbi-button cbi-button-add', 'type': 'button', 'click': ui.createHandlerFn(this, 'handleAdd') }, this.addbtntitle || _('Add'))) : null
+				].filter((n) => n != null));
+			});
+		}
+
+		/* GridSection parse(): only the options edited in the table. */
+		parse() {
+			const sids = this.cfgsections();
+			return Promise.all(sids.reduce((tasks, sid) => tasks.concat(this.children.filter((o) => o.editable && !o.modalonly).map((o) => o.parse(sid))), []));
+		}
+
+		handleAdd() {
+			const sid = this.map.data.add(this.map.config, this.sectiontype);
+			this.map.addedSection = sid;
+			return this.renderMoreOptionsModal(sid);
+		}
+
+		handleRemove(sid) {
+			this.map.data.remove(this.map.config, sid);
+			return this.map.save(null, true);
+		}
+
+		/* A Map of its own over this one section, with every option. */
+		renderMoreOptionsModal(section_id) {
+			const parent = this.map;
+			const m = new FormMap(parent.config, null, null);
+			const s = m.section(NamedSection, section_id, this.sectiontype);
+
+			m.parent = parent;
+			for (const o of this.children) {
+				const clone = Object.create(o);
+				clone.map = m;
+				clone.section = s;
+				clone.modalonly = false;
+				clone.editable = true;
+				s.children.push(clone);
+			}
+
+			return m.render().then((nodes) => {
+				ui.showModal(this.titleFn('modaltitle', section_id) || parent.title, [
+					nodes,
+					E('div', { 'class': 'button-row' }, [
+						E('button', { 'class': 'btn cbi-button', 'type': 'button', 'click': ui.createHandlerFn(this, 'handleModalCancel', m, false) }, [ _('Dismiss') ]), ' ',
+						E('button', { 'class': 'btn cbi-button cbi-button-positive important', 'type': 'button', 'click': ui.createHandlerFn(this, 'handleModalSave', m) }, [ _('Save') ])
+					])
+				], 'cbi-modal');
+			});
+		}
+
+		/* Save of the modal: its map is saved silently; invalid input keeps the modal open. */
+		handleModalSave(m) {
+			return m.save(null, true)
+				.then(() => this.map.load())
+				.then(() => this.map.reset())
+				.then(() => this.handleModalCancel(m, true))
+				.catch(() => {});
+		}
+
+		handleModalCancel(m, saving) {
+			if (this.map.addedSection != null && !saving)
+				this.map.data.remove(this.map.config, this.map.addedSection);
+			delete this.map.addedSection;
+			ui.hideModal();
+			return this.map.reset();
+		}
+	}
+
+	class AbstractValue extends AbstractElement {
+		constructor(map, section, option, title, description) {
+			super(title, description);
+			this.map = map;
+			this.section = section;
+			this.option = option;
+			this.rmempty = true;
+			this.default = null;
+			this.optional = false;
+			this.keylist = [];
+			this.vallist = [];
+		}
+
+		value(key, label) {
+			this.keylist.push(String(key));
+			this.vallist.push(label != null ? label : key);
+		}
+
+		cbid(section_id) { return 'cbid.%s.%s.%s'.format(this.map.config, section_id, this.option); }
+
+		load(section_id) {
+			return this.map.data.get(this.map.config, section_id, this.option);
+		}
+
+		cfgvalue(section_id) {
+			return this.map.data.get(this.map.config, section_id, this.option);
+		}
+
+		getUIElement(section_id) {
+			const node = this.map.root ? this.map.root.querySelector('[id="%s-frame"]'.format(this.cbid(section_id))) : null;
+			return node ? node.uiElement : null;
+		}
+
+		formvalue(section_id) {
+			const elem = this.getUIElement(section_id);
+			return elem ? elem.getValue() : null;
+		}
+
+		textvalue(section_id) {
+			let v = this.cfgvalue(section_id);
+			if (v == null)
+				v = this.default;
+			if (Array.isArray(v))
+				v = v.join(' ');
+			return (v != null) ? String(v) : null;
+		}
+
+		validate() { return true; }
+
+		isValid(section_id) {
+			const elem = this.getUIElement(section_id);
+			return elem ? elem.isValid() : true;
+		}
+
+		getValidationError(section_id) {
+			const elem = this.getUIElement(section_id);
+			return elem ? elem.getValidationError() : '';
+		}
+
+		triggerValidation(section_id) {
+			const elem = this.getUIElement(section_id);
+			return elem ? elem.triggerValidation() : true;
+		}
+
+		isActive(section_id) { return this.getUIElement(section_id) != null; }
+
+		/* form.js AbstractValue.parse(). */
+		parse(section_id) {
+			const active = this.isActive(section_id);
+
+			if (active && !this.isValid(section_id)) {
+				const title = this.stripTags(this.title).trim();
+				return Promise.reject(new TypeError(_('Option "%s" contains an invalid input value.').format(title || this.option) + ' ' + this.getValidationError(section_id)));
+			}
+
+			if (active) {
+				const cval = this.cfgvalue(section_id);
+				const fval = this.formvalue(section_id);
+
+				if (fval == null || fval === '' || (Array.isArray(fval) && !fval.length)) {
+					if (this.rmempty || this.optional)
+						return Promise.resolve(this.remove(section_id));
+
+					const title = this.stripTags(this.title).trim();
+					return Promise.reject(new TypeError(_('Option "%s" must not be empty.').format(title || this.option)));
+				}
+				else if (this.forcewrite || !isEqual(cval, fval)) {
+					return Promise.resolve(this.write(section_id, fval));
+				}
+			}
+
+			return Promise.resolve();
+		}
+
+		write(section_id, value) { return this.map.data.set(this.map.config, section_id, this.option, value); }
+		remove(section_id) { return this.map.data.unset(this.map.config, section_id, this.option); }
+
+		widgetOptions(section_id) {
+			return {
+				id: this.cbid(section_id),
+				datatype: this.datatype,
+				validate: (value) => this.validate(section_id, value),
+				optional: this.optional || this.rmempty,
+				placeholder: this.placeholder
+			};
+		}
+
+		renderWidget(section_id, option_index, cfgvalue) {
+			return new Textfield((cfgvalue != null) ? cfgvalue : this.default, this.widgetOptions(section_id));
+		}
+
+		render(option_index, section_id, in_table) {
+			return Promise.resolve(this.cfgvalue(section_id)).then((cfgvalue) => {
+				const widget = this.renderWidget(section_id, option_index, cfgvalue);
+				const node = widget.render();
+				const frame = E('div', { 'id': this.cbid(section_id) + '-frame', 'data-field': this.cbid(section_id), 'data-name': this.option, 'data-widget': this.constructor.widgetName }, node);
+				frame.uiElement = widget;
+
+				if (typeof(this.onchange) == 'function') {
+					let previous = widget.getValue();
+					frame.addEventListener('widget-change', (ev) => {
+						const value = widget.getValue();
+						if (isEqual(value, previous))
+							return;
+						previous = value;
+						this.onchange.call(this, ev, section_id, value);
+					});
+				}
+
+				if (in_table)
+					return E('td', { 'class': 'td cbi-value-field', 'data-name': this.option, 'data-title': this.title }, frame);
+
+				return E('div', { 'class': 'cbi-value', 'id': 'cbi-%s-%s-%s'.format(this.map.config, section_id, this.option), 'data-name': this.option }, [
+					E('label', { 'class': 'cbi-value-title', 'for': this.cbid(section_id) }, this.title),
+					E('div', { 'class': 'cbi-value-field' }, [
+						frame,
+						(this.description && !this.section.nodescriptions) ? E('div', { 'class': 'cbi-value-description' }, this.description) : null
+					].filter((n) => n != null))
+				]);
+			});
+		}
+	}
+
+	class Value extends AbstractValue {}
+	Value.widgetName = 'CBI.Value';
+
+	class DummyValue extends AbstractValue {
+		renderWidget(section_id, option_index, cfgvalue) {
+			const w = new UIElement(cfgvalue, {});
+			w.render = () => E('div', {}, (cfgvalue != null) ? String(cfgvalue) : '-');
+			return w;
+		}
+
+		parse() { return Promise.resolve(); }
+		write() {}
+		remove() {}
+	}
+	DummyValue.widgetName = 'CBI.DummyValue';
+
+	class ListValue extends AbstractValue {
+		renderWidget(section_id, option_index, cfgvalue) {
+			const choices = {};
+			if (this.optional)
+				choices[''] = _('-- Please choose --');
+			this.keylist.forEach((k, i) => { choices[k] = this.vallist[i]; });
+			return new Select((cfgvalue != null) ? cfgvalue : this.default, choices, Object.assign(this.widgetOptions(section_id), { sort: Object.keys(choices) }));
+		}
+
+		textvalue(section_id) {
+			let v = this.cfgvalue(section_id);
+			if (v == null)
+				v = this.default;
+			const i = this.keylist.indexOf(String(v));
+			return (i > -1) ? String(this.vallist[i]) : (v != null ? String(v) : null);
+		}
+	}
+	ListValue.widgetName = 'CBI.ListValue';
+
+	class Flag extends ListValue {
+		constructor() {
+			super(...arguments);
+			this.enabled = '1';
+			this.disabled = '0';
+			this.default = this.disabled;
+		}
+
+		renderWidget(section_id, option_index, cfgvalue) {
+			return new Checkbox((cfgvalue != null) ? cfgvalue : this.default, Object.assign(this.widgetOptions(section_id), {
+				value_enabled: this.enabled,
+				value_disabled: this.disabled
+			}));
+		}
+
+		formvalue(section_id) {
+			const elem = this.getUIElement(section_id);
+			return (elem && elem.isChecked()) ? this.enabled : this.disabled;
+		}
+
+		textvalue(section_id) {
+			let v = this.cfgvalue(section_id);
+			if (v == null)
+				v = this.default;
+			return (v == this.enabled) ? _('Yes') : _('No');
+		}
+
+		/* form.js FlagValue.parse(): written unless it equals the default and may be removed. */
+		parse(section_id) {
+			if (!this.isActive(section_id))
+				return Promise.resolve();
+
+			const fval = this.formvalue(section_id);
+
+			if (!this.isValid(section_id))
+				return Promise.reject(new TypeError(_('Option "%s" contains an invalid input value.').format(this.stripTags(this.title).trim() || this.option)));
+
+			if (fval == this.default && (this.optional || this.rmempty))
+				return Promise.resolve(this.remove(section_id));
+
+			return Promise.resolve(this.write(section_id, fval));
+		}
+	}
+	Flag.widgetName = 'CBI.FlagValue';
+
+	class DynamicListValue extends AbstractValue {
+		renderWidget(section_id, option_index, cfgvalue) {
+			return new DynamicList((cfgvalue != null) ? cfgvalue : this.default, this.widgetOptions(section_id));
+		}
+	}
+	DynamicListValue.widgetName = 'CBI.DynamicList';
+
+	const form = {
+		Map: FormMap,
+		AbstractSection: AbstractSection,
+		NamedSection: NamedSection,
+		TypedSection: TypedSection,
+		TableSection: GridSection,
+		GridSection: GridSection,
+		AbstractValue: AbstractValue,
+		Value: Value,
+		DummyValue: DummyValue,
+		ListValue: ListValue,
+		Flag: Flag,
+		DynamicList: DynamicListValue
+	};
+
+	L.modules.form = form;
+
+	/* ---- network (network.js), the devices part ---- */
+
+	const callNetworkDevices = rpc.declare({ object: 'luci-rpc', method: 'getNetworkDevices', expect: { '': {} } });
+	const callWirelessDevices = rpc.declare({ object: 'luci-rpc', method: 'getWirelessDevices', expect: { '': {} } });
+
+	class Device {
+		constructor(dev, wifi) {
+			this.dev = dev;
+			this.wifi = wifi;
+		}
+
+		getName() { return this.dev.name; }
+		getType() {
+			if (this.wifi || this.dev.devtype == 'wlan')
+				return 'wifi';
+			if (this.dev.devtype == 'bridge')
+				return 'bridge';
+			return 'ethernet';
+		}
+
+		isUp() { return !!this.dev.up; }
+		getNetworks() { return []; }
+		getI18n() {
+			if (this.wifi)
+				return _('Wireless Network: %s').format(this.wifi.ssid ? '"%s"'.format(this.wifi.ssid) : this.dev.name);
+			return (this.getType() == 'bridge' ? _('Bridge') : _('Network device')) + ': "%s"'.format(this.dev.name);
+		}
+	}
+
+	const network = {
+		/* network.js getDevices(): the devices with their Wi-Fi networks. */
+		getDevices() {
+			return Promise.all([ L.resolveDefault(callNetworkDevices(), {}), L.resolveDefault(callWirelessDevices(), {}) ]).then(([ devs, radios ]) => {
+				const wifi = {};
+				for (const r in radios)
+					for (const i of (radios[r].interfaces || []))
+						if (i.ifname)
+							wifi[i.ifname] = Object.assign({ ssid: (i.config || {}).ssid }, i);
+
+				return Object.keys(devs).sort(L.naturalCompare).map((name) => new Device(Object.assign({ name: name }, devs[name]), wifi[name]));
+			});
+		},
+
+		getNetworks() { return Promise.resolve([]); }
+	};
+
+	L.modules.network = network;
+
+	/* ---- tools.widgets: DeviceSelect (widgets.js) ---- */
+
+	class DeviceSelect extends ListValue {
+		load(section_id) {
+			return network.getDevices().then((devices) => {
+				this.devices = devices;
+				return super.load(section_id);
+			});
+		}
+
+		filter() { return true; }
+
+		renderWidget(section_id, option_index, cfgvalue) {
+			const values = L.toArray((cfgvalue != null) ? cfgvalue : this.default);
+			const choices = {};
+			const order = [];
+
+			for (const device of (this.devices || [])) {
+				const name = device.getName();
+				if (name == 'lo' || name == this.exclude || !this.filter(section_id, name))
+					continue;
+				choices[name] = E('span', { 'title': device.getI18n(), 'data-type': device.getType() }, [ name, ' ', E('small', '(%s)'.format(device.getI18n())) ]);
+				order.push(name);
+			}
+
+			if (!this.nocreate)
+				for (const v of values.slice().sort(L.naturalCompare))
+					if (!choices[v]) {
+						choices[v] = E('span', { 'title': _('Absent Interface') }, [ v, ' ', E('small', '(%s)'.format(_('Absent Interface'))) ]);
+						order.push(v);
+					}
+
+			return new Dropdown(this.multiple ? values : values[0], choices, Object.assign(this.widgetOptions(section_id), {
+				sort: order,
+				multiple: this.multiple,
+				create: !this.nocreate
+			}));
+		}
+
+		textvalue(section_id) {
+			const v = this.cfgvalue(section_id);
+			return (v != null) ? L.toArray(v).join(' ') : null;
+		}
+	}
+	DeviceSelect.widgetName = 'CBI.DeviceSelect';
+
+	L.modules['tools.widgets'] = { DeviceSelect: DeviceSelect };
+
+	/* ---- view (luci.js) ---- */
+
+	class View {
+		constructor() {
+			if (global.WSFLOWD_LUCI_HEADLESS)
+				return;
+
+			const vp = document.getElementById('view');
+			dom.content(vp, E('div', { 'class': 'spinning' }, _('Loading view…')));
+
+			Promise.resolve(this.load())
+				.then((data) => this.render(data))
+				.then((nodes) => {
+					dom.content(vp, nodes);
+					dom.append(vp, this.addFooter());
+					document.body.setAttribute('data-view-ready', 'true');
+				})
+				.catch((e) => {
+					dom.content(vp, E('pre', { 'class': 'alert-message error' }, e.stack || e.message));
+					document.body.setAttribute('data-view-ready', 'error');
+				});
+		}
+
+		load() {}
+		render() {}
+
+		handleSave() {
+			const tasks = [];
+			document.getElementById('maincontent').querySelectorAll('.cbi-map').forEach((map) => {
+				tasks.push(dom.callClassMethod(map, 'save'));
+			});
+			return Promise.all(tasks);
+		}
+
+		handleSaveApply(ev, mode) {
+			return this.handleSave(ev).then(() => { ui.changes.apply(mode == '0'); });
+		}
+
+		handleReset() {
+			const tasks = [];
+			document.getElementById('maincontent').querySelectorAll('.cbi-map').forEach((map) => {
+				tasks.push(dom.callClassMethod(map, 'reset'));
+			});
+			return Promise.all(tasks);
+		}
+
+		addFooter() {
+			const footer = E('div', { 'class': 'cbi-page-actions' });
+			if (this.handleSaveApply)
+				footer.appendChild(E('button', { 'class': 'cbi-button cbi-button-apply', 'id': 'save-apply', 'click': ui.createHandlerFn(this, 'handleSaveApply', '1') }, _('Save & Apply')));
+			if (this.handleSave)
+				footer.appendChild(E('button', { 'class': 'cbi-button cbi-button-save', 'id': 'save', 'click': ui.createHandlerFn(this, 'handleSave') }, _('Save')));
+			if (this.handleReset)
+				footer.appendChild(E('button', { 'class': 'cbi-button cbi-button-reset', 'id': 'reset', 'click': ui.createHandlerFn(this, 'handleReset') }, _('Reset')));
+			return footer;
+		}
+
+		static extend(props) { return extend(this, props); }
+	}
+
+	L.modules.view = View;
+	L.view = View;
+	L.poll = poll;
+	L.uci = uci;
+	L.form = form;
+	L.rpc = rpc;
+})(typeof window !== 'undefined' ? window : globalThis);

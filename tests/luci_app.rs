@@ -1,0 +1,1621 @@
+//! luci-app-wsflowd, the LuCI pages (`luci-app/`):
+//!
+//! - its JSON files, its ACL against the calls the views make, and its
+//!   translation template against the strings of the views;
+//! - the settings form against the daemon's configuration: every option
+//!   the page writes, its widget, datatype and limits compared with
+//!   [`wsflowd::config::SCHEMA`], and thousands of values run through both
+//!   the page's validation (in node, with the LuCI shim) and the daemon's
+//!   parser, which must agree;
+//! - in a real browser (Debian's headless Chromium through chromedriver),
+//!   both pages on the test page (`tests/luci/index.html`) against a server
+//!   that edits a real UCI file with the project's UCI code and asks a
+//!   running wsflowd for its status over ubus (as root, in namespaces):
+//!   collectors added, rejected inline, saved and applied, the agent
+//!   reloaded; the status page showing the agent's figures; screenshots
+//!   in `target/luci-artifacts/`.
+
+mod common;
+#[path = "luci/server.rs"]
+mod server;
+#[path = "luci/webdriver.rs"]
+mod webdriver;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+use wsflowd::config::{self, uci, Kind, OptionSpec, SCHEMA};
+
+use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd};
+use common::ubusd::Broker;
+use common::*;
+use server::{ubus_call, LuciServer, Settings, UbusError};
+use webdriver::Browser;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn app() -> PathBuf {
+    repo().join("luci-app")
+}
+
+fn views() -> Vec<PathBuf> {
+    let dir = app().join("htdocs/luci-static/resources/view/wsflowd");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "js"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn json_file(rel: &str) -> Json {
+    let path = app().join(rel);
+    serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// node, or why the test is skipped (a failure with WSFLOWD_REQUIRE_TOOLS=1).
+fn node_or_skip(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("node"))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{test}: node not found (make deps installs nodejs)");
+        }
+        eprintln!("{test}: skipped (node not found)");
+    }
+    found
+}
+
+fn artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("luci-artifacts")
+}
+
+// ---------------------------------------------------------------------
+// Static checks: JSON, ACL, menu, translations.
+
+#[test]
+fn json_files_are_valid_and_name_existing_views() {
+    let menu = json_file("root/usr/share/luci/menu.d/luci-app-wsflowd.json");
+    let entries = menu.as_object().unwrap();
+    assert_eq!(
+        entries.keys().collect::<Vec<_>>(),
+        [
+            "admin/services/wsflowd",
+            "admin/services/wsflowd/settings",
+            "admin/services/wsflowd/status"
+        ]
+    );
+    let top = &menu["admin/services/wsflowd"];
+    assert_eq!(top["title"], "sFlow");
+    assert_eq!(top["action"]["type"], "firstchild");
+    assert_eq!(top["depends"]["acl"], json!(["luci-app-wsflowd"]));
+    assert_eq!(top["depends"]["uci"], json!({ "wsflowd": true }));
+    for page in ["status", "settings"] {
+        let e = &menu[format!("admin/services/wsflowd/{page}")];
+        assert_eq!(e["action"]["type"], "view");
+        let path = e["action"]["path"].as_str().unwrap();
+        assert_eq!(path, format!("wsflowd/{page}"));
+        assert!(app()
+            .join(format!("htdocs/luci-static/resources/view/{path}.js"))
+            .is_file());
+    }
+    json_file("root/usr/share/rpcd/acl.d/luci-app-wsflowd.json");
+    let makefile = read(&app().join("Makefile"));
+    for line in [
+        "LUCI_DEPENDS:=+luci-base +wsflowd",
+        "include $(TOPDIR)/feeds/luci/luci.mk",
+        "# call BuildPackage - OpenWrt buildroot signature",
+    ] {
+        assert!(makefile.contains(line), "Makefile lacks {line}");
+    }
+}
+
+/// `rpc.declare({ object: 'X', method: 'Y' ... })` of a view.
+fn declared_calls(source: &str) -> BTreeSet<(String, String)> {
+    let mut calls = BTreeSet::new();
+    for part in source.split("rpc.declare(").skip(1) {
+        let block = &part[..part.find('}').unwrap()];
+        let field = |name: &str| {
+            let at = block.find(&format!("{name}:")).unwrap() + name.len() + 1;
+            let rest = block[at..].trim_start();
+            let quote = rest.chars().next().unwrap();
+            rest[1..1 + rest[1..].find(quote).unwrap()].to_owned()
+        };
+        calls.insert((field("object"), field("method")));
+    }
+    calls
+}
+
+#[test]
+fn acl_grants_exactly_what_the_pages_use() {
+    let acl = json_file("root/usr/share/rpcd/acl.d/luci-app-wsflowd.json");
+    let acl = acl.as_object().unwrap();
+    assert_eq!(acl.keys().collect::<Vec<_>>(), ["luci-app-wsflowd"]);
+    let grant = &acl["luci-app-wsflowd"];
+    assert!(grant["description"].as_str().is_some());
+
+    // The views' own calls...
+    let mut needed: BTreeSet<(String, String)> = BTreeSet::new();
+    for view in views() {
+        needed.extend(declared_calls(&read(&view)));
+    }
+    // ...and those of the device picker (widgets.DeviceSelect through
+    // network.js) that say which devices and Wi-Fi networks there are.
+    // network.js asks for more (board, host hints, protocol handlers, the
+    // luci config) and does without them.
+    for (o, m) in [
+        ("luci-rpc", "getNetworkDevices"),
+        ("luci-rpc", "getWirelessDevices"),
+        ("network.interface", "dump"),
+    ] {
+        needed.insert((o.into(), m.into()));
+    }
+    let mut granted: BTreeSet<(String, String)> = BTreeSet::new();
+    for (object, methods) in grant["read"]["ubus"].as_object().unwrap() {
+        for m in methods.as_array().unwrap() {
+            granted.insert((object.clone(), m.as_str().unwrap().to_owned()));
+        }
+    }
+    assert_eq!(granted, needed);
+    assert!(
+        !granted.contains(&("wsflowd".into(), "reload".into())),
+        "Save & Apply reloads through procd, not through ubus"
+    );
+    assert!(
+        grant["write"].get("ubus").is_none(),
+        "nothing to write over ubus"
+    );
+    // Read: our package, and those the device picker reads; write: ours.
+    assert_eq!(
+        grant["read"]["uci"],
+        json!(["wsflowd", "network", "wireless"])
+    );
+    assert_eq!(grant["write"], json!({ "uci": ["wsflowd"] }));
+    assert_eq!(
+        declared_calls(&read(&views()[0]))
+            .union(&declared_calls(&read(&views()[1])))
+            .filter(|(o, _)| o == "wsflowd")
+            .count(),
+        1,
+        "the pages call wsflowd status only"
+    );
+}
+
+/// The argument of every `_('...')` (and `N_(n, '...', '...')`) in a JS
+/// file, with its line.
+fn translatable(source: &str) -> Vec<(String, usize)> {
+    let bytes = source.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let start_ok = i == 0
+            || !(bytes[i - 1].is_ascii_alphanumeric()
+                || bytes[i - 1] == b'_'
+                || bytes[i - 1] == b'.');
+        let plural = bytes[i..].starts_with(b"N_(");
+        if start_ok && (bytes[i..].starts_with(b"_(") || plural) {
+            let mut j = i + if plural { 3 } else { 2 };
+            let mut strings = 0;
+            loop {
+                while j < bytes.len() && (bytes[j] as char).is_whitespace() {
+                    j += 1;
+                }
+                if plural && strings == 0 && bytes[j] != b'\'' && bytes[j] != b'"' {
+                    // the count argument
+                    while j < bytes.len() && bytes[j] != b',' {
+                        j += 1;
+                    }
+                    j += 1;
+                    continue;
+                }
+                let quote = bytes[j];
+                if quote != b'\'' && quote != b'"' {
+                    break;
+                }
+                let line = 1 + source[..j].matches('\n').count();
+                let mut text = String::new();
+                j += 1;
+                let mut chars = source[j..].char_indices();
+                while let Some((k, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            let (_, e) = chars.next().unwrap();
+                            text.push(match e {
+                                'n' => '\n',
+                                't' => '\t',
+                                other => other,
+                            });
+                        }
+                        c if c as u32 == quote as u32 => {
+                            j += k + 1;
+                            break;
+                        }
+                        c => text.push(c),
+                    }
+                }
+                out.push((text, line));
+                strings += 1;
+                while j < bytes.len() && (bytes[j] as char).is_whitespace() {
+                    j += 1;
+                }
+                if !(plural && strings < 3 && bytes[j] == b',') {
+                    break;
+                }
+                j += 1;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn po_string(text: &str) -> String {
+    let mut s = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// The translation template as LuCI's i18n-scan.pl lays it out: every
+/// string of the views and every menu title, sorted, with where it is.
+fn translation_template() -> String {
+    let mut strings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for view in views() {
+        let rel = format!(
+            "applications/luci-app-wsflowd/{}",
+            view.strip_prefix(app()).unwrap().display()
+        );
+        for (text, line) in translatable(&read(&view)) {
+            strings
+                .entry(text)
+                .or_default()
+                .push(format!("{rel}:{line}"));
+        }
+    }
+    let menu_rel = "root/usr/share/luci/menu.d/luci-app-wsflowd.json";
+    let menu_text = read(&app().join(menu_rel));
+    for (n, line) in menu_text.lines().enumerate() {
+        if let Some(rest) = line.trim().strip_prefix("\"title\": \"") {
+            let title = &rest[..rest.find('"').unwrap()];
+            strings.entry(title.to_owned()).or_default().push(format!(
+                "applications/luci-app-wsflowd/{menu_rel}:{}",
+                n + 1
+            ));
+        }
+    }
+    let mut pot = String::from("msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\"\n");
+    for (text, places) in &strings {
+        pot.push('\n');
+        for p in places {
+            pot.push_str(&format!("#: {p}\n"));
+        }
+        pot.push_str(&format!("msgid {}\nmsgstr \"\"\n", po_string(text)));
+    }
+    pot
+}
+
+/// `WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation` rewrites it.
+#[test]
+fn translation_template_has_every_string_of_the_pages() {
+    let path = app().join("po/templates/wsflowd.pot");
+    let expected = translation_template();
+    if std::env::var("WSFLOWD_UPDATE_POT").as_deref() == Ok("1") {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = read(&path);
+    let msgids: BTreeSet<&str> = actual
+        .lines()
+        .filter_map(|l| l.strip_prefix("msgid "))
+        .collect();
+    for view in views() {
+        for (text, line) in translatable(&read(&view)) {
+            assert!(
+                msgids.contains(po_string(&text).as_str()),
+                "{}:{line}: {text:?} is not in po/templates/wsflowd.pot (WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation)",
+                view.display()
+            );
+        }
+    }
+    assert!(
+        actual == expected,
+        "po/templates/wsflowd.pot is not up to date: WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation"
+    );
+    assert!(msgids.len() > 100, "{}", msgids.len());
+}
+
+#[test]
+fn translatable_strings_are_found_as_xgettext_would() {
+    let found = translatable(
+        "x = _('a\\'b') + N_(n, 'one', \"two\") + f_('no') + o._('no') + _(\"c\\\"d\");",
+    );
+    let texts: Vec<&str> = found.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(texts, ["a'b", "one", "two", "c\"d"]);
+}
+
+// ---------------------------------------------------------------------
+// The settings form against the daemon's configuration.
+
+/// The UCI package the form is built over in node: an agent section, a
+/// monitor interface, a wired one, a collector.
+fn form_package() -> Json {
+    json!({
+        "agent": { ".type": "agent", ".name": "agent", ".anonymous": false, ".index": 0 },
+        "cfg020001": { ".type": "interface", ".name": "cfg020001", ".anonymous": true, ".index": 1, "device": "mon0" },
+        "cfg030002": { ".type": "interface", ".name": "cfg030002", ".anonymous": true, ".index": 2, "device": "eth1" },
+        "cfg040003": { ".type": "collector", ".name": "cfg040003", ".anonymous": true, ".index": 3, "address": "192.0.2.1" }
+    })
+}
+
+/// Builds the settings form in node and runs `cases` through its
+/// validation: the options and, per case, each matching option's verdict.
+fn run_form(node: &Path, cases: &[Json]) -> (Vec<Json>, Vec<Vec<Json>>) {
+    let input = json!({
+        "uci": form_package(),
+        "devices": { "mon0": { "type": 803, "up": true }, "eth1": { "type": 1, "up": true } },
+        "cases": cases
+    });
+    let mut child = Command::new(node)
+        .arg(repo().join("tests/luci/form-schema.js"))
+        .arg(app().join("htdocs/luci-static/resources/view/wsflowd/settings.js"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        let mut stdin = stdin;
+        std::io::Write::write_all(&mut stdin, input.to_string().as_bytes()).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "form-schema.js: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let options = result["options"].as_array().unwrap().clone();
+    let results = result["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().clone())
+        .collect();
+    (options, results)
+}
+
+/// What the daemon says of `value` in option `spec` (with `extra` lines
+/// in the same section): accepted or not.
+fn daemon_accepts(spec: &OptionSpec, value: &str, extra: &str) -> bool {
+    let quoted = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let mut text = format!("config {} 's'\n", spec.section);
+    match (spec.section, spec.name) {
+        ("interface", "device") | ("collector", "address") => {}
+        ("interface", _) => text.push_str("\toption device 'eth1'\n"),
+        ("collector", _) => text.push_str("\toption address '192.0.2.1'\n"),
+        _ => {}
+    }
+    text.push_str(extra);
+    if !value.is_empty() {
+        let keyword = if spec.list { "list" } else { "option" };
+        text.push_str(&format!("\t{keyword} {} {}\n", spec.name, quoted(value)));
+    }
+    config::parse(text.as_bytes(), "t").is_ok()
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn text(&mut self, alphabet: &[&str], max: usize) -> String {
+        let len = self.below(max + 1);
+        (0..len)
+            .map(|_| alphabet[self.below(alphabet.len())])
+            .collect()
+    }
+}
+
+/// Values worth trying for an option of this kind.
+fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "".into(),
+        " ".into(),
+        "x y".into(),
+        "'".into(),
+        "a\nb".into(),
+    ];
+    let label63 = "a".repeat(63);
+    let long_name = |total: usize| {
+        let mut s = String::new();
+        while s.len() < total {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            let n = (total - s.len()).min(63);
+            s.push_str(&"b".repeat(n));
+        }
+        s
+    };
+    let addresses: Vec<String> = [
+        "192.0.2.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1.2.3.4/24",
+        "1.2.3.4:6343",
+        "1.2.3.4.",
+        "::",
+        "::1",
+        "2001:db8::10",
+        "2001:DB8::A",
+        "2001:db8:0:0:0:0:0:1",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7::",
+        "::1:2:3:4:5:6:7",
+        "1::2:3:4:5:6:7",
+        "::1:2:3:4:5:6:7:8",
+        "1:::2",
+        "12345::1",
+        "::ffff:1.2.3.4",
+        "::ffff:1.2.3",
+        "1:2:3:4:5:6:1.2.3.4",
+        "1:2:3:4:5:6:7:1.2.3.4",
+        "::1.2.3.4",
+        "fe80::1%eth0",
+        "[2001:db8::1]",
+        "[2001:db8::1]:6343",
+        "[1.2.3.4]",
+        "[]",
+        "[::1",
+        "2001:db8::1:6343",
+        "example.com",
+        "example.com.",
+        "example..com",
+        "a",
+        "a.",
+        "-a.com",
+        "a-.com",
+        "a-b.com",
+        "a_b.com",
+        "xn--bcher-kva.example",
+        "host.123",
+        "123",
+        "1e3",
+        "sflow.example.net.",
+        "ünicode.de",
+        "a b",
+        "localhost",
+        "0x7f.1",
+        "com",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("{label63}.com"),
+        format!("{label63}a.com"),
+        long_name(253),
+        format!("{}.", long_name(253)),
+        long_name(254),
+    ])
+    .collect();
+    let interfaces: Vec<String> = [
+        "eth0",
+        "wlan0",
+        "phy0-ap0",
+        "br-lan",
+        "eth0.1",
+        "a",
+        "abcdefghijklmno",
+        "abcdefghijklmnop",
+        ".",
+        "..",
+        "...",
+        "a/b",
+        "a:b",
+        "a%b",
+        "a\tb",
+        "a\u{b}b",
+        "éééééé",
+        "éééééééé",
+        "à",
+        "\u{a0}",
+        "1.2.3.4",
+        "1234",
+        "0123456789ab",
+        "wlan0 eth0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    match spec.kind {
+        Kind::Integer { min, max, .. } => {
+            for n in [
+                0,
+                1,
+                min.saturating_sub(1),
+                min,
+                min + 1,
+                max - 1,
+                max,
+                max + 1,
+            ] {
+                v.push(n.to_string());
+                v.push(format!("0{n}"));
+            }
+            for s in [
+                "-0",
+                "-1",
+                "+1",
+                " 1",
+                "1 ",
+                "1.0",
+                "1.5",
+                "1e3",
+                "0x10",
+                "abc",
+                "4294967296",
+                "18446744073709551616",
+                "99999999999999999999",
+                "٣",
+            ] {
+                v.push(s.into());
+            }
+            for _ in 0..200 {
+                v.push(rng.text(&["0", "1", "5", "9", "-", "."], 11));
+            }
+        }
+        Kind::Host | Kind::AgentAddress => {
+            v.extend(addresses);
+            v.extend(interfaces);
+            let alphabet = [
+                "0", "1", "2", "9", "a", "f", "F", "g", "z", ":", ":", ".", ".", "[", "]", "-",
+                "_", "%", "/", " ",
+            ];
+            for _ in 0..4000 {
+                v.push(rng.text(&alphabet, 18));
+            }
+            // IPv6-shaped text: hex groups and separators.
+            for _ in 0..3000 {
+                v.push(rng.text(
+                    &[
+                        "0", "1", "ff", "abcd", "12345", ":", ":", ":", ".", "1.2.3.4", "::",
+                    ],
+                    12,
+                ));
+            }
+        }
+        Kind::Interface | Kind::Bss => {
+            v.extend(interfaces);
+            v.extend(addresses.into_iter().take(20));
+            for m in [
+                "02:00:5e:10:00:01",
+                "02-00-5E-10-00-01",
+                "02:00-5e:10:00:01",
+                "03:00:5e:10:00:01",
+                "00:00:00:00:00:00",
+                "00-00-00-00-00-00",
+                "02:00:5e:10:00",
+                "02:00:5e:10:00:01:02",
+                "0g:00:5e:10:00:01",
+                "fe:ff:ff:ff:ff:ff",
+                "FF:FF:FF:FF:FF:FF",
+                "0200.5e10.0001",
+                "02005e100001",
+            ] {
+                v.push(m.into());
+            }
+            for _ in 0..3000 {
+                v.push(rng.text(&["0", "2", "a", "F", "x", ":", "-", ".", "/", " ", "é"], 18));
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// Differences the page keeps on purpose: a list item with whitespace,
+/// such as several names in one item (the daemon splits items on
+/// whitespace; the page takes one name per item, without spaces).
+fn deliberate_difference(spec: &OptionSpec, value: &str) -> bool {
+    spec.list && value.bytes().any(|b| b.is_ascii_whitespace())
+}
+
+#[test]
+fn settings_form_writes_the_daemons_options_with_its_limits() {
+    let Some(node) = node_or_skip("settings_form_writes_the_daemons_options_with_its_limits")
+    else {
+        return;
+    };
+    let (options, _) = run_form(&node, &[]);
+    let mut covered = BTreeSet::new();
+    for o in &options {
+        let section = o["section"].as_str().unwrap();
+        let name = o["option"].as_str().unwrap();
+        let what = format!("{section}.{name} ({})", o["title"]);
+        let spec = config::option_spec(section, name)
+            .unwrap_or_else(|| panic!("the page writes {what}, which the daemon does not know"));
+        covered.insert((section, name));
+        let widget = o["widget"].as_str().unwrap();
+        assert_eq!(
+            o["rmempty"] == json!(false) || o["widget"] == "CBI.FlagValue",
+            spec.required || widget == "CBI.FlagValue",
+            "{what}: a required option may not be left empty, others may"
+        );
+        match spec.kind {
+            Kind::Bool => {
+                assert_eq!(widget, "CBI.FlagValue", "{what}");
+                assert_eq!(
+                    (o["enabled"].as_str(), o["disabled"].as_str()),
+                    (Some("1"), Some("0")),
+                    "{what}"
+                );
+                assert_eq!(o["default"].as_str(), spec.default, "{what}");
+                for v in ["1", "0"] {
+                    assert!(daemon_accepts(spec, v, ""), "{what}: {v}");
+                }
+            }
+            Kind::Integer { min, max, .. } => {
+                assert_eq!(widget, "CBI.Value", "{what}");
+                assert_eq!(
+                    o["datatype"],
+                    format!("and(uinteger,range({min},{max}))"),
+                    "{what}"
+                );
+                assert_eq!(o["validate"], true, "{what}: plain decimal digits");
+            }
+            Kind::Word { words, .. } => {
+                assert_eq!(widget, "CBI.ListValue", "{what}");
+                assert_eq!(o["choices"], json!(words), "{what}");
+                assert_eq!(o["default"].as_str(), spec.default, "{what}");
+                for w in words {
+                    assert!(daemon_accepts(spec, w, ""), "{what}: {w}");
+                }
+            }
+            Kind::Host | Kind::AgentAddress => {
+                assert_eq!(
+                    (widget, &o["validate"]),
+                    ("CBI.Value", &json!(true)),
+                    "{what}"
+                );
+            }
+            Kind::Interface if spec.list => {
+                assert_eq!(
+                    (widget, &o["multiple"]),
+                    ("CBI.DeviceSelect", &json!(true)),
+                    "{what}"
+                );
+                assert_eq!(o["validate"], true, "{what}: typed names checked");
+            }
+            Kind::Interface => {
+                // Any device, or one of the monitor interfaces found.
+                assert!(
+                    (widget == "CBI.DeviceSelect" && o["validate"] == true)
+                        || (widget == "CBI.ListValue" && o["choices"] == json!(["mon0"])),
+                    "{what}: {o}"
+                );
+                for choice in o["choices"].as_array().unwrap() {
+                    assert!(
+                        daemon_accepts(spec, choice.as_str().unwrap(), ""),
+                        "{what}: {choice}"
+                    );
+                }
+            }
+            Kind::Bss => {
+                assert_eq!(
+                    (widget, &o["validate"]),
+                    ("CBI.DynamicList", &json!(true)),
+                    "{what}"
+                );
+            }
+            Kind::SocketPath => panic!("{what}: not on the page"),
+        }
+    }
+    let all: BTreeSet<(&str, &str)> = SCHEMA.iter().map(|s| (s.section, s.name)).collect();
+    let missing: Vec<_> = all.difference(&covered).collect();
+    // ubus_socket: only for a broker at another path; left to the shell.
+    assert_eq!(missing, [&("agent", "ubus_socket")]);
+    println!(
+        "{} form options compared, covering {} of the daemon's {} options",
+        options.len(),
+        covered.len(),
+        SCHEMA.len()
+    );
+}
+
+#[test]
+fn settings_validation_accepts_exactly_what_the_daemon_accepts() {
+    let Some(node) = node_or_skip("settings_validation_accepts_exactly_what_the_daemon_accepts")
+    else {
+        return;
+    };
+    let (options, _) = run_form(&node, &[]);
+    let mut rng = Rng(0x5eed_1ac1_0000_0001);
+    let mut cases = Vec::new();
+    let mut specs = Vec::new();
+    let mut seen = BTreeSet::new();
+    for o in &options {
+        let (section, name) = (
+            o["section"].as_str().unwrap(),
+            o["option"].as_str().unwrap(),
+        );
+        let spec = config::option_spec(section, name).unwrap();
+        if matches!(spec.kind, Kind::Bool | Kind::Word { .. }) || !seen.insert((section, name)) {
+            continue;
+        }
+        for value in corpus(spec, &mut rng) {
+            cases.push(json!({ "section": section, "option": name, "value": value }));
+            specs.push((spec, value, String::new()));
+        }
+    }
+    // The room a datagram must leave for a sampled header.
+    let datagram = config::option_spec("agent", "datagram_bytes").unwrap();
+    for header in ["", "16", "17", "128", "511", "512"] {
+        for size in [
+            "", "256", "271", "272", "273", "383", "384", "700", "767", "768", "1400", "9000",
+        ] {
+            cases.push(json!({ "section": "agent", "option": "datagram_bytes", "value": size, "set": { "header_bytes": header } }));
+            let extra = if header.is_empty() {
+                String::new()
+            } else {
+                format!("\toption header_bytes '{header}'\n")
+            };
+            specs.push((datagram, size.to_owned(), extra));
+        }
+    }
+    let started = Instant::now();
+    let (_, results) = run_form(&node, &cases);
+    let page_time = started.elapsed();
+    assert_eq!(results.len(), cases.len());
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    let mut deliberate = 0;
+    for ((spec, value, extra), verdicts) in specs.iter().zip(&results) {
+        assert!(
+            !verdicts.is_empty(),
+            "{}.{}: no option",
+            spec.section,
+            spec.name
+        );
+        let daemon = daemon_accepts(spec, value, extra);
+        for v in verdicts {
+            if v["widget"] == "CBI.ListValue" {
+                // A choice among values checked below, not typed text.
+                continue;
+            }
+            let page = v["ok"] == true;
+            checked += 1;
+            if page == daemon {
+                continue;
+            }
+            if !page && deliberate_difference(spec, value) {
+                deliberate += 1;
+                continue;
+            }
+            mismatches.push(format!(
+                "{}.{} = {value:?} {extra:?}: page {} ({}), daemon {}",
+                spec.section,
+                spec.name,
+                if page { "accepts" } else { "refuses" },
+                v["message"],
+                if daemon { "accepts" } else { "refuses" }
+            ));
+        }
+    }
+    println!(
+        "{checked} verdicts of the page's validation compared with the daemon's parser ({} values, page side {page_time:?}); {deliberate} deliberate differences (list items with whitespace)",
+        cases.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches[..mismatches.len().min(40)].join("\n")
+    );
+    assert!(checked > 20_000, "{checked}");
+}
+
+#[test]
+fn shim_datatypes_follow_luci_validation() {
+    // validation.js's semantics for the datatypes the views use, on the
+    // values where they are easy to get wrong (decimals, signs, spaces,
+    // LuCI's own messages). The page adds its digit check on top.
+    let Some(node) = node_or_skip("shim_datatypes_follow_luci_validation") else {
+        return;
+    };
+    let script = r#"
+        globalThis.WSFLOWD_LUCI_HEADLESS = true;
+        require(process.argv[1] + '/tests/luci/shim/luci.js');
+        const v = L.modules.validation;
+        const out = {};
+        for (const [type, value] of JSON.parse(process.argv[2]))
+            out[type + ' ' + JSON.stringify(value)] = v.check(type, false, null, value);
+        process.stdout.write(JSON.stringify(out));
+    "#;
+    let cases = json!([
+        ["and(uinteger,range(1,65535))", "1"],
+        ["and(uinteger,range(1,65535))", "65535"],
+        ["and(uinteger,range(1,65535))", "0"],
+        ["and(uinteger,range(1,65535))", "65536"],
+        ["and(uinteger,range(1,65535))", "1.5"],
+        ["and(uinteger,range(1,65535))", "-1"],
+        ["and(uinteger,range(0,86400))", "-0"],
+        ["and(uinteger,range(0,86400))", "007"],
+        ["and(uinteger,range(0,86400))", " 7"],
+        ["and(uinteger,range(0,86400))", ""],
+        ["range(1,10)", "1.5"],
+        ["or(uinteger,'auto')", "auto"],
+        ["or(uinteger,'auto')", "x"],
+        ["port", "0"]
+    ]);
+    let out = Command::new(node)
+        .arg("-e")
+        .arg(script)
+        .arg(repo())
+        .arg(cases.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let expect = |k: &str, v: Json| assert_eq!(r[k], v, "{k}");
+    expect("and(uinteger,range(1,65535)) \"1\"", json!(true));
+    expect("and(uinteger,range(1,65535)) \"65535\"", json!(true));
+    expect(
+        "and(uinteger,range(1,65535)) \"0\"",
+        json!("Expecting: value between 1 and 65535"),
+    );
+    expect(
+        "and(uinteger,range(1,65535)) \"65536\"",
+        json!("Expecting: value between 1 and 65535"),
+    );
+    expect(
+        "and(uinteger,range(1,65535)) \"1.5\"",
+        json!("Expecting: positive integer value"),
+    );
+    expect(
+        "and(uinteger,range(1,65535)) \"-1\"",
+        json!("Expecting: positive integer value"),
+    );
+    // LuCI takes "-0" for a non-negative integer; the page's own check refuses it.
+    expect("and(uinteger,range(0,86400)) \"-0\"", json!(true));
+    expect("and(uinteger,range(0,86400)) \"007\"", json!(true));
+    expect(
+        "and(uinteger,range(0,86400)) \" 7\"",
+        json!("Expecting: positive integer value"),
+    );
+    expect(
+        "and(uinteger,range(0,86400)) \"\"",
+        json!("Expecting: non-empty value"),
+    );
+    expect("range(1,10) \"1.5\"", json!(true));
+    expect("or(uinteger,'auto') \"auto\"", json!(true));
+    expect(
+        "or(uinteger,'auto') \"x\"",
+        json!("Expecting: One of the following: \n - positive integer value\n - \"auto\""),
+    );
+    expect("port \"0\"", json!(true));
+}
+
+// ---------------------------------------------------------------------
+// In a browser, against a running agent.
+
+const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+const TUNSETLINK: libc::c_ulong = 0x4004_54cd;
+
+/// A TAP named `name` with link type 803 (radiotap): a monitor interface,
+/// in the calling thread's namespace, for as long as the file is open.
+fn monitor_tap(name: &str) -> File {
+    let tun = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .expect("/dev/net/tun");
+    let mut ifr = [0u8; 40];
+    ifr[..name.len()].copy_from_slice(name.as_bytes());
+    ifr[16..18].copy_from_slice(&(0x0002i16 | 0x1000).to_ne_bytes());
+    assert_eq!(
+        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF, ifr.as_ptr()) },
+        0
+    );
+    assert_eq!(
+        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK, 803 as libc::c_ulong) },
+        0
+    );
+    tun
+}
+
+/// The access point: a namespace with `wlan0` (a veth, its station side in
+/// another namespace) and `mon0` (a radiotap TAP), hostapd's BSS on wlan0
+/// with two stations, two collectors, and traffic from the station.
+struct Lab {
+    ap: Netns,
+    sta: Netns,
+    _mon0: File,
+    broker: Broker,
+    _fake: FakeHostapd,
+    collector_a: Collector,
+    collector_b: Collector,
+    traffic: Arc<AtomicBool>,
+}
+
+impl Lab {
+    fn new(test: &str) -> Option<Lab> {
+        let broker = Broker::start_or_skip(test)?;
+        let ap = Netns::new("wsflu");
+        let sta = Netns::new("wsfls");
+        sh(&[
+            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
+            "sta0", "netns", &sta.name,
+        ]);
+        ap.exec(&["ip", "addr", "add", "10.206.0.1/24", "dev", "wlan0"]);
+        sta.exec(&["ip", "addr", "add", "10.206.0.2/24", "dev", "sta0"]);
+        ap.exec(&["ip", "link", "set", "wlan0", "up"]);
+        sta.exec(&["ip", "link", "set", "sta0", "up"]);
+        let mon0 = ap.spawn(|| monitor_tap("mon0")).join().unwrap();
+        ap.exec(&["ip", "link", "set", "mon0", "up"]);
+        let mac = |ns: &Netns, dev: &str| -> [u8; 6] {
+            let out = ns
+                .command("cat")
+                .arg(format!("/sys/class/net/{dev}/address"))
+                .output()
+                .unwrap();
+            let v: Vec<u8> = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .split(':')
+                .map(|x| u8::from_str_radix(x, 16).unwrap())
+                .collect();
+            v.try_into().unwrap()
+        };
+        let fake = FakeHostapd::start(&broker.socket);
+        fake.add_bss(BssSpec {
+            ifname: "wlan0".into(),
+            bssid: mac(&ap, "wlan0"),
+            ssid: "wsflowd-lab".into(),
+            freq: 5180,
+            channel: 36,
+            phy: "phy0".into(),
+        });
+        fake.associate("wlan0", mac(&sta, "sta0"), -52);
+        fake.associate("wlan0", [0x02, 0x5a, 0, 0, 0, 7], -67);
+        fake.sync();
+        let collector_a = Collector::start(&ap);
+        let collector_b = Collector::start(&ap);
+        // From the station to the access point, until the test ends (two
+        // minutes at most).
+        let traffic = Arc::new(AtomicBool::new(true));
+        let on = traffic.clone();
+        sta.spawn(move || {
+            let s = UdpSocket::bind("10.206.0.2:0").unwrap();
+            let end = Instant::now() + Duration::from_secs(120);
+            while on.load(Ordering::Relaxed) && Instant::now() < end {
+                let _ = s.send_to(b"wsflowd luci test", "10.206.0.1:9");
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Some(Lab {
+            ap,
+            sta,
+            _mon0: mon0,
+            broker,
+            _fake: fake,
+            collector_a,
+            collector_b,
+            traffic,
+        })
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.traffic.store(false, Ordering::Relaxed);
+        let _ = &self.sta;
+    }
+}
+
+/// The page's element count for a CSS selector.
+fn count(b: &Browser, css: &str) -> u64 {
+    b.js(
+        "return document.querySelectorAll(arguments[0]).length;",
+        json!([css]),
+    )
+    .as_u64()
+    .unwrap()
+}
+
+fn wait_view(b: &Browser) {
+    b.wait(
+        "the view",
+        "return document.body.getAttribute('data-view-ready') == 'true' && !document.querySelector('.spinning');",
+        Duration::from_secs(20),
+    );
+}
+
+/// The text of the cell `field` of the row `key` of table `table`.
+fn cell(b: &Browser, table: &str, key: &str, field: &str) -> String {
+    b.js(
+        "const row = [...document.querySelectorAll('#' + arguments[0] + ' tr')].find((r) => r.dataset.key == arguments[1]);\
+         const td = row && row.querySelector('[data-field=\"' + arguments[2] + '\"]');\
+         return td ? td.textContent : null;",
+        json!([table, key, field]),
+    )
+    .as_str()
+    .unwrap_or_else(|| panic!("no cell {table} {key} {field}"))
+    .to_owned()
+}
+
+fn fact(b: &Browser, field: &str) -> String {
+    b.js(
+        "const td = document.querySelector('#wsflowd-agent [data-field=\"' + arguments[0] + '\"]'); return td ? td.textContent : null;",
+        json!([field]),
+    )
+    .as_str()
+    .unwrap_or_else(|| panic!("no agent field {field}"))
+    .to_owned()
+}
+
+/// The status page's rendering of an uptime (status.js duration()).
+fn duration_text(s: i64) -> String {
+    let (d, h, m, s) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m {s}s")
+    } else if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn text_of(v: &Json) -> String {
+    match v {
+        Json::String(s) if s.is_empty() => "-".into(),
+        Json::String(s) => s.clone(),
+        Json::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The CSS selector of the grid section titled `title`.
+fn grid(title: &str) -> String {
+    format!(".cbi-tblsection[data-section-title=\"{title}\"]")
+}
+
+fn modal_input(option: &str) -> String {
+    format!("#modal_overlay [data-name=\"{option}\"] input")
+}
+
+fn input_state(b: &Browser, css: &str) -> (bool, String) {
+    let v = b.js(
+        "const i = document.querySelector(arguments[0]); return [i.classList.contains('cbi-input-invalid'), i.getAttribute('data-tooltip') || ''];",
+        json!([css]),
+    );
+    (v[0] == true, v[1].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
+    let test = "pages_in_a_browser_edit_the_file_and_show_the_running_agent";
+    if !root_or_skip(test) || !webdriver::tools_or_skip(test) {
+        return;
+    }
+    let Some(lab) = Lab::new(test) else {
+        return;
+    };
+    let started = Instant::now();
+    let shots = artifacts();
+    let initial = format!(
+        "# wsflowd: edited by the LuCI page test\n\nconfig agent 'agent'\n\toption enabled '1'\n\toption sampling_rate '2'\n\toption polling_interval '1'\n\toption ubus_socket '{}'\n\tlist interface 'wlan0'\n\nconfig interface\n\toption device 'mon0'\n\toption enabled '0'\n\nconfig collector\n\toption address '127.0.0.1'\n\toption port '{}'\n",
+        lab.broker.socket.display(),
+        lab.collector_a.port
+    );
+    let cfg = TempConfig::new(&initial);
+    let agent = AgentProcess::start(&lab.ap, &cfg.path);
+    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
+    let server = LuciServer::start(Settings {
+        config: cfg.path.clone(),
+        ubus_socket: lab.broker.socket.clone(),
+        agent_pid: Some(agent.child.id()),
+        netns: Some(lab.ap.name.clone()),
+        luci_root: None,
+    });
+    let b = Browser::start(1280, 1900);
+
+    // ---- Settings: what the file says.
+    b.goto(&server.url("/?view=wsflowd/settings"));
+    wait_view(&b);
+    let checked: Json = b.js(
+        "return [...document.querySelectorAll('[data-name=\"interface\"] input[type=checkbox]')].filter((i) => i.checked).map((i) => i.value);",
+        json!([]),
+    );
+    assert_eq!(checked, json!(["wlan0"]), "the agent's interface list");
+    let devices: Json = b.js(
+        "return [...document.querySelectorAll('[data-name=\"interface\"] li')].map((l) => l.dataset.value);",
+        json!([]),
+    );
+    for d in ["wlan0", "mon0"] {
+        assert!(
+            devices.as_array().unwrap().contains(&json!(d)),
+            "{d} offered: {devices} ({:?})",
+            server.journal().calls
+        );
+    }
+    let monitor = grid("Monitor mode");
+    assert_eq!(count(&b, &format!("{monitor} tr.cbi-section-table-row")), 1);
+    assert_eq!(
+        b.js(&format!("return document.querySelector('{} tr.cbi-section-table-row [data-name=\"enabled\"] input').checked;", monitor.replace('\'', "\\'")), json!([])),
+        json!(false),
+        "monitor sampling of mon0 off"
+    );
+    let collectors = grid("Collectors");
+    assert_eq!(
+        count(&b, &format!("{collectors} tr.cbi-section-table-row")),
+        1
+    );
+    assert_eq!(
+        count(
+            &b,
+            &format!(
+                "{} tr.cbi-section-table-row",
+                grid("Per-interface settings")
+            )
+        ),
+        0
+    );
+
+    // ---- An invalid address, then an invalid port: shown inline, nothing written.
+    b.click(&format!("{collectors} .cbi-section-create button"));
+    b.wait(
+        "the modal",
+        "return !!document.querySelector('#modal_overlay [data-name=\"address\"] input');",
+        Duration::from_secs(5),
+    );
+    b.type_into(&modal_input("address"), "192.0.2.300");
+    b.type_into(&modal_input("port"), "6343");
+    b.click("#modal_overlay .cbi-button-positive");
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(&b, "#modal_overlay"), 1, "the modal stays open");
+    let (invalid, tip) = input_state(&b, &modal_input("address"));
+    assert!(invalid);
+    assert_eq!(
+        tip,
+        "Expecting: an IPv4 address, an IPv6 address or a host name"
+    );
+    let shown = b.js("return document.querySelector('#modal_overlay [data-name=\"address\"] .cbi-tooltip').textContent;", json!([]));
+    assert_eq!(shown, json!(tip), "the message is shown next to the field");
+    b.screenshot(&shots.join("settings-invalid-address.png"));
+    b.type_into(&modal_input("address"), "127.0.0.1");
+    b.type_into(&modal_input("port"), "70000");
+    assert!(!input_state(&b, &modal_input("address")).0);
+    b.click("#modal_overlay .cbi-button-positive");
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(&b, "#modal_overlay"), 1);
+    assert_eq!(
+        input_state(&b, &modal_input("port")),
+        (true, "Expecting: value between 1 and 65535".to_owned())
+    );
+    b.screenshot(&shots.join("settings-invalid-port.png"));
+    b.click("#modal_overlay .button-row .cbi-button:not(.cbi-button-positive)");
+    b.wait(
+        "the modal closed",
+        "return !document.querySelector('#modal_overlay');",
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        count(&b, &format!("{collectors} tr.cbi-section-table-row")),
+        1,
+        "nothing added"
+    );
+    assert!(
+        server.journal().uci_writes.is_empty(),
+        "{:?}",
+        server.journal().uci_writes
+    );
+    assert!(!server.staged());
+    assert_eq!(
+        std::fs::read_to_string(&cfg.path).unwrap(),
+        initial,
+        "the file is untouched"
+    );
+
+    // ---- A collector added.
+    b.click(&format!("{collectors} .cbi-section-create button"));
+    b.wait(
+        "the modal",
+        "return !!document.querySelector('#modal_overlay [data-name=\"address\"] input');",
+        Duration::from_secs(5),
+    );
+    b.type_into(&modal_input("address"), "127.0.0.1");
+    b.type_into(&modal_input("port"), &lab.collector_b.port.to_string());
+    b.click("#modal_overlay .cbi-button-positive");
+    b.wait(
+        "the modal closed",
+        "return !document.querySelector('#modal_overlay');",
+        Duration::from_secs(5),
+    );
+    b.wait(
+        "two collectors",
+        &format!("return document.querySelectorAll('{collectors} tr.cbi-section-table-row').length == 2;"),
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg.path).unwrap(),
+        initial,
+        "staged, not applied yet"
+    );
+
+    // ---- The datagram size must leave room for the header: refused on save.
+    b.type_into("[data-name=\"header_bytes\"] input", "512");
+    b.type_into("[data-name=\"datagram_bytes\"] input", "700");
+    assert_eq!(
+        input_state(&b, "[data-name=\"datagram_bytes\"] input"),
+        (
+            true,
+            "Must be at least the header bytes + 256 = 768 bytes".to_owned()
+        )
+    );
+    let writes = server.journal().uci_writes.len();
+    b.click("#save-apply");
+    let error = b.wait("the save error", "const e = document.querySelector('#modal_overlay .save-error'); return e && e.textContent;", Duration::from_secs(5));
+    assert!(error.as_str().unwrap().contains("Datagram size"), "{error}");
+    b.screenshot(&shots.join("settings-save-error.png"));
+    b.click("#modal_overlay .cbi-button");
+    assert_eq!(
+        server.journal().uci_writes.len(),
+        writes,
+        "nothing more staged"
+    );
+    assert_eq!(server.journal().applies, 0);
+    assert_eq!(std::fs::read_to_string(&cfg.path).unwrap(), initial);
+    b.type_into("[data-name=\"datagram_bytes\"] input", "1000");
+    assert!(!input_state(&b, "[data-name=\"datagram_bytes\"] input").0);
+    // A value the header change makes too small is flagged at once.
+    b.type_into("[data-name=\"datagram_bytes\"] input", "768");
+    b.type_into("[data-name=\"header_bytes\"] input", "513");
+    assert!(input_state(&b, "[data-name=\"header_bytes\"] input").0);
+    b.type_into("[data-name=\"header_bytes\"] input", "511");
+    assert!(!input_state(&b, "[data-name=\"datagram_bytes\"] input").0);
+    b.type_into("[data-name=\"header_bytes\"] input", "512");
+    assert!(!input_state(&b, "[data-name=\"datagram_bytes\"] input").0);
+    b.type_into("[data-name=\"datagram_bytes\"] input", "1000");
+
+    // ---- Monitor-mode sampling on, then Save & Apply.
+    b.click(&format!(
+        "{monitor} tr.cbi-section-table-row [data-name=\"enabled\"] input"
+    ));
+    b.screenshot(&shots.join("settings-before-apply.png"));
+    // Marks this page, to tell when the reload after applying replaced it.
+    b.js("document.body.dataset.beforeApply = '1';", json!([]));
+    b.click("#save-apply");
+    let end = Instant::now() + Duration::from_secs(10);
+    while server.journal().applies == 0 {
+        assert!(Instant::now() < end, "no apply: {:?}", server.journal());
+        thread::sleep(Duration::from_millis(50));
+    }
+    // The page reloads after applying, as LuCI's does.
+    b.wait(
+        "the page reloaded after applying",
+        "return !document.body.dataset.beforeApply;",
+        Duration::from_secs(10),
+    );
+    wait_view(&b);
+
+    // The file, written with our UCI code, says what was set...
+    let text = std::fs::read_to_string(&cfg.path).unwrap();
+    println!("the file after Save & Apply:\n{text}");
+    let package = uci::parse(text.as_bytes()).unwrap();
+    assert_eq!(
+        uci::export(&package, None).unwrap(),
+        text,
+        "written as uci commit writes"
+    );
+    let loaded = config::parse(text.as_bytes(), "wsflowd").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = &loaded.config;
+    let ports: Vec<(String, u16)> = c
+        .collectors
+        .iter()
+        .map(|c| (c.address.clone(), c.port))
+        .collect();
+    assert_eq!(
+        ports,
+        [
+            ("127.0.0.1".to_owned(), lab.collector_a.port),
+            ("127.0.0.1".to_owned(), lab.collector_b.port)
+        ]
+    );
+    assert_eq!((c.agent.header_bytes, c.agent.datagram_bytes), (512, 1000));
+    assert_eq!(c.agent.sampling_rate, Some(2));
+    assert_eq!(
+        c.agent.ubus_socket.as_deref(),
+        Some(lab.broker.socket.as_path()),
+        "options the page does not show are kept"
+    );
+    let devices: Vec<&str> = c.interfaces.iter().map(|i| i.device.as_str()).collect();
+    assert_eq!(devices, ["wlan0", "mon0"], "monitor sampling of mon0 on");
+    assert!(
+        text.contains("\nconfig collector\n\toption address '127.0.0.1'\n\toption enabled '1'\n"),
+        "{text}"
+    );
+
+    // ...and the agent reloaded it: the new collector receives datagrams.
+    assert!(agent.wait_for_log("configuration reloaded", Duration::from_secs(5)));
+    let end = Instant::now() + Duration::from_secs(8);
+    let status = loop {
+        let s = ubus_call(&lab.broker.socket, "wsflowd", "status").unwrap();
+        let sent = s["collectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["port"] == lab.collector_b.port)
+            .map(|c| c["datagrams_sent"].as_i64().unwrap());
+        if sent.unwrap_or(0) > 0 && !lab.collector_b.snapshot().is_empty() {
+            break s;
+        }
+        assert!(Instant::now() < end, "the new collector gets nothing: {s}");
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status["config"]["header_bytes"], 512);
+    let mon0 = status["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["device"] == "mon0")
+        .cloned();
+    assert_eq!(
+        mon0.map(|m| m["monitor"].clone()),
+        Some(json!(true)),
+        "{status}"
+    );
+    // The reloaded page shows the new state.
+    assert_eq!(
+        count(&b, &format!("{collectors} tr.cbi-section-table-row")),
+        2
+    );
+    assert_eq!(
+        b.js(&format!("return document.querySelector('{} tr.cbi-section-table-row [data-name=\"enabled\"] input').checked;", monitor.replace('\'', "\\'")), json!([])),
+        json!(true)
+    );
+    assert!(!server.staged());
+    b.screenshot(&shots.join("settings.png"));
+
+    // ---- Status: the figures the agent reports.
+    thread::sleep(Duration::from_millis(1_500));
+    b.goto(&server.url("/?view=wsflowd/status"));
+    wait_view(&b);
+    // The same reply from now on, so that what is compared cannot move.
+    server
+        .freeze_status(true)
+        .expect("the page asked for the status");
+    b.goto(&server.url("/?view=wsflowd/status"));
+    wait_view(&b);
+    let s = server.journal().last_status.unwrap();
+    println!("status: {}", serde_json::to_string_pretty(&s).unwrap());
+    assert_eq!(fact(&b, "version"), s["version"].as_str().unwrap());
+    assert_eq!(
+        fact(&b, "uptime"),
+        duration_text(s["uptime"].as_i64().unwrap())
+    );
+    assert_eq!(fact(&b, "datagrams"), text_of(&s["datagrams"]));
+    assert_eq!(fact(&b, "agent_address"), text_of(&s["agent_address"]));
+    assert_eq!(fact(&b, "sampling_rate"), "2");
+    let collectors = s["collectors"].as_array().unwrap();
+    assert_eq!(collectors.len(), 2);
+    for c in collectors {
+        let key = format!("{}:{}", c["address"].as_str().unwrap(), c["port"]);
+        assert!(c["datagrams_sent"].as_i64().unwrap() > 0, "{c}");
+        for field in [
+            "address",
+            "port",
+            "target",
+            "datagrams_sent",
+            "send_errors",
+            "last_error",
+        ] {
+            assert_eq!(
+                cell(&b, "wsflowd-collectors", &key, field),
+                text_of(&c[field]),
+                "{key} {field}"
+            );
+        }
+    }
+    let interfaces = s["interfaces"].as_array().unwrap();
+    assert_eq!(interfaces.len(), 2);
+    for i in interfaces {
+        let key = i["device"].as_str().unwrap();
+        for field in [
+            "ifindex",
+            "sampling_rate",
+            "samples",
+            "sample_pool",
+            "drops",
+            "polling_interval",
+        ] {
+            assert_eq!(
+                cell(&b, "wsflowd-interfaces", key, field),
+                text_of(&i[field]),
+                "{key} {field}"
+            );
+        }
+        let kind = if i["monitor"] == true {
+            "monitor"
+        } else {
+            "interface"
+        };
+        assert_eq!(cell(&b, "wsflowd-interfaces", key, "kind"), kind);
+        assert_eq!(
+            cell(&b, "wsflowd-interfaces", key, "sampling"),
+            text_of(&i["filter"])
+        );
+    }
+    let wlan0 = interfaces.iter().find(|i| i["device"] == "wlan0").unwrap();
+    assert!(
+        wlan0["samples"].as_i64().unwrap() > 0,
+        "traffic sampled: {wlan0}"
+    );
+    assert_eq!(wlan0["sampling_rate"], 2);
+    let bss = &s["bss"][0];
+    assert_eq!(bss["stations"], 2);
+    assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "ssid"), "wsflowd-lab");
+    assert_eq!(
+        cell(&b, "wsflowd-bss", "wlan0", "bssid"),
+        bss["bssid"].as_str().unwrap()
+    );
+    assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "stations"), "2");
+    assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "channel"), "36 (5180 MHz)");
+    assert_eq!(
+        bss["bssid"],
+        mac_text(&{
+            let out = lab
+                .ap
+                .command("cat")
+                .arg("/sys/class/net/wlan0/address")
+                .output()
+                .unwrap();
+            let v: Vec<u8> = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .split(':')
+                .map(|x| u8::from_str_radix(x, 16).unwrap())
+                .collect();
+            <[u8; 6]>::try_from(v).unwrap()
+        })
+    );
+    b.screenshot(&shots.join("status.png"));
+
+    // The page polls: once the agent is asked again, new figures appear.
+    server.freeze_status(false);
+    let shown = fact(&b, "datagrams");
+    b.wait(
+        "a refresh by polling",
+        &format!(
+            "const td = document.querySelector('#wsflowd-agent [data-field=\"datagrams\"]'); return td && td.textContent != '{shown}';"
+        ),
+        Duration::from_secs(8),
+    );
+
+    // ---- The agent stopped: said plainly.
+    server.set_agent_pid(None);
+    assert!(agent.stop().success());
+    assert_eq!(
+        ubus_call(&lab.broker.socket, "wsflowd", "status"),
+        Err(UbusError::NotFound)
+    );
+    b.goto(&server.url("/?view=wsflowd/status"));
+    wait_view(&b);
+    let error = b.js("const e = document.querySelector('#wsflowd-not-running [data-field=\"error\"]'); return e && e.textContent;", json!([]));
+    assert!(
+        error.as_str().unwrap_or("").contains("Object not found"),
+        "{error}"
+    );
+    assert!(count(&b, "#wsflowd-status") == 0);
+    b.screenshot(&shots.join("status-not-running.png"));
+    println!(
+        "browser test: {:?}, screenshots in {}",
+        started.elapsed(),
+        shots.display()
+    );
+}
+
+/// By hand: the views in LuCI's real framework. Needs a LuCI source tree
+/// (openwrt/luci, not part of this repository) in WSFLOWD_LUCI_DIR; serves
+/// it with the test server (tests/luci/real.html bootstraps luci.js as
+/// LuCI's header template does) for WSFLOWD_LUCI_SECONDS (default 600)
+/// while a browser is pointed at the printed address. Runs an agent like
+/// the browser test. `cargo test --test luci_app -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn real_luci_framework_by_hand() {
+    let test = "real_luci_framework_by_hand";
+    let Some(luci) = std::env::var_os("WSFLOWD_LUCI_DIR").map(PathBuf::from) else {
+        eprintln!("{test}: set WSFLOWD_LUCI_DIR to an openwrt/luci checkout");
+        return;
+    };
+    if !root_or_skip(test) {
+        return;
+    }
+    let Some(lab) = Lab::new(test) else {
+        return;
+    };
+    let cfg = TempConfig::new(&format!(
+        "\nconfig agent 'agent'\n\toption sampling_rate '2'\n\toption polling_interval '1'\n\toption ubus_socket '{}'\n\tlist interface 'wlan0'\n\nconfig interface\n\toption device 'mon0'\n\toption enabled '0'\n\nconfig collector\n\toption address '127.0.0.1'\n\toption port '{}'\n",
+        lab.broker.socket.display(),
+        lab.collector_a.port
+    ));
+    let agent = AgentProcess::start(&lab.ap, &cfg.path);
+    let server = LuciServer::start(Settings {
+        config: cfg.path.clone(),
+        ubus_socket: lab.broker.socket.clone(),
+        agent_pid: Some(agent.child.id()),
+        netns: Some(lab.ap.name.clone()),
+        luci_root: Some(luci),
+    });
+    let seconds: u64 = std::env::var("WSFLOWD_LUCI_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    println!(
+        "real LuCI: {} (config {})",
+        server.url("/real.html?view=wsflowd/settings"),
+        cfg.path.display()
+    );
+    let end = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < end {
+        thread::sleep(Duration::from_secs(1));
+        if std::fs::metadata(cfg.dir.join("stop")).is_ok() {
+            break;
+        }
+    }
+    println!("journal: {:?}", server.journal());
+    println!("file:\n{}", std::fs::read_to_string(&cfg.path).unwrap());
+}
