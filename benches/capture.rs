@@ -46,7 +46,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -1306,31 +1305,6 @@ fn veth_compare(
 // Part 2: a radiotap TAP
 // ---------------------------------------------------------------------
 
-const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
-const TUNSETLINK: libc::c_ulong = 0x4004_54cd;
-const IFF_TAP: libc::c_short = 0x0002;
-const IFF_NO_PI: libc::c_short = 0x1000;
-const ARPHRD_IEEE80211_RADIOTAP: libc::c_ulong = 803;
-
-/// Opens a TAP with link type 803 in the calling thread's namespace.
-fn monitor_tap(name: &str) -> Res<File> {
-    let tun = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .map_err(|e| format!("/dev/net/tun: {e}"))?;
-    let mut ifr = [0u8; 40];
-    ifr[..name.len()].copy_from_slice(name.as_bytes());
-    ifr[16..18].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
-    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF, ifr.as_ptr()) } != 0 {
-        return Err(format!("TUNSETIFF: {}", std::io::Error::last_os_error()));
-    }
-    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK, ARPHRD_IEEE80211_RADIOTAP) } != 0 {
-        return Err(format!("TUNSETLINK: {}", std::io::Error::last_os_error()));
-    }
-    Ok(tun)
-}
-
 enum TapCommand {
     Write(Arc<Vec<Vec<u8>>>, u64),
     Close,
@@ -1350,7 +1324,8 @@ impl TapWriter {
         let (report, results) = mpsc::channel::<Res<Sent>>();
         let name = name.to_string();
         let thread = ns.spawn(move || {
-            let mut tap = match monitor_tap(&name) {
+            let mut tap = match common::monitor_tap(&name).map_err(|e| format!("radiotap TAP: {e}"))
+            {
                 Ok(t) => {
                     let _ = report.send(Ok(Sent {
                         packets: 0,

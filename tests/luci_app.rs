@@ -22,9 +22,8 @@ mod server;
 mod webdriver;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -950,31 +949,6 @@ fn shim_datatypes_follow_luci_validation() {
 // ---------------------------------------------------------------------
 // In a browser, against a running agent.
 
-const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
-const TUNSETLINK: libc::c_ulong = 0x4004_54cd;
-
-/// A TAP named `name` with link type 803 (radiotap): a monitor interface,
-/// in the calling thread's namespace, for as long as the file is open.
-fn monitor_tap(name: &str) -> File {
-    let tun = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .expect("/dev/net/tun");
-    let mut ifr = [0u8; 40];
-    ifr[..name.len()].copy_from_slice(name.as_bytes());
-    ifr[16..18].copy_from_slice(&(0x0002i16 | 0x1000).to_ne_bytes());
-    assert_eq!(
-        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF, ifr.as_ptr()) },
-        0
-    );
-    assert_eq!(
-        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK, 803 as libc::c_ulong) },
-        0
-    );
-    tun
-}
-
 /// The access point: a namespace with `wlan0` (a veth, its station side in
 /// another namespace) and `mon0` (a radiotap TAP), hostapd's BSS on wlan0
 /// with two stations, two collectors, and traffic from the station.
@@ -1002,7 +976,10 @@ impl Lab {
         sta.exec(&["ip", "addr", "add", "10.206.0.2/24", "dev", "sta0"]);
         ap.exec(&["ip", "link", "set", "wlan0", "up"]);
         sta.exec(&["ip", "link", "set", "sta0", "up"]);
-        let mon0 = ap.spawn(|| monitor_tap("mon0")).join().unwrap();
+        let mon0 = ap
+            .spawn(|| monitor_tap("mon0").expect("radiotap TAP"))
+            .join()
+            .unwrap();
         ap.exec(&["ip", "link", "set", "mon0", "up"]);
         let mac = |ns: &Netns, dev: &str| -> [u8; 6] {
             let out = ns

@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
@@ -19,36 +17,6 @@ use common::*;
 use wsflowd::pcap::{link_type, PcapReader, PcapWriter};
 use wsflowd::sflow::*;
 use wsflowd::wifi::MonitorFrame;
-
-const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
-const TUNSETLINK: libc::c_ulong = 0x4004_54cd;
-const IFF_TAP: libc::c_short = 0x0002;
-const IFF_NO_PI: libc::c_short = 0x1000;
-const ARPHRD_IEEE80211_RADIOTAP: libc::c_ulong = 803;
-
-/// Opens a TAP named `name` with link type 803 in the calling thread's
-/// network namespace.
-fn monitor_tap(name: &str) -> File {
-    let tun = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .expect("/dev/net/tun");
-    let mut ifr = [0u8; 40];
-    ifr[..name.len()].copy_from_slice(name.as_bytes());
-    ifr[16..18].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
-    assert_eq!(
-        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF, ifr.as_ptr()) },
-        0
-    );
-    assert_eq!(
-        unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK, ARPHRD_IEEE80211_RADIOTAP) },
-        0,
-        "TUNSETLINK: {}",
-        std::io::Error::last_os_error()
-    );
-    tun
-}
 
 /// A frame to replay, with what tshark says of it.
 struct Replayed {
@@ -193,7 +161,7 @@ fn monitor_frames_of_real_captures() {
     let (to_tap, from_test) = mpsc::channel::<Option<Vec<u8>>>();
     let (ready_tx, ready_rx) = mpsc::channel();
     let tap = ns.spawn(move || {
-        let mut tap = monitor_tap("mon0");
+        let mut tap = monitor_tap("mon0").expect("radiotap TAP");
         ready_tx.send(()).unwrap();
         while let Ok(Some(frame)) = from_test.recv() {
             tap.write_all(&frame).unwrap();

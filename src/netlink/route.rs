@@ -566,7 +566,7 @@ pub(crate) mod tests {
         );
 
         let mut other = good.clone();
-        other[4] = NLMSG_DONE as u8;
+        other[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
         assert_eq!(
             parse_link(&other),
             Err(NetlinkError::UnexpectedType(NLMSG_DONE))

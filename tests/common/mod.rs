@@ -181,10 +181,15 @@ pub struct AgentProcess {
 
 impl AgentProcess {
     pub fn start(ns: &Netns, config: &Path) -> AgentProcess {
-        let mut child = ns
-            .command(wsflowd().to_str().unwrap())
-            .args(["--foreground", "--config"])
-            .arg(config)
+        let mut command = ns.command(wsflowd().to_str().unwrap());
+        command.args(["--foreground", "--config"]).arg(config);
+        AgentProcess::spawn(command)
+    }
+
+    /// Runs `command` (which starts an agent in the foreground), collecting
+    /// its stderr.
+    pub fn spawn(mut command: Command) -> AgentProcess {
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -215,6 +220,16 @@ impl AgentProcess {
 
     pub fn log_contains(&self, needle: &str) -> bool {
         self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    /// How many log lines contain `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
     }
 
     pub fn signal(&self, signal: i32) {
@@ -314,6 +329,34 @@ impl Drop for TempConfig {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Opens a TAP named `name` with link type 803 (ARPHRD_IEEE80211_RADIOTAP)
+/// in the calling thread's network namespace: to AF_PACKET it is a monitor
+/// interface. It exists for as long as the file stays open.
+pub fn monitor_tap(name: &str) -> std::io::Result<File> {
+    const TUNSETIFF: u32 = 0x4004_54ca;
+    const TUNSETLINK: u32 = 0x4004_54cd;
+    const IFF_TAP: libc::c_short = 0x0002;
+    const IFF_NO_PI: libc::c_short = 0x1000;
+    const ARPHRD_IEEE80211_RADIOTAP: libc::c_ulong = 803;
+    let tun = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")?;
+    let mut ifr = [0u8; 40];
+    let len = name.len().min(15);
+    ifr[..len].copy_from_slice(&name.as_bytes()[..len]);
+    ifr[16..18].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
+    // The request's C type differs between libcs (c_ulong for glibc,
+    // c_int for musl): `as _` fits either.
+    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF as _, ifr.as_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK as _, ARPHRD_IEEE80211_RADIOTAP) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(tun)
 }
 
 /// The directory of the shared real captures, if present.
