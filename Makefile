@@ -95,3 +95,4 @@ fuzz: fuzz-seeds
 
 clean:
 	$(CARGO) clean
+	rm -rf $(DIST)
