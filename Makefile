@@ -59,7 +59,10 @@ unit-tests:
 	# Benchmarks build and run briefly, so they cannot rot.
 	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench encode
 
-test: deps lint unit-tests
+# Then the OpenWrt side: static musl builds for the five architectures, the
+# test suite under qemu-mips (big-endian), a self-check of every binary under
+# its qemu, and the .ipk/.apk packages (mk/openwrt.mk).
+test: deps lint unit-tests cross-deps cross-test
 
 demo: deps release
 	bash scripts/demo.sh target/release/wsflowd

@@ -108,7 +108,9 @@ CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcar
 # endless loop in the second. They run natively in `make test`.
 CROSS_TEST_SKIP ?= netlink::route::tests::loopback_matches_sysfs sys::tests::loopback_is_known
 
-cross-test: cross
+# After `package`, so that tests/packaging.rs checks the packages of these
+# very binaries.
+cross-test: package
 	env '$(call cross_env,$(CROSS_TEST_ARCH),RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$(CROSS_TEST_ARCH))' \
 	  '$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=setpriv --reuid=$(CROSS_TEST_UID) --regid=$(CROSS_TEST_UID) --clear-groups $(cross_qemu_$(CROSS_TEST_ARCH))' \
 	  $(CROSS_ENV) cargo-zigbuild test --locked --target $(cross_triple_$(CROSS_TEST_ARCH)) \

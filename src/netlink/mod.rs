@@ -516,9 +516,9 @@ mod tests {
         );
         // A length running past the datagram, or below the header's.
         let mut bad = answer(5, 77, 2);
-        bad[0] = 250;
+        bad[0..4].copy_from_slice(&250u32.to_ne_bytes());
         assert_eq!(walk(&bad), Err(Truncated("nlmsghdr")));
-        bad[0] = 8;
+        bad[0..4].copy_from_slice(&8u32.to_ne_bytes());
         assert_eq!(walk(&bad), Err(Truncated("nlmsghdr")));
         assert_eq!(walk(&[]), Ok(Outcome::More));
     }

@@ -580,12 +580,13 @@ pub(crate) mod tests {
 
         // An attribute claiming more bytes than there are.
         let mut long = good.clone();
-        long[NLMSG_HDRLEN + IFINFOMSG_LEN] = 200;
+        let at = NLMSG_HDRLEN + IFINFOMSG_LEN;
+        long[at..at + 2].copy_from_slice(&200u16.to_ne_bytes());
         assert_eq!(parse_link(&long), Err(NetlinkError::Truncated("attribute")));
 
         // An attribute shorter than its own header.
         let mut short = good.clone();
-        short[NLMSG_HDRLEN + IFINFOMSG_LEN] = 2;
+        short[at..at + 2].copy_from_slice(&2u16.to_ne_bytes());
         assert_eq!(
             parse_link(&short),
             Err(NetlinkError::Truncated("attribute"))
@@ -593,7 +594,8 @@ pub(crate) mod tests {
 
         // No room for the ifinfomsg.
         let mut tiny = good[..NLMSG_HDRLEN + 4].to_vec();
-        tiny[0] = tiny.len() as u8;
+        let len = tiny.len() as u32;
+        tiny[0..4].copy_from_slice(&len.to_ne_bytes());
         assert_eq!(parse_link(&tiny), Err(NetlinkError::Truncated("ifinfomsg")));
     }
 

@@ -1405,10 +1405,10 @@ mod tests {
         // An attribute longer than the message, or shorter than its header.
         let first_attr = NLMSG_HDRLEN + GENL_HDRLEN;
         let mut long = good.clone();
-        long[first_attr] = 250;
+        long[first_attr..first_attr + 2].copy_from_slice(&250u16.to_ne_bytes());
         assert_eq!(parse_station(&long), Err(Error::Truncated("attribute")));
         let mut short = good.clone();
-        short[first_attr] = 3;
+        short[first_attr..first_attr + 2].copy_from_slice(&3u16.to_ne_bytes());
         assert_eq!(parse_station(&short), Err(Error::Truncated("attribute")));
         // A broken attribute inside the nest fails the message too.
         let bad_nest = msg(
