@@ -61,6 +61,12 @@ impl Rng {
         result
     }
 
+    /// A uniformly distributed index in `0..len` (`len > 0`; lengths
+    /// beyond `u32::MAX` are treated as `u32::MAX`).
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(u32::try_from(len).unwrap_or(u32::MAX)) as usize
+    }
+
     /// A uniformly distributed number in `0..n` (`n > 0`), without modulo
     /// bias (Lemire's multiply-and-reject method).
     pub fn below(&mut self, n: u32) -> u32 {

@@ -2819,22 +2819,6 @@ mod tests {
         assert_eq!(distance("", "abc"), 3);
     }
 
-    /// A tiny deterministic generator for the robustness tests.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     fn check_never_panics(input: &[u8]) {
         match parse(input, FILE) {
             Ok(loaded) => {
@@ -2867,10 +2851,10 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut rng = crate::rng::Rng::from_seed(0x2545_f491_4f6c_dd1d);
         for _ in 0..5_000 {
-            let len = rng.below(200);
-            let input: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let len = rng.index(200);
+            let input: Vec<u8> = (0..len).map(|_| rng.next_u32() as u8).collect();
             check_never_panics(&input);
         }
     }
@@ -2909,29 +2893,29 @@ mod tests {
             b"sampling_filter",
             b"02:00:5e:10:00:01",
         ];
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = crate::rng::Rng::from_seed(0x9e37_79b9_7f4a_7c15);
         for round in 0..4_000 {
             let mut input = if round % 2 == 0 {
                 EXAMPLE.to_vec()
             } else {
                 FULL.to_vec()
             };
-            for _ in 0..1 + rng.below(6) {
-                let at = rng.below(input.len() + 1);
-                match rng.below(4) {
+            for _ in 0..1 + rng.index(6) {
+                let at = rng.index(input.len() + 1);
+                match rng.index(4) {
                     0 if at < input.len() => {
-                        let end = (at + 1 + rng.below(16)).min(input.len());
+                        let end = (at + 1 + rng.index(16)).min(input.len());
                         input.drain(at..end);
                     }
-                    1 if at < input.len() => input[at] = rng.next() as u8,
+                    1 if at < input.len() => input[at] = rng.next_u32() as u8,
                     2 => {
-                        let piece = PIECES[rng.below(PIECES.len())];
+                        let piece = PIECES[rng.index(PIECES.len())];
                         input.splice(at..at, piece.iter().copied());
                     }
                     _ => {
                         // Duplicate a random line somewhere else.
                         let lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-                        let line = lines[rng.below(lines.len())].to_vec();
+                        let line = lines[rng.index(lines.len())].to_vec();
                         let at = at.min(input.len());
                         input.splice(at..at, line.into_iter().chain([b'\n']));
                     }

@@ -1553,17 +1553,17 @@ mod tests {
         const TEXT: &[char] = &[
             'a', 'Z', '0', ' ', '\t', '\n', '\r', '\'', '"', '\\', '#', ';', '$', 'é', '_',
         ];
-        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut rng = crate::rng::Rng::from_seed(0x2545_f491_4f6c_dd1d);
         for _ in 0..3_000 {
             let mut p = Package::default();
-            for _ in 0..rng.below(4) {
-                let kind = ["agent", "collector", "t#'", "x\\y"][rng.below(4)];
-                let name = ["", "agent", "a_1", "B"][rng.below(4)];
+            for _ in 0..rng.index(4) {
+                let kind = ["agent", "collector", "t#'", "x\\y"][rng.index(4)];
+                let name = ["", "agent", "a_1", "B"][rng.index(4)];
                 let mut s = Section::new(kind, Some(name).filter(|n| !n.is_empty()));
-                for k in 0..rng.below(4) {
+                for k in 0..rng.index(4) {
                     let mut text = || -> String {
-                        (0..rng.below(6))
-                            .map(|_| TEXT[rng.below(TEXT.len())])
+                        (0..rng.index(6))
+                            .map(|_| TEXT[rng.index(TEXT.len())])
                             .collect()
                     };
                     let value = if k % 2 == 0 {
@@ -1587,30 +1587,14 @@ mod tests {
         }
     }
 
-    /// A tiny deterministic generator for the robustness test.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn arbitrary_input_never_panics_and_keeps_invariants() {
         const ALPHABET: &[u8] = b"cop l\n\r\t ;#'\"\\ab_-1\xff";
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = crate::rng::Rng::from_seed(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let len = rng.below(64);
+            let len = rng.index(64);
             let input: Vec<u8> = (0..len)
-                .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+                .map(|_| ALPHABET[rng.index(ALPHABET.len())])
                 .collect();
             let lines = 1 + input.iter().filter(|&&b| b == b'\n').count();
             match parse(&input) {
