@@ -13,12 +13,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
-use common::ubusd::Broker;
+use common::ubusd::{Broker, UbusError};
 use common::*;
 use wsflowd::sflow::*;
-use wsflowd::ubus::blob::{to_json, BlobBuf};
-use wsflowd::ubus::client::{Connection, Event};
-use wsflowd::ubus::message::ObjectInfo;
 
 /// An access point namespace with `wlan0` (a veth standing for the AP
 /// interface) and a station namespace with its peer `sta0`.
@@ -139,46 +136,9 @@ fn station(i: u32) -> Mac {
     [0x02, 0x5a, b[0], b[1], b[2], b[3]]
 }
 
-/// `ubus call <path> <method>` through our client: the reply as JSON.
+/// `ubus call <path> <method>`: the reply as JSON.
 fn ubus_call(socket: &Path, path: &str, method: &str) -> serde_json::Value {
-    let mut c = Connection::connect(socket).unwrap();
-    let lookup = c.lookup(Some(path)).unwrap();
-    let mut id = None;
-    let mut call = None;
-    let mut reply = None;
-    let end = Instant::now() + Duration::from_secs(5);
-    while reply.is_none() && Instant::now() < end {
-        let _ = c.flush();
-        let mut pfd = libc::pollfd {
-            fd: c.fd(),
-            events: c.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, 100) };
-        let mut found = None;
-        c.read(|e| {
-            if let Event::Data {
-                seq, attrs, data, ..
-            } = e
-            {
-                if seq == lookup {
-                    if let Ok(Some(info)) = ObjectInfo::parse(attrs) {
-                        found = Some(info.id);
-                    }
-                } else if Some(seq) == call {
-                    let mut json = String::new();
-                    to_json(data.unwrap(), &mut json).unwrap();
-                    reply = Some(json);
-                }
-            }
-        })
-        .unwrap();
-        if let (Some(f), None) = (found, id) {
-            id = Some(f);
-            call = Some(c.invoke(f, method, BlobBuf::new().payload()).unwrap());
-        }
-    }
-    serde_json::from_str(&reply.expect("a reply")).unwrap()
+    common::ubusd::ubus_call(socket, path, method).expect("a reply")
 }
 
 struct Running {
@@ -602,35 +562,11 @@ fn status_reports_the_agent() {
     assert!(r.agent.stop().success());
 }
 
-/// The status code of `ubus call <path> <method>` (no reply data).
+/// The status code of `ubus call <path> <method>`.
 fn ubus_call_status(socket: &Path, path: &str, method: &str) -> i32 {
-    let mut c = Connection::connect(socket).unwrap();
-    let lookup = c.lookup(Some(path)).unwrap();
-    let (mut id, mut call, mut code) = (None, None, None);
-    let end = Instant::now() + Duration::from_secs(5);
-    while code.is_none() && Instant::now() < end {
-        let _ = c.flush();
-        let mut pfd = libc::pollfd {
-            fd: c.fd(),
-            events: c.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, 100) };
-        let mut found = None;
-        c.read(|e| match e {
-            Event::Data { seq, attrs, .. } if seq == lookup => {
-                if let Ok(Some(info)) = ObjectInfo::parse(attrs) {
-                    found = Some(info.id);
-                }
-            }
-            Event::Status { seq, status, .. } if Some(seq) == call => code = Some(status),
-            _ => {}
-        })
-        .unwrap();
-        if let (Some(f), None) = (found, id) {
-            id = Some(f);
-            call = Some(c.invoke(f, method, BlobBuf::new().payload()).unwrap());
-        }
+    match common::ubusd::ubus_call(socket, path, method) {
+        Ok(_) => 0,
+        Err(UbusError::Status(code)) => code,
+        Err(e) => panic!("ubus call {path} {method}: {e:?}"),
     }
-    code.expect("a status")
 }

@@ -35,9 +35,9 @@ use serde_json::{json, Value as Json};
 use wsflowd::config::{self, uci, Kind, OptionSpec, SCHEMA};
 
 use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd};
-use common::ubusd::Broker;
+use common::ubusd::{ubus_call, Broker, UbusError};
 use common::*;
-use server::{ubus_call, LuciServer, Settings, UbusError};
+use server::{LuciServer, Settings};
 use webdriver::Browser;
 
 fn repo() -> PathBuf {

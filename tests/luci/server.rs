@@ -27,83 +27,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value as Json};
 use wsflowd::config::uci::{self, Package, Section, Value};
-use wsflowd::ubus::blob::{to_json, BlobBuf};
-use wsflowd::ubus::client::{Connection, Event};
-use wsflowd::ubus::message::ObjectInfo;
 
-/// Why a ubus call gave no data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UbusError {
-    /// No such object (the broker's lookup found none, or no broker).
-    NotFound,
-    /// The call ended with this status and no data.
-    Status(i32),
-    Timeout,
-}
-
-/// `ubus call PATH METHOD` through our ubus client: the reply as JSON.
-pub fn ubus_call(socket: &Path, path: &str, method: &str) -> Result<Json, UbusError> {
-    let Ok(mut c) = Connection::connect(socket) else {
-        return Err(UbusError::NotFound);
-    };
-    let lookup = c.lookup(Some(path)).map_err(|_| UbusError::NotFound)?;
-    let (mut id, mut call, mut reply, mut ended) = (None, None, None, None);
-    let end = Instant::now() + Duration::from_secs(5);
-    while ended.is_none() && Instant::now() < end {
-        let _ = c.flush();
-        let mut pfd = libc::pollfd {
-            fd: c.fd(),
-            events: c.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, 100) };
-        let mut found = None;
-        let mut lookup_status = None;
-        let read = c.read(|e| match e {
-            Event::Data {
-                seq, attrs, data, ..
-            } => {
-                if seq == lookup {
-                    if let Ok(Some(info)) = ObjectInfo::parse(attrs) {
-                        found = Some(info.id);
-                    }
-                } else if Some(seq) == call {
-                    let mut text = String::new();
-                    if let Some(d) = data {
-                        if to_json(d, &mut text).is_ok() {
-                            reply = Some(text);
-                        }
-                    }
-                }
-            }
-            Event::Status { seq, status, .. } if seq == lookup => lookup_status = Some(status),
-            Event::Status { seq, status, .. } if Some(seq) == call => ended = Some(status),
-            _ => {}
-        });
-        if read.is_err() {
-            return Err(UbusError::NotFound);
-        }
-        if let (Some(f), None) = (found, id) {
-            id = Some(f);
-            call = Some(
-                c.invoke(f, method, BlobBuf::new().payload())
-                    .map_err(|_| UbusError::NotFound)?,
-            );
-        } else if id.is_none() && lookup_status.is_some() {
-            return Err(UbusError::NotFound);
-        }
-    }
-    match (reply, ended) {
-        (Some(text), Some(0)) => Ok(serde_json::from_str(&text).expect("ubus reply is JSON")),
-        (None, Some(0)) => Ok(json!({})),
-        (_, Some(code)) => Err(UbusError::Status(code)),
-        _ => Err(UbusError::Timeout),
-    }
-}
+use crate::common::ubusd::{ubus_call, UbusError};
 
 /// libuci's name of an anonymous section (`cfg` + the section's number
 /// in the package + a hash of its type and options), as `uci show` and
