@@ -113,7 +113,9 @@ impl TimerFd {
         })?;
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let ts = libc::timespec {
-            tv_sec: (interval_ms / 1000) as libc::time_t,
+            // `as _`: time_t is deprecated as a name in libc for musl
+            // (its width changes with musl 1.2); the field's type is right.
+            tv_sec: (interval_ms / 1000) as _,
             tv_nsec: ((interval_ms % 1000) * 1_000_000) as libc::c_long,
         };
         let spec = libc::itimerspec {
