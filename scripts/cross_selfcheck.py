@@ -33,6 +33,7 @@ import signal
 import socket
 import struct
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -117,9 +118,16 @@ def main():
     ap.add_argument("targets", nargs="+", help="ARCH=QEMU:BINARY (QEMU may be empty)")
     args = ap.parse_args()
     native = [os.path.abspath(args.native)]
-    failures = []
     work = tempfile.mkdtemp(prefix="wsflowd-selfcheck-")
+    try:
+        return check(args, native, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def check(args, native, work):
+    """Steps 1-4 for every target; the exit status."""
+    failures = []
     version = run(native + ["--version"]).stdout.strip()
     datagrams, log = capture_agent(native, work, "native")
     if not datagrams:

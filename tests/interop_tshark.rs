@@ -21,12 +21,13 @@
 //! When tshark is not installed the test is skipped, unless
 //! `WSFLOWD_REQUIRE_TOOLS=1` (then it fails).
 
+mod common;
 mod interop;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -54,24 +55,6 @@ fn tshark_or_skip() -> bool {
         eprintln!("skipped: tshark not installed");
     }
     found
-}
-
-/// A temporary directory, removed on drop (also when the test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wsflowd-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the temporary directory");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs tshark on `file` with an empty configuration directory (so that no
@@ -843,8 +826,8 @@ fn tshark_decodes_every_field_as_encoded() {
         return;
     }
     let cases = interop::tshark_cases();
-    let dir = TempDir::new("interop-tshark");
-    let config = dir.0.join("config");
+    let dir = common::TempDir::new("interop-tshark");
+    let config = dir.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
 
     // One Ethernet/IPv4/UDP frame to port 6343 per datagram.
@@ -865,12 +848,12 @@ fn tshark_decodes_every_field_as_encoded() {
         );
         w.write(1_700_000_000 + i as u32, 0, &frame).unwrap();
     }
-    let pcap = dir.0.join("datagrams.pcap");
+    let pcap = dir.path().join("datagrams.pcap");
     std::fs::write(&pcap, w.into_inner()).unwrap();
 
     // The real 802.11 frame as tshark dissects it in its own capture.
     let (wlan_no, wlan_frame, _) = wlanmon_data_frame();
-    let wlanmon = tshark_json(&config, &interop::wlanmon_pcap());
+    let wlanmon = tshark_json(&config, &interop::wlanmon_pcap(dir.path()));
     let wlan_layers = layers(&wlanmon[wlan_no - 1]);
     assert_eq!(wlan_layers["frame"]["frame.number"], wlan_no.to_string());
     let orig = Original80211 {

@@ -11,11 +11,15 @@
 //! shellcheck and python3 are needed; without them the tests skip with a
 //! message, or fail when `WSFLOWD_REQUIRE_TOOLS=1`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use common::TempDir;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -41,13 +45,6 @@ fn have(tool: &str, test: &str) -> bool {
     found
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wsflowd-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn python(args: &[&str]) -> std::process::Output {
     let out = Command::new("python3")
         .arg(repo().join("scripts/openwrt_pkg.py"))
@@ -69,13 +66,14 @@ fn shell_scripts_pass_shellcheck() {
     if !have("shellcheck", test) || !have("python3", test) {
         return;
     }
-    let dir = temp_dir("scripts");
+    let tmp = TempDir::new("scripts");
+    let dir = tmp.path();
     python(&["--scripts", dir.to_str().unwrap()]);
     let mut scripts = vec![
         repo().join("files/wsflowd.init"),
         repo().join("files/wsflowd.uci-defaults"),
     ];
-    let mut generated: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut generated: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -110,7 +108,6 @@ fn shell_scripts_pass_shellcheck() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What openwrt/Makefile and Cargo.toml say the packages must hold.
@@ -593,7 +590,8 @@ fn packages_hold_the_right_files_fields_and_scripts() {
     let exp = expected();
     let mut packages = dist_packages();
     let mut native = None;
-    let work = temp_dir("packages");
+    let tmp = TempDir::new("packages");
+    let work = tmp.path();
     if packages.is_empty() {
         // No `make package` output: package this test run's binary, twice,
         // which must give the same bytes.
@@ -657,5 +655,4 @@ fn packages_hold_the_right_files_fields_and_scripts() {
             check_apk(path, arch, &exp, binary.as_deref());
         }
     }
-    let _ = std::fs::remove_dir_all(&work);
 }

@@ -44,11 +44,14 @@
 //! skipped with a message.
 
 use std::collections::HashMap;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use common::{captures_dir, TempDir};
 use wsflowd::pcap::{link_type, PcapReader};
 use wsflowd::sflow::Ieee80211Version;
 use wsflowd::wifi::phy::{Band, Mode, Phy, PhyType};
@@ -145,31 +148,6 @@ fn tshark_or_skip() -> bool {
         eprintln!("skipped: tshark not installed");
     }
     found
-}
-
-fn captures_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("WSFLOWD_CAPTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures"));
-    dir.is_dir().then_some(dir)
-}
-
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wsflowd-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the temporary directory");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// tshark's values for one frame: field → occurrences, in order.
@@ -904,7 +882,7 @@ fn captures_agree_with_tshark() {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cap) = captures.get(i) else { break };
-                *rows[i].lock().unwrap() = tshark_rows(&config.0, &cap.path);
+                *rows[i].lock().unwrap() = tshark_rows(config.path(), &cap.path);
             });
         }
     });

@@ -359,6 +359,29 @@ pub fn monitor_tap(name: &str) -> std::io::Result<File> {
     Ok(tun)
 }
 
+/// A fresh temporary directory, removed on drop (also when the test
+/// fails).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(unique(&format!("wsflowd-{tag}-")));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The directory of the shared real captures, if present.
 pub fn captures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("WSFLOWD_CAPTURES")

@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wsflowd::pcap::{ethernet_ipv4_udp, link_type, PcapReader};
 use wsflowd::sflow::*;
@@ -657,12 +657,12 @@ const WLANMON_FRAME_1: &str =
     4500003fd68d00004011aea2ac119c4cd043dcdcf12a0035002bc5dfa72f01000001000000000000076361\
     7074697665056170706c6503636f6d0000010001 0312c6a7";
 
-/// The wlanmon capture: the shared one, else a one-frame pcap written from
+/// The wlanmon capture: the shared one, else a one-frame pcap built from
 /// the embedded copy of its first frame.
-pub fn wlanmon_pcap() -> PathBuf {
+pub fn wlanmon_pcap_bytes() -> Vec<u8> {
     let real = capture_path(WLANMON);
     if real.is_file() {
-        return real;
+        return std::fs::read(real).expect("read wlanmon.pcap");
     }
     let hex: String = WLANMON_FRAME_1
         .chars()
@@ -674,16 +674,26 @@ pub fn wlanmon_pcap() -> PathBuf {
         .collect();
     let mut w = wsflowd::pcap::PcapWriter::new(Vec::new(), link_type::IEEE802_11, 65535).unwrap();
     w.write(1, 0, &frame).unwrap();
-    let path = std::env::temp_dir().join(format!("wsflowd-wlanmon-{}.pcap", std::process::id()));
-    std::fs::write(&path, w.into_inner()).unwrap();
     eprintln!("../shared/captures not found: using the embedded copy of wlanmon.pcap frame 1");
+    w.into_inner()
+}
+
+/// The wlanmon capture as a file: the shared one, else the embedded frame
+/// written into `dir` (the caller's temporary directory).
+pub fn wlanmon_pcap(dir: &Path) -> PathBuf {
+    let real = capture_path(WLANMON);
+    if real.is_file() {
+        return real;
+    }
+    let path = dir.join("wlanmon.pcap");
+    std::fs::write(&path, wlanmon_pcap_bytes()).unwrap();
     path
 }
 
 /// The first data or QoS data frame of `zeek/wlanmon.pcap` (raw 802.11,
 /// link type 105, no FCS): (1-based frame number, frame bytes, orig_len).
 pub fn wlanmon_data_frame() -> (usize, Vec<u8>, u32) {
-    let bytes = std::fs::read(wlanmon_pcap()).expect("read wlanmon.pcap");
+    let bytes = wlanmon_pcap_bytes();
     let r = PcapReader::new(&bytes).expect("a pcap file");
     assert_eq!(r.link_type, link_type::IEEE802_11);
     for (i, rec) in r.enumerate() {
