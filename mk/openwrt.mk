@@ -4,7 +4,8 @@
 #                     std sources, qemu-user-static, llvm for llvm-strip,
 #                     ziglang from pip, cargo-zigbuild); skips what is there
 #   make cross        static musl binaries for the OpenWrt targets below, in
-#                     dist/<openwrt-arch>/wsflowd, stripped
+#                     dist/<openwrt-arch>/wsflowd, stripped, without the
+#                     `collect` feature (a router sends, it does not collect)
 #   make cross-test   the unit and integration tests under qemu-mips (as an
 #                     unprivileged user, so tests needing root skip), then
 #                     --version, --check-config and an encode/decode
@@ -45,10 +46,12 @@ CROSS_RUSTFLAGS := -C link-self-contained=no -C target-feature=+crt-static
 cross_extra_mips_24kc := -C relocation-model=static
 cross_extra_mipsel_24kc := -C relocation-model=static
 # Size: no file:line in panic messages and no unwind tables (panics abort
-# anyway) save ~60 KB on mips. Empty it for the plain recipe; add
-# "-Zunstable-options -Cpanic=immediate-abort" to drop panic messages too
-# (another ~85 KB).
-CROSS_SIZE_RUSTFLAGS ?= -Zlocation-detail=none -Cforce-unwind-tables=no
+# anyway) save ~60 KB on mips; a panic stops at a trap instruction, without
+# formatting a message or linking the unwinder that would print a
+# backtrace: another ~85 KB. The daemon still leaves a line in the log
+# when it dies that way (sys::report_fatal_signals). Empty it for the plain
+# recipe of ../shared/NOTES.md (panic messages, 612 KB on mips).
+CROSS_SIZE_RUSTFLAGS ?= -Zlocation-detail=none -Cforce-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort
 # The tests: unwinding std (a failing test must not abort the run).
 CROSS_TEST_BUILD_STD := -Zbuild-std=std,panic_unwind
 CROSS_TEST_ARCH := mips_24kc
@@ -84,10 +87,14 @@ cross-check-tools:
 cross: $(addprefix cross-,$(CROSS_ARCHES))
 	@for a in $(CROSS_ARCHES); do printf '%-26s %7d bytes stripped\n' "$$a" $$(wc -c < $(DIST)/$$a/wsflowd); done
 
+# Cargo features of the OpenWrt binary: none (as in openwrt/Makefile).
+CROSS_FEATURES ?= --no-default-features
+cross_build = env '$(call cross_env,$(1),RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$(1)) $(CROSS_SIZE_RUSTFLAGS)' \
+	  $(CROSS_CARGO) zigbuild --locked --release --bin wsflowd --target $(cross_triple_$(1)) \
+	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_BUILD_STD) $(2)
+
 $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
-	env '$(call cross_env,$*,RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$*) $(CROSS_SIZE_RUSTFLAGS)' \
-	  $(CROSS_CARGO) zigbuild --locked --release --bin wsflowd --target $(cross_triple_$*) \
-	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_BUILD_STD)
+	$(call cross_build,$*,$(CROSS_FEATURES))
 	@mkdir -p $(DIST)/$*
 	$(LLVM_STRIP) --strip-all -R .pdr -R .comment -R .mdebug.abi32 \
 	  -o $(DIST)/$*/wsflowd $(CROSS_TARGET_DIR)/$(cross_triple_$*)/release/wsflowd
@@ -108,6 +115,11 @@ CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcar
 # endless loop in the second. They run natively in `make test`.
 CROSS_TEST_SKIP ?= netlink::route::tests::loopback_matches_sysfs sys::tests::loopback_is_known
 
+# The self-check decodes with `wsflowd collect` on every architecture: the
+# same build with the default features, next to the target directory.
+# (Cargo copies each build to release/wsflowd, so these follow `package`.)
+CROSS_SELFCHECK_DIR := $(CROSS_TARGET_DIR)/selfcheck
+
 # After `package`, so that tests/packaging.rs checks the packages of these
 # very binaries.
 cross-test: package
@@ -116,8 +128,15 @@ cross-test: package
 	  $(CROSS_ENV) cargo-zigbuild test --locked --target $(cross_triple_$(CROSS_TEST_ARCH)) \
 	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_TEST_BUILD_STD) --no-fail-fast --lib $(addprefix --test ,$(CROSS_TESTS)) \
 	  -- --test-threads=2 $(addprefix --skip ,$(CROSS_TEST_SKIP))
-	$(PYTHON) scripts/cross_selfcheck.py --native $(DIST)/x86_64/wsflowd --no-agent mips_24kc \
-	  $(foreach a,$(CROSS_ARCHES),$(a)=$(cross_qemu_$(a)):$(DIST)/$(a)/wsflowd)
+	@for a in $(CROSS_ARCHES); do \
+	  $(MAKE) --no-print-directory cross-collect-$$a || exit 1; done
+	$(PYTHON) scripts/cross_selfcheck.py --native $(CROSS_SELFCHECK_DIR)/x86_64/wsflowd --no-agent mips_24kc \
+	  $(foreach a,$(CROSS_ARCHES),$(a)=$(cross_qemu_$(a)):$(DIST)/$(a)/wsflowd:$(CROSS_SELFCHECK_DIR)/$(a)/wsflowd)
+
+cross-collect-%: cross-check-tools
+	$(call cross_build,$*,)
+	@mkdir -p $(CROSS_SELFCHECK_DIR)/$*
+	cp $(CROSS_TARGET_DIR)/$(cross_triple_$*)/release/wsflowd $(CROSS_SELFCHECK_DIR)/$*/wsflowd
 
 package: cross
 	@[ -n "$(SOURCE_DATE_EPOCH)" ] || { echo "set SOURCE_DATE_EPOCH (no git history to take it from)"; exit 1; }

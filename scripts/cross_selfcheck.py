@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Encode/decode self-check of cross-built wsflowd binaries under qemu-user.
 
-    python3 scripts/cross_selfcheck.py --native dist/x86_64/wsflowd \\
-        mips_24kc=qemu-mips-static:dist/mips_24kc/wsflowd ...
+    python3 scripts/cross_selfcheck.py --native target/cross/selfcheck/x86_64/wsflowd \\
+        mips_24kc=qemu-mips-static:dist/mips_24kc/wsflowd:target/cross/selfcheck/mips_24kc/wsflowd ...
 
-For each binary (run through its qemu, or directly when no qemu is given):
+For each architecture, two builds (run through its qemu, or directly when no
+qemu is given): the shipped binary, which has no `collect` (OpenWrt builds
+leave the collector out), and a DECODER, the same sources built for the same
+target with the default features. --native must have `collect` too.
 
 1. `wsflowd --version` must print the same line as the native binary.
 2. `wsflowd --check-config` must accept files/wsflowd.config.
-3. Decoding: `wsflowd collect --read CAPTURE --json` must print exactly what
+3. Decoding: the DECODER's `collect --read CAPTURE --json` must print exactly what
    the native binary prints for the same capture: a pcap of datagrams the
    native agent sent (counter samples with every host structure: strings,
    MAC addresses, 32- and 64-bit counters, floats).
@@ -115,7 +118,7 @@ def main():
     ap.add_argument("--native", required=True, help="a wsflowd that runs on this machine")
     ap.add_argument("--no-agent", action="append", default=[], metavar="ARCH",
                     help="do not run this architecture's agent (step 4)")
-    ap.add_argument("targets", nargs="+", help="ARCH=QEMU:BINARY (QEMU may be empty)")
+    ap.add_argument("targets", nargs="+", help="ARCH=QEMU:BINARY:DECODER (QEMU may be empty)")
     args = ap.parse_args()
     native = [os.path.abspath(args.native)]
     work = tempfile.mkdtemp(prefix="wsflowd-selfcheck-")
@@ -142,8 +145,9 @@ def check(args, native, work):
 
     for spec in args.targets:
         arch, rest = spec.split("=", 1)
-        qemu, binary = rest.split(":", 1)
+        qemu, binary, decoder = rest.split(":", 2)
         cmd = ([qemu] if qemu else []) + [os.path.abspath(binary)]
+        decoder_cmd = ([qemu] if qemu else []) + [os.path.abspath(decoder)]
         problems = []
 
         got = run(cmd + ["--version"]).stdout.strip()
@@ -154,7 +158,7 @@ def check(args, native, work):
         if r.returncode != 0:
             problems.append("--check-config refused files/wsflowd.config: " + r.stderr.strip())
 
-        out, err = decode(cmd, reference_pcap)
+        out, err = decode(decoder_cmd, reference_pcap)
         if out != reference:
             problems.append("collect --read differs from the native decoding" + (": " + err if out is None else ""))
 

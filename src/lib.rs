@@ -34,6 +34,7 @@ pub mod output;
 pub mod pcap;
 pub mod rng;
 pub mod sflow;
+pub mod sorted_map;
 pub mod sys;
 pub mod ubus;
 pub mod wifi;

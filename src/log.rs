@@ -5,10 +5,16 @@
 //! itself it has no stderr any more and logs to syslog instead, with the
 //! priority of each line. A pulled-in logging framework would cost binary
 //! size for nothing we need: four levels, one line each.
+//!
+//! The syslog client is ours (a datagram to /dev/log, as musl's does)
+//! rather than libc's `syslog()`: that one formats through printf and
+//! strftime, ~13 KB of a mips binary that nothing else needs.
 
+use std::ffi::CStr;
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 /// Severity of a log line, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,7 +48,7 @@ impl Level {
         }
     }
 
-    fn syslog_priority(self) -> libc::c_int {
+    fn syslog_severity(self) -> libc::c_int {
         match self {
             Level::Error => libc::LOG_ERR,
             Level::Warn => libc::LOG_WARNING,
@@ -87,9 +93,6 @@ pub fn enabled(level: Level) -> bool {
 
 /// Sends all further lines to syslog (facility daemon) instead of stderr.
 pub fn use_syslog() {
-    // openlog keeps the pointer: the identifier must live forever.
-    static IDENT: &[u8] = b"wsflowd\0";
-    unsafe { libc::openlog(IDENT.as_ptr().cast(), libc::LOG_PID, libc::LOG_DAEMON) };
     USE_SYSLOG.store(true, Ordering::Relaxed);
 }
 
@@ -99,22 +102,116 @@ pub fn write(level: Level, args: fmt::Arguments<'_>) {
         return;
     }
     if USE_SYSLOG.load(Ordering::Relaxed) {
-        let mut line = fmt::format(args).into_bytes();
-        line.retain(|&b| b != 0);
-        line.push(0);
-        let fmt = b"%s\0";
-        unsafe {
-            libc::syslog(
-                level.syslog_priority(),
-                fmt.as_ptr().cast(),
-                line.as_ptr() as *const libc::c_char,
-            )
-        };
+        SYSLOG.send(level, args);
     } else {
         // One write per line so that lines of concurrent writers never mix.
         let line = format!("{}: {}\n", level.name(), args);
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
+}
+
+static SYSLOG: Syslog = Syslog::new(c"/dev/log");
+
+/// A connection to the local syslog daemon: one datagram per line, in the
+/// BSD format (RFC 3164) that logd, busybox syslogd, rsyslog and journald
+/// all take: `<PRI>Mmm dd hh:mm:ss wsflowd[PID]: message`. The timestamp
+/// matters even though logd replaces it: logd takes 16 characters ending
+/// in a space after `<PRI>` for one, and would otherwise cut the tag.
+pub struct Syslog {
+    path: &'static CStr,
+    /// The connected socket, or -1: (re)connected when a send fails, as
+    /// the daemon may have restarted since.
+    fd: Mutex<libc::c_int>,
+}
+
+impl Syslog {
+    pub const fn new(path: &'static CStr) -> Self {
+        Syslog {
+            path,
+            fd: Mutex::new(-1),
+        }
+    }
+
+    /// Sends one line; lost if no syslog daemon listens (as with libc's).
+    pub fn send(&self, level: Level, args: fmt::Arguments<'_>) {
+        let pid = std::process::id();
+        let line = syslog_line(level, pid, &local_time(), args);
+        let mut fd = self.fd.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..2 {
+            if *fd < 0 {
+                *fd = connect_datagram(self.path);
+                if *fd < 0 {
+                    return;
+                }
+            }
+            let sent = unsafe {
+                libc::send(
+                    *fd,
+                    line.as_ptr().cast(),
+                    line.len(),
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                )
+            };
+            if sent >= 0 {
+                return;
+            }
+            unsafe { libc::close(*fd) };
+            *fd = -1;
+        }
+    }
+}
+
+fn connect_datagram(path: &CStr) -> libc::c_int {
+    let bytes = path.to_bytes_with_nul();
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if bytes.len() > addr.sun_path.len() {
+        return -1;
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, &s) in addr.sun_path.iter_mut().zip(bytes) {
+        *d = s as libc::c_char;
+    }
+    unsafe {
+        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return -1;
+        }
+        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        if libc::connect(fd, (&raw const addr).cast(), len) != 0 {
+            libc::close(fd);
+            return -1;
+        }
+        fd
+    }
+}
+
+/// Local time broken down (libc's localtime_r, which follows TZ).
+fn local_time() -> libc::tm {
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        libc::localtime_r(&now, &mut tm);
+    }
+    tm
+}
+
+/// `<PRI>Mmm dd hh:mm:ss wsflowd[PID]: message`, facility daemon, with no
+/// newline (one datagram is one line) and no NUL.
+fn syslog_line(level: Level, pid: u32, tm: &libc::tm, args: fmt::Arguments<'_>) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS[(tm.tm_mon.clamp(0, 11)) as usize];
+    let mut line = format!(
+        "<{}>{month} {:2} {:02}:{:02}:{:02} wsflowd[{pid}]: {args}",
+        libc::LOG_DAEMON | level.syslog_severity(),
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+    );
+    line.retain(|c| c != '\0' && c != '\n');
+    line
 }
 
 #[macro_export]
@@ -154,5 +251,50 @@ mod tests {
         for l in Level::ALL {
             assert_eq!(Level::parse(l.name()), Some(l));
         }
+    }
+
+    #[test]
+    fn syslog_lines_have_the_bsd_format() {
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        (tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) = (10, 2, 4, 6, 7);
+        let line = syslog_line(Level::Warn, 812, &tm, format_args!("a\nb{}", '\0'));
+        assert_eq!(line, "<28>Nov  2 04:06:07 wsflowd[812]: ab");
+        // logd takes the 16 characters after <PRI> for the timestamp.
+        assert_eq!(&line[4..20], "Nov  2 04:06:07 ");
+        tm.tm_mday = 22;
+        let line = syslog_line(Level::Error, 1, &tm, format_args!("x"));
+        assert_eq!(line, "<27>Nov 22 04:06:07 wsflowd[1]: x");
+    }
+
+    #[test]
+    fn syslog_sends_datagrams_and_reconnects() {
+        use std::os::unix::net::UnixDatagram;
+        let dir = std::env::temp_dir().join(format!("wsflowd-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        let syslog = Syslog::new(Box::leak(c_path.into_boxed_c_str()));
+        // Nobody listens yet: lost, no error.
+        syslog.send(Level::Info, format_args!("lost"));
+        let receive = |socket: &UnixDatagram| {
+            let mut buf = [0u8; 256];
+            let n = socket.recv(&mut buf).unwrap();
+            String::from_utf8(buf[..n].to_vec()).unwrap()
+        };
+        let socket = UnixDatagram::bind(&path).unwrap();
+        syslog.send(Level::Info, format_args!("first {}", 1));
+        let line = receive(&socket);
+        assert!(line.starts_with("<30>"), "{line}");
+        assert!(
+            line.ends_with(&format!(" wsflowd[{}]: first 1", std::process::id())),
+            "{line}"
+        );
+        // The daemon restarts: a new socket at the same path.
+        drop(socket);
+        std::fs::remove_file(&path).unwrap();
+        let socket = UnixDatagram::bind(&path).unwrap();
+        syslog.send(Level::Debug, format_args!("second"));
+        assert!(receive(&socket).starts_with("<31>"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,16 +1,26 @@
-//! The `wsflowd` command: the agent, `--check-config` and `collect`.
+//! The `wsflowd` command: the agent, `--check-config` and (with the
+//! `collect` feature, on by default but not in the OpenWrt builds) `collect`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use wsflowd::agent::Agent;
+#[cfg(feature = "collect")]
+use wsflowd::collect;
 use wsflowd::log::{self, Level};
-use wsflowd::{collect, config, error};
+use wsflowd::{config, error};
 
 const USAGE: &str = "\
 Usage: wsflowd [-c PATH] [-f] [-l LEVEL]
-       wsflowd --check-config [-c PATH]
-       wsflowd collect [--listen ADDR:PORT] [--json] [--count N] [--read FILE]
+       wsflowd --check-config [-c PATH]";
+
+#[cfg(feature = "collect")]
+const COLLECT_USAGE: &str = "
+       wsflowd collect [--listen ADDR:PORT] [--json] [--count N] [--read FILE]";
+#[cfg(not(feature = "collect"))]
+const COLLECT_USAGE: &str = "";
+
+const DESCRIPTION: &str = "
 
 sFlow v5 agent for OpenWrt Wi-Fi access points: samples frames on the
 configured interfaces, polls interface and host counters, and sends sFlow
@@ -26,7 +36,10 @@ Options:
                          exit: 0 if valid, 1 if not
   -h, --help             print this help
   -V, --version          print the version
+";
 
+#[cfg(feature = "collect")]
+const COLLECT_OPTIONS: &str = "
 collect: print every sample received, one line each
       --listen ADDR:PORT address to listen on (default [::]:6343, which also
                          receives IPv4)
@@ -34,9 +47,17 @@ collect: print every sample received, one line each
       --count N          exit after N samples
       --read FILE        decode the sFlow datagrams (UDP port 6343, or the
                          --listen port) of a pcap capture instead of listening
+";
+#[cfg(not(feature = "collect"))]
+const COLLECT_OPTIONS: &str = "";
 
+const SIGNALS: &str = "
 Signals: SIGHUP re-reads the configuration (an invalid one is refused and
 the running one kept); SIGTERM and SIGINT stop the agent.";
+
+fn usage() -> String {
+    format!("{USAGE}{COLLECT_USAGE}{DESCRIPTION}{COLLECT_OPTIONS}{SIGNALS}")
+}
 
 #[derive(Debug, Default)]
 struct RunOptions {
@@ -48,6 +69,7 @@ struct RunOptions {
 
 enum Command {
     Run(RunOptions),
+    #[cfg(feature = "collect")]
     Collect(collect::Options),
     Help,
     Version,
@@ -59,6 +81,15 @@ fn value(args: &mut impl Iterator<Item = String>, option: &str) -> Result<String
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter().peekable();
+    #[cfg(not(feature = "collect"))]
+    if args.peek().map(String::as_str) == Some("collect") {
+        return Err(
+            "'collect' is not part of this build (the OpenWrt packages leave \
+                    the collector out; build with the 'collect' feature)"
+                .into(),
+        );
+    }
+    #[cfg(feature = "collect")]
     if args.peek().map(String::as_str) == Some("collect") {
         args.next();
         let mut o = collect::Options::default();
@@ -165,8 +196,10 @@ fn run(o: RunOptions) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    wsflowd::sys::report_fatal_signals();
     match parse_args(std::env::args().skip(1)) {
         Ok(Command::Run(o)) => run(o),
+        #[cfg(feature = "collect")]
         Ok(Command::Collect(o)) => match collect::run(&o) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -175,7 +208,7 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
@@ -183,7 +216,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("wsflowd: {e}\n\n{USAGE}");
+            eprintln!("wsflowd: {e}\n\n{}", usage());
             ExitCode::from(2)
         }
     }

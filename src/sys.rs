@@ -1,5 +1,6 @@
 //! Thin, safe wrappers around the system calls the daemon needs beyond std:
-//! signalfd, timerfd, poll, interface names and addresses, uname.
+//! signalfd, timerfd, poll, interface names and addresses, uname, a
+//! detached helper thread.
 //!
 //! Each wrapper owns its file descriptor (`OwnedFd`), so nothing leaks on
 //! error paths and reloads.
@@ -23,6 +24,88 @@ pub fn set_nonblocking(fd: BorrowedFd) -> io::Result<()> {
     let raw = fd.as_raw_fd();
     let flags = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
     cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    Ok(())
+}
+
+/// Leaves a line on stderr (logd under procd) when the daemon dies of
+/// SIGILL or SIGTRAP, then dies of it as it would have.
+///
+/// Why: the OpenWrt builds are built to stop at a panic without a message
+/// (`-Cpanic=immediate-abort`, ~85 KB less on mips: no formatting of panic
+/// messages, no unwinder), which executes a trap instruction: SIGILL on
+/// x86 and ARM, SIGTRAP on MIPS and AArch64. Without this, `logread` would
+/// only show procd restarting the service. SIGILL is also what a binary
+/// built for another CPU gets, so the line says both. Only async-signal-
+/// safe calls: write, signal, raise.
+pub fn report_fatal_signals() {
+    extern "C" fn report(signal: libc::c_int) {
+        let line: &[u8] = if signal == libc::SIGILL {
+            b"wsflowd: fatal: SIGILL (illegal instruction): an internal error (builds for \
+OpenWrt stop at a panic without a message) or a binary for another CPU\n"
+        } else {
+            b"wsflowd: fatal: SIGTRAP: an internal error (builds for OpenWrt stop at a \
+panic without a message)\n"
+        };
+        unsafe {
+            libc::write(2, line.as_ptr().cast(), line.len());
+            // Blocked while this handler runs: delivered, with the default
+            // action, as soon as it returns.
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+    for signal in [libc::SIGILL, libc::SIGTRAP] {
+        unsafe {
+            let mut action: libc::sigaction = mem::zeroed();
+            action.sa_sigaction = report as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Runs `work` on a detached POSIX thread with a `stack_bytes` stack.
+///
+/// Why not `std::thread`: its spawn names threads through musl's
+/// `pthread_setname_np`, which formats a /proc path with `snprintf` and so
+/// links all of printf, and it keeps per-thread bookkeeping for join and
+/// stack overflow reports; with those, ~17 KB of a mips binary for the one
+/// short-lived helper the daemon has (name resolution, which may block).
+/// The thread inherits the caller's signal mask, as std's do: signals stay
+/// with the event loop's signalfd.
+pub fn spawn_detached(stack_bytes: usize, work: Box<dyn FnOnce() + Send>) -> io::Result<()> {
+    extern "C" fn start(arg: *mut libc::c_void) -> *mut libc::c_void {
+        // Ownership comes back from pthread_create's argument, exactly once.
+        let work = unsafe { Box::from_raw(arg.cast::<Box<dyn FnOnce() + Send>>()) };
+        work();
+        std::ptr::null_mut()
+    }
+    let stack_bytes = stack_bytes.max(libc::PTHREAD_STACK_MIN);
+    unsafe {
+        let mut attr: libc::pthread_attr_t = mem::zeroed();
+        let r = libc::pthread_attr_init(&mut attr);
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+        let mut r = libc::pthread_attr_setstacksize(&mut attr, stack_bytes);
+        if r == 0 {
+            r = libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        }
+        if r == 0 {
+            let arg = Box::into_raw(Box::new(work));
+            let mut thread: libc::pthread_t = mem::zeroed();
+            r = libc::pthread_create(&mut thread, &attr, start, arg.cast());
+            if r != 0 {
+                // Not started: the work is ours to drop.
+                drop(Box::from_raw(arg));
+            }
+        }
+        libc::pthread_attr_destroy(&mut attr);
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+    }
     Ok(())
 }
 
@@ -256,6 +339,32 @@ pub fn uname() -> Uname {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn detached_threads_run_their_work() {
+        use std::sync::{mpsc, Arc, Mutex};
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Mutex::new(0u32));
+        for i in 1..=8u32 {
+            let (tx, shared) = (tx.clone(), Arc::clone(&shared));
+            super::spawn_detached(
+                64 * 1024,
+                Box::new(move || {
+                    *shared.lock().unwrap() += i;
+                    tx.send(i).unwrap();
+                }),
+            )
+            .unwrap();
+        }
+        let mut got: Vec<u32> = (0..8).map(|_| rx.recv().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (1..=8).collect::<Vec<_>>());
+        assert_eq!(*shared.lock().unwrap(), 36);
+        // A tiny stack request is raised to the minimum rather than refused.
+        let (tx, rx) = mpsc::channel();
+        super::spawn_detached(1, Box::new(move || tx.send(()).unwrap())).unwrap();
+        rx.recv().unwrap();
+    }
+
     use super::*;
 
     #[test]

@@ -1,4 +1,5 @@
-//! The command line: `collect`, `--check-config`, `--version`, `--help`.
+//! The command line: `collect`, `--check-config`, `--version`, `--help`,
+//! and what the daemon leaves in the log when it dies of a trap.
 
 mod common;
 
@@ -241,4 +242,42 @@ fn version_help_and_usage_errors() {
     let out = Command::new(wsflowd()).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option '--bogus'"));
+}
+
+/// The OpenWrt builds stop at a panic with a trap instruction (SIGILL or
+/// SIGTRAP) and no message: the daemon says so on stderr, which procd
+/// sends to logd, and still dies of the signal (procd restarts it).
+#[test]
+fn a_fatal_trap_leaves_a_log_line() {
+    use std::os::unix::process::ExitStatusExt;
+    // An agent with no interface (host counters only) runs unprivileged.
+    let config = TempConfig::new(
+        "config agent 'main'\n\toption polling_interval '1'\n\
+         config collector\n\toption address '127.0.0.1'\n\toption port '9'\n",
+    );
+    for (signal, name) in [(libc::SIGILL, "SIGILL"), (libc::SIGTRAP, "SIGTRAP")] {
+        let mut child = Command::new(wsflowd())
+            .args(["--foreground", "--config"])
+            .arg(&config.path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        // Running once it has read its configuration.
+        while !line.contains("nothing will be sampled") {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "agent exited early"
+            );
+        }
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal), "{rest}");
+        assert!(rest.contains(&format!("wsflowd: fatal: {name}")), "{rest}");
+    }
 }

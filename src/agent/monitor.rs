@@ -3,7 +3,7 @@
 //! sample: `sampled_header` with the 802.11 frame (protocol 15, or 16 with
 //! its MPDU delimiter for an A-MPDU subframe) and `extended_80211_rx`.
 
-use std::collections::HashMap;
+use crate::sorted_map::SortedMap;
 
 use crate::config::{Bss, ForeignBss};
 use crate::netlink::Link;
@@ -80,7 +80,7 @@ impl OurBsses {
 
 /// SSIDs learned from beacons and probe responses.
 #[derive(Debug, Default)]
-pub struct SsidTable(HashMap<[u8; 6], ([u8; SSID_MAX], u8)>);
+pub struct SsidTable(SortedMap<[u8; 6], ([u8; SSID_MAX], u8)>);
 
 impl SsidTable {
     pub fn learn(&mut self, frame: &MonitorFrame) {

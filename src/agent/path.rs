@@ -9,7 +9,7 @@
 //! lost events), never polled. Addresses of the device's own interfaces
 //! mean the frame is to or from the access point itself.
 
-use std::collections::{HashMap, HashSet};
+use crate::sorted_map::{SortedMap, SortedSet};
 
 use crate::capture::Direction;
 use crate::netlink::{FdbEntry, Link};
@@ -22,11 +22,11 @@ pub const MAX_FDB_ENTRIES: usize = 16_384;
 #[derive(Debug, Default)]
 pub struct Topology {
     /// MAC address → the port it is behind.
-    fdb: HashMap<[u8; 6], u32>,
+    fdb: SortedMap<[u8; 6], u32>,
     /// MAC addresses of this device's own interfaces.
-    local: HashSet<[u8; 6]>,
+    local: SortedSet<[u8; 6]>,
     /// Bridge port → its bridge.
-    master: HashMap<u32, u32>,
+    master: SortedMap<u32, u32>,
 }
 
 fn is_group(mac: &[u8; 6]) -> bool {
@@ -63,12 +63,22 @@ impl Topology {
         self.fdb.retain(|_, port| *port != if_index);
     }
 
-    /// Replaces the forwarding database.
+    /// Replaces the forwarding database: sorted once, O(n log n), rather
+    /// than inserted entry by entry. Of a MAC address listed twice (on two
+    /// bridges or VLANs) the last is kept, as with [`Self::fdb_add`]; of a
+    /// table over [`MAX_FDB_ENTRIES`], the lowest addresses.
     pub fn set_fdb(&mut self, entries: &[FdbEntry]) {
-        self.fdb.clear();
+        let mut remote = Vec::with_capacity(entries.len().min(MAX_FDB_ENTRIES));
         for e in entries {
-            self.fdb_add(e);
+            if e.local {
+                // The bridge's own entries are the device's addresses.
+                self.local.insert(e.mac);
+            } else if !is_group(&e.mac) {
+                remote.push((e.mac, e.port));
+            }
         }
+        self.fdb = SortedMap::from_vec(remote);
+        self.fdb.truncate(MAX_FDB_ENTRIES);
     }
 
     pub fn fdb_add(&mut self, e: &FdbEntry) {
@@ -299,5 +309,44 @@ mod tests {
             });
         }
         assert_eq!(t.fdb_len(), MAX_FDB_ENTRIES);
+    }
+
+    #[test]
+    fn a_whole_fdb_is_sorted_once_and_bounded() {
+        let mut t = Topology::default();
+        let entry = |n: u32, port| {
+            let b = n.to_be_bytes();
+            FdbEntry {
+                mac: [0x02, 0x10, b[0], b[1], b[2], b[3]],
+                port,
+                bridge: Some(3),
+                local: false,
+            }
+        };
+        // In descending order, one address twice: the last listing wins.
+        let mut dump: Vec<FdbEntry> = (0..MAX_FDB_ENTRIES as u32 + 50)
+            .rev()
+            .map(|n| entry(n, 1))
+            .collect();
+        dump.push(entry(7, 2));
+        dump.push(FdbEntry {
+            local: true,
+            ..entry(99_999_999, 9)
+        });
+        dump.push(FdbEntry {
+            mac: [0x01, 0, 0x5e, 0, 0, 1],
+            ..entry(0, 1)
+        });
+        t.set_fdb(&dump);
+        assert_eq!(t.fdb_len(), MAX_FDB_ENTRIES);
+        assert_eq!(t.fdb.get(&entry(7, 0).mac), Some(&2));
+        assert_eq!(t.fdb.get(&entry(0, 0).mac), Some(&1));
+        assert!(
+            t.fdb.get(&entry(MAX_FDB_ENTRIES as u32, 0).mac).is_none(),
+            "over the bound"
+        );
+        assert!(t.local.contains(&entry(99_999_999, 0).mac));
+        t.set_fdb(&[entry(5, 4)]);
+        assert_eq!(t.fdb_len(), 1, "replaced, not merged");
     }
 }

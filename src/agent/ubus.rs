@@ -14,7 +14,7 @@
 //! subscriber without saying which object sent them (hostapd's `ifname`
 //! field only exists since late 2024), so the subscriber tells.
 
-use std::collections::HashMap;
+use crate::sorted_map::SortedMap;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 
@@ -79,8 +79,8 @@ pub struct UbusLink {
     listener: Option<u32>,
     own: Option<u32>,
     /// Our subscriber object → the object it follows.
-    subscribers: HashMap<u32, u32>,
-    pending: HashMap<u16, Pending>,
+    subscribers: SortedMap<u32, u32>,
+    pending: SortedMap<u16, Pending>,
     pub hostapd: Hostapd,
     pub stats: LinkStats,
     /// Reused for request arguments.
@@ -97,8 +97,8 @@ impl UbusLink {
             reported_down: false,
             listener: None,
             own: None,
-            subscribers: HashMap::new(),
-            pending: HashMap::new(),
+            subscribers: SortedMap::new(),
+            pending: SortedMap::new(),
             hostapd: Hostapd::default(),
             stats: LinkStats::default(),
             args: BlobBuf::new(),

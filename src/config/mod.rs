@@ -31,7 +31,7 @@ pub mod uci;
 
 pub use self::uci::{Package, ParseError, Section, UciOption, Value};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 use std::net::{IpAddr, Ipv6Addr};
@@ -162,7 +162,7 @@ pub struct InterfaceConfig {
 }
 
 /// One item of an interface's `bss` list.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Bss {
     /// An AP interface whose MAC address is the BSSID.
     Interface(String),
@@ -1016,12 +1016,12 @@ impl Checker<'_> {
         // The agent's list, then the interface sections' own devices.
         let agent_name = agent_section.map(Section::display_name).unwrap_or_default();
         let mut interfaces: Vec<Option<InterfaceConfig>> = Vec::new();
-        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut position: BTreeMap<String, usize> = BTreeMap::new();
         for (device, _) in listed {
             position.insert(device.clone(), interfaces.len());
             interfaces.push(Some(InterfaceConfig::new(&device, &agent_name)));
         }
-        let mut configured: HashMap<String, (String, usize)> = HashMap::new();
+        let mut configured: BTreeMap<String, (String, usize)> = BTreeMap::new();
         for section in package.sections_of("interface") {
             let read = self.interface(section);
             let Some((device, line)) = read.device else {
@@ -1055,7 +1055,7 @@ impl Checker<'_> {
         }
         config.interfaces = interfaces.into_iter().flatten().collect();
 
-        let mut seen: HashSet<(String, u16)> = HashSet::new();
+        let mut seen: BTreeSet<(String, u16)> = BTreeSet::new();
         for section in package.sections_of("collector") {
             if let Some(collector) = self.collector(section) {
                 let key = (collector.address.to_ascii_lowercase(), collector.port);
@@ -1214,7 +1214,7 @@ impl Checker<'_> {
     ) {
         // `option interface 'wlan0 eth0'` is a list in OpenWrt's shell
         // style; list items are split the same way.
-        let mut seen: HashSet<String> = listed.iter().map(|(d, _)| d.clone()).collect();
+        let mut seen: BTreeSet<String> = listed.iter().map(|(d, _)| d.clone()).collect();
         for (item, &line) in option.value.items().iter().zip(&option.item_lines) {
             let mut names = item.split_ascii_whitespace().peekable();
             if names.peek().is_none() {
@@ -1242,7 +1242,7 @@ impl Checker<'_> {
     /// warning is on the line of its item.
     fn bss_list(&mut self, section: &Section, option: &UciOption) -> Vec<Bss> {
         let mut list = Vec::new();
-        let mut seen: HashSet<Bss> = HashSet::new();
+        let mut seen: BTreeSet<Bss> = BTreeSet::new();
         for (item, &line) in option.value.items().iter().zip(&option.item_lines) {
             let mut words = item.split_ascii_whitespace().peekable();
             if words.peek().is_none() {

@@ -30,7 +30,7 @@
 //! in proportion to its input. Anonymous sections are named the way
 //! `uci show` names them, `@TYPE[N]`, so messages point at what users see.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A parsed configuration file: its sections in file order.
@@ -348,7 +348,7 @@ impl Package {
     /// Numbers the sections of each type again (the `N` of `@TYPE[N]`),
     /// after sections were added, removed or moved.
     pub fn renumber(&mut self) {
-        let mut per_kind: HashMap<String, usize> = HashMap::new();
+        let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
         for section in &mut self.sections {
             let n = per_kind.entry(section.kind.clone()).or_insert(0);
             section.index = *n;
@@ -692,12 +692,12 @@ fn unterminated(opened: usize) -> ParseError {
 }
 
 /// The package under construction. Sections and options are looked up
-/// through hash maps, so that no input costs quadratic time.
+/// through B-tree maps, so that no input costs quadratic time.
 #[derive(Default)]
 struct Builder {
     sections: Vec<Building>,
-    by_name: HashMap<String, usize>,
-    per_kind: HashMap<String, usize>,
+    by_name: BTreeMap<String, usize>,
+    per_kind: BTreeMap<String, usize>,
     current: Option<usize>,
 }
 
@@ -707,7 +707,7 @@ struct Building {
     line: usize,
     index: usize,
     options: Vec<UciOption>,
-    by_name: HashMap<String, usize>,
+    by_name: BTreeMap<String, usize>,
 }
 
 impl Builder {
@@ -740,7 +740,7 @@ impl Builder {
             line,
             index,
             options: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: BTreeMap::new(),
         });
         Ok(())
     }
@@ -1599,7 +1599,7 @@ mod tests {
             let lines = 1 + input.iter().filter(|&&b| b == b'\n').count();
             match parse(&input) {
                 Ok(p) => {
-                    let mut per_kind: HashMap<&str, usize> = HashMap::new();
+                    let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
                     for s in &p.sections {
                         let n = per_kind.entry(&s.kind).or_insert(0);
                         assert_eq!(s.index, *n);

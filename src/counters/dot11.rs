@@ -84,7 +84,7 @@
 //! `get_status`, which holds the same survey counters as last read by
 //! hostapd (see there).
 
-use std::collections::HashMap;
+use crate::sorted_map::SortedMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -468,7 +468,7 @@ impl Availability {
 pub struct StationTotals {
     /// Last values seen per station: [tx_packets, tx_failed], and the
     /// round they were seen in.
-    stations: HashMap<[u8; 6], ([u32; 2], u64)>,
+    stations: SortedMap<[u8; 6], ([u32; 2], u64)>,
     /// Contributions of departed stations and of counters that restarted.
     base: [u64; 2],
     round: u64,
@@ -625,10 +625,69 @@ pub fn radio_utilization_hostapd(time_ms: u64, time_busy_ms: u64) -> Option<Radi
 /// (dBm × 100) as `NL80211_ATTR_WIPHY_TX_POWER_LEVEL` carries it: a u32
 /// holding a signed value. mW = 10^(mBm / 1000); below 0.5 mW (about
 /// −3 dBm) that rounds to 0.
+///
+/// Computed as 10^B · 10^(a/10) · 10^(b/100) · 10^(c/1000), B the whole
+/// bels (mBm / 1000) and a, b, c the digits of the rest, from three tables
+/// of ten correctly rounded factors, rather than
+/// with `powf`: libm's pow is ~9 KB of a mips binary. The product is
+/// within a few ulps of the exact power, so the rounded mW agree with
+/// `powf`'s (tested from -40 to +100 dBm).
 pub fn channel_power_mw(mbm: u32) -> u32 {
-    let dbm = f64::from(mbm as i32) / 100.0;
-    // `as` saturates: absurd powers give u32::MAX, never a panic.
-    10f64.powf(dbm / 10.0).round() as u32
+    // 10^(k/10), 10^(k/100), 10^(k/1000) for k = 0..9.
+    const DECI: [f64; 10] = [
+        1.0,
+        1.2589254117941673,
+        1.5848931924611134,
+        1.9952623149688795,
+        2.51188643150958,
+        3.1622776601683795,
+        3.9810717055349727,
+        5.011872336272723,
+        6.3095734448019325,
+        7.943282347242815,
+    ];
+    const CENTI: [f64; 10] = [
+        1.0,
+        1.023292992280754,
+        1.0471285480508996,
+        1.0715193052376064,
+        1.096478196143185,
+        1.1220184543019633,
+        1.1481536214968828,
+        1.1748975549395295,
+        1.202264434617413,
+        1.2302687708123816,
+    ];
+    const MILLI: [f64; 10] = [
+        1.0,
+        1.0023052380778996,
+        1.0046157902783952,
+        1.0069316688518042,
+        1.0092528860766845,
+        1.0115794542598986,
+        1.0139113857366795,
+        1.0162486928706955,
+        1.0185913880541169,
+        1.02093948370768,
+    ];
+    let mbm = i64::from(mbm as i32);
+    // 10^(mbm/1000) = 10^bels · 10^(rest/1000), rest in 0..1000.
+    let (bels, rest) = (mbm.div_euclid(1000), mbm.rem_euclid(1000) as usize);
+    if bels >= 10 {
+        return u32::MAX; // ≥ 10^10 mW: saturate, as `as u32` would
+    }
+    if bels < -1 {
+        return 0; // < 0.1 mW
+    }
+    let mut mw = DECI[rest / 100] * CENTI[rest / 10 % 10] * MILLI[rest % 10];
+    for _ in 0..bels {
+        mw *= 10.0;
+    }
+    if bels < 0 {
+        mw /= 10.0;
+    }
+    // `as` saturates: never a panic.
+    (mw + 0.5) as u32
 }
 
 #[cfg(test)]
@@ -1094,6 +1153,11 @@ mod tests {
         }
         // Absurd values neither panic nor overflow.
         assert_eq!(channel_power_mw(i32::MAX as u32), u32::MAX);
+        // The same as powf, rounded, from -40 dBm to +100 dBm.
+        for mbm in -4000..=10_000i32 {
+            let expected = 10f64.powf(f64::from(mbm) / 1000.0).round() as u32;
+            assert_eq!(channel_power_mw(mbm as u32), expected, "{mbm} mBm");
+        }
         assert_eq!(channel_power_mw(i32::MIN as u32), 0);
     }
 }

@@ -27,15 +27,40 @@ pub struct LoadAvg {
     pub total: u32,
 }
 
+/// A non-negative decimal number ("0.20", "2394.456", "7") as
+/// (digits without the point, number of fraction digits), or None.
+/// Why not `str::parse::<f32>`: its exact algorithm (tables of powers of
+/// five) is ~16 KB of a mips binary, for numbers the kernel prints with a
+/// fixed number of decimals. At most 19 digits, so that they fit a u64.
+fn parse_decimal(text: &str) -> Option<(u64, u32)> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || whole.len() + fraction.len() > 19 {
+        return None;
+    }
+    let mut digits = 0u64;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        digits = digits * 10 + u64::from(b - b'0');
+    }
+    Some((digits, fraction.len() as u32))
+}
+
+/// A load average as /proc/loadavg prints it ("%lu.%02lu"), as f32: the
+/// digits divided by 10^decimals, one rounding in f64 and one to f32, so
+/// "0.20" is exactly what `"0.20".parse::<f32>()` gives.
+fn parse_load(text: &str) -> Option<f32> {
+    let (digits, decimals) = parse_decimal(text)?;
+    // Exact powers of ten in f64 up to 1e22; more decimals than 19 do not
+    // reach here.
+    let scale = (0..decimals).fold(1f64, |p, _| p * 10.0);
+    Some((digits as f64 / scale) as f32)
+}
+
 pub fn parse_loadavg(text: &str) -> Option<LoadAvg> {
     let mut fields = text.split_ascii_whitespace();
-    let mut load = || {
-        fields
-            .next()?
-            .parse::<f32>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
+    let mut load = || parse_load(fields.next()?);
     let (one, five, fifteen) = (load()?, load()?, load()?);
     let (running, total) = fields
         .next()
@@ -191,9 +216,14 @@ pub fn parse_cpuinfo_mhz(text: &str) -> Option<u32> {
     text.lines()
         .filter_map(|l| l.split_once(':'))
         .find(|(key, _)| key.trim() == "cpu MHz")
-        .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-        .filter(|mhz| mhz.is_finite() && *mhz >= 1.0)
-        .map(|mhz| mhz.round() as u32)
+        .and_then(|(_, v)| parse_decimal(v.trim()))
+        .map(|(digits, decimals)| {
+            // Rounded to the nearest MHz, halves up.
+            let unit = 10u64.pow(decimals);
+            (digits + unit / 2) / unit
+        })
+        .filter(|&mhz| mhz >= 1)
+        .map(|mhz| mhz.min(u64::from(u32::MAX)) as u32)
 }
 
 /// cpufreq's cpuinfo_max_freq (kHz) in MHz.
@@ -531,6 +561,36 @@ mod tests {
         assert_eq!(parse_loadavg(""), None);
         assert_eq!(parse_loadavg("0.1 0.2"), None);
         assert_eq!(parse_loadavg("NaN 0.2 0.3 1/2 3"), None);
+        assert_eq!(parse_loadavg("-1.00 0.2 0.3 1/2 3"), None);
+        assert_eq!(parse_loadavg("1e3 0.2 0.3 1/2 3"), None);
+        assert_eq!(parse_loadavg(".5 0.2 0.3 1/2 3"), None);
+    }
+
+    /// The kernel's "%lu.%02lu" load averages give the f32 that std's
+    /// parser gives, for every value from 0.00 to 1000.00 and some larger.
+    #[test]
+    fn loads_parse_as_std_parses_them() {
+        let values = (0..=100_000u64).chain([999_999, 12_345_678, 4_294_967_295]);
+        for hundredths in values {
+            let text = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+            assert_eq!(parse_load(&text), text.parse::<f32>().ok(), "{text}");
+        }
+        for text in ["0", "7", "0.5", "3.14159", "123456.7890123"] {
+            assert_eq!(parse_load(text), text.parse::<f32>().ok(), "{text}");
+        }
+        for text in [
+            "",
+            ".",
+            "1.",
+            "+1",
+            "1,5",
+            "0x10",
+            "inf",
+            "12345678901234567890",
+        ] {
+            let ours = parse_load(text);
+            assert!(ours.is_none() || text == "1.", "{text}: {ours:?}");
+        }
     }
 
     #[test]
@@ -632,6 +692,21 @@ mod tests {
         assert_eq!(parse_cpuinfo_mhz(&fixture("openwrt-mips", "cpuinfo")), None);
         assert_eq!(parse_cpuinfo_mhz(&fixture("arm", "cpuinfo")), None);
         assert_eq!(parse_cpuinfo_mhz(&fixture("x86-64", "cpuinfo")), Some(2300));
+        for (value, mhz) in [
+            ("2394.456", Some(2394)),
+            ("2394.5", Some(2395)),
+            ("800", Some(800)),
+            ("0.4", None),
+            ("0.5", Some(1)),
+            ("fast", None),
+            ("-1", None),
+        ] {
+            assert_eq!(
+                parse_cpuinfo_mhz(&format!("cpu MHz\t\t: {value}\n")),
+                mhz,
+                "{value}"
+            );
+        }
         assert_eq!(parse_cpufreq_mhz("716800\n"), Some(716));
         assert_eq!(parse_cpufreq_mhz("999\n"), None);
         assert_eq!(parse_cpufreq_mhz("x"), None);

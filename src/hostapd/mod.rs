@@ -18,7 +18,7 @@
 
 pub mod stations;
 
-use std::collections::HashMap;
+use crate::sorted_map::SortedMap;
 
 use crate::ubus::blob::Attrs;
 pub use stations::{parse_mac, Mac, Station, StationTable};
@@ -102,7 +102,7 @@ pub enum Change {
 /// Every BSS known, by ubus object id.
 #[derive(Debug, Default)]
 pub struct Hostapd {
-    bsses: HashMap<u32, Bss>,
+    bsses: SortedMap<u32, Bss>,
     /// The `hostapd` object itself (BSS additions and removals).
     pub main_object: Option<u32>,
 }

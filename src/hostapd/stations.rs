@@ -1,6 +1,6 @@
 //! The stations of one BSS, as hostapd reports them.
 
-use std::collections::HashMap;
+use crate::sorted_map::SortedMap;
 
 /// A MAC address.
 pub type Mac = [u8; 6];
@@ -40,7 +40,7 @@ pub struct Station {
 /// associations cannot exhaust the agent's memory.
 #[derive(Debug, Clone, Default)]
 pub struct StationTable {
-    stations: HashMap<Mac, Station>,
+    stations: SortedMap<Mac, Station>,
     limit: usize,
     /// Stations not added because the table was full.
     pub refused: u64,
@@ -49,7 +49,7 @@ pub struct StationTable {
 impl StationTable {
     pub fn new(limit: usize) -> StationTable {
         StationTable {
-            stations: HashMap::new(),
+            stations: SortedMap::new(),
             limit,
             refused: 0,
         }
@@ -61,7 +61,7 @@ impl StationTable {
             self.refused += 1;
             return None;
         }
-        Some(self.stations.entry(mac).or_default())
+        Some(self.stations.get_or_insert_with(mac, Station::default))
     }
 
     pub fn remove(&mut self, mac: &Mac) -> bool {

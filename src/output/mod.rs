@@ -8,7 +8,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use crate::config::CollectorConfig;
 use crate::sflow::DatagramSink;
@@ -73,8 +73,8 @@ pub struct Collectors {
     entries: Vec<Collector>,
     v4: Option<UdpSocket>,
     v6: Option<UdpSocket>,
-    results_tx: mpsc::Sender<Resolved>,
-    results_rx: mpsc::Receiver<Resolved>,
+    /// Resolutions under way: the slot each helper thread fills when done.
+    resolving: Vec<Arc<Mutex<Option<Resolved>>>>,
 }
 
 impl Default for Collectors {
@@ -85,13 +85,11 @@ impl Default for Collectors {
 
 impl Collectors {
     pub fn new() -> Collectors {
-        let (results_tx, results_rx) = mpsc::channel();
         Collectors {
             entries: Vec::new(),
             v4: None,
             v6: None,
-            results_tx,
-            results_rx,
+            resolving: Vec::new(),
         }
     }
 
@@ -123,7 +121,17 @@ impl Collectors {
 
     /// Collects finished name resolutions and starts the ones due.
     pub fn tick(&mut self, now_ms: u64) {
-        while let Ok(r) = self.results_rx.try_recv() {
+        let mut i = 0;
+        while i < self.resolving.len() {
+            let done = self.resolving[i]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let Some(r) = done else {
+                i += 1;
+                continue;
+            };
+            self.resolving.swap_remove(i);
             let Some(c) = self
                 .entries
                 .iter_mut()
@@ -162,22 +170,24 @@ impl Collectors {
             }
             c.resolving = true;
             let (address, port) = (c.config.address.clone(), c.config.port);
-            let tx = self.results_tx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("resolve".into())
-                .stack_size(256 * 1024)
-                .spawn(move || {
-                    let result = resolve(&address, port);
-                    let _ = tx.send(Resolved {
-                        address,
-                        port,
-                        result,
-                    });
-                });
-            if let Err(e) = spawned {
-                c.resolving = false;
-                c.next_resolve_ms = Some(now_ms + RESOLVE_RETRY_MS);
-                warn!("cannot start name resolution: {e}");
+            let slot = Arc::new(Mutex::new(None));
+            let filled = Arc::clone(&slot);
+            let work = move || {
+                let result = resolve(&address, port);
+                let resolved = Resolved {
+                    address,
+                    port,
+                    result,
+                };
+                *filled.lock().unwrap_or_else(|e| e.into_inner()) = Some(resolved);
+            };
+            match crate::sys::spawn_detached(256 * 1024, Box::new(work)) {
+                Ok(()) => self.resolving.push(slot),
+                Err(e) => {
+                    c.resolving = false;
+                    c.next_resolve_ms = Some(now_ms + RESOLVE_RETRY_MS);
+                    warn!("cannot start name resolution: {e}");
+                }
             }
         }
     }
