@@ -628,10 +628,10 @@ pub fn radio_utilization_hostapd(time_ms: u64, time_busy_ms: u64) -> Option<Radi
 ///
 /// Computed as 10^B · 10^(a/10) · 10^(b/100) · 10^(c/1000), B the whole
 /// bels (mBm / 1000) and a, b, c the digits of the rest, from three tables
-/// of ten correctly rounded factors, rather than
-/// with `powf`: libm's pow is ~9 KB of a mips binary. The product is
-/// within a few ulps of the exact power, so the rounded mW agree with
-/// `powf`'s (tested from -40 to +100 dBm).
+/// of ten correctly rounded factors, rather than with `powf`: libm's pow
+/// is ~9 KB of a mips binary. The product is within a few ulps of the
+/// exact power, so the rounded mW agree with `powf`'s (tested from -40 to
+/// +100 dBm).
 pub fn channel_power_mw(mbm: u32) -> u32 {
     // 10^(k/10), 10^(k/100), 10^(k/1000) for k = 0..9.
     const DECI: [f64; 10] = [
