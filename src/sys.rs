@@ -1,6 +1,6 @@
 //! Thin, safe wrappers around the system calls the daemon needs beyond std:
-//! signalfd, timerfd, poll, interface names and addresses, uname, a
-//! detached helper thread.
+//! signalfd, timerfd, poll, interface names, uname, a detached helper
+//! thread.
 //!
 //! Each wrapper owns its file descriptor (`OwnedFd`), so nothing leaks on
 //! error paths and reloads.
@@ -8,7 +8,6 @@
 use std::ffi::{CStr, CString};
 use std::io;
 use std::mem;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Turns a -1 return into the `errno` error.
@@ -269,46 +268,6 @@ pub fn if_indextoname(index: u32) -> Option<String> {
     Some(name.to_string_lossy().into_owned())
 }
 
-/// An address configured on an interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterfaceAddress {
-    pub interface: String,
-    pub address: IpAddr,
-}
-
-/// Every IPv4 and IPv6 address configured on the host, in the kernel's order.
-pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    cvt(unsafe { libc::getifaddrs(&mut head) })?;
-    let mut out = Vec::new();
-    let mut p = head;
-    while !p.is_null() {
-        let ifa = unsafe { &*p };
-        p = ifa.ifa_next;
-        if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
-            continue;
-        }
-        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
-        let address = match family {
-            libc::AF_INET => {
-                let sa = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
-                IpAddr::V4(Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)))
-            }
-            libc::AF_INET6 => {
-                let sa = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
-                IpAddr::V6(Ipv6Addr::from(sa.sin6_addr.s6_addr))
-            }
-            _ => continue,
-        };
-        let interface = unsafe { CStr::from_ptr(ifa.ifa_name) }
-            .to_string_lossy()
-            .into_owned();
-        out.push(InterfaceAddress { interface, address });
-    }
-    unsafe { libc::freeifaddrs(head) };
-    Ok(out)
-}
-
 /// What `uname(2)` says of the system.
 #[derive(Debug, Clone, Default)]
 pub struct Uname {
@@ -372,10 +331,6 @@ mod tests {
         let lo = if_nametoindex("lo").expect("lo exists");
         assert_eq!(if_indextoname(lo).as_deref(), Some("lo"));
         assert_eq!(if_nametoindex("no-such-if0"), None);
-        assert!(interface_addresses()
-            .unwrap()
-            .iter()
-            .any(|a| a.interface == "lo" && a.address.is_loopback()));
         assert!(!uname().release.is_empty());
     }
 

@@ -3,7 +3,13 @@
 use std::net::IpAddr;
 
 use crate::config::AgentAddress;
-use crate::sys::InterfaceAddress;
+
+/// An address configured on an interface, by the interface's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    pub interface: String,
+    pub address: IpAddr,
+}
 
 /// Whether an address can identify the agent: not loopback, not
 /// unspecified, not IPv6 link-local (ambiguous without a scope).

@@ -34,7 +34,7 @@ use crate::sflow::{
     DataSource, DatagramPacker, FlowRecord, FlowSample, HeaderProtocol, List, PackerConfig,
     SampleForm, SequenceNumber,
 };
-use crate::sys::{self, poll, pollfd, SignalFd, TimerFd};
+use crate::sys::{poll, pollfd, SignalFd, TimerFd};
 use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
@@ -663,7 +663,7 @@ impl Agent {
     /// packer (flushing pending samples) when either changes.
     fn update_packer(&mut self, now: u64) {
         let links = self.links();
-        let addresses = sys::interface_addresses().unwrap_or_default();
+        let addresses = self.addresses(&links);
         let devices: Vec<String> = self.sources.iter().map(|s| s.device.clone()).collect();
         let master_of = |name: &str| {
             let master = links.iter().find(|l| l.name == name)?.master?;
@@ -704,6 +704,28 @@ impl Agent {
         }
         self.packer
             .reconfigure(config, now as u32, &mut self.collectors);
+    }
+
+    /// The host's addresses by interface name (`links` names them).
+    fn addresses(&mut self, links: &[Link]) -> Vec<address::InterfaceAddress> {
+        let addresses = match self.route.as_mut().map(RouteSocket::addresses) {
+            Some(Ok(addresses)) => addresses,
+            Some(Err(e)) => {
+                warn!("cannot read the interface addresses: {e}");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        addresses
+            .into_iter()
+            .filter_map(|a| {
+                let link = links.iter().find(|l| l.if_index == a.if_index)?;
+                Some(address::InterfaceAddress {
+                    interface: link.name.clone(),
+                    address: a.address,
+                })
+            })
+            .collect()
     }
 
     fn links(&mut self) -> Vec<Link> {

@@ -15,8 +15,9 @@
 pub mod route;
 
 pub use route::{
-    parse_event, parse_link, parse_neigh, Event, EventSocket, EventsStatus, FdbEntry, Link,
-    LinkStats, NetlinkError, RouteSocket, IF_OPER_DOWN, IF_OPER_UNKNOWN, IF_OPER_UP,
+    parse_addr, parse_event, parse_link, parse_neigh, Address, Event, EventSocket, EventsStatus,
+    FdbEntry, Link, LinkStats, NetlinkError, RouteSocket, IF_OPER_DOWN, IF_OPER_UNKNOWN,
+    IF_OPER_UP,
 };
 
 use std::fmt;

@@ -1,5 +1,5 @@
-//! A minimal rtnetlink client: link and bridge forwarding database dumps,
-//! and the link and neighbour events that keep them current.
+//! A minimal rtnetlink client: link, address and bridge forwarding
+//! database dumps, and the link and neighbour events that keep them current.
 //!
 //! Netlink gives every link's 64-bit counters, flags, operational state,
 //! master and kind in one request, where sysfs would cost a dozen file reads
@@ -14,6 +14,7 @@
 use std::fmt;
 use std::io;
 use std::mem;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::{
@@ -29,6 +30,11 @@ const IFINFOMSG_LEN: usize = 16;
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_GETADDR: u16 = 22;
+const IFADDRMSG_LEN: usize = 8;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
 const RTM_NEWNEIGH: u16 = 28;
 const RTM_DELNEIGH: u16 = 29;
 const RTM_GETNEIGH: u16 = 30;
@@ -210,6 +216,54 @@ pub fn parse_link(msg: &[u8]) -> Result<Link, NetlinkError> {
         (None, None) => LinkStats::default(),
     };
     Ok(link)
+}
+
+/// An IPv4 or IPv6 address of an interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Address {
+    pub if_index: u32,
+    pub address: IpAddr,
+}
+
+/// Parses one `RTM_NEWADDR` message; `Ok(None)` for families other than
+/// IPv4 and IPv6. The interface's own address is `IFA_LOCAL` where present
+/// (on a point-to-point link `IFA_ADDRESS` is the peer's), else
+/// `IFA_ADDRESS`, as getifaddrs takes them.
+pub fn parse_addr(msg: &[u8]) -> Result<Option<Address>, NetlinkError> {
+    let header = Header::parse(msg)?;
+    if header.kind != RTM_NEWADDR {
+        return Err(NetlinkError::UnexpectedType(header.kind));
+    }
+    let msg = &msg[..header.len];
+    // struct ifaddrmsg { u8 family, prefixlen, flags, scope; u32 index; }
+    let ifa = msg
+        .get(NLMSG_HDRLEN..NLMSG_HDRLEN + IFADDRMSG_LEN)
+        .ok_or(NetlinkError::Truncated("ifaddrmsg"))?;
+    let family = i32::from(ifa[0]);
+    let ip = |payload: &[u8]| -> Option<IpAddr> {
+        match family {
+            libc::AF_INET => <[u8; 4]>::try_from(payload)
+                .ok()
+                .map(|a| Ipv4Addr::from(a).into()),
+            libc::AF_INET6 => <[u8; 16]>::try_from(payload)
+                .ok()
+                .map(|a| Ipv6Addr::from(a).into()),
+            _ => None,
+        }
+    };
+    let (mut address, mut local) = (None, None);
+    for attr in Attrs(&msg[NLMSG_HDRLEN + IFADDRMSG_LEN..]) {
+        let (kind, payload) = attr?;
+        match kind {
+            IFA_ADDRESS => address = ip(payload),
+            IFA_LOCAL => local = ip(payload),
+            _ => {}
+        }
+    }
+    Ok(local.or(address).map(|address| Address {
+        if_index: u32_at(ifa, 4).unwrap_or(0),
+        address,
+    }))
 }
 
 /// An entry of a bridge's forwarding database.
@@ -409,6 +463,23 @@ impl RouteSocket {
         })?;
         self.last_count = links.len();
         Ok(links)
+    }
+
+    /// Every IPv4 and IPv6 address of every interface, in the kernel's order
+    /// (IPv4 first, primary addresses before secondary ones).
+    pub fn addresses(&mut self) -> io::Result<Vec<Address>> {
+        let mut addresses = Vec::new();
+        self.dump(RTM_GETADDR, 0, IFADDRMSG_LEN, &mut |kind, msg| {
+            if kind != RTM_NEWADDR {
+                return;
+            }
+            match parse_addr(msg) {
+                Ok(Some(a)) => addresses.push(a),
+                Ok(None) => {}
+                Err(e) => crate::debug!("skipping address: {e}"),
+            }
+        })?;
+        Ok(addresses)
     }
 
     /// Every entry of every bridge's forwarding database.
@@ -671,6 +742,93 @@ pub(crate) mod tests {
             .trim()
             .parse()
             .unwrap()
+    }
+
+    #[test]
+    fn loopback_addresses_are_listed() {
+        let Some(mut sock) = open_or_skip() else {
+            return;
+        };
+        let lo = crate::sys::if_nametoindex("lo").expect("lo exists");
+        let addresses = sock.addresses().unwrap();
+        let v4: IpAddr = Ipv4Addr::LOCALHOST.into();
+        assert!(
+            addresses.contains(&Address {
+                if_index: lo,
+                address: v4
+            }),
+            "{addresses:?}"
+        );
+        // Every address is on an existing interface.
+        for a in &addresses {
+            assert!(crate::sys::if_indextoname(a.if_index).is_some(), "{a:?}");
+        }
+    }
+
+    fn address_message(family: u8, index: u32, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut m = vec![0u8; NLMSG_HDRLEN + IFADDRMSG_LEN];
+        m[4..6].copy_from_slice(&RTM_NEWADDR.to_ne_bytes());
+        m[NLMSG_HDRLEN] = family;
+        m[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 8].copy_from_slice(&index.to_ne_bytes());
+        for (kind, payload) in attrs {
+            push_attr(&mut m, *kind, payload);
+        }
+        let len = m.len() as u32;
+        m[0..4].copy_from_slice(&len.to_ne_bytes());
+        m
+    }
+
+    #[test]
+    fn addresses_parse() {
+        let v4 = [192, 0, 2, 1];
+        let peer = [192, 0, 2, 2];
+        let m = address_message(libc::AF_INET as u8, 7, &[(IFA_ADDRESS, &v4), (99, b"x")]);
+        let expected = Address {
+            if_index: 7,
+            address: Ipv4Addr::from(v4).into(),
+        };
+        assert_eq!(parse_addr(&m), Ok(Some(expected)));
+        // Point-to-point: IFA_ADDRESS is the peer, IFA_LOCAL ours.
+        let m = address_message(
+            libc::AF_INET as u8,
+            7,
+            &[(IFA_ADDRESS, &peer), (IFA_LOCAL, &v4)],
+        );
+        assert_eq!(parse_addr(&m), Ok(Some(expected)));
+        let v6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+        let m = address_message(libc::AF_INET6 as u8, 3, &[(IFA_ADDRESS, &v6.octets())]);
+        assert_eq!(
+            parse_addr(&m),
+            Ok(Some(Address {
+                if_index: 3,
+                address: v6.into()
+            }))
+        );
+        // Other families, no address, an address of the wrong length: none.
+        let m = address_message(libc::AF_PACKET as u8, 3, &[(IFA_ADDRESS, &v4)]);
+        assert_eq!(parse_addr(&m), Ok(None));
+        assert_eq!(
+            parse_addr(&address_message(libc::AF_INET as u8, 3, &[])),
+            Ok(None)
+        );
+        let m = address_message(libc::AF_INET6 as u8, 3, &[(IFA_ADDRESS, &v4)]);
+        assert_eq!(parse_addr(&m), Ok(None));
+        // Truncated fixed part, and every prefix of a valid message: errors, no panic.
+        let m = address_message(libc::AF_INET as u8, 7, &[(IFA_ADDRESS, &v4)]);
+        for n in 0..m.len() {
+            let mut cut = m[..n].to_vec();
+            if n >= 4 {
+                cut[0..4].copy_from_slice(&(n as u32).to_ne_bytes());
+            }
+            let _ = parse_addr(&cut);
+        }
+        let mut short = m[..NLMSG_HDRLEN + 4].to_vec();
+        let len = short.len() as u32;
+        short[0..4].copy_from_slice(&len.to_ne_bytes());
+        assert_eq!(
+            parse_addr(&short),
+            Err(NetlinkError::Truncated("ifaddrmsg"))
+        );
     }
 
     #[test]
