@@ -41,22 +41,6 @@ use interop::{
 
 const TSHARK: &str = "tshark";
 
-/// Whether tshark can be run; panics when it cannot and tools are required.
-fn tshark_or_skip() -> bool {
-    let found = Command::new(TSHARK)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("tshark is required (WSFLOWD_REQUIRE_TOOLS=1) but cannot be run");
-        }
-        eprintln!("skipped: tshark not installed");
-    }
-    found
-}
-
 /// Runs tshark on `file` with an empty configuration directory (so that no
 /// user preference changes the dissection) and returns its standard output.
 fn tshark(config: &Path, file: &Path, args: &[&str]) -> String {
@@ -822,7 +806,7 @@ fn check_order(c: &mut Checker, cases: &[Case], fields_out: &str) {
 
 #[test]
 fn tshark_decodes_every_field_as_encoded() {
-    if !tshark_or_skip() {
+    if !common::tool_or_skip(TSHARK, "tshark_decodes_every_field_as_encoded") {
         return;
     }
     let cases = interop::tshark_cases();

@@ -29,22 +29,6 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Whether `tool` runs; when it does not, the test is skipped with a
-/// message, or fails under `WSFLOWD_REQUIRE_TOOLS=1`.
-fn have(tool: &str, test: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("{test}: {tool} not found");
-        }
-        eprintln!("{test}: skipped ({tool} not found)");
-    }
-    found
-}
-
 fn python(args: &[&str]) -> std::process::Output {
     let out = Command::new("python3")
         .arg(repo().join("scripts/openwrt_pkg.py"))
@@ -63,7 +47,7 @@ fn python(args: &[&str]) -> std::process::Output {
 #[test]
 fn shell_scripts_pass_shellcheck() {
     let test = "shell_scripts_pass_shellcheck";
-    if !have("shellcheck", test) || !have("python3", test) {
+    if !common::tool_or_skip("shellcheck", test) || !common::tool_or_skip("python3", test) {
         return;
     }
     let tmp = TempDir::new("scripts");
@@ -584,7 +568,7 @@ fn dist_packages() -> Vec<(String, PathBuf)> {
 #[test]
 fn packages_hold_the_right_files_fields_and_scripts() {
     let test = "packages_hold_the_right_files_fields_and_scripts";
-    if !have("python3", test) {
+    if !common::tool_or_skip("python3", test) {
         return;
     }
     let exp = expected();

@@ -134,22 +134,6 @@ const FIELDS: &[&str] = &[
     "_ws.expert.message",
 ];
 
-/// Whether tshark can be run; panics when it cannot and tools are required.
-fn tshark_or_skip() -> bool {
-    let found = Command::new(TSHARK)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-            panic!("tshark is required (WSFLOWD_REQUIRE_TOOLS=1) but cannot be run");
-        }
-        eprintln!("skipped: tshark not installed");
-    }
-    found
-}
-
 /// tshark's values for one frame: field → occurrences, in order.
 type Row = HashMap<&'static str, Vec<String>>;
 
@@ -863,7 +847,7 @@ fn captures_agree_with_tshark() {
         eprintln!("skipped: ../shared/captures not found (set WSFLOWD_CAPTURES)");
         return;
     };
-    if !tshark_or_skip() {
+    if !common::tool_or_skip(TSHARK, "captures_agree_with_tshark") {
         return;
     }
     let captures = load_captures(&dir);

@@ -35,6 +35,23 @@ pub fn root_or_skip(test: &str) -> bool {
     root
 }
 
+/// Whether `tool --version` runs; when it does not, the test is skipped
+/// with a message, or fails under `WSFLOWD_REQUIRE_TOOLS=1` (set by
+/// `make test`, which installs the tools), so CI cannot pass by skipping.
+pub fn tool_or_skip(tool: &str, test: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{test}: {tool} is required (WSFLOWD_REQUIRE_TOOLS=1) but cannot be run");
+        }
+        eprintln!("{test}: skipped ({tool} not found)");
+    }
+    found
+}
+
 /// Runs a command, panicking with its output if it fails.
 pub fn sh(args: &[&str]) {
     let out = Command::new(args[0])
