@@ -601,7 +601,7 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 v.push(rng.text(&["0", "1", "5", "9", "-", "."], 11));
             }
         }
-        Kind::Host | Kind::AgentAddress => {
+        Kind::Host(_) | Kind::AgentAddress(_) => {
             v.extend(addresses);
             v.extend(interfaces);
             let alphabet = [
@@ -621,7 +621,7 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 ));
             }
         }
-        Kind::Interface | Kind::Bss => {
+        Kind::Interface(_) | Kind::Bss(_) => {
             v.extend(interfaces);
             v.extend(addresses.into_iter().take(20));
             for m in [
@@ -679,7 +679,7 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
             "{what}: a required option may not be left empty, others may"
         );
         match spec.kind {
-            Kind::Bool => {
+            Kind::Bool(_) => {
                 assert_eq!(widget, "CBI.FlagValue", "{what}");
                 assert_eq!(
                     (o["enabled"].as_str(), o["disabled"].as_str()),
@@ -708,14 +708,14 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
                     assert!(daemon_accepts(spec, w, ""), "{what}: {w}");
                 }
             }
-            Kind::Host | Kind::AgentAddress => {
+            Kind::Host(_) | Kind::AgentAddress(_) => {
                 assert_eq!(
                     (widget, &o["validate"]),
                     ("CBI.Value", &json!(true)),
                     "{what}"
                 );
             }
-            Kind::Interface if spec.list => {
+            Kind::Interface(_) if spec.list => {
                 assert_eq!(
                     (widget, &o["multiple"]),
                     ("CBI.DeviceSelect", &json!(true)),
@@ -723,7 +723,7 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
                 );
                 assert_eq!(o["validate"], true, "{what}: typed names checked");
             }
-            Kind::Interface => {
+            Kind::Interface(_) => {
                 // Any device, or one of the monitor interfaces found.
                 assert!(
                     (widget == "CBI.DeviceSelect" && o["validate"] == true)
@@ -737,14 +737,14 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
                     );
                 }
             }
-            Kind::Bss => {
+            Kind::Bss(_) => {
                 assert_eq!(
                     (widget, &o["validate"]),
                     ("CBI.DynamicList", &json!(true)),
                     "{what}"
                 );
             }
-            Kind::SocketPath => panic!("{what}: not on the page"),
+            Kind::SocketPath(_) => panic!("{what}: not on the page"),
         }
     }
     let all: BTreeSet<(&str, &str)> = SCHEMA.iter().map(|s| (s.section, s.name)).collect();
@@ -776,7 +776,7 @@ fn settings_validation_accepts_exactly_what_the_daemon_accepts() {
             o["option"].as_str().unwrap(),
         );
         let spec = config::option_spec(section, name).unwrap();
-        if matches!(spec.kind, Kind::Bool | Kind::Word { .. }) || !seen.insert((section, name)) {
+        if matches!(spec.kind, Kind::Bool(_) | Kind::Word { .. }) || !seen.insert((section, name)) {
             continue;
         }
         for value in corpus(spec, &mut rng) {

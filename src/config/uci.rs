@@ -27,11 +27,17 @@
 //! word starts, and value bytes must be UTF-8.
 //!
 //! The parser works on bytes, never panics, does not recurse and uses memory
-//! in proportion to its input. Anonymous sections are named the way
+//! in proportion to its input, and at most [`MAX_STATEMENTS`] statements:
+//! a daemon's configuration has no use for more, and the limit bounds the
+//! memory a file can make the daemon use (libuci has none). Anonymous sections are named the way
 //! `uci show` names them, `@TYPE[N]`, so messages point at what users see.
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// Statements (`config`, `option`, `list`, `package`) read from one file at
+/// most; a file with more is refused.
+pub const MAX_STATEMENTS: usize = 8192;
 
 /// A parsed configuration file: its sections in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -159,10 +165,18 @@ pub fn parse(input: &[u8]) -> Result<Package, ParseError> {
         line: 0,
     };
     let mut builder = Builder::default();
+    let mut statements = 0;
     // libuci's uci_parse_line, once per line read.
     while lexer.read_line() {
         lexer.skip_space();
         while let Some((keyword, line)) = lexer.command() {
+            statements += 1;
+            if statements > MAX_STATEMENTS {
+                return Err(error(
+                    line,
+                    &format!("too many statements (more than {MAX_STATEMENTS}): refused"),
+                ));
+            }
             statement(&mut lexer, &mut builder, keyword, line)?;
         }
     }
