@@ -13,7 +13,7 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 /// Severity of a log line, most severe first.
@@ -99,6 +99,10 @@ pub fn use_syslog() {
 #[doc(hidden)]
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
     if !enabled(level) {
+        return;
+    }
+    #[cfg(test)]
+    if capture::take(level, args) {
         return;
     }
     if USE_SYSLOG.load(Ordering::Relaxed) {
@@ -229,6 +233,88 @@ macro_rules! info {
     ($($arg:tt)*) => { $crate::log::write($crate::log::Level::Info, format_args!($($arg)*)) };
 }
 
+/// Lines written per [`RATE_WINDOW_S`] from one call site of
+/// [`debug_limited!`].
+pub const RATE_LINES: u32 = 5;
+pub const RATE_WINDOW_S: u64 = 10;
+
+/// A budget of lines for one call site whose cause can repeat per packet
+/// or per message (a malformed frame, a garbled ubus message): at most
+/// [`RATE_LINES`] per [`RATE_WINDOW_S`] seconds, the next line after a
+/// quiet spell telling how many were left out.
+pub struct RateLimit {
+    window_start_s: AtomicU64,
+    written: AtomicU32,
+    suppressed: AtomicU32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit::new()
+    }
+}
+
+impl RateLimit {
+    pub const fn new() -> RateLimit {
+        RateLimit {
+            window_start_s: AtomicU64::new(0),
+            written: AtomicU32::new(0),
+            suppressed: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether a line may be written at `now_s` (seconds on any monotonic
+    /// clock), and how many were suppressed before it.
+    pub fn admit_at(&self, now_s: u64) -> Option<u32> {
+        let start = self.window_start_s.load(Ordering::Relaxed);
+        if now_s >= start + RATE_WINDOW_S || self.written.load(Ordering::Relaxed) == 0 {
+            self.window_start_s.store(now_s, Ordering::Relaxed);
+            self.written.store(1, Ordering::Relaxed);
+            return Some(self.suppressed.swap(0, Ordering::Relaxed));
+        }
+        if self.written.load(Ordering::Relaxed) < RATE_LINES {
+            self.written.fetch_add(1, Ordering::Relaxed);
+            return Some(0);
+        }
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    /// [`Self::admit_at`] now.
+    pub fn admit(&self) -> Option<u32> {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = START.get_or_init(std::time::Instant::now);
+        self.admit_at(start.elapsed().as_secs())
+    }
+}
+
+#[doc(hidden)]
+pub fn write_limited(level: Level, limit: &RateLimit, args: fmt::Arguments<'_>) {
+    if !enabled(level) {
+        return;
+    }
+    match limit.admit() {
+        Some(0) => write(level, args),
+        Some(n) => write(
+            level,
+            format_args!("{args} ({n} similar lines suppressed before)"),
+        ),
+        None => {}
+    }
+}
+
+/// A debug line whose cause can repeat per frame or per message: at most
+/// [`RATE_LINES`] per [`RATE_WINDOW_S`] seconds from this call site.
+#[macro_export]
+macro_rules! debug_limited {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Debug) {
+            static LIMIT: $crate::log::RateLimit = $crate::log::RateLimit::new();
+            $crate::log::write_limited($crate::log::Level::Debug, &LIMIT, format_args!($($arg)*))
+        }
+    };
+}
+
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {
@@ -236,6 +322,37 @@ macro_rules! debug {
             $crate::log::write($crate::log::Level::Debug, format_args!($($arg)*))
         }
     };
+}
+
+/// Unit tests read what their own thread logs.
+#[cfg(test)]
+pub mod capture {
+    use super::Level;
+    use std::cell::RefCell;
+    use std::fmt;
+
+    thread_local! {
+        static LINES: RefCell<Option<Vec<(Level, String)>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f`, returning what it logged on this thread (at the levels
+    /// enabled) instead of writing it.
+    pub fn lines<T>(f: impl FnOnce() -> T) -> (T, Vec<(Level, String)>) {
+        LINES.with(|l| *l.borrow_mut() = Some(Vec::new()));
+        let result = f();
+        let lines = LINES.with(|l| l.borrow_mut().take()).unwrap_or_default();
+        (result, lines)
+    }
+
+    pub(super) fn take(level: Level, args: fmt::Arguments<'_>) -> bool {
+        LINES.with(|l| match &mut *l.borrow_mut() {
+            Some(lines) => {
+                lines.push((level, args.to_string()));
+                true
+            }
+            None => false,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -296,5 +413,19 @@ mod tests {
         syslog.send(Level::Debug, format_args!("second"));
         assert!(receive(&socket).starts_with("<31>"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_rate_limit_lets_a_few_lines_through_per_window() {
+        let limit = RateLimit::new();
+        let admitted: Vec<_> = (0..20).map(|_| limit.admit_at(100)).collect();
+        assert_eq!(
+            admitted.iter().filter(|a| a.is_some()).count(),
+            RATE_LINES as usize
+        );
+        assert_eq!(limit.admit_at(100 + RATE_WINDOW_S - 1), None);
+        // The next window's first line tells how many were left out.
+        assert_eq!(limit.admit_at(100 + RATE_WINDOW_S), Some(16));
+        assert_eq!(limit.admit_at(100 + RATE_WINDOW_S), Some(0));
     }
 }

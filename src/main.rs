@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wsflowd::agent::Agent;
+use wsflowd::agent::{self, Agent};
 #[cfg(feature = "collect")]
 use wsflowd::collect;
 use wsflowd::log::{self, Level};
@@ -172,6 +172,13 @@ fn run(o: RunOptions) -> ExitCode {
         println!("{}: configuration valid", path.display());
         return ExitCode::SUCCESS;
     }
+    let lock = match agent::instance::acquire(loaded.config.agent.sub_agent_id) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("wsflowd: not starting: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if !o.foreground {
         if let Err(e) = daemonize() {
             eprintln!("wsflowd: cannot detach: {e}");
@@ -185,7 +192,7 @@ fn run(o: RunOptions) -> ExitCode {
         loaded.config.agent.log_level = level;
         log::pin_level(level);
     }
-    let result = Agent::new(path, loaded).and_then(|mut agent| agent.run());
+    let result = Agent::new(path, loaded, lock).and_then(|mut agent| agent.run());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

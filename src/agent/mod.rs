@@ -9,6 +9,7 @@
 //! resolved off the loop.
 
 pub mod address;
+pub mod instance;
 pub mod monitor;
 pub mod path;
 pub mod radio;
@@ -34,7 +35,7 @@ use crate::sflow::{
     DataSource, DatagramPacker, FlowRecord, FlowSample, HeaderProtocol, List, PackerConfig,
     SampleForm, SequenceNumber,
 };
-use crate::sys::{poll, pollfd, SignalFd, TimerFd};
+use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
 use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
@@ -60,11 +61,16 @@ fn ubus_socket(config: &Config) -> PathBuf {
 
 /// Period of the housekeeping timer.
 const TICK_MS: u64 = 1000;
+/// How often hostapd's status and stations are listed when counter polling
+/// is off (else once per polling interval).
+const REFRESH_WITHOUT_POLLING_S: u32 = 20;
 /// How often the automatic agent address is chosen again.
 const ADDRESS_CHECK_MS: u64 = 30_000;
 
 pub struct Agent {
     config_path: PathBuf,
+    /// Held while the agent runs as its sub-agent id ([`instance`]).
+    lock: InstanceLock,
     config: Config,
     started: Instant,
     packer: DatagramPacker,
@@ -100,7 +106,10 @@ pub struct Agent {
 impl Agent {
     /// Sets up the agent. Signals are blocked here, before any helper
     /// thread exists, so that only the signalfd receives them.
-    pub fn new(config_path: PathBuf, loaded: Loaded) -> io::Result<Agent> {
+    /// `lock` is the instance lock of the configuration's sub-agent id
+    /// ([`instance::acquire`]), taken before the daemon detaches so that a
+    /// refusal reaches the terminal.
+    pub fn new(config_path: PathBuf, loaded: Loaded, lock: InstanceLock) -> io::Result<Agent> {
         let signals = SignalFd::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP])?;
         let timer = TimerFd::periodic(TICK_MS)?;
         let route = RouteSocket::open()
@@ -118,6 +127,7 @@ impl Agent {
         });
         let mut agent = Agent {
             config_path,
+            lock,
             config: Config::default(),
             started: Instant::now(),
             packer,
@@ -266,6 +276,17 @@ impl Agent {
     fn reload(&mut self) -> bool {
         match config::load(&self.config_path) {
             Ok(loaded) => {
+                let id = loaded.config.agent.sub_agent_id;
+                if id != self.config.agent.sub_agent_id {
+                    match instance::acquire(id) {
+                        // The old lock goes with the old sub-agent id.
+                        Ok(lock) => self.lock = lock,
+                        Err(e) => {
+                            error!("reload refused, keeping the running configuration: {e}");
+                            return false;
+                        }
+                    }
+                }
                 for w in &loaded.warnings {
                     warn!("{w}");
                 }
@@ -566,7 +587,7 @@ impl Agent {
                     Ok(m) => m,
                     Err(e) => {
                         *rejected += 1;
-                        debug!("monitor frame rejected: {e}");
+                        crate::debug_limited!("monitor frame rejected: {e}");
                         return;
                     }
                 };
@@ -647,7 +668,7 @@ impl Agent {
         let refresh = now >= self.next_ubus_refresh_ms;
         if refresh {
             let interval = match self.config.agent.polling_interval {
-                0 => config::DEFAULT_POLLING_INTERVAL,
+                0 => REFRESH_WITHOUT_POLLING_S,
                 n => n,
             };
             self.next_ubus_refresh_ms = now + u64::from(interval) * 1000;

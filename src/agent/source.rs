@@ -11,7 +11,7 @@ use crate::capture::{
 use crate::config::{Bss, ForeignBss};
 use crate::counters::dot11::Dot11Counters;
 use crate::sflow::{HeaderProtocol, SampledHeader, SequenceNumber};
-use crate::{info, warn};
+use crate::{error, info, warn};
 
 const ARPHRD_ETHER: u16 = 1;
 const ARPHRD_LOOPBACK: u16 = 772;
@@ -67,6 +67,9 @@ pub struct InterfaceSource {
     pub dot11: Dot11Counters,
     /// Transmit power of an AP interface, mW (0 = unknown).
     pub tx_power_mw: u32,
+    /// Why the socket could not be opened, while it cannot (for the log
+    /// once, and the status).
+    pub open_error: Option<String>,
 }
 
 impl InterfaceSource {
@@ -88,6 +91,7 @@ impl InterfaceSource {
             rejected: 0,
             dot11: Dot11Counters::new(),
             tx_power_mw: 0,
+            open_error: None,
         }
     }
 
@@ -191,12 +195,28 @@ impl InterfaceSource {
                 );
                 self.capture = Some(c);
                 self.reported_missing = false;
+                self.open_error = None;
             }
             Err(e) => {
+                let denied = matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES));
+                let message = if denied {
+                    format!(
+                        "cannot capture on {}: {e}: wsflowd needs CAP_NET_RAW (run it as \
+                         root, or grant the capability, as the OpenWrt service does)",
+                        self.device
+                    )
+                } else {
+                    format!("cannot capture on {}: {e}", self.device)
+                };
                 if !self.reported_missing {
-                    warn!("cannot capture on {}: {}", self.device, e);
+                    if denied {
+                        error!("{message}");
+                    } else {
+                        warn!("{message}");
+                    }
                     self.reported_missing = true;
                 }
+                self.open_error = Some(message);
             }
         }
     }

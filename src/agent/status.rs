@@ -105,7 +105,17 @@ impl Agent {
             if s.is_monitor() {
                 int64(&mut b, "rejected", s.rejected);
             }
+            b.string("error", s.open_error.as_deref().unwrap_or(""));
             b.table_end(t);
+        }
+        b.array_end(list);
+
+        // What keeps the agent from doing its job, for the status page.
+        let list = b.array_start("errors");
+        for s in &self.sources {
+            if let Some(e) = &s.open_error {
+                b.string("", e);
+            }
         }
         b.array_end(list);
 

@@ -26,9 +26,20 @@ use crate::{debug, info, warn};
 
 /// The object we publish.
 pub const OBJECT: &str = "wsflowd";
-/// Reconnection delays: doubling from the first to the last.
+/// Reconnection delays: doubling from the first to the last. The delay
+/// goes back to the first only once a connection has stayed up for
+/// [`STABLE_MS`]: a broker that accepts and then drops or garbles every
+/// connection is retried as seldom as one that is not there at all.
 const BACKOFF_FIRST_MS: u64 = 1_000;
 const BACKOFF_MAX_MS: u64 = 30_000;
+/// A connection up this long ends a troubled episode.
+const STABLE_MS: u64 = 60_000;
+/// ubusd greets every client at once; one that has not after this long is
+/// not a working broker.
+const GREETING_TIMEOUT_MS: u64 = 5_000;
+/// Lines about the connection coming and going logged per troubled
+/// episode; the rest go to the debug level.
+const EPISODE_LINES: u32 = 3;
 
 /// What a request we sent was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +74,9 @@ pub enum Call {
 /// Figures for `status` and the tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkStats {
+    /// Connections attempted (the socket connect, successful or not).
+    pub attempts: u64,
+    /// Connections the broker greeted.
     pub connects: u64,
     pub notifications: u64,
     /// Notifications that wanted an answer, answered.
@@ -72,10 +86,19 @@ pub struct LinkStats {
 pub struct UbusLink {
     path: PathBuf,
     conn: Option<Connection>,
+    /// When the current connection was made (its greeting is due
+    /// [`GREETING_TIMEOUT_MS`] later).
+    connected_at_ms: u64,
+    /// When the broker greeted the current connection.
+    greeted_at_ms: Option<u64>,
     retry_at_ms: u64,
     backoff_ms: u64,
-    /// Logged that ubus is not there (once per outage).
-    reported_down: bool,
+    /// Lines logged about the connection in the current troubled episode
+    /// (it ends when a connection stays up for [`STABLE_MS`]).
+    episode_lines: u32,
+    /// The last line logged about the connection: a repeat of the same
+    /// news (the broker is still absent) goes to the debug level.
+    last_line: Option<String>,
     listener: Option<u32>,
     own: Option<u32>,
     /// Our subscriber object → the object it follows.
@@ -92,9 +115,12 @@ impl UbusLink {
         UbusLink {
             path,
             conn: None,
+            connected_at_ms: 0,
+            greeted_at_ms: None,
             retry_at_ms: 0,
             backoff_ms: BACKOFF_FIRST_MS,
-            reported_down: false,
+            episode_lines: 0,
+            last_line: None,
             listener: None,
             own: None,
             subscribers: SortedMap::new(),
@@ -125,8 +151,28 @@ impl UbusLink {
         if self.conn.is_none() && now_ms >= self.retry_at_ms {
             self.connect(now_ms);
         }
+        if self.conn.is_some() && !self.is_connected() {
+            if now_ms.saturating_sub(self.connected_at_ms) >= GREETING_TIMEOUT_MS {
+                let why = format!(
+                    "ubus: {} accepted the connection but sent no greeting within {} s",
+                    self.path.display(),
+                    GREETING_TIMEOUT_MS / 1000
+                );
+                self.down(now_ms, &why);
+            }
+            return;
+        }
         if !self.is_connected() {
             return;
+        }
+        if self
+            .greeted_at_ms
+            .is_some_and(|t| now_ms.saturating_sub(t) >= STABLE_MS)
+        {
+            // Up long enough: the next outage starts afresh.
+            self.backoff_ms = BACKOFF_FIRST_MS;
+            self.episode_lines = 0;
+            self.last_line = None;
         }
         let due: Vec<(u32, bool)> = self
             .hostapd
@@ -141,6 +187,7 @@ impl UbusLink {
     }
 
     fn connect(&mut self, now_ms: u64) {
+        self.stats.attempts += 1;
         match Connection::connect(&self.path) {
             Ok(mut c) => {
                 let mut requests = || -> std::io::Result<Vec<(u16, Pending)>> {
@@ -157,10 +204,9 @@ impl UbusLink {
                     Ok(sent) => {
                         self.pending.extend(sent);
                         self.conn = Some(c);
-                        self.stats.connects += 1;
-                        self.backoff_ms = BACKOFF_FIRST_MS;
-                        info!("ubus: connected to {}", self.path.display());
-                        self.reported_down = false;
+                        self.connected_at_ms = now_ms;
+                        self.greeted_at_ms = None;
+                        debug!("ubus: connecting to {}", self.path.display());
                     }
                     Err(e) => self.down(now_ms, &format!("cannot talk to ubus: {e}")),
                 }
@@ -169,16 +215,41 @@ impl UbusLink {
         }
     }
 
-    /// The connection is gone (or never came): forget what it told us, and
-    /// try again later.
-    fn down(&mut self, now_ms: u64, why: &str) {
-        if !self.reported_down {
-            warn!("{why}: retrying; until then 802.11 association counts are reported unavailable");
-            self.reported_down = true;
+    /// Logs a line about the connection coming or going: the first
+    /// [`EPISODE_LINES`] of a troubled episode at `level`, the rest at the
+    /// debug level, so that a flapping broker cannot fill the log.
+    fn episode_line(&mut self, level: crate::log::Level, line: &str) {
+        let repeat = self.last_line.as_deref() == Some(line);
+        self.last_line = Some(line.to_owned());
+        if !repeat && self.episode_lines < EPISODE_LINES {
+            self.episode_lines += 1;
+            crate::log::write(level, format_args!("{line}"));
+            if self.episode_lines == EPISODE_LINES {
+                info!("ubus: further messages about this connection are logged at the debug level until it stays up");
+            }
         } else {
-            debug!("{why}");
+            debug!("{line}");
         }
+    }
+
+    /// The connection is gone (or never came): forget what it told us, and
+    /// try again later, each time later up to [`BACKOFF_MAX_MS`].
+    fn down(&mut self, now_ms: u64, why: &str) {
+        let stable = self
+            .greeted_at_ms
+            .is_some_and(|t| now_ms.saturating_sub(t) >= STABLE_MS);
+        if stable {
+            self.backoff_ms = BACKOFF_FIRST_MS;
+            self.episode_lines = 0;
+            self.last_line = None;
+        }
+        let line = format!(
+            "{why}: retrying, each time later (up to every {} s)",
+            BACKOFF_MAX_MS / 1000
+        );
+        self.episode_line(crate::log::Level::Warn, &line);
         self.conn = None;
+        self.greeted_at_ms = None;
         self.listener = None;
         self.own = None;
         self.subscribers.clear();
@@ -270,6 +341,7 @@ impl UbusLink {
         let mut unfollow: Vec<u32> = Vec::new();
         let mut lookups: Vec<String> = Vec::new();
         let mut closed = false;
+        let mut greeted = false;
         let result = conn.read(|event| match event {
             Event::Invoke {
                 seq,
@@ -366,8 +438,11 @@ impl UbusLink {
             },
             Event::Unsubscribe { target, .. } => unfollow.push(target),
             Event::Closed => closed = true,
-            Event::Hello { .. } | Event::Notify { .. } => {}
-            Event::Malformed { error, .. } => debug!("ubus: malformed message skipped: {error}"),
+            Event::Hello { .. } => greeted = true,
+            Event::Notify { .. } => {}
+            Event::Malformed { error, .. } => {
+                crate::debug_limited!("ubus: malformed message skipped: {error}")
+            }
         });
         // Never keep hostapd waiting: the answers go out first.
         for (peer, seq, objid, code) in answers {
@@ -379,9 +454,14 @@ impl UbusLink {
                 Err(e) => format!("ubus connection lost: {e}"),
                 Ok(_) => "ubus connection closed".to_string(),
             };
-            self.reported_down = false;
             self.down(now_ms, &why);
             return calls;
+        }
+        if greeted {
+            self.greeted_at_ms = Some(now_ms);
+            self.stats.connects += 1;
+            let line = format!("ubus: connected to {}", self.path.display());
+            self.episode_line(crate::log::Level::Info, &line);
         }
         if register {
             if let Some(l) = self.listener {
@@ -438,5 +518,183 @@ impl UbusLink {
     /// After poll said the socket is writable.
     pub fn writable(&mut self) {
         self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::{capture, Level};
+    use crate::ubus::message::{self, msg_type, Header};
+    use std::io::Write;
+    use std::os::unix::net::{UnixListener, UnixStream};
+
+    /// What a broker at a test socket does with each connection.
+    enum Broker {
+        /// Accepts and closes at once.
+        Drops,
+        /// Accepts and sends bytes that are not ubus, then closes.
+        Garbles,
+        /// Accepts and says nothing.
+        Silent,
+        /// Greets, then keeps the connection until told to drop it.
+        Greets,
+    }
+
+    struct Rig {
+        dir: std::path::PathBuf,
+        listener: Option<UnixListener>,
+        held: Vec<UnixStream>,
+        accepted: u64,
+    }
+
+    impl Rig {
+        fn new(tag: &str, listening: bool) -> Rig {
+            let dir = std::env::temp_dir()
+                .join(format!("wsflowd-ubus-link-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let listener = listening.then(|| {
+                let l = UnixListener::bind(dir.join("ubus.sock")).unwrap();
+                l.set_nonblocking(true).unwrap();
+                l
+            });
+            Rig {
+                dir,
+                listener,
+                held: Vec::new(),
+                accepted: 0,
+            }
+        }
+
+        fn path(&self) -> PathBuf {
+            self.dir.join("ubus.sock")
+        }
+
+        fn serve(&mut self, broker: &Broker) {
+            let Some(l) = &self.listener else {
+                return;
+            };
+            while let Ok((mut s, _)) = l.accept() {
+                self.accepted += 1;
+                match broker {
+                    Broker::Drops => drop(s),
+                    Broker::Garbles => {
+                        let _ = s.write_all(&[0xff; 64]);
+                    }
+                    Broker::Silent => self.held.push(s),
+                    Broker::Greets => {
+                        let mut hello = Vec::new();
+                        let body = BlobBuf::new();
+                        message::encode(&mut hello, Header::new(msg_type::HELLO, 0, 7), &body);
+                        s.write_all(&hello).unwrap();
+                        self.held.push(s);
+                    }
+                }
+            }
+        }
+    }
+
+    impl Drop for Rig {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Runs the link against the broker from `from_ms` to `to_ms` of
+    /// simulated time, in 100 ms steps, as the agent's loop would.
+    fn run(link: &mut UbusLink, rig: &mut Rig, broker: &Broker, from_ms: u64, to_ms: u64) {
+        let mut t = from_ms;
+        while t < to_ms {
+            link.tick(t, false);
+            rig.serve(broker);
+            if link.poll_fd().is_some() {
+                link.handle(t);
+            }
+            t += 100;
+        }
+    }
+
+    /// Lines logged at warning or info level.
+    fn visible(lines: &[(Level, String)]) -> usize {
+        lines.iter().filter(|(l, _)| *l <= Level::Info).count()
+    }
+
+    #[test]
+    fn a_flapping_broker_is_retried_with_the_same_backoff_and_few_lines() {
+        for broker in [Broker::Drops, Broker::Garbles] {
+            let mut rig = Rig::new("flap", true);
+            let mut link = UbusLink::new(rig.path());
+            let (_, lines) = capture::lines(|| run(&mut link, &mut rig, &broker, 0, 60_000));
+            // 0, 1, 3, 7, 15, 31 s: as with no broker at all.
+            assert_eq!(rig.accepted, 6, "connections in the first minute");
+            let (_, later) = capture::lines(|| run(&mut link, &mut rig, &broker, 60_000, 600_000));
+            // Then every 30 s.
+            assert!(
+                (17..=19).contains(&rig.accepted.saturating_sub(6)),
+                "{}",
+                rig.accepted
+            );
+            assert!(visible(&lines) <= 4, "{lines:?}");
+            assert_eq!(visible(&later), 0, "{later:?}");
+        }
+    }
+
+    #[test]
+    fn no_broker_is_one_line_per_outage() {
+        let mut rig = Rig::new("absent", false);
+        let mut link = UbusLink::new(rig.path());
+        let (_, lines) = capture::lines(|| run(&mut link, &mut rig, &Broker::Drops, 0, 120_000));
+        assert_eq!(link.stats.attempts, 8, "0, 1, 3, 7, 15, 31, 61, 91 s");
+        assert_eq!(visible(&lines), 1, "{lines:?}");
+        assert!(lines[0].1.contains("ubus not available"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_broker_that_never_greets_is_timed_out_and_retried() {
+        let mut rig = Rig::new("silent", true);
+        let mut link = UbusLink::new(rig.path());
+        let (_, lines) = capture::lines(|| run(&mut link, &mut rig, &Broker::Silent, 0, 60_000));
+        // Connected at 0 and given up at 5 s; again at 6 (1 s later), 13
+        // (2), 22 (4), 35 (8), 56 (16).
+        assert_eq!(rig.accepted, 6);
+        assert!(!link.is_connected());
+        assert!(
+            lines
+                .iter()
+                .any(|(_, l)| l.contains("sent no greeting within 5 s")),
+            "{lines:?}"
+        );
+        assert!(visible(&lines) <= 4, "{lines:?}");
+    }
+
+    #[test]
+    fn a_stable_connection_resets_the_backoff() {
+        let mut rig = Rig::new("stable", true);
+        let mut link = UbusLink::new(rig.path());
+        run(&mut link, &mut rig, &Broker::Greets, 0, 1_000);
+        assert!(link.is_connected());
+        // Dropped after a few seconds, several times: the delays grow.
+        for round in 0..3 {
+            rig.held.clear();
+            let start = 1_000 + round * 20_000;
+            run(&mut link, &mut rig, &Broker::Greets, start, start + 20_000);
+        }
+        assert!(link.backoff_ms >= 8_000, "{}", link.backoff_ms);
+        // Up for a minute and more: the next outage starts at the first
+        // delay again and is logged again.
+        run(&mut link, &mut rig, &Broker::Greets, 61_000, 140_000);
+        assert!(link.is_connected());
+        rig.held.clear();
+        let before = rig.accepted;
+        let (_, lines) =
+            capture::lines(|| run(&mut link, &mut rig, &Broker::Greets, 140_000, 141_500));
+        assert_eq!(rig.accepted, before + 1, "reconnected after 1 s");
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == Level::Warn && m.contains("closed")),
+            "{lines:?}"
+        );
     }
 }

@@ -419,7 +419,7 @@ impl EventSocket {
                 match parse_event(&data[..header.len]) {
                     Ok(Some(event)) => each(event),
                     Ok(None) => {}
-                    Err(e) => crate::debug!("skipping netlink event: {e}"),
+                    Err(e) => crate::debug_limited!("skipping netlink event: {e}"),
                 }
                 data = data.get(align4(header.len)..).unwrap_or(&[]);
             }

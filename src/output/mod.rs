@@ -1,7 +1,11 @@
 //! The collectors: where datagrams go.
 //!
-//! Datagrams are sent with non-blocking UDP sockets (one per address
-//! family), so a slow or unreachable collector never stalls the event loop.
+//! Datagrams are sent with non-blocking UDP sockets, so a slow or
+//! unreachable collector never stalls the event loop. Each collector has
+//! its own socket, connected to it: the kernel then reports an ICMP "port
+//! unreachable" (nothing listens there) or "host unreachable" to that
+//! collector's next send, so each collector's errors are its own and are
+//! counted and shown (`ubus call wsflowd status`).
 //! Host names are resolved on a short-lived helper thread, never on the
 //! loop: `getaddrinfo` can block for seconds when DNS is down. Names are
 //! re-resolved periodically so that a collector that moves is followed.
@@ -18,16 +22,28 @@ use crate::{info, warn};
 const RESOLVE_INTERVAL_MS: u64 = 10 * 60 * 1000;
 /// How soon a failed resolution is retried.
 const RESOLVE_RETRY_MS: u64 = 30 * 1000;
+/// A collector whose sends have not failed for this long is reported as
+/// working again (an unreachable port fails every other send: errors and
+/// successes alternate, and must not alternate in the log too).
+const RECOVERED_MS: u64 = 60 * 1000;
 
 /// A collector and what happened to the datagrams sent to it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Collector {
     pub config: CollectorConfig,
     /// Where datagrams go; `None` until the name is resolved.
     pub target: Option<SocketAddr>,
     pub datagrams_sent: u64,
+    /// Datagrams that could not be sent, or that the network reported
+    /// undeliverable (ICMP unreachable).
     pub send_errors: u64,
+    /// The latest error, until the collector has worked for
+    /// [`RECOVERED_MS`].
     pub last_error: Option<String>,
+    /// Agent uptime of the latest send error.
+    last_error_ms: u64,
+    /// Connected to `target`; made when first needed.
+    socket: Option<UdpSocket>,
     next_resolve_ms: Option<u64>,
     resolving: bool,
 }
@@ -47,12 +63,16 @@ impl Collector {
             datagrams_sent: 0,
             send_errors: 0,
             last_error: None,
+            last_error_ms: 0,
+            socket: None,
             resolving: false,
         }
     }
 
-    fn record_error(&mut self, message: String) {
+    /// Counts a failed send; a new kind of error is logged once.
+    fn record_error(&mut self, message: String, now_ms: u64) {
         self.send_errors += 1;
+        self.last_error_ms = now_ms;
         if self.last_error.as_deref() != Some(&message) {
             warn!(
                 "collector {} ({}): {}",
@@ -61,6 +81,62 @@ impl Collector {
             self.last_error = Some(message);
         }
     }
+
+    /// Points the collector at a (new) address: the socket is connected
+    /// to it on the next send.
+    fn set_target(&mut self, target: SocketAddr) {
+        if self.target != Some(target) {
+            self.socket = None;
+        }
+        self.target = Some(target);
+    }
+
+    /// Sends one datagram to the collector's target.
+    fn send(&mut self, datagram: &[u8], now_ms: u64) {
+        let Some(target) = self.target else {
+            return;
+        };
+        if self.socket.is_none() {
+            match connected_socket(target) {
+                Ok(s) => self.socket = Some(s),
+                Err(e) => {
+                    self.record_error(format!("cannot open a socket to {target}: {e}"), now_ms);
+                    return;
+                }
+            }
+        }
+        let Some(socket) = &self.socket else {
+            return;
+        };
+        match socket.send(datagram) {
+            Ok(_) => self.datagrams_sent += 1,
+            Err(e) => {
+                let message = match e.raw_os_error() {
+                    Some(libc::ECONNREFUSED) => format!(
+                        "port unreachable: nothing listens at {target} (ICMP port unreachable)"
+                    ),
+                    Some(libc::EHOSTUNREACH | libc::ENETUNREACH) => {
+                        format!("{target} is unreachable: {e}")
+                    }
+                    _ => format!("cannot send to {target}: {e}"),
+                };
+                self.record_error(message, now_ms);
+            }
+        }
+    }
+}
+
+/// A non-blocking UDP socket connected to `target`.
+fn connected_socket(target: SocketAddr) -> io::Result<UdpSocket> {
+    let any: SocketAddr = if target.is_ipv6() {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    };
+    let s = UdpSocket::bind(any)?;
+    s.set_nonblocking(true)?;
+    s.connect(target)?;
+    Ok(s)
 }
 
 struct Resolved {
@@ -71,8 +147,8 @@ struct Resolved {
 
 pub struct Collectors {
     entries: Vec<Collector>,
-    v4: Option<UdpSocket>,
-    v6: Option<UdpSocket>,
+    /// Agent uptime at the last tick: when the sends of a datagram happen.
+    now_ms: u64,
     /// Resolutions under way: the slot each helper thread fills when done.
     resolving: Vec<Arc<Mutex<Option<Resolved>>>>,
 }
@@ -87,8 +163,7 @@ impl Collectors {
     pub fn new() -> Collectors {
         Collectors {
             entries: Vec::new(),
-            v4: None,
-            v6: None,
+            now_ms: 0,
             resolving: Vec::new(),
         }
     }
@@ -121,6 +196,18 @@ impl Collectors {
 
     /// Collects finished name resolutions and starts the ones due.
     pub fn tick(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+        for c in &mut self.entries {
+            if c.last_error.is_some() && now_ms.saturating_sub(c.last_error_ms) >= RECOVERED_MS {
+                c.last_error = None;
+                info!(
+                    "collector {}: no send error for {} s ({} in all)",
+                    c.config.section,
+                    RECOVERED_MS / 1000,
+                    c.send_errors
+                );
+            }
+        }
         let mut i = 0;
         while i < self.resolving.len() {
             let done = self.resolving[i]
@@ -150,7 +237,7 @@ impl Collectors {
                             addr.ip()
                         );
                     }
-                    c.target = Some(addr);
+                    c.set_target(addr);
                     c.next_resolve_ms = Some(now_ms + RESOLVE_INTERVAL_MS);
                 }
                 Err(e) => {
@@ -191,21 +278,6 @@ impl Collectors {
             }
         }
     }
-
-    fn socket(&mut self, v6: bool) -> io::Result<&UdpSocket> {
-        let slot = if v6 { &mut self.v6 } else { &mut self.v4 };
-        if slot.is_none() {
-            let any: SocketAddr = if v6 {
-                (Ipv6Addr::UNSPECIFIED, 0).into()
-            } else {
-                (Ipv4Addr::UNSPECIFIED, 0).into()
-            };
-            let s = UdpSocket::bind(any)?;
-            s.set_nonblocking(true)?;
-            *slot = Some(s);
-        }
-        Ok(slot.as_ref().expect("just set"))
-    }
 }
 
 fn resolve(address: &str, port: u16) -> Result<SocketAddr, String> {
@@ -224,23 +296,9 @@ fn resolve(address: &str, port: u16) -> Result<SocketAddr, String> {
 
 impl DatagramSink for Collectors {
     fn send_datagram(&mut self, datagram: &[u8]) {
-        for i in 0..self.entries.len() {
-            let Some(target) = self.entries[i].target else {
-                continue;
-            };
-            let result = self
-                .socket(target.is_ipv6())
-                .and_then(|s| s.send_to(datagram, target));
-            let c = &mut self.entries[i];
-            match result {
-                Ok(_) => {
-                    c.datagrams_sent += 1;
-                    if c.last_error.take().is_some() {
-                        info!("collector {}: sending again", c.config.section);
-                    }
-                }
-                Err(e) => c.record_error(format!("cannot send to {target}: {e}")),
-            }
+        let now_ms = self.now_ms;
+        for c in &mut self.entries {
+            c.send(datagram, now_ms);
         }
     }
 }
@@ -299,5 +357,45 @@ mod tests {
             c.send_datagram(b"x");
             assert_eq!(a.recv(&mut [0u8; 4]).unwrap(), 1);
         }
+    }
+
+    /// Nothing listens at the collector's port: the ICMP port unreachable
+    /// that comes back is counted against that collector (and only it),
+    /// logged once, and cleared after a minute without errors.
+    #[test]
+    fn an_unreachable_port_is_counted_per_collector() {
+        let open = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_port = {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.local_addr().unwrap().port()
+        };
+        let mut c = Collectors::new();
+        c.configure(&[
+            config("127.0.0.1", closed_port),
+            config("127.0.0.1", open.local_addr().unwrap().port()),
+        ]);
+        let ((), lines) = crate::log::capture::lines(|| {
+            c.tick(1_000);
+            for _ in 0..10 {
+                c.send_datagram(b"sflow");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let (bad, good) = (&c.entries()[0], &c.entries()[1]);
+        assert!(bad.send_errors >= 4, "{bad:?}");
+        assert!(
+            bad.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("port unreachable")),
+            "{bad:?}"
+        );
+        assert_eq!((good.send_errors, good.datagrams_sent), (0, 10));
+        let warnings = lines
+            .iter()
+            .filter(|(_, l)| l.contains("unreachable"))
+            .count();
+        assert_eq!(warnings, 1, "{lines:?}");
+        c.tick(1_000 + RECOVERED_MS);
+        assert!(c.entries()[0].last_error.is_none());
     }
 }
