@@ -121,10 +121,15 @@ CROSS_TEST_SKIP ?= netlink::route::tests::loopback_matches_sysfs
 CROSS_SELFCHECK_DIR := $(CROSS_TARGET_DIR)/selfcheck
 
 # After `package`, so that tests/packaging.rs checks the packages of these
-# very binaries.
+# very binaries. The tests run as CROSS_TEST_UID from a staged copy of what
+# they read (scripts/unprivileged_stage.sh): that user cannot enter a
+# checkout in root's home (mode 0700), and must not run anything from it.
 cross-test: package
+	stage=$$(sh scripts/unprivileged_stage.sh "$(CURDIR)" $(CROSS_TEST_UID) $(cross_qemu_$(CROSS_TEST_ARCH))) && \
+	trap 'rm -rf "$$stage"' EXIT && \
+	echo "cross-test: the tests run as uid $(CROSS_TEST_UID) from $$stage" && \
 	env '$(call cross_env,$(CROSS_TEST_ARCH),RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$(CROSS_TEST_ARCH))' \
-	  '$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=setpriv --reuid=$(CROSS_TEST_UID) --regid=$(CROSS_TEST_UID) --clear-groups $(cross_qemu_$(CROSS_TEST_ARCH))' \
+	  "$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=$$stage/run" \
 	  $(CROSS_ENV) cargo-zigbuild test --locked --target $(cross_triple_$(CROSS_TEST_ARCH)) \
 	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_TEST_BUILD_STD) --no-fail-fast --lib $(addprefix --test ,$(CROSS_TESTS)) \
 	  -- --test-threads=2 $(addprefix --skip ,$(CROSS_TEST_SKIP))

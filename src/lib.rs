@@ -38,3 +38,13 @@ pub mod sorted_map;
 pub mod sys;
 pub mod ubus;
 pub mod wifi;
+
+/// Where the unit tests find the checkout's files: `WSFLOWD_SOURCE_DIR`
+/// when set (the tests run as an unprivileged user from a staged copy, see
+/// scripts/unprivileged_stage.sh), else the checkout itself.
+#[cfg(test)]
+pub(crate) fn source_dir() -> std::path::PathBuf {
+    std::env::var_os("WSFLOWD_SOURCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}

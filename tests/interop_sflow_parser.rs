@@ -23,6 +23,7 @@
 //! - `extended_80211_payload` (1013) is read as cipher suite + opaque, as in
 //!   the specification (sflowtool reads it differently; not used here).
 
+mod common;
 mod interop;
 mod strategies;
 

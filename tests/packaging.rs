@@ -22,7 +22,7 @@ use serde_json::Value;
 use common::TempDir;
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::source_dir()
 }
 
 fn read(path: &str) -> String {

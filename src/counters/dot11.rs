@@ -698,7 +698,7 @@ mod tests {
     const MAX: u32 = COUNTER32_UNAVAILABLE;
 
     fn fixture_root(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        crate::source_dir()
             .join("tests/fixtures/debugfs")
             .join(name)
     }

@@ -534,7 +534,7 @@ mod tests {
     use crate::sflow::machine_type as mt;
 
     fn fixture_root(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        crate::source_dir()
             .join("tests/fixtures/proc")
             .join(name)
     }

@@ -185,6 +185,15 @@ impl VethPair {
     }
 }
 
+/// Where the tests find the checkout's files: `WSFLOWD_SOURCE_DIR` when set
+/// (the suite runs as an unprivileged user from a staged copy, see
+/// scripts/unprivileged_stage.sh), else the checkout itself.
+pub fn source_dir() -> PathBuf {
+    std::env::var_os("WSFLOWD_SOURCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The wsflowd binary under test.
 pub fn wsflowd() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_wsflowd"))
@@ -403,6 +412,6 @@ impl Drop for TempDir {
 pub fn captures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("WSFLOWD_CAPTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures"));
+        .unwrap_or_else(|| source_dir().join("../shared/captures"));
     dir.is_dir().then_some(dir)
 }

@@ -643,7 +643,7 @@ pub fn ethernet_header_record() -> Header {
 pub fn capture_path(rel: &str) -> PathBuf {
     std::env::var_os("WSFLOWD_CAPTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures"))
+        .unwrap_or_else(|| crate::common::source_dir().join("../shared/captures"))
         .join(rel)
 }
 
