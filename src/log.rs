@@ -13,7 +13,7 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 /// Severity of a log line, most severe first.
@@ -236,14 +236,15 @@ macro_rules! info {
 /// Lines written per [`RATE_WINDOW_S`] from one call site of
 /// [`debug_limited!`].
 pub const RATE_LINES: u32 = 5;
-pub const RATE_WINDOW_S: u64 = 10;
+pub const RATE_WINDOW_S: u32 = 10;
 
 /// A budget of lines for one call site whose cause can repeat per packet
 /// or per message (a malformed frame, a garbled ubus message): at most
 /// [`RATE_LINES`] per [`RATE_WINDOW_S`] seconds, the next line after a
 /// quiet spell telling how many were left out.
 pub struct RateLimit {
-    window_start_s: AtomicU64,
+    /// Seconds (32 bits: no 64-bit atomics on 32-bit MIPS).
+    window_start_s: AtomicU32,
     written: AtomicU32,
     suppressed: AtomicU32,
 }
@@ -257,7 +258,7 @@ impl Default for RateLimit {
 impl RateLimit {
     pub const fn new() -> RateLimit {
         RateLimit {
-            window_start_s: AtomicU64::new(0),
+            window_start_s: AtomicU32::new(0),
             written: AtomicU32::new(0),
             suppressed: AtomicU32::new(0),
         }
@@ -265,9 +266,9 @@ impl RateLimit {
 
     /// Whether a line may be written at `now_s` (seconds on any monotonic
     /// clock), and how many were suppressed before it.
-    pub fn admit_at(&self, now_s: u64) -> Option<u32> {
+    pub fn admit_at(&self, now_s: u32) -> Option<u32> {
         let start = self.window_start_s.load(Ordering::Relaxed);
-        if now_s >= start + RATE_WINDOW_S || self.written.load(Ordering::Relaxed) == 0 {
+        if now_s >= start.saturating_add(RATE_WINDOW_S) || self.written.load(Ordering::Relaxed) == 0 {
             self.window_start_s.store(now_s, Ordering::Relaxed);
             self.written.store(1, Ordering::Relaxed);
             return Some(self.suppressed.swap(0, Ordering::Relaxed));
@@ -284,7 +285,7 @@ impl RateLimit {
     pub fn admit(&self) -> Option<u32> {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         let start = START.get_or_init(std::time::Instant::now);
-        self.admit_at(start.elapsed().as_secs())
+        self.admit_at(u32::try_from(start.elapsed().as_secs()).unwrap_or(u32::MAX))
     }
 }
 

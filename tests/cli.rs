@@ -251,10 +251,12 @@ fn version_help_and_usage_errors() {
 fn a_fatal_trap_leaves_a_log_line() {
     use std::os::unix::process::ExitStatusExt;
     // An agent with no interface (host counters only) runs unprivileged.
-    let config = TempConfig::new(
-        "config agent 'main'\n\toption polling_interval '1'\n\
+    // Its own sub-agent id: other agents may run in this namespace.
+    let config = TempConfig::new(&format!(
+        "config agent 'main'\n\toption polling_interval '1'\n\toption sub_agent_id '{}'\n\
          config collector\n\toption address '127.0.0.1'\n\toption port '9'\n",
-    );
+        std::process::id()
+    ));
     for (signal, name) in [(libc::SIGILL, "SIGILL"), (libc::SIGTRAP, "SIGTRAP")] {
         let mut child = Command::new(wsflowd())
             .args(["--foreground", "--config"])

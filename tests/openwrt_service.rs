@@ -7,52 +7,12 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
 use wsflowd::sflow::*;
-
-/// Flow samples in `datagrams` that arrived in `[from, to)`: (ifIndex,
-/// sampling rate) of each.
-fn flow_samples(datagrams: &Datagrams, from: Instant, to: Instant) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for (arrived, bytes) in datagrams {
-        if *arrived < from || *arrived >= to {
-            continue;
-        }
-        let d = Datagram::parse(bytes).expect("the agent's datagrams decode");
-        for s in d.samples.iter() {
-            if let Sample::Flow(_, f) = s.expect("sample decodes") {
-                out.push((f.source.index, f.sampling_rate));
-            }
-        }
-    }
-    out
-}
-
-/// UDP traffic from `from` to `to:9`, about 2,000 packets/s, until the
-/// returned flag is set.
-fn traffic(from: &Netns, to: &'static str) -> (Arc<AtomicBool>, thread::JoinHandle<u64>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let handle = from.spawn(move || {
-        let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-        let mut sent = 0u64;
-        while !flag.load(Ordering::Relaxed) {
-            for _ in 0..10 {
-                if s.send_to(&[0u8; 64], (to, 9)).is_ok() {
-                    sent += 1;
-                }
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        sent
-    });
-    (stop, handle)
-}
 
 fn config(collector_port: u16, rate_a: u32, rate_c: u32) -> String {
     format!(

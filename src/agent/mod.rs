@@ -323,11 +323,24 @@ impl Agent {
         if !self.config.agent.enabled {
             return;
         }
+        let mut missing: Vec<&str> = Vec::new();
         for s in &mut self.sources {
-            match links.iter().find(|l| l.name == s.device) {
+            let newly_missing = match links.iter().find(|l| l.name == s.device) {
                 Some(l) => s.set_index(Some(l.if_index), l.hw_type),
                 None => s.set_index(None, 0),
+            };
+            if newly_missing {
+                missing.push(&s.device);
             }
+        }
+        match missing.as_slice() {
+            [] => {}
+            [one] => warn!("interface {one} does not exist (yet): waiting for it"),
+            many => warn!(
+                "{} interfaces do not exist (yet): {}; waiting for them",
+                many.len(),
+                many.join(", ")
+            ),
         }
         let ap_interfaces: Vec<String> = self
             .sources

@@ -124,8 +124,10 @@ impl InterfaceSource {
     /// Notes the interface's current index (`None`: it does not exist).
     /// A different index closes the socket; a new ifIndex is a new data
     /// source, whose counts and sample sequence numbers start again, as
-    /// the specification asks when counts reset.
-    pub fn set_index(&mut self, index: Option<u32>, hw_type: u16) {
+    /// the specification asks when counts reset. Returns true when the
+    /// interface is found missing and was not reported so yet (the caller
+    /// reports all of them in one line).
+    pub fn set_index(&mut self, index: Option<u32>, hw_type: u16) -> bool {
         if index != self.if_index {
             self.close();
             self.if_index = index;
@@ -140,16 +142,9 @@ impl InterfaceSource {
                     self.idle_counts = CaptureCounts::default();
                 }
                 self.counted_index = Some(new);
+                false
             }
-            None => {
-                if !self.reported_missing {
-                    warn!(
-                        "interface {} does not exist (yet): waiting for it",
-                        self.device
-                    );
-                    self.reported_missing = true;
-                }
-            }
+            None => !std::mem::replace(&mut self.reported_missing, true),
         }
     }
 

@@ -534,9 +534,7 @@ mod tests {
     use crate::sflow::machine_type as mt;
 
     fn fixture_root(name: &str) -> PathBuf {
-        crate::source_dir()
-            .join("tests/fixtures/proc")
-            .join(name)
+        crate::source_dir().join("tests/fixtures/proc").join(name)
     }
 
     fn fixture(name: &str, file: &str) -> String {

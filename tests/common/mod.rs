@@ -15,7 +15,7 @@ use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -329,6 +329,45 @@ impl Drop for Collector {
     fn drop(&mut self) {
         let _ = self.stop.send(());
     }
+}
+
+/// Flow samples in `datagrams` that arrived in `[from, to)`: (ifIndex,
+/// sampling rate) of each.
+pub fn flow_samples(datagrams: &Datagrams, from: Instant, to: Instant) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for (arrived, bytes) in datagrams {
+        if *arrived < from || *arrived >= to {
+            continue;
+        }
+        let d = wsflowd::sflow::Datagram::parse(bytes).expect("the agent's datagrams decode");
+        for s in d.samples.iter() {
+            if let wsflowd::sflow::Sample::Flow(_, f) = s.expect("sample decodes") {
+                out.push((f.source.index, f.sampling_rate));
+            }
+        }
+    }
+    out
+}
+
+/// UDP traffic from `from` to `to:9`, about 2,000 packets/s, until the
+/// returned flag is set.
+pub fn traffic(from: &Netns, to: &'static str) -> (Arc<AtomicBool>, thread::JoinHandle<u64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = from.spawn(move || {
+        let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        let mut sent = 0u64;
+        while !flag.load(Ordering::Relaxed) {
+            for _ in 0..10 {
+                if s.send_to(&[0u8; 64], (to, 9)).is_ok() {
+                    sent += 1;
+                }
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        sent
+    });
+    (stop, handle)
 }
 
 /// Writes a configuration file into a fresh temporary directory.

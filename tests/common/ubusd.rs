@@ -31,12 +31,20 @@ pub struct Broker {
     pub dir: PathBuf,
     pub socket: PathBuf,
     binary: PathBuf,
+    acl: Option<PathBuf>,
 }
 
 impl Broker {
     /// Starts a broker, or says why the test is skipped (`None`); fails
     /// instead when `WSFLOWD_REQUIRE_TOOLS=1`.
     pub fn start_or_skip(test: &str) -> Option<Broker> {
+        Broker::start_with_acl_or_skip(test, None)
+    }
+
+    /// Like [`Broker::start_or_skip`], with the ACL files of `acl_dir`
+    /// (ubusd's `-A`; like the C ubusd it then checks what users other
+    /// than root may look up, call, subscribe to and publish).
+    pub fn start_with_acl_or_skip(test: &str, acl_dir: Option<&Path>) -> Option<Broker> {
         let Some(binary) = find_ubusd() else {
             if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
                 panic!("{test}: ubusd not found (cargo install ubusd --version 0.5.0 --locked)");
@@ -55,12 +63,17 @@ impl Broker {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("ubus.sock");
-        Some(Broker::spawn(binary, dir, socket))
+        let acl = acl_dir.map(Path::to_path_buf);
+        Some(Broker::spawn(binary, dir, socket, acl))
     }
 
-    fn spawn(binary: PathBuf, dir: PathBuf, socket: PathBuf) -> Broker {
+    fn spawn(binary: PathBuf, dir: PathBuf, socket: PathBuf, acl: Option<PathBuf>) -> Broker {
         let _ = std::fs::remove_file(&socket);
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if let Some(acl) = &acl {
+            command.arg("-A").arg(acl);
+        }
+        let child = command
             .arg("-s")
             .arg(&socket)
             .stdin(Stdio::null())
@@ -73,6 +86,7 @@ impl Broker {
             dir,
             socket,
             binary,
+            acl,
         };
         let deadline = Instant::now() + Duration::from_secs(5);
         while std::os::unix::net::UnixStream::connect(&broker.socket).is_err() {
@@ -94,8 +108,9 @@ impl Broker {
         let binary = self.binary.clone();
         let dir = std::mem::take(&mut self.dir);
         let socket = self.socket.clone();
+        let acl = self.acl.take();
         std::mem::forget(self);
-        Broker::spawn(binary, dir, socket)
+        Broker::spawn(binary, dir, socket, acl)
     }
 }
 
