@@ -268,7 +268,8 @@ impl RateLimit {
     /// clock), and how many were suppressed before it.
     pub fn admit_at(&self, now_s: u32) -> Option<u32> {
         let start = self.window_start_s.load(Ordering::Relaxed);
-        if now_s >= start.saturating_add(RATE_WINDOW_S) || self.written.load(Ordering::Relaxed) == 0 {
+        if now_s >= start.saturating_add(RATE_WINDOW_S) || self.written.load(Ordering::Relaxed) == 0
+        {
             self.window_start_s.store(now_s, Ordering::Relaxed);
             self.written.store(1, Ordering::Relaxed);
             return Some(self.suppressed.swap(0, Ordering::Relaxed));

@@ -144,6 +144,10 @@ impl<K: Ord, V> SortedMap<K, V> {
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
     }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
 }
 
 impl<K: Ord, V> Extend<(K, V)> for SortedMap<K, V> {

@@ -35,6 +35,7 @@ use crate::sflow::{
     DataSource, DatagramPacker, FlowRecord, FlowSample, HeaderProtocol, List, PackerConfig,
     SampleForm, SequenceNumber,
 };
+use crate::stations::StationTable;
 use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
 use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::nl80211::Nl80211;
@@ -94,6 +95,8 @@ pub struct Agent {
     agent_address_chosen: bool,
     /// SSIDs learned from beacons, for the monitor interfaces.
     ssids: SsidTable,
+    /// The BSSes and stations, from every station source.
+    stations: StationTable,
     /// hostapd over ubus.
     ubus: UbusLink,
     next_ubus_refresh_ms: u64,
@@ -147,6 +150,7 @@ impl Agent {
             encode_errors: 0,
             agent_address_chosen: false,
             ssids: SsidTable::default(),
+            stations: StationTable::default(),
             ubus: UbusLink::new(ubus_socket(&config)),
             next_ubus_refresh_ms: 0,
             nl80211: Nl80211::open()
@@ -506,7 +510,7 @@ impl Agent {
             return;
         }
         let now = self.now_ms();
-        for call in self.ubus.handle(now) {
+        for call in self.ubus.handle(now, &mut self.stations) {
             match call {
                 Call::Status { .. } => {
                     let status = self.status();
@@ -535,7 +539,7 @@ impl Agent {
             topology,
             ssids,
             scratch,
-            ubus,
+            stations,
             ..
         } = self;
         let source = &mut sources[index];
@@ -568,7 +572,7 @@ impl Agent {
         // The BSS hostapd serves on this interface: samples of its
         // (decrypted, Ethernet) frames get the radio context of the
         // station they come from or go to.
-        let bss = ubus.hostapd.by_ifname(device);
+        let bss = stations.by_ifname(device);
         let power = *tx_power_mw;
         let Some(capture) = capture else {
             return;
@@ -686,7 +690,7 @@ impl Agent {
             };
             self.next_ubus_refresh_ms = now + u64::from(interval) * 1000;
         }
-        self.ubus.tick(now, refresh);
+        self.ubus.tick(now, refresh, &mut self.stations);
         if self.config.agent.enabled && now >= self.next_address_check_ms {
             self.next_address_check_ms = now + ADDRESS_CHECK_MS;
             self.update_packer(now);

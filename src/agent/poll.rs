@@ -52,7 +52,7 @@ impl Agent {
             if link.hw_type == 1 && !wireless {
                 records.push(CounterRecord::Ethernet(interface::ethernet_counters(link)));
             }
-            let bss = self.ubus.hostapd.by_ifname(&link.name);
+            let bss = self.stations.by_ifname(&link.name);
             // 802.11 counters for the AP's wireless interfaces (and any
             // interface hostapd serves a BSS on).
             if (wireless || bss.is_some()) && !s.is_monitor() {
@@ -61,7 +61,7 @@ impl Agent {
                     .as_mut()
                     .and_then(|n| n.station_dump(if_index).ok());
                 let phy = bss
-                    .and_then(|b| b.phy.clone())
+                    .and_then(|b| b.radio().map(|(_, r)| r.to_owned()))
                     .or_else(|| phy_name(&link.name));
                 let debugfs = phy
                     .as_deref()
@@ -69,7 +69,7 @@ impl Agent {
                 // hostapd's station table; without it, the association
                 // flags nl80211 reports; else unavailable.
                 let associated = bss
-                    .map(|b| b.stations.associated())
+                    .map(|b| b.associated())
                     .or_else(|| stations.as_deref().and_then(dot11::associated_count));
                 let power = self
                     .nl80211
@@ -93,8 +93,8 @@ impl Agent {
                         .and_then(|n| n.survey_dump(if_index).ok())
                         .and_then(|v| dot11::radio_utilization(&v));
                     let from_hostapd = bss
-                        .and_then(|b| b.airtime)
-                        .and_then(|a| dot11::radio_utilization_hostapd(a.time_ms, a.busy_ms));
+                        .and_then(|b| b.airtime())
+                        .and_then(|(_, a)| dot11::radio_utilization_hostapd(a.time_ms, a.busy_ms));
                     if let Some(r) = survey.or(from_hostapd) {
                         records.push(CounterRecord::RadioUtilization(r));
                     }
@@ -131,10 +131,9 @@ impl Agent {
                 continue;
             };
             let phy = self
-                .ubus
-                .hostapd
+                .stations
                 .by_ifname(&s.device)
-                .and_then(|b| b.phy.clone())
+                .and_then(|b| b.radio().map(|(_, r)| r.to_owned()))
                 .or_else(|| phy_name(&s.device));
             match first.iter_mut().find(|(p, _)| phy.is_some() && *p == phy) {
                 Some((_, i)) => *i = (*i).min(if_index),

@@ -1,25 +1,26 @@
 //! The radio context of frames sampled on an access point's interface:
-//! hostapd knows the station a frame comes from or goes to, its signal and
-//! rates, and the BSS's SSID, BSSID and channel.
+//! the station table knows the station a frame comes from or goes to, its
+//! signal and rates, and the BSS's SSID, BSSID and channel, from whichever
+//! sources report them (see `stations`).
 
 use crate::capture::Direction;
-use crate::hostapd::{Bss, Station};
+use crate::mac::MacAddr;
 use crate::sflow::{Extended80211Rx, Extended80211Tx, FlowRecord, Ieee80211Version};
-use crate::wifi::{channel_number, rcpi, rsni};
+use crate::stations::{Bss, Station, StationPhy};
+use crate::wifi::{rcpi, rsni};
 
-/// The PHY a station uses: HT is 802.11n; VHT and HE have no code in the
-/// sFlow 802.11 structures (unknown); legacy by band (5 GHz a, 2.4 GHz g).
+/// The sFlow version of a station's PHY: HT is 802.11n; VHT, HE and EHT
+/// have no code in the sFlow 802.11 structures (unknown); legacy by band
+/// (5 GHz a, 2.4 GHz g).
 fn version(station: &Station, freq: Option<u32>) -> Ieee80211Version {
-    if station.vht || station.he {
-        Ieee80211Version::UNKNOWN
-    } else if station.ht {
-        Ieee80211Version::N
-    } else {
-        match freq {
+    match station.phy() {
+        Some(StationPhy::Ht) => Ieee80211Version::N,
+        Some(StationPhy::Vht | StationPhy::He | StationPhy::Eht) => Ieee80211Version::UNKNOWN,
+        Some(StationPhy::Legacy) | None => match freq {
             Some(2400..=2500) => Ieee80211Version::G,
             Some(4900..=7125) => Ieee80211Version::A,
             _ => Ieee80211Version::UNKNOWN,
-        }
+        },
     }
 }
 
@@ -33,38 +34,39 @@ pub fn record<'a>(
     source: &[u8; 6],
     power_mw: u32,
 ) -> Option<FlowRecord<'a>> {
-    let channel = bss
-        .channel
-        .or_else(|| bss.freq.map(channel_number))
-        .unwrap_or(0);
-    let bssid = bss.bssid.unwrap_or([0; 6]);
+    let channel = bss.channel().map_or(0, |(_, c)| c);
+    let freq = bss.freq_mhz().map(|(_, f)| f);
+    let bssid = bss.bssid().map_or([0; 6], |(_, b)| b.0);
+    let ssid = bss.ssid().map_or(&[][..], |(_, s)| s);
     match direction {
         Direction::Ingress => {
-            let st = bss.stations.get(source)?;
+            let st = bss.station(&MacAddr(*source))?;
+            let signal = st.signal_dbm();
             Some(FlowRecord::Extended80211Rx(Extended80211Rx {
-                ssid: &bss.ssid,
+                ssid,
                 bssid,
-                version: version(st, bss.freq),
+                version: version(st, freq),
                 channel,
-                speed: st.rx_rate_kbps.map_or(0, |k| u64::from(k) * 1000),
-                // hostapd reports no noise: the RSNI is not available.
-                rsni: rsni(st.signal, None),
-                rcpi: rcpi(st.signal),
+                speed: st.rx_rate_kbps().map_or(0, |k| u64::from(k) * 1000),
+                // No source reports the noise per station: the RSNI is not
+                // available.
+                rsni: rsni(signal, None),
+                rcpi: rcpi(signal),
                 packet_duration: 0,
             }))
         }
         Direction::Egress => {
-            let st = bss.stations.get(destination)?;
+            let st = bss.station(&MacAddr(*destination))?;
             Some(FlowRecord::Extended80211Tx(Extended80211Tx {
-                ssid: &bss.ssid,
+                ssid,
                 bssid,
-                version: version(st, bss.freq),
+                version: version(st, freq),
                 // Not known per frame.
                 transmissions: 0,
                 packet_duration: 0,
                 retrans_duration: 0,
                 channel,
-                speed: st.tx_rate_kbps.map_or(0, |k| u64::from(k) * 1000),
+                speed: st.tx_rate_kbps().map_or(0, |k| u64::from(k) * 1000),
                 power: power_mw,
             }))
         }
@@ -74,24 +76,37 @@ pub fn record<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hostapd::Hostapd;
-    use crate::ubus::blob::BlobBuf;
+    use crate::stations::{BssReport, Source, StationReport, StationTable, Update};
 
     #[test]
     fn records_for_stations_only() {
-        let mut h = Hostapd::default();
-        h.add_bss(1, "wlan0");
-        let mut b = BlobBuf::new();
-        b.string("address", "02:00:00:00:00:05");
-        b.int32("signal", -60);
-        h.notification(1, "assoc", b.attrs());
-        let mut s = BlobBuf::new();
-        s.string("ssid", "lab");
-        s.string("bssid", "02:00:00:00:00:01");
-        s.int32("freq", 5180);
-        s.int32("channel", 36);
-        h.status(1, s.attrs());
-        let bss = h.by_ifname("wlan0").unwrap();
+        let mut t = StationTable::default();
+        t.apply(
+            Source::Ubus,
+            Update::Station {
+                ifname: "wlan0",
+                mac: MacAddr([0x02, 0, 0, 0, 0, 5]),
+                report: StationReport {
+                    associated: Some(true),
+                    signal_dbm: Some(-60),
+                    ..StationReport::default()
+                },
+            },
+        );
+        t.apply(
+            Source::Ubus,
+            Update::Bss {
+                ifname: "wlan0",
+                report: BssReport {
+                    ssid: Some(b"lab".to_vec()),
+                    bssid: MacAddr::parse("02:00:00:00:00:01"),
+                    freq_mhz: Some(5180),
+                    channel: Some(36),
+                    ..BssReport::default()
+                },
+            },
+        );
+        let bss = t.by_ifname("wlan0").unwrap();
         let sta = [0x02, 0, 0, 0, 0, 5];
         let other = [0x02, 0, 0, 0, 0, 9];
         let Some(FlowRecord::Extended80211Rx(rx)) =
@@ -101,6 +116,7 @@ mod tests {
         };
         assert_eq!((rx.ssid, rx.channel, rx.rcpi), (&b"lab"[..], 36, 100));
         assert_eq!(rx.version, Ieee80211Version::A);
+        assert_eq!(rx.bssid, [0x02, 0, 0, 0, 0, 1]);
         let Some(FlowRecord::Extended80211Tx(tx)) =
             record(bss, Direction::Egress, &sta, &other, 20)
         else {

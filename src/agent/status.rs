@@ -2,16 +2,27 @@
 //! for the LuCI page.
 
 use crate::config::AgentAddress;
+use crate::stations::{Source, Sources};
 use crate::ubus::blob::BlobBuf;
 
 use super::Agent;
 
-fn mac_string(mac: &[u8; 6]) -> String {
-    let m = mac;
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
+/// Stations listed in a status reply at most (the count of each BSS is
+/// always there): the reply stays well within a ubus message.
+const MAX_LISTED_STATIONS: usize = 256;
+
+/// A list of source names.
+fn sources(b: &mut BlobBuf, name: &str, set: Sources) {
+    let list = b.array_start(name);
+    for s in set.iter() {
+        b.string("", s.name());
+    }
+    b.array_end(list);
+}
+
+/// Which source a field came from ("" when none said).
+fn from(b: &mut BlobBuf, name: &str, source: Option<Source>) {
+    b.string(name, source.map_or("", Source::name));
 }
 
 /// Counters are unsigned 64-bit; blobmsg has signed int64 only. Values
@@ -126,21 +137,59 @@ impl Agent {
         int64(&mut b, "answered", self.ubus.stats.answered);
         b.table_end(u);
 
-        let mut bsses: Vec<_> = self.ubus.hostapd.iter().collect();
-        bsses.sort_by(|a, b| a.ifname.cmp(&b.ifname));
+        // The station table is sorted by interface name already.
+        let subscribed: Vec<(&str, bool)> = self.ubus.followed().collect();
+        let mut listed = 0;
         let list = b.array_start("bss");
-        for bss in bsses {
+        for bss in self.stations.iter() {
             let t = b.table_start("");
-            b.string("ifname", &bss.ifname);
-            b.string("ssid", &String::from_utf8_lossy(&bss.ssid));
+            b.string("ifname", bss.ifname());
+            sources(&mut b, "sources", bss.sources());
+            let ssid = bss.ssid();
+            b.string(
+                "ssid",
+                &String::from_utf8_lossy(ssid.map_or(&[][..], |(_, s)| s)),
+            );
+            from(&mut b, "ssid_from", ssid.map(|(s, _)| s));
+            let bssid = bss.bssid();
             b.string(
                 "bssid",
-                &bss.bssid.as_ref().map(mac_string).unwrap_or_default(),
+                &bssid.map(|(_, m)| m.to_string()).unwrap_or_default(),
             );
-            int64(&mut b, "channel", u64::from(bss.channel.unwrap_or(0)));
-            int64(&mut b, "freq", u64::from(bss.freq.unwrap_or(0)));
-            int64(&mut b, "stations", u64::from(bss.stations.associated()));
-            b.bool("subscribed", bss.subscribed);
+            from(&mut b, "bssid_from", bssid.map(|(s, _)| s));
+            let channel = bss.channel();
+            int64(&mut b, "channel", u64::from(channel.map_or(0, |(_, c)| c)));
+            from(&mut b, "channel_from", channel.map(|(s, _)| s));
+            let freq = bss.freq_mhz();
+            int64(&mut b, "freq", u64::from(freq.map_or(0, |(_, f)| f)));
+            b.string("radio", bss.radio().map_or("", |(_, r)| r));
+            int64(&mut b, "stations", u64::from(bss.associated()));
+            let is_subscribed = subscribed
+                .iter()
+                .any(|&(ifname, on)| on && ifname == bss.ifname());
+            b.bool("subscribed", is_subscribed);
+            let stations = b.array_start("station_list");
+            for (mac, st) in bss.stations() {
+                if listed == MAX_LISTED_STATIONS {
+                    break;
+                }
+                listed += 1;
+                let e = b.table_start("");
+                b.string("mac", &mac.to_string());
+                b.bool("associated", st.associated());
+                if let Some(dbm) = st.signal_dbm() {
+                    b.int32("signal", i32::from(dbm));
+                }
+                if let Some(k) = st.rx_rate_kbps() {
+                    int64(&mut b, "rx_rate", u64::from(k));
+                }
+                if let Some(k) = st.tx_rate_kbps() {
+                    int64(&mut b, "tx_rate", u64::from(k));
+                }
+                sources(&mut b, "sources", st.sources());
+                b.table_end(e);
+            }
+            b.array_end(stations);
             b.table_end(t);
         }
         b.array_end(list);

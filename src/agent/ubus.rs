@@ -1,7 +1,10 @@
 //! The agent's ubus link: connects (and reconnects) to ubusd, finds
 //! hostapd's BSS objects and follows them as they come and go, subscribes to
-//! their notifications, keeps the station tables current, and publishes our
-//! own `wsflowd` object (`status`, `reload`).
+//! their notifications, feeds what hostapd says to the station table (as
+//! the `ubus` source, through `stations::ubus`), and publishes our own
+//! `wsflowd` object (`status`, `reload`). Publishing and following hostapd
+//! do not depend on each other: ubusd may refuse one (its ACLs) and allow
+//! the other.
 //!
 //! Never slow hostapd down: a notification that wants an answer (when a
 //! steering daemon set `notify_response`, hostapd waits up to 100 ms for
@@ -18,7 +21,9 @@ use crate::sorted_map::SortedMap;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 
-use crate::hostapd::{bss_ifname, Change, Hostapd};
+use crate::mac::MacAddr;
+use crate::stations::ubus::{bss_event, bss_ifname, station_event, BssEvent, StationEvent};
+use crate::stations::{self, Source, StationTable, Update};
 use crate::ubus::blob::{BlobBuf, BlobmsgType};
 use crate::ubus::client::{Connection, Event};
 use crate::ubus::message::{status, ObjectInfo};
@@ -71,6 +76,21 @@ pub enum Call {
     Reload { peer: u32, seq: u16, objid: u32 },
 }
 
+/// A BSS object of hostapd that we follow.
+#[derive(Debug, Clone)]
+struct BssObject {
+    ifname: String,
+    /// Our subscription to its notifications is in place.
+    subscribed: bool,
+    /// A station associated since the last listing: list again soon, for
+    /// its rates (notifications carry none).
+    stale: bool,
+}
+
+/// hostapd's BSS objects followed at most: a client registering fake
+/// `hostapd.*` objects cannot make the list grow without bound.
+const MAX_OBJECTS: usize = stations::MAX_BSSES;
+
 /// Figures for `status` and the tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LinkStats {
@@ -104,10 +124,15 @@ pub struct UbusLink {
     /// Our subscriber object → the object it follows.
     subscribers: SortedMap<u32, u32>,
     pending: SortedMap<u16, Pending>,
-    pub hostapd: Hostapd,
+    /// hostapd's BSS objects by ubus object id.
+    objects: SortedMap<u32, BssObject>,
+    /// The `hostapd` object itself (BSS additions and removals).
+    main_object: Option<u32>,
     pub stats: LinkStats,
     /// Reused for request arguments.
     args: BlobBuf,
+    /// Reused for listings.
+    listed: Vec<MacAddr>,
 }
 
 impl UbusLink {
@@ -125,9 +150,11 @@ impl UbusLink {
             own: None,
             subscribers: SortedMap::new(),
             pending: SortedMap::new(),
-            hostapd: Hostapd::default(),
+            objects: SortedMap::new(),
+            main_object: None,
             stats: LinkStats::default(),
             args: BlobBuf::new(),
+            listed: Vec::new(),
         }
     }
 
@@ -139,6 +166,14 @@ impl UbusLink {
         self.conn.as_ref().is_some_and(Connection::is_ready)
     }
 
+    /// The BSSes followed: interface name and whether our subscription to
+    /// their notifications is in place.
+    pub fn followed(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.objects
+            .values()
+            .map(|o| (o.ifname.as_str(), o.subscribed))
+    }
+
     /// The descriptor to poll and the events to poll for.
     pub fn poll_fd(&self) -> Option<(RawFd, i16)> {
         self.conn.as_ref().map(|c| (c.fd(), c.poll_events()))
@@ -147,9 +182,9 @@ impl UbusLink {
     /// Connects when due; refreshes the BSSes' status and stations (all
     /// of them when `refresh`, else those with new stations: their rates
     /// come only with a listing).
-    pub fn tick(&mut self, now_ms: u64, refresh: bool) {
+    pub fn tick(&mut self, now_ms: u64, refresh: bool, table: &mut StationTable) {
         if self.conn.is_none() && now_ms >= self.retry_at_ms {
-            self.connect(now_ms);
+            self.connect(now_ms, table);
         }
         if self.conn.is_some() && !self.is_connected() {
             if now_ms.saturating_sub(self.connected_at_ms) >= GREETING_TIMEOUT_MS {
@@ -158,7 +193,7 @@ impl UbusLink {
                     self.path.display(),
                     GREETING_TIMEOUT_MS / 1000
                 );
-                self.down(now_ms, &why);
+                self.down(now_ms, &why, table);
             }
             return;
         }
@@ -175,10 +210,10 @@ impl UbusLink {
             self.last_line = None;
         }
         let due: Vec<(u32, bool)> = self
-            .hostapd
+            .objects
             .iter()
-            .filter(|b| refresh || b.stale)
-            .map(|b| (b.object, refresh))
+            .filter(|(_, b)| refresh || b.stale)
+            .map(|(&id, _)| (id, refresh))
             .collect();
         for (bss, status) in due {
             self.query(bss, status);
@@ -186,7 +221,7 @@ impl UbusLink {
         self.flush();
     }
 
-    fn connect(&mut self, now_ms: u64) {
+    fn connect(&mut self, now_ms: u64, table: &mut StationTable) {
         self.stats.attempts += 1;
         match Connection::connect(&self.path) {
             Ok(mut c) => {
@@ -208,10 +243,10 @@ impl UbusLink {
                         self.greeted_at_ms = None;
                         debug!("ubus: connecting to {}", self.path.display());
                     }
-                    Err(e) => self.down(now_ms, &format!("cannot talk to ubus: {e}")),
+                    Err(e) => self.down(now_ms, &format!("cannot talk to ubus: {e}"), table),
                 }
             }
-            Err(e) => self.down(now_ms, &format!("ubus not available ({e})")),
+            Err(e) => self.down(now_ms, &format!("ubus not available ({e})"), table),
         }
     }
 
@@ -234,7 +269,7 @@ impl UbusLink {
 
     /// The connection is gone (or never came): forget what it told us, and
     /// try again later, each time later up to [`BACKOFF_MAX_MS`].
-    fn down(&mut self, now_ms: u64, why: &str) {
+    fn down(&mut self, now_ms: u64, why: &str, table: &mut StationTable) {
         let stable = self
             .greeted_at_ms
             .is_some_and(|t| now_ms.saturating_sub(t) >= STABLE_MS);
@@ -254,7 +289,11 @@ impl UbusLink {
         self.own = None;
         self.subscribers.clear();
         self.pending.clear();
-        self.hostapd.clear();
+        self.objects.clear();
+        self.main_object = None;
+        // Nothing hostapd said over this connection holds any more: stale
+        // stations must not be counted.
+        table.apply(Source::Ubus, Update::SourceLost);
         self.retry_at_ms = now_ms + self.backoff_ms;
         self.backoff_ms = (self.backoff_ms * 2).min(BACKOFF_MAX_MS);
     }
@@ -274,7 +313,7 @@ impl UbusLink {
         if let Ok(seq) = c.invoke(bss, "get_clients", empty) {
             self.pending.insert(seq, Pending::Clients { bss });
         }
-        if let Some(b) = self.hostapd.bss_mut(bss) {
+        if let Some(b) = self.objects.get_mut(&bss) {
             // Asked: not again before the answer (or the next refresh).
             b.stale = false;
         }
@@ -282,16 +321,38 @@ impl UbusLink {
 
     /// A new object to follow: a BSS, or `hostapd` itself. Its subscriber
     /// object is created first; the subscription follows its id.
-    fn follow(&mut self, path: &str, id: u32) {
+    fn follow(&mut self, path: &str, id: u32, table: &mut StationTable) {
         if path == "hostapd" {
-            if self.hostapd.main_object == Some(id) {
+            if self.main_object == Some(id) {
                 return;
             }
-            self.hostapd.main_object = Some(id);
+            self.main_object = Some(id);
         } else if let Some(ifname) = bss_ifname(path) {
-            if !self.hostapd.add_bss(id, ifname) {
+            if self.objects.contains_key(&id) {
                 return;
             }
+            // The same interface under a new object (hostapd restarted):
+            // the old object and what it said are gone.
+            let old: Vec<u32> = self
+                .objects
+                .iter()
+                .filter(|(_, b)| b.ifname == ifname)
+                .map(|(&o, _)| o)
+                .collect();
+            for o in old {
+                self.unfollow(o, table);
+            }
+            if self.objects.len() >= MAX_OBJECTS {
+                return;
+            }
+            self.objects.insert(
+                id,
+                BssObject {
+                    ifname: ifname.to_owned(),
+                    subscribed: false,
+                    stale: false,
+                },
+            );
             info!("hostapd: following BSS {ifname} (object {id:#x})");
             self.query(id, true);
         } else {
@@ -305,9 +366,18 @@ impl UbusLink {
     }
 
     /// Stops following an object (it went away).
-    fn unfollow(&mut self, id: u32) {
-        if let Some(bss) = self.hostapd.remove_bss(id) {
+    fn unfollow(&mut self, id: u32, table: &mut StationTable) {
+        if self.main_object == Some(id) {
+            self.main_object = None;
+        }
+        if let Some(bss) = self.objects.remove(&id) {
             info!("hostapd: BSS {} is gone", bss.ifname);
+            table.apply(
+                Source::Ubus,
+                Update::BssGone {
+                    ifname: &bss.ifname,
+                },
+            );
         }
         let subscriber = self
             .subscribers
@@ -326,7 +396,7 @@ impl UbusLink {
 
     /// Handles everything the broker sent. Calls of our object's methods
     /// are returned for the agent to answer.
-    pub fn handle(&mut self, now_ms: u64) -> Vec<Call> {
+    pub fn handle(&mut self, now_ms: u64, table: &mut StationTable) -> Vec<Call> {
         let mut calls = Vec::new();
         let Some(mut conn) = self.conn.take() else {
             return calls;
@@ -358,10 +428,59 @@ impl UbusLink {
                         answers.push((peer, seq, objid, status::OK));
                         self.stats.answered += 1;
                     }
-                    match self.hostapd.notification(target, method, data) {
-                        Change::BssAdded(name) => lookups.push(format!("hostapd.{name}")),
-                        Change::BssRemoved(name) => debug!("hostapd: bss.remove {name}"),
-                        Change::Stations | Change::None => {}
+                    if Some(target) == self.main_object {
+                        match bss_event(method, &data) {
+                            BssEvent::Added(name) => lookups.push(format!("hostapd.{name}")),
+                            BssEvent::Removed(name) => debug!("hostapd: bss.remove {name}"),
+                            BssEvent::None => {}
+                        }
+                    } else {
+                        // The notifying object says which BSS; `ifname`
+                        // (newer hostapd) is only a fallback for when it is
+                        // not one we know.
+                        let fallback = data.get_str("ifname");
+                        let ifname = match (self.objects.get(&target), fallback) {
+                            (Some(o), _) => o.ifname.clone(),
+                            (None, Some(n)) if self.objects.values().any(|o| o.ifname == n) => {
+                                n.to_owned()
+                            }
+                            _ => String::new(),
+                        };
+                        if !ifname.is_empty() {
+                            match station_event(method, data) {
+                                StationEvent::Station {
+                                    mac,
+                                    report,
+                                    associated,
+                                } => {
+                                    if associated {
+                                        if let Some(o) =
+                                            self.objects.values_mut().find(|o| o.ifname == ifname)
+                                        {
+                                            o.stale = true;
+                                        }
+                                    }
+                                    table.apply(
+                                        Source::Ubus,
+                                        Update::Station {
+                                            ifname: &ifname,
+                                            mac,
+                                            report,
+                                        },
+                                    );
+                                }
+                                StationEvent::Gone(mac) => {
+                                    table.apply(
+                                        Source::Ubus,
+                                        Update::StationGone {
+                                            ifname: &ifname,
+                                            mac,
+                                        },
+                                    );
+                                }
+                                StationEvent::None => {}
+                            }
+                        }
                     }
                 } else if Some(objid) == self.listener {
                     if let (Some(id), Some(path)) = (data.get_u32("id"), data.get_str("path")) {
@@ -405,13 +524,22 @@ impl UbusLink {
                     }
                 }
                 Some(Pending::Clients { bss }) => {
-                    if let Some(d) = data {
-                        self.hostapd.clients(bss, d);
+                    if let (Some(d), Some(o)) = (data, self.objects.get(&bss)) {
+                        stations::ubus::clients(&o.ifname, d, &mut self.listed, |u| {
+                            table.apply(Source::Ubus, u);
+                        });
                     }
                 }
                 Some(Pending::Status { bss }) => {
-                    if let Some(d) = data {
-                        self.hostapd.status(bss, d);
+                    if let (Some(d), Some(o)) = (data, self.objects.get(&bss)) {
+                        let report = stations::ubus::status(d);
+                        table.apply(
+                            Source::Ubus,
+                            Update::Bss {
+                                ifname: &o.ifname,
+                                report,
+                            },
+                        );
                     }
                 }
                 _ => {}
@@ -421,7 +549,7 @@ impl UbusLink {
             } => match self.pending.remove(&seq) {
                 Some(Pending::Listener) => register = true,
                 Some(Pending::Subscribe { target }) if code == status::OK => {
-                    if let Some(b) = self.hostapd.bss_mut(target) {
+                    if let Some(b) = self.objects.get_mut(&target) {
                         b.subscribed = true;
                     }
                 }
@@ -454,7 +582,7 @@ impl UbusLink {
                 Err(e) => format!("ubus connection lost: {e}"),
                 Ok(_) => "ubus connection closed".to_string(),
             };
-            self.down(now_ms, &why);
+            self.down(now_ms, &why, table);
             return calls;
         }
         if greeted {
@@ -477,10 +605,10 @@ impl UbusLink {
         }
         self.conn = Some(conn);
         for id in unfollow {
-            self.unfollow(id);
+            self.unfollow(id, table);
         }
         for (path, id) in follow {
-            self.follow(&path, id);
+            self.follow(&path, id, table);
         }
         for path in lookups {
             if let Some(c) = &mut self.conn {
@@ -605,11 +733,12 @@ mod tests {
     /// simulated time, in 100 ms steps, as the agent's loop would.
     fn run(link: &mut UbusLink, rig: &mut Rig, broker: &Broker, from_ms: u64, to_ms: u64) {
         let mut t = from_ms;
+        let mut table = StationTable::default();
         while t < to_ms {
-            link.tick(t, false);
+            link.tick(t, false, &mut table);
             rig.serve(broker);
             if link.poll_fd().is_some() {
-                link.handle(t);
+                link.handle(t, &mut table);
             }
             t += 100;
         }
