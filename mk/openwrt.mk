@@ -7,7 +7,8 @@
 #                     dist/<openwrt-arch>/wsflowd, stripped, without the
 #                     `collect` feature (a router sends, it does not collect)
 #   make cross-test   the unit and integration tests under qemu-mips (as an
-#                     unprivileged user, so tests needing root skip), then
+#                     unprivileged user, so tests needing root skip; that
+#                     part alone is `make cross-unit-test`), then
 #                     --version, --check-config and an encode/decode
 #                     self-check of every binary under its qemu
 #   make package      .ipk and .apk per architecture into dist/<arch>/
@@ -63,7 +64,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 # CARGO_TARGET_<TRIPLE>_<what>, for an OpenWrt architecture.
 cross_env = CARGO_TARGET_$(shell echo '$(cross_triple_$(1))' | tr 'a-z-' 'A-Z_')_$(2)
 
-.PHONY: cross-deps cross cross-check-tools cross-test package $(addprefix cross-,$(CROSS_ARCHES))
+.PHONY: cross-deps cross cross-check-tools cross-test cross-unit-test package $(addprefix cross-,$(CROSS_ARCHES))
 
 cross-deps:
 	@missing=""; for p in $(CROSS_APT_PACKAGES); do \
@@ -103,11 +104,13 @@ $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
 # The unit tests and the integration tests under qemu-mips, as an
 # unprivileged user: tests needing root skip, those needing tshark or a
 # ubus broker run when these are installed and reachable, and skip
-# otherwise. Not tests/cli.rs: it executes the wsflowd binary, which needs
-# qemu registered with binfmt_misc; cross_selfcheck.py runs those commands
-# under qemu instead, for every architecture. Not tests/luci_app.rs either:
-# the LuCI pages (JavaScript, a browser) have no byte order.
-CROSS_TESTS_EXCLUDED ?= cli luci_app
+# otherwise (ubusd, for instance, lets only root publish objects unless its
+# ACL files, owned by root, say otherwise). Not tests/cli.rs and
+# tests/hardening.rs: they execute the wsflowd binary, which needs qemu
+# registered with binfmt_misc; cross_selfcheck.py runs the agent under qemu
+# instead, for every architecture. Not tests/luci_app.rs either: the LuCI
+# pages (JavaScript, a browser) have no byte order.
+CROSS_TESTS_EXCLUDED ?= cli hardening luci_app
 CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcard tests/*.rs))))
 # A test that reads the kernel's own link statistics: qemu-user translates
 # netlink answers incompletely for a big-endian guest (attributes it does
@@ -120,19 +123,24 @@ CROSS_TEST_SKIP ?= netlink::route::tests::loopback_matches_sysfs
 # (Cargo copies each build to release/wsflowd, so these follow `package`.)
 CROSS_SELFCHECK_DIR := $(CROSS_TARGET_DIR)/selfcheck
 
-# After `package`, so that tests/packaging.rs checks the packages of these
-# very binaries. The tests run as CROSS_TEST_UID from a staged copy of what
-# they read (scripts/unprivileged_stage.sh): that user cannot enter a
-# checkout in root's home (mode 0700), and must not run anything from it.
-cross-test: package
+# The unit and integration tests under qemu-mips, as CROSS_TEST_UID, from a
+# staged copy of what they read (scripts/unprivileged_stage.sh): that user
+# cannot enter a checkout in root's home (mode 0700), and must not run
+# anything from it. The packages they check are those in dist/, if any.
+cross-unit-test: cross-check-tools
 	stage=$$(sh scripts/unprivileged_stage.sh "$(CURDIR)" $(CROSS_TEST_UID) $(cross_qemu_$(CROSS_TEST_ARCH))) && \
 	trap 'rm -rf "$$stage"' EXIT && \
-	echo "cross-test: the tests run as uid $(CROSS_TEST_UID) from $$stage" && \
+	echo "cross-unit-test: the tests run as uid $(CROSS_TEST_UID) from $$stage" && \
 	env '$(call cross_env,$(CROSS_TEST_ARCH),RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$(CROSS_TEST_ARCH))' \
 	  "$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=$$stage/run" \
 	  $(CROSS_ENV) cargo-zigbuild test --locked --target $(cross_triple_$(CROSS_TEST_ARCH)) \
 	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_TEST_BUILD_STD) --no-fail-fast --lib $(addprefix --test ,$(CROSS_TESTS)) \
 	  -- --test-threads=2 $(addprefix --skip ,$(CROSS_TEST_SKIP))
+
+# After `package`, so that tests/packaging.rs checks the packages of these
+# very binaries.
+cross-test: package
+	$(MAKE) --no-print-directory cross-unit-test
 	@for a in $(CROSS_ARCHES); do \
 	  $(MAKE) --no-print-directory cross-collect-$$a || exit 1; done
 	$(PYTHON) scripts/cross_selfcheck.py --native $(CROSS_SELFCHECK_DIR)/x86_64/wsflowd \

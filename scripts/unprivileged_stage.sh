@@ -39,13 +39,6 @@ if [ -d "$src/../shared/captures" ]; then
 	mkdir "$stage/shared"
 	cp -R "$src/../shared/captures" "$stage/shared/captures"
 fi
-# The ubus broker the ubus tests start, if installed for root.
-ubusd=${WSFLOWD_UBUSD:-${CARGO_HOME:-$HOME/.cargo}/bin/ubusd}
-ubusd_env=
-if [ -x "$ubusd" ]; then
-	cp "$ubusd" "$stage/bin/ubusd"
-	ubusd_env="WSFLOWD_UBUSD=$stage/bin/ubusd"
-fi
 # Readable (and directories enterable) by everyone, writable by root only.
 chmod -R u+rwX,go+rX,go-w "$stage"
 
@@ -59,7 +52,7 @@ ln -f "\$1" "\$bin" 2>/dev/null || cp "\$1" "\$bin"
 chmod 0755 "\$bin"
 shift
 cd "$stage/src"
-exec env WSFLOWD_SOURCE_DIR="$stage/src" $ubusd_env \\
+exec env WSFLOWD_SOURCE_DIR="$stage/src" \\
 	setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all --bounding-set=-all \\
 	$runner "\$bin" "\$@"
 EOF
