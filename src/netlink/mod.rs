@@ -15,15 +15,14 @@
 pub mod route;
 
 pub use route::{
-    parse_addr, parse_event, parse_link, parse_neigh, Address, Event, EventSocket, EventsStatus,
-    FdbEntry, Link, LinkStats, NetlinkError, RouteSocket, IF_OPER_DOWN, IF_OPER_UNKNOWN,
-    IF_OPER_UP,
+    parse_addr, parse_event, parse_link, parse_neigh, Address, Event, EventSocket, FdbEntry, Link,
+    LinkStats, NetlinkError, RouteSocket, IF_OPER_DOWN, IF_OPER_UNKNOWN, IF_OPER_UP,
 };
 
 use std::fmt;
 use std::io;
 use std::mem;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 use crate::sys::cvt;
 
@@ -432,6 +431,110 @@ fn open_bound(protocol: i32) -> io::Result<(OwnedFd, u32)> {
     })?;
     Ok((fd, addr.nl_pid))
 }
+
+/// What reading the pending notifications found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsStatus {
+    /// Every pending notification was delivered.
+    Ok,
+    /// The kernel dropped notifications (the socket's queue overflowed):
+    /// the reader must read afresh the state it tracks.
+    Lost,
+}
+
+/// A non-blocking netlink socket joined to multicast groups: the kernel's
+/// notifications, read without ever waiting (on the event loop).
+pub(crate) struct MulticastSocket {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+}
+
+impl MulticastSocket {
+    /// Opens a socket of `protocol` and joins `groups` (group ids, as the
+    /// generic netlink controller reports them or `RTNLGRP_*`).
+    pub fn open(protocol: i32, groups: &[u32]) -> io::Result<MulticastSocket> {
+        // SAFETY: socket(2) with constant arguments; its descriptor is
+        // owned at once below.
+        let fd = cvt(unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                protocol,
+            )
+        })?;
+        // SAFETY: `fd` was just returned by socket(2) and nothing else owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let addr = kernel_address();
+        // SAFETY: `addr` is a valid sockaddr_nl of the size given.
+        cvt(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_nl).cast(),
+                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        })?;
+        for &group in groups {
+            crate::sys::setsockopt_int(
+                fd.as_fd(),
+                SOL_NETLINK,
+                NETLINK_ADD_MEMBERSHIP,
+                group as i32,
+            )?;
+        }
+        Ok(MulticastSocket {
+            fd,
+            buf: vec![0; RECV_BUF],
+        })
+    }
+
+    /// Delivers every message of every pending datagram to `each`, without
+    /// blocking.
+    pub fn read(&mut self, each: &mut dyn FnMut(&[u8])) -> io::Result<EventsStatus> {
+        let mut status = EventsStatus::Ok;
+        loop {
+            // SAFETY: the buffer is valid for writes of its length.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EAGAIN) => return Ok(status),
+                    Some(libc::EINTR) => continue,
+                    Some(libc::ENOBUFS) => {
+                        status = EventsStatus::Lost;
+                        continue;
+                    }
+                    _ => return Err(e),
+                }
+            }
+            let mut data = &self.buf[..n as usize];
+            while !data.is_empty() {
+                let Ok(header) = Header::parse(data) else {
+                    break;
+                };
+                each(&data[..header.len]);
+                data = data.get(align4(header.len)..).unwrap_or(&[]);
+            }
+        }
+    }
+}
+
+impl std::os::fd::AsFd for MulticastSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// `SOL_NETLINK` and `NETLINK_ADD_MEMBERSHIP` (linux/netlink.h), the same
+/// on every architecture.
+const SOL_NETLINK: i32 = 270;
+const NETLINK_ADD_MEMBERSHIP: i32 = 1;
 
 #[cfg(test)]
 mod tests {

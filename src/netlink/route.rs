@@ -13,15 +13,13 @@
 
 use std::fmt;
 use std::io;
-use std::mem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 use super::{
-    align4, attr_string, kernel_address, u16_at, u32_at, Attrs, Header, RequestSocket, Truncated,
-    NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST, RECV_BUF,
+    attr_string, u16_at, u32_at, Attrs, EventsStatus, Header, MulticastSocket, RequestSocket,
+    Truncated, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST,
 };
-use crate::sys::cvt;
 
 // Kernel ABI constants (include/uapi/linux/rtnetlink.h, if_link.h,
 // neighbour.h), defined here rather than taken from `libc` so that they
@@ -346,90 +344,37 @@ pub fn parse_event(msg: &[u8]) -> Result<Option<Event>, NetlinkError> {
     })
 }
 
-/// A non-blocking netlink socket subscribed to link and neighbour changes.
+/// rtnetlink's notifications of links and neighbours (the bridges'
+/// forwarding entries): a non-blocking socket joined to `RTNLGRP_LINK` and
+/// `RTNLGRP_NEIGH`.
 pub struct EventSocket {
-    fd: OwnedFd,
-    buf: Vec<u8>,
+    sock: MulticastSocket,
 }
 
-/// What reading the pending events found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventsStatus {
-    /// Every pending event was delivered.
-    Ok,
-    /// The kernel dropped events (the socket's queue overflowed): the
-    /// caller must re-read the state it tracks.
-    Lost,
-}
+/// `RTNLGRP_LINK`, `RTNLGRP_NEIGH` (linux/rtnetlink.h).
+const RTNLGRP_LINK: u32 = 1;
+const RTNLGRP_NEIGH: u32 = 3;
 
 impl EventSocket {
     pub fn open() -> io::Result<EventSocket> {
-        let fd = cvt(unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                libc::NETLINK_ROUTE,
-            )
-        })?;
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let mut addr = kernel_address();
-        addr.nl_groups = (libc::RTMGRP_LINK | libc::RTMGRP_NEIGH) as u32;
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_nl).cast(),
-                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        })?;
         Ok(EventSocket {
-            fd,
-            buf: vec![0; RECV_BUF],
+            sock: MulticastSocket::open(libc::NETLINK_ROUTE, &[RTNLGRP_LINK, RTNLGRP_NEIGH])?,
         })
     }
 
     /// Delivers every pending event to `each`, without blocking.
     pub fn read(&mut self, mut each: impl FnMut(Event)) -> io::Result<EventsStatus> {
-        let mut status = EventsStatus::Ok;
-        loop {
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.raw_os_error() {
-                    Some(libc::EAGAIN) => return Ok(status),
-                    Some(libc::EINTR) => continue,
-                    Some(libc::ENOBUFS) => {
-                        status = EventsStatus::Lost;
-                        continue;
-                    }
-                    _ => return Err(e),
-                }
-            }
-            let mut data = &self.buf[..n as usize];
-            while !data.is_empty() {
-                let Ok(header) = Header::parse(data) else {
-                    break;
-                };
-                match parse_event(&data[..header.len]) {
-                    Ok(Some(event)) => each(event),
-                    Ok(None) => {}
-                    Err(e) => crate::debug_limited!("skipping netlink event: {e}"),
-                }
-                data = data.get(align4(header.len)..).unwrap_or(&[]);
-            }
-        }
+        self.sock.read(&mut |msg| match parse_event(msg) {
+            Ok(Some(event)) => each(event),
+            Ok(None) => {}
+            Err(e) => crate::debug_limited!("skipping netlink event: {e}"),
+        })
     }
 }
 
 impl AsFd for EventSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.sock.as_fd()
     }
 }
 

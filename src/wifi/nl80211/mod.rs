@@ -17,6 +17,8 @@
 //! truncation and random-bytes tests), and attributes a kernel does not
 //! send are `None` rather than errors.
 
+pub mod events;
+
 use std::fmt;
 use std::io;
 
@@ -35,6 +37,9 @@ const CTRL_CMD_NEWFAMILY: u8 = 1;
 const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 /// The controller's interface version (`CTRL_ATTR_VERSION` of "nlctrl").
 const CTRL_VERSION: u8 = 2;
 
@@ -211,6 +216,20 @@ fn attr_dbm(p: &[u8]) -> Option<i8> {
     p.first().map(|&b| b as i8)
 }
 
+/// The command and attributes of a generic netlink message (`nlmsghdr`,
+/// `genlmsghdr`, attributes).
+fn genl_command(msg: &[u8]) -> Result<(u8, &[u8]), Error> {
+    let header = Header::parse(msg)?;
+    if header.kind < NLMSG_MIN_TYPE {
+        return Err(Error::UnexpectedType(header.kind));
+    }
+    let msg = &msg[..header.len];
+    let genl = msg
+        .get(NLMSG_HDRLEN..NLMSG_HDRLEN + GENL_HDRLEN)
+        .ok_or(Error::Truncated("genlmsghdr"))?;
+    Ok((genl[0], &msg[NLMSG_HDRLEN + GENL_HDRLEN..]))
+}
+
 /// Checks a generic netlink message (`nlmsghdr`, `genlmsghdr`, attributes)
 /// for command `cmd` and returns its attributes.
 fn genl_attrs(msg: &[u8], cmd: u8) -> Result<&[u8], Error> {
@@ -228,22 +247,61 @@ fn genl_attrs(msg: &[u8], cmd: u8) -> Result<&[u8], Error> {
     Ok(&msg[NLMSG_HDRLEN + GENL_HDRLEN..])
 }
 
-/// The controller's answer to `CTRL_CMD_GETFAMILY`: (family id, name).
-pub fn parse_family(msg: &[u8]) -> Result<(u16, String), Error> {
+/// A generic netlink family: its id, name and multicast groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    pub id: u16,
+    pub name: String,
+    /// (name, group id) of each multicast group.
+    pub groups: Vec<(String, u32)>,
+}
+
+impl Family {
+    /// The id of multicast group `name`.
+    pub fn group(&self, name: &str) -> Option<u32> {
+        self.groups
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, id)| id)
+    }
+}
+
+/// The controller's answer to `CTRL_CMD_GETFAMILY`.
+pub fn parse_family(msg: &[u8]) -> Result<Family, Error> {
     let mut id = None;
     let mut name = None;
+    let mut groups = Vec::new();
     for attr in Attrs(genl_attrs(msg, CTRL_CMD_NEWFAMILY)?) {
         let (kind, p) = attr?;
         match kind {
             CTRL_ATTR_FAMILY_ID => id = u16_at(p, 0),
             CTRL_ATTR_FAMILY_NAME => name = Some(attr_string(p)),
+            CTRL_ATTR_MCAST_GROUPS => {
+                // An array: one nest per group, with its name and id.
+                for group in Attrs(p) {
+                    let (_, g) = group?;
+                    let (mut gname, mut gid) = (None, None);
+                    for a in Attrs(g) {
+                        let (k, v) = a?;
+                        match k {
+                            CTRL_ATTR_MCAST_GRP_NAME => gname = Some(attr_string(v)),
+                            CTRL_ATTR_MCAST_GRP_ID => gid = attr_u32(v),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(n), Some(i)) = (gname, gid) {
+                        groups.push((n, i));
+                    }
+                }
+            }
             _ => {}
         }
     }
-    Ok((
-        id.ok_or(Error::Missing("CTRL_ATTR_FAMILY_ID"))?,
-        name.ok_or(Error::Missing("CTRL_ATTR_FAMILY_NAME"))?,
-    ))
+    Ok(Family {
+        id: id.ok_or(Error::Missing("CTRL_ATTR_FAMILY_ID"))?,
+        name: name.ok_or(Error::Missing("CTRL_ATTR_FAMILY_NAME"))?,
+        groups,
+    })
 }
 
 /// The modulation family of a rate, with its MCS and spatial streams.
@@ -553,10 +611,15 @@ impl InterfaceInfo {
 /// link, in `NL80211_ATTR_MLO_LINKS`: the first link's stand in for the
 /// interface's when those are absent.
 pub fn parse_interface(msg: &[u8]) -> Result<InterfaceInfo, Error> {
+    interface_attrs(genl_attrs(msg, NL80211_CMD_NEW_INTERFACE)?)
+}
+
+/// The attributes of an interface message (a dump answer, or an event).
+fn interface_attrs(attrs: &[u8]) -> Result<InterfaceInfo, Error> {
     let mut info = InterfaceInfo::default();
     let mut if_index = None;
     let mut links = None;
-    for attr in Attrs(genl_attrs(msg, NL80211_CMD_NEW_INTERFACE)?) {
+    for attr in Attrs(attrs) {
         let (kind, p) = attr?;
         match kind {
             NL80211_ATTR_IFINDEX => if_index = attr_u32(p),
@@ -664,11 +727,11 @@ impl GenlSocket {
 
     /// The id of generic netlink family `name`; `NotFound` (ENOENT) when
     /// the kernel has no such family.
-    fn resolve(&mut self, name: &str) -> io::Result<u16> {
+    fn resolve(&mut self, name: &str) -> io::Result<Family> {
         let mut attr = Vec::with_capacity(name.len() + 1);
         attr.extend_from_slice(name.as_bytes());
         attr.push(0);
-        let mut id = None;
+        let mut found = None;
         self.request(
             GENL_ID_CTRL,
             NLM_F_ACK,
@@ -676,12 +739,12 @@ impl GenlSocket {
             CTRL_VERSION,
             &[(CTRL_ATTR_FAMILY_NAME, &attr)],
             &mut |msg| match parse_family(msg) {
-                Ok((family, n)) if n == name => id = Some(family),
+                Ok(family) if family.name == name => found = Some(family),
                 Ok(_) => {}
                 Err(e) => crate::debug!("skipping controller answer: {e}"),
             },
         )?;
-        id.ok_or_else(|| Error::Missing("CTRL_ATTR_FAMILY_ID").into())
+        found.ok_or_else(|| Error::Missing("CTRL_ATTR_FAMILY_ID").into())
     }
 }
 
@@ -689,6 +752,8 @@ impl GenlSocket {
 pub struct Nl80211 {
     sock: GenlSocket,
     family: u16,
+    /// nl80211's multicast groups, (name, id).
+    groups: Vec<(String, u32)>,
 }
 
 impl Nl80211 {
@@ -698,12 +763,24 @@ impl Nl80211 {
     pub fn open() -> io::Result<Nl80211> {
         let mut sock = GenlSocket::open()?;
         let family = sock.resolve(NL80211_FAMILY)?;
-        Ok(Nl80211 { sock, family })
+        Ok(Nl80211 {
+            sock,
+            family: family.id,
+            groups: family.groups,
+        })
     }
 
     /// The nl80211 generic netlink family id.
     pub fn family(&self) -> u16 {
         self.family
+    }
+
+    /// The id of nl80211's multicast group `name` ("mlme", "config"...).
+    pub fn group(&self, name: &str) -> Option<u32> {
+        self.groups
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, id)| id)
     }
 
     /// Every station of interface `if_index` (for an AP: the stations
@@ -783,7 +860,7 @@ fn dump_retrying<T>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::netlink::{NLMSG_DONE, NLMSG_ERROR};
 
@@ -794,17 +871,17 @@ mod tests {
     const STA_INFO_PAD: u16 = 33;
     const SURVEY_INFO_PAD: u16 = 10;
 
-    fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
+    pub(super) fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
         let mut a = Vec::new();
         push_attr(&mut a, kind, payload);
         a
     }
 
-    fn nest(kind: u16, attrs: &[Vec<u8>]) -> Vec<u8> {
+    pub(super) fn nest(kind: u16, attrs: &[Vec<u8>]) -> Vec<u8> {
         attr(kind | NESTED, &attrs.concat())
     }
 
-    fn u32a(kind: u16, v: u32) -> Vec<u8> {
+    pub(super) fn u32a(kind: u16, v: u32) -> Vec<u8> {
         attr(kind, &v.to_ne_bytes())
     }
 
@@ -837,7 +914,7 @@ mod tests {
         m
     }
 
-    fn msg(cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+    pub(super) fn msg(cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
         genl(FAMILY, 0x2, 1, 0, cmd, attrs) // NLM_F_MULTI, as in a dump
     }
 
@@ -1357,9 +1434,29 @@ mod tests {
 
     #[test]
     fn parses_the_controller_answer() {
+        let f = parse_family(&family_msg(0x1c, b"nl80211\0")).unwrap();
         assert_eq!(
-            parse_family(&family_msg(0x1c, b"nl80211\0")).unwrap(),
-            (0x1c, "nl80211".to_string())
+            (f.id, f.name.as_str(), f.groups.len()),
+            (0x1c, "nl80211", 0)
+        );
+        // With its multicast groups, as the kernel nests them.
+        let group = |i: u16, name: &[u8], id: u32| nest(i, &[attr(1, name), u32a(2, id)]);
+        let with_groups = genl(
+            GENL_ID_CTRL,
+            0,
+            1,
+            0,
+            CTRL_CMD_NEWFAMILY,
+            &[
+                attr(1, &0x1cu16.to_ne_bytes()),
+                attr(2, b"nl80211\0"),
+                nest(7, &[group(1, b"config\0", 4), group(2, b"mlme\0", 7)]),
+            ],
+        );
+        let f = parse_family(&with_groups).unwrap();
+        assert_eq!(
+            (f.group("mlme"), f.group("config"), f.group("scan")),
+            (Some(7), Some(4), None)
         );
         let nameless = genl(
             GENL_ID_CTRL,
@@ -1583,13 +1680,16 @@ mod tests {
             return;
         };
         // The controller resolves itself: GENL_ID_CTRL.
-        assert_eq!(sock.resolve("nlctrl").unwrap(), GENL_ID_CTRL);
+        assert_eq!(sock.resolve("nlctrl").unwrap().id, GENL_ID_CTRL);
         // An unknown family is ENOENT, and the socket stays usable.
         let err = sock.resolve("wsflowd-none").unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(!sock.sock.needs_reopen());
-        assert_eq!(sock.resolve("nlctrl").unwrap(), GENL_ID_CTRL);
+        let ctrl = sock.resolve("nlctrl").unwrap();
+        assert_eq!(ctrl.id, GENL_ID_CTRL);
+        // The controller's own multicast group.
+        assert!(ctrl.group("notify").is_some(), "{ctrl:?}");
         // A dump through the same path: every family, "nlctrl" among them,
         // into a buffer too small for the kernel's datagrams at first.
         sock.sock.set_buffer_len(64);
@@ -1602,8 +1702,8 @@ mod tests {
                 CTRL_VERSION,
                 &[],
                 &mut |m| {
-                    if let Ok((_, name)) = parse_family(m) {
-                        names.push(name);
+                    if let Ok(f) = parse_family(m) {
+                        names.push(f.name);
                     }
                 },
             )
