@@ -51,19 +51,26 @@ pub enum Nl80211Event {
     },
 }
 
-/// The interface index and MAC address attributes of a message.
-fn index_and_mac(attrs: &[u8]) -> Result<(Option<u32>, Option<[u8; 6]>, Option<u32>), Error> {
-    let (mut if_index, mut mac, mut freq) = (None, None, None);
+/// The attributes of an event that names an interface.
+#[derive(Default)]
+struct Named {
+    if_index: Option<u32>,
+    mac: Option<[u8; 6]>,
+    freq: Option<u32>,
+}
+
+fn index_and_mac(attrs: &[u8]) -> Result<Named, Error> {
+    let mut n = Named::default();
     for attr in Attrs(attrs) {
         let (kind, p) = attr?;
         match kind {
-            NL80211_ATTR_IFINDEX => if_index = attr_u32(p),
-            NL80211_ATTR_MAC => mac = <[u8; 6]>::try_from(p).ok(),
-            NL80211_ATTR_WIPHY_FREQ => freq = attr_u32(p),
+            NL80211_ATTR_IFINDEX => n.if_index = attr_u32(p),
+            NL80211_ATTR_MAC => n.mac = <[u8; 6]>::try_from(p).ok(),
+            NL80211_ATTR_WIPHY_FREQ => n.freq = attr_u32(p),
             _ => {}
         }
     }
-    Ok((if_index, mac, freq))
+    Ok(n)
 }
 
 /// Parses one notification, `nlmsghdr` included; `Ok(None)` for the
@@ -74,27 +81,27 @@ pub fn parse_event(msg: &[u8]) -> Result<Option<Nl80211Event>, Error> {
     Ok(match cmd {
         NL80211_CMD_NEW_STATION => Some(Nl80211Event::StationNew(parse_station(msg)?)),
         NL80211_CMD_DEL_STATION => {
-            let (if_index, mac, _) = index_and_mac(attrs)?;
+            let n = index_and_mac(attrs)?;
             Some(Nl80211Event::StationDel {
-                if_index: if_index.ok_or(missing_index)?,
-                mac: MacAddr(mac.ok_or(Error::Missing("NL80211_ATTR_MAC"))?),
+                if_index: n.if_index.ok_or(missing_index)?,
+                mac: MacAddr(n.mac.ok_or(Error::Missing("NL80211_ATTR_MAC"))?),
             })
         }
         NL80211_CMD_NEW_INTERFACE | NL80211_CMD_SET_INTERFACE => {
             Some(Nl80211Event::Interface(interface_attrs(attrs)?))
         }
         NL80211_CMD_DEL_INTERFACE => Some(Nl80211Event::InterfaceDel {
-            if_index: index_and_mac(attrs)?.0.ok_or(missing_index)?,
+            if_index: index_and_mac(attrs)?.if_index.ok_or(missing_index)?,
         }),
         NL80211_CMD_CH_SWITCH_NOTIFY => {
-            let (if_index, _, freq) = index_and_mac(attrs)?;
+            let n = index_and_mac(attrs)?;
             Some(Nl80211Event::ChannelSwitch {
-                if_index: if_index.ok_or(missing_index)?,
-                freq_mhz: freq.ok_or(Error::Missing("NL80211_ATTR_WIPHY_FREQ"))?,
+                if_index: n.if_index.ok_or(missing_index)?,
+                freq_mhz: n.freq.ok_or(Error::Missing("NL80211_ATTR_WIPHY_FREQ"))?,
             })
         }
         NL80211_CMD_STOP_AP => Some(Nl80211Event::ApStopped {
-            if_index: index_and_mac(attrs)?.0.ok_or(missing_index)?,
+            if_index: index_and_mac(attrs)?.if_index.ok_or(missing_index)?,
         }),
         _ => None,
     })
