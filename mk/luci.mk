@@ -1,4 +1,4 @@
-# luci-app-wsflowd (luci-app/): what its checks and its browser test need,
+# luci-app-wsflowd (luci-app-wsflowd/): what its checks and its browser test need,
 # and its lint. Included by the top Makefile:
 #
 #   make luci-deps   Debian's Chromium and ChromeDriver (the browser test in
@@ -9,7 +9,7 @@
 #                    (a view as LuCI's loader compiles it: the body of a
 #                    function), ESLint with tests/luci/eslint.config.mjs
 
-LUCI_APP := luci-app
+LUCI_APP := luci-app-wsflowd
 LUCI_TESTS := tests/luci
 LUCI_APT_PACKAGES := chromium chromium-driver
 LUCI_VIEWS := $(wildcard $(LUCI_APP)/htdocs/luci-static/resources/view/*/*.js)

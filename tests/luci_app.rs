@@ -45,7 +45,7 @@ fn repo() -> PathBuf {
 }
 
 fn app() -> PathBuf {
-    repo().join("luci-app")
+    repo().join("luci-app-wsflowd")
 }
 
 fn views() -> Vec<PathBuf> {
@@ -121,13 +121,24 @@ fn json_files_are_valid_and_name_existing_views() {
             .is_file());
     }
     json_file("root/usr/share/rpcd/acl.d/luci-app-wsflowd.json");
+    // luci.mk names the package after its directory, and the app includes
+    // it from the LuCI feed's root as openwrt/luci's applications do.
+    assert_eq!(
+        app().file_name().unwrap(),
+        "luci-app-wsflowd",
+        "luci.mk takes the package name from the directory"
+    );
     let makefile = read(&app().join("Makefile"));
     for line in [
+        "include $(TOPDIR)/rules.mk",
         "LUCI_DEPENDS:=+luci-base +wsflowd",
-        "include $(TOPDIR)/feeds/luci/luci.mk",
+        "include ../../luci.mk",
         "# call BuildPackage - OpenWrt buildroot signature",
     ] {
-        assert!(makefile.contains(line), "Makefile lacks {line}");
+        assert!(
+            makefile.lines().any(|l| l == line),
+            "Makefile lacks {line}"
+        );
     }
 }
 

@@ -550,7 +550,7 @@ fn is_dns_name(text: &str) -> bool {
 }
 
 /// What values an option takes: the checks below and the LuCI page
-/// (`luci-app/`, compared with this table by `tests/luci_app.rs`) follow
+/// (`luci-app-wsflowd/`, compared with this table by `tests/luci_app.rs`) follow
 /// it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -1,6 +1,6 @@
 //! A stand-in for the router's web side, for the LuCI page tests: an HTTP
 //! server (std::net, one thread per connection) that serves the test page
-//! with the LuCI shim (`tests/luci/`) and the app's views (`luci-app/`),
+//! with the LuCI shim (`tests/luci/`) and the app's views (`luci-app-wsflowd/`),
 //! and answers what LuCI asks the router:
 //!
 //! - ubus JSON-RPC at `/cgi-bin/luci/admin/ubus` (what rpcd answers):
@@ -339,7 +339,7 @@ fn file_under(root: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 fn static_file(state: &Mutex<State>, path: &str) -> Option<PathBuf> {
-    let app = repo().join("luci-app/htdocs");
+    let app = repo().join("luci-app-wsflowd/htdocs");
     let luci_root = state.lock().unwrap().settings.luci_root.clone();
     if let Some(rel) = path.strip_prefix("/luci-static/resources/view/wsflowd/") {
         return file_under(&app.join("luci-static/resources/view/wsflowd"), rel);
