@@ -1,4 +1,4 @@
-//! luci-app-wsflowd, the LuCI pages (`luci-app/`):
+//! luci-app-wsflowd, the LuCI pages (`luci-app-wsflowd/`):
 //!
 //! - its JSON files, its ACL against the calls the views make, and its
 //!   translation template against the strings of the views;

@@ -446,7 +446,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
 /// The app's menu entries, as the router's `admin/menu` serves them (only
 /// what the by-hand check's bootstrap theme needs).
 fn menu_json() -> String {
-    let file = repo().join("luci-app/root/usr/share/luci/menu.d/luci-app-wsflowd.json");
+    let file = repo().join("luci-app-wsflowd/root/usr/share/luci/menu.d/luci-app-wsflowd.json");
     let app: Json = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let child = |name: &str| {
         let e = &app[format!("admin/services/wsflowd/{name}")];
