@@ -4,17 +4,19 @@
 'require rpc';
 'require uci';
 'require ui';
+'require validation';
 'require tools.widgets as widgets';
 
 /*
  * Settings of wsflowd, the sFlow agent: /etc/config/wsflowd.
  *
- * Every option written here is one the daemon reads, with the daemon's
- * limits (src/config/mod.rs, SCHEMA): tests/luci_app.rs builds this form
- * and compares each option, its datatype and what it accepts with the
- * daemon's own checks. The checks below that go beyond LuCI's datatypes
- * (addresses, interface names, BSSIDs, plain decimal numbers, room for a
- * sampled header in a datagram) follow the daemon's code line by line.
+ * Every option written here is one the daemon reads, declared once below
+ * with the daemon's limits (src/config/mod.rs, SCHEMA): tests/luci_app.rs
+ * builds this form and compares each option and what it accepts with the
+ * daemon's own checks. Values are checked with LuCI's datatypes
+ * (validation.js). Where a datatype takes values the daemon refuses, a
+ * validate function refuses them too (the checks named "narrow*" below),
+ * so that the page never writes a file the daemon would not load.
  */
 
 const callNetworkDevices = rpc.declare({
@@ -39,209 +41,153 @@ function expecting(what) {
 	return _('Expecting: %s').format(what);
 }
 
-function utf8Length(text) {
-	return new TextEncoder().encode(text).length;
-}
-
-/* The kernel's dev_valid_name(), as the daemon checks it. */
-function isInterfaceName(name) {
-	if (name === '' || name === '.' || name === '..' || utf8Length(name) >= 16)
-		return false;
-
-	/* '/', ':', C isspace() and the byte 0xA0 (in UTF-8, U+0080 and up may hold it). */
-	const bytes = new TextEncoder().encode(name);
-	return !bytes.some((b) => b == 0x2f || b == 0x3a || b == 0x20 || (b >= 0x09 && b <= 0x0d) || b == 0xa0);
-}
-
 /*
- * Rust's Ipv4Addr and Ipv6Addr parsers (core::net::parser), which the
- * daemon uses: four decimal octets without leading zeros; eight groups of
- * one to four hex digits, one '::' standing for at least one group, an
- * IPv4 address in the last two groups, no zone, no brackets.
+ * One of validation.js's datatypes applied to one value outside a widget,
+ * through the stub validator its documentation describes: true, or LuCI's
+ * own message.
  */
-function IpParser(text) {
-	this.text = text;
-	this.pos = 0;
-}
+const datatypes = {
+	factory: validation,
+	apply(type, value, args) {
+		if (value != null)
+			this.value = value;
 
-IpParser.prototype = {
-	atomically(fn) {
-		const start = this.pos;
-		const result = fn();
-		if (result == null)
-			this.pos = start;
-		return result;
+		return validation.types[type].apply(this, args || []);
 	},
-
-	char(c) {
-		if (this.text.charAt(this.pos) !== c)
-			return null;
-		this.pos++;
-		return c;
-	},
-
-	number(radix, maxDigits, allowZeroPrefix, limit) {
-		return this.atomically(() => {
-			const leadingZero = this.text.charAt(this.pos) === '0';
-			let result = 0, digits = 0;
-
-			while (this.pos < this.text.length) {
-				const digit = parseInt(this.text.charAt(this.pos), radix);
-				if (isNaN(digit) || !/[0-9a-fA-F]/.test(this.text.charAt(this.pos)))
-					break;
-				this.pos++;
-				result = result * radix + digit;
-				digits++;
-				if (result > limit || digits > maxDigits)
-					return null;
-			}
-
-			if (digits == 0 || (!allowZeroPrefix && leadingZero && digits > 1))
-				return null;
-
-			return result;
-		});
-	},
-
-	separated(sep, index, fn) {
-		return this.atomically(() => {
-			if (index > 0 && this.char(sep) == null)
-				return null;
-			return fn();
-		});
-	},
-
-	ipv4() {
-		return this.atomically(() => {
-			const octets = [];
-			for (let i = 0; i < 4; i++) {
-				const octet = this.separated('.', i, () => this.number(10, 3, false, 255));
-				if (octet == null)
-					return null;
-				octets.push(octet);
-			}
-			return octets;
-		});
-	},
-
-	groups(limit) {
-		let i;
-		for (i = 0; i < limit; i++) {
-			if (i < limit - 1 && this.separated(':', i, () => this.ipv4()) != null)
-				return { size: i + 2, ipv4: true };
-			if (this.separated(':', i, () => this.number(16, 4, true, 0xffff)) == null)
-				return { size: i, ipv4: false };
-		}
-		return { size: limit, ipv4: false };
-	},
-
-	ipv6() {
-		return this.atomically(() => {
-			const head = this.groups(8);
-			if (head.size == 8)
-				return true;
-			if (head.ipv4 || this.char(':') == null || this.char(':') == null)
-				return null;
-			this.groups(8 - (head.size + 1));
-			return true;
-		});
-	},
-
-	whole(fn) {
-		this.pos = 0;
-		return fn.call(this) != null && this.pos == this.text.length;
+	assert(condition, message) {
+		this.error = condition ? null : message;
+		return !!condition;
 	}
 };
 
-function isIPv4(text) {
-	return new IpParser(text).whole(IpParser.prototype.ipv4);
+function datatype(type, value, args) {
+	return datatypes.apply(type, value, args) ? true : expecting(datatypes.error);
 }
 
-function isIPv6(text) {
-	return new IpParser(text).whole(IpParser.prototype.ipv6);
+/* LuCI's ipaddr("nomask"), which the datatypes of the address options contain. */
+function isIpAddress(value) {
+	return datatypes.apply('ipaddr', value, [ 'nomask' ]);
 }
 
-/* The daemon's is_dns_name(). */
-function isHostName(text) {
-	const name = text.endsWith('.') ? text.slice(0, -1) : text;
+/*
+ * The daemon reads IP addresses with Rust's parser, which refuses an
+ * octet with a leading zero (010 could be meant as octal); ip4addr takes it.
+ */
+function narrowIpAddress(value) {
+	const quad = /(?:^|:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(value);
 
-	if (name === '' || name.length > 253)
-		return false;
+	if (quad && quad.slice(1).some((octet) => /^0\d/.test(octet)))
+		return expecting(_('an IP address without leading zeros'));
 
-	const labels = name.split('.');
-	const labelsOk = labels.every((label) => label !== '' && label.length <= 63 &&
-		!label.startsWith('-') && !label.endsWith('-') && /^[A-Za-z0-9-]+$/.test(label));
-
-	return labelsOk && !/^[0-9]*$/.test(labels[labels.length - 1]);
+	return true;
 }
 
-/* The daemon's parse_host(): a collector's address. */
-function validateHost(section_id, value) {
-	if (value === '')
-		return true;
+/*
+ * LuCI's hostname also takes '_', empty labels ("a..b"), labels of more
+ * than 63 characters or with '-' first or last, and a last label of
+ * digits only; the daemon (and DNS) does not.
+ */
+function narrowHostName(value) {
+	const labels = value.replace(/\.$/, '').split('.');
 
-	const inner = /^\[([\s\S]*)\]$/.exec(value);
-	if (inner)
-		return isIPv6(inner[1]) ? true : expecting(_('an IPv6 address inside the brackets'));
+	if (!labels.every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) ||
+	    /^\d+$/.test(labels[labels.length - 1]))
+		return expecting(_('a host name: labels of 1 to 63 letters, digits and "-" (not first or last), the last one not all digits'));
 
-	if (isIPv4(value) || isIPv6(value))
-		return true;
-
-	if (value.includes(':'))
-		return /:[0-9]+$/.test(value)
-			? expecting(_('an IP address or host name without a port (set the port in its own field)'))
-			: expecting(_('an IPv4 address, an IPv6 address or a host name'));
-
-	return isHostName(value) ? true : expecting(_('an IPv4 address, an IPv6 address or a host name'));
+	return true;
 }
 
-/* The daemon's agent_address: an IP address, or an interface whose address to use. */
-function validateAgentAddress(section_id, value) {
-	if (value === '')
-		return true;
+/*
+ * LuCI's netdevname counts characters; the kernel counts bytes (at most
+ * 15), and its isspace() takes the byte 0xA0, which the UTF-8 form of
+ * some letters holds.
+ */
+function narrowInterfaceName(name) {
+	const bytes = new TextEncoder().encode(name);
 
-	const inner = /^\[([\s\S]*)\]$/.exec(value);
-	const address = (inner && inner[1].includes(':')) ? inner[1] : value;
+	if (bytes.length > 15 || bytes.includes(0xa0))
+		return expecting(_('an interface name of at most 15 bytes that the kernel accepts (some letters outside ASCII take several bytes or are refused)'));
 
-	if (isIPv4(address) || isIPv6(address))
-		return true;
+	return true;
+}
 
-	if (!/^[0-9.]*$/.test(value) && isInterfaceName(value))
-		return true;
+function interfaceName(name) {
+	const valid = datatype('netdevname', name);
+	return (valid === true) ? narrowInterfaceName(name) : valid;
+}
 
-	return expecting(_('an IPv4 or IPv6 address, or an interface name'));
+/*
+ * The names of a multiple-choice device list. ui.Dropdown hands its
+ * validator all the names chosen, joined by spaces, and the "custom" field
+ * the text typed there, which it splits on whitespace into several names.
+ */
+function validateInterfaceList(section_id, value) {
+	const names = value.split(/[ \t\n\f\r]+/).filter((name) => name !== '');
+
+	if (value !== '' && !names.length)
+		return datatype('netdevname', value);
+
+	for (const name of names) {
+		const valid = interfaceName(name);
+		if (valid !== true)
+			return valid;
+	}
+
+	return true;
 }
 
 function validateInterface(section_id, value) {
-	if (value == null || value === '')
-		return true;
-
-	return isInterfaceName(value) ? true
-		: expecting(_('an interface name of 1 to 15 characters without "/", ":" or spaces'));
+	return (value === '') ? true : interfaceName(value);
 }
 
-/* An item of a monitor interface's BSS list: an interface name or a unicast BSSID. */
+/* After datatype 'host': an IP address, or a host name. */
+function validateHost(section_id, value) {
+	return isIpAddress(value) ? narrowIpAddress(value) : narrowHostName(value);
+}
+
+/* After or(ipaddr("nomask"),netdevname): an IP address, or an interface whose address to use. */
+function validateAgentAddress(section_id, value) {
+	if (isIpAddress(value))
+		return narrowIpAddress(value);
+
+	/* Digits and dots are a mistyped IPv4 address to the daemon, not a device. */
+	if (/^[0-9.]+$/.test(value))
+		return expecting(_('an IP address, or an interface name that is not all digits and dots'));
+
+	return narrowInterfaceName(value);
+}
+
+/* After or(macaddr,netdevname): a BSSID, or an access point interface. */
 function validateBss(section_id, value) {
-	if (value == null || value === '')
-		return true;
+	if (!value.includes(':'))
+		return narrowInterfaceName(value);
 
-	const mac = /^([0-9A-Fa-f]{2})([:-])[0-9A-Fa-f]{2}\2[0-9A-Fa-f]{2}\2[0-9A-Fa-f]{2}\2[0-9A-Fa-f]{2}\2[0-9A-Fa-f]{2}$/.exec(value);
-	if (mac) {
-		if ((parseInt(mac[1], 16) & 1) || /^00([:-]00){5}$/.test(value))
-			return expecting(_('a unicast BSSID (an even first byte), not a group or all-zero address'));
-		return true;
-	}
+	/* macaddr reads the first byte as decimal: "ff" and "1b" pass it as unicast. */
+	if ((parseInt(value.substring(0, 2), 16) & 1) || /^00(:00){5}$/.test(value))
+		return expecting(_('a unicast BSSID (an even first byte), not a group or all-zero address'));
 
-	return isInterfaceName(value) ? true
-		: expecting(_('an interface name or a BSSID written as a MAC address (aa:bb:cc:dd:ee:ff)'));
+	return true;
 }
 
-/* Integers as the daemon reads them: decimal digits only, within the datatype's range. */
-function integer(option, min, max) {
+/* LuCI's uinteger takes "-0"; the daemon reads decimal digits only. */
+function validateDigits(section_id, value) {
+	return value.startsWith('-') ? expecting(_('positive integer value')) : true;
+}
+
+/* Unbracketed: "[2001:db8::1]" means 2001:db8::1 to the daemon, and LuCI's ipaddr takes no brackets. */
+function unbracketedValue(section_id) {
+	const v = uci.get('wsflowd', section_id, this.option);
+	const inner = (v != null) ? /^\[(.*:.*)\]$/.exec(v) : null;
+	return (inner && isIpAddress(inner[1])) ? inner[1] : v;
+}
+
+/* ---- The kinds of options, as in the daemon's SCHEMA ---- */
+
+/* An integer from min to max. */
+function integer(option, min, max, placeholder) {
 	option.datatype = 'and(uinteger,range(%d,%d))'.format(min, max);
-	option.validate = function(section_id, value) {
-		return (value === '' || /^[0-9]+$/.test(value)) ? true : expecting(_('decimal digits only'));
-	};
+	option.validate = validateDigits;
+	option.placeholder = placeholder;
 	return option;
 }
 
@@ -261,29 +207,35 @@ function booleanValue(value) {
 	return value;
 }
 
-function flag(section, tab, name, title, description) {
-	const o = tab ? section.taboption(tab, form.Flag, name, title, description)
-		: section.option(form.Flag, name, title, description);
-
-	o.default = '1';
-	o.rmempty = false;
-	o.cfgvalue = function(section_id) {
+/* A flag whose default is on; written only when it changes what the file means. */
+function flag(option) {
+	option.default = '1';
+	option.rmempty = false;
+	option.cfgvalue = function(section_id) {
 		return booleanValue(uci.get('wsflowd', section_id, this.option));
 	};
-
-	return o;
+	option.write = function(section_id, value) {
+		const stored = uci.get('wsflowd', section_id, this.option);
+		if ((stored != null) ? (booleanValue(stored) !== value) : (value !== this.default))
+			uci.set('wsflowd', section_id, this.option, value);
+	};
+	return option;
 }
 
-/* A word in any case, or an alias, shown as the word it stands for. */
-function words(option, choices, aliases) {
+/*
+ * One of some words, in any case, or an alias, shown as the word it stands
+ * for; unset shows the default, so that saving writes nothing new.
+ */
+function words(option, choices, defaultWord, aliases) {
 	for (const [ value, title ] of choices)
 		option.value(value, title);
 
+	option.default = defaultWord;
 	option.cfgvalue = function(section_id) {
 		const v = uci.get('wsflowd', section_id, this.option);
 
 		if (v == null)
-			return null;
+			return this.default;
 
 		const lower = String(v).toLowerCase();
 		return (aliases && aliases[lower]) || lower;
@@ -324,38 +276,45 @@ return view.extend({
 		const m = new form.Map('wsflowd', _('sFlow'),
 			_('wsflowd samples the packets crossing this access point\'s interfaces, polls their counters and sends both to sFlow collectors as sFlow v5 datagrams, with the 802.11 details of Wi-Fi traffic. "Save & Apply" makes the running agent re-read its configuration.'));
 
-		/* The agent section: 'agent' in the package's file, or the one there is. */
+		/*
+		 * The agent section: 'agent' in the package's file, or the one
+		 * there is. Without one the daemon's defaults apply, and the
+		 * section is added when asked for, not by opening the page.
+		 */
 		const agent = uci.sections('wsflowd', 'agent')[0];
-		const agentSid = agent ? agent['.name'] : uci.add('wsflowd', 'agent', 'agent');
 
-		s = m.section(form.NamedSection, agentSid, 'agent', _('Agent'));
+		s = m.section(form.NamedSection, agent ? agent['.name'] : 'agent', 'agent', _('Agent'));
+		s.addremove = !agent;
+		s.addbtntitle = _('Add agent settings');
+		s.handleAdd = function(ev) {
+			this.addremove = false;
+			return form.NamedSection.prototype.handleAdd.call(this, ev);
+		};
 		s.tab('general', _('General Settings'));
 		s.tab('advanced', _('Advanced Settings'));
 
-		flag(s, 'general', 'enabled', _('Enable'),
-			_('When off the agent idles: nothing is sampled, polled or sent.'));
+		flag(s.taboption('general', form.Flag, 'enabled', _('Enable'),
+			_('When off the agent idles: nothing is sampled, polled or sent.')));
 
 		o = s.taboption('general', widgets.DeviceSelect, 'interface', _('Sampled interfaces'),
 			_('Wireless networks and other devices whose packets are sampled and whose counters are polled. Interfaces that do not exist yet are watched for.'));
 		o.multiple = true;
 		o.noaliases = true;
 		o.rmempty = true;
-		o.validate = validateInterface;
+		/* DeviceSelect gives its widget no datatype: the validator checks each name. */
+		o.validate = validateInterfaceList;
 
-		o = integer(s.taboption('general', form.Value, 'sampling_rate', _('Sampling rate'),
+		integer(s.taboption('general', form.Value, 'sampling_rate', _('Sampling rate'),
 			_('One packet in N is sampled on every interface that does not set its own rate. Empty: chosen from each link\'s speed (one in N for N Mbit/s, at least 100; 400 on Wi-Fi).')),
-			1, 16777215);
-		o.placeholder = _('by link speed');
+		1, 16777215, _('by link speed'));
 
-		o = integer(s.taboption('general', form.Value, 'polling_interval', _('Polling interval'),
+		integer(s.taboption('general', form.Value, 'polling_interval', _('Polling interval'),
 			_('Seconds between two counter samples of each interface; 0 turns counter polling off.')),
-			0, 86400);
-		o.placeholder = '20';
+		0, 86400, '20');
 
 		o = integer(s.taboption('general', form.Value, 'header_bytes', _('Header bytes'),
 			_('How many bytes of each sampled packet are exported (16 to 512).')),
-			16, 512);
-		o.placeholder = String(DEFAULT_HEADER_BYTES);
+		16, 512, String(DEFAULT_HEADER_BYTES));
 		o.onchange = function(ev, section_id) {
 			/* The datagram size must leave room for a header of this size. */
 			const datagram = this.section.children.find((c) => c.option == 'datagram_bytes');
@@ -365,11 +324,9 @@ return view.extend({
 
 		o = integer(s.taboption('general', form.Value, 'datagram_bytes', _('Datagram size'),
 			_('Largest UDP payload sent to a collector, in bytes; keep it below the path MTU. It must hold a sampled header and 256 bytes more.')),
-			256, 9000);
-		o.placeholder = String(DEFAULT_DATAGRAM_BYTES);
-		const digitsOnly = o.validate;
+		256, 9000, String(DEFAULT_DATAGRAM_BYTES));
 		o.validate = function(section_id, value) {
-			const digits = digitsOnly.call(this, section_id, value);
+			const digits = validateDigits(section_id, value);
 			if (digits !== true)
 				return digits;
 
@@ -385,27 +342,27 @@ return view.extend({
 
 		o = s.taboption('advanced', form.Value, 'agent_address', _('Agent address'),
 			_('The address that identifies this device to the collectors: an IP address, or an interface whose address to use. Empty: the first address of the sampled interfaces (or of their bridge).'));
-		o.placeholder = _('automatic');
+		o.datatype = 'or(ipaddr("nomask"),netdevname)';
 		o.validate = validateAgentAddress;
+		o.cfgvalue = unbracketedValue;
+		o.placeholder = _('automatic');
 
 		integer(s.taboption('advanced', form.Value, 'sub_agent_id', _('Sub-agent ID'),
 			_('Tells apart several agents that share one address.')),
-			0, 4294967295).placeholder = '0';
+		0, 4294967295, '0');
 
-		o = integer(s.taboption('advanced', form.Value, 'ring_kib', _('Receive ring (KiB)'),
+		integer(s.taboption('advanced', form.Value, 'ring_kib', _('Receive ring (KiB)'),
 			_('Memory shared with the kernel for the sampled packets of each interface; raise it if samples are dropped.')),
-			16, 65536);
-		o.placeholder = '256';
+		16, 65536, '256');
 
-		o = words(s.taboption('advanced', form.ListValue, 'sampling_filter', _('Sampling filter'),
+		words(s.taboption('advanced', form.ListValue, 'sampling_filter', _('Sampling filter'),
 			_('eBPF counts every packet exactly and samples both directions; classic BPF samples received packets only.')),
-		[ [ 'auto', _('eBPF if the kernel allows it, else classic') ], [ 'ebpf', _('eBPF only') ], [ 'classic', _('Classic BPF') ] ]);
-		o.default = 'auto';
+		[ [ 'auto', _('eBPF if the kernel allows it, else classic') ], [ 'ebpf', _('eBPF only') ], [ 'classic', _('Classic BPF') ] ],
+		'auto');
 
-		o = words(s.taboption('advanced', form.ListValue, 'log_level', _('Log level')),
+		words(s.taboption('advanced', form.ListValue, 'log_level', _('Log level')),
 			[ [ 'error', _('Errors') ], [ 'warning', _('Warnings') ], [ 'info', _('Information') ], [ 'debug', _('Debugging') ] ],
-			{ err: 'error', warn: 'warning', notice: 'info' });
-		o.default = 'info';
+			'info', { err: 'error', warn: 'warning', notice: 'info' });
 
 		/* Collectors. */
 		s = m.section(form.GridSection, 'collector', _('Collectors'),
@@ -416,22 +373,17 @@ return view.extend({
 		s.addbtntitle = _('Add collector');
 		s.modaltitle = _('Collector');
 
-		o = flag(s, null, 'enabled', _('Enable'));
+		o = flag(s.option(form.Flag, 'enabled', _('Enable')));
 		o.editable = true;
 
 		o = s.option(form.Value, 'address', _('Address'),
 			_('IPv4 address, IPv6 address or host name of the collector.'));
 		o.rmempty = false;
+		o.datatype = 'host';
 		o.validate = validateHost;
-		o.cfgvalue = function(section_id) {
-			/* '[2001:db8::1]' means 2001:db8::1 to the daemon: shown without brackets. */
-			const v = uci.get('wsflowd', section_id, 'address');
-			const inner = (v != null) ? /^\[(.*:.*)\]$/.exec(v) : null;
-			return (inner && isIPv6(inner[1])) ? inner[1] : v;
-		};
+		o.cfgvalue = unbracketedValue;
 
-		o = integer(s.option(form.Value, 'port', _('Port'), _('UDP port of the collector.')), 1, 65535);
-		o.placeholder = '6343';
+		o = integer(s.option(form.Value, 'port', _('Port'), _('UDP port of the collector.')), 1, 65535, '6343');
 
 		/* Monitor interfaces: 'interface' sections of radiotap devices. */
 		s = m.section(form.GridSection, 'interface', _('Monitor mode'),
@@ -465,21 +417,22 @@ return view.extend({
 		for (const d of monitors)
 			o.value(d);
 
-		o = flag(s, null, 'enabled', _('Sample'),
-			_('Monitor-mode sampling of this interface on or off.'));
+		o = flag(s.option(form.Flag, 'enabled', _('Sample'),
+			_('Monitor-mode sampling of this interface on or off.')));
 		o.editable = true;
 
 		o = s.option(form.DynamicList, 'bss', _('BSSes'),
-			_('The access point interfaces (e.g. phy0-ap0) or BSSIDs whose frames are reported. Empty: the access point interfaces on the same radio.'));
+			_('The access point interfaces (e.g. phy0-ap0) or BSSIDs (aa:bb:cc:dd:ee:ff) whose frames are reported. Empty: the access point interfaces on the same radio.'));
+		o.datatype = 'or(macaddr,netdevname)';
 		o.validate = validateBss;
 		o.placeholder = _('AP interfaces on the same radio');
 
-		o = words(s.option(form.ListValue, 'foreign_bss', _('Other BSSes'),
+		words(s.option(form.ListValue, 'foreign_bss', _('Other BSSes'),
 			_('What to do with the frames of other networks on the channel.')),
-		[ [ 'ignore', _('Ignore') ], [ 'discard', _('Report as discarded') ] ]);
-		o.default = 'ignore';
+		[ [ 'ignore', _('Ignore') ], [ 'discard', _('Report as discarded') ] ],
+		'ignore');
 
-		integer(s.option(form.Value, 'sampling_rate', _('Sampling rate')), 1, 16777215).placeholder = _('agent\'s');
+		integer(s.option(form.Value, 'sampling_rate', _('Sampling rate')), 1, 16777215, _('agent\'s'));
 
 		/* Other per-interface settings. */
 		s = m.section(form.GridSection, 'interface', _('Per-interface settings'),
@@ -498,14 +451,13 @@ return view.extend({
 		o.rmempty = false;
 		o.validate = validateInterface;
 
-		o = flag(s, null, 'enabled', _('Sample'));
+		o = flag(s.option(form.Flag, 'enabled', _('Sample')));
 		o.editable = true;
 
-		integer(s.option(form.Value, 'sampling_rate', _('Sampling rate')), 1, 16777215).placeholder = _('agent\'s');
-		integer(s.option(form.Value, 'polling_interval', _('Polling interval')), 0, 86400).placeholder = _('agent\'s');
+		integer(s.option(form.Value, 'sampling_rate', _('Sampling rate')), 1, 16777215, _('agent\'s'));
+		integer(s.option(form.Value, 'polling_interval', _('Polling interval')), 0, 86400, _('agent\'s'));
 
-		o = integer(s.option(form.Value, 'ring_kib', _('Receive ring (KiB)')), 16, 65536);
-		o.placeholder = _('agent\'s');
+		o = integer(s.option(form.Value, 'ring_kib', _('Receive ring (KiB)')), 16, 65536, _('agent\'s'));
 		o.modalonly = true;
 
 		return m.render();
