@@ -135,10 +135,7 @@ fn json_files_are_valid_and_name_existing_views() {
         "include ../../luci.mk",
         "# call BuildPackage - OpenWrt buildroot signature",
     ] {
-        assert!(
-            makefile.lines().any(|l| l == line),
-            "Makefile lacks {line}"
-        );
+        assert!(makefile.lines().any(|l| l == line), "Makefile lacks {line}");
     }
 }
 
@@ -956,10 +953,10 @@ fn compare_with_the_daemon(specs: &[Case], results: &[Vec<Json>], page_time: Dur
                 continue;
             }
             if let Some(why) = deliberate_difference(spec, value).filter(|_| !page) {
-                deliberate.entry(why).or_default().push(format!(
-                    "{}.{} {value:?}",
-                    spec.section, spec.name
-                ));
+                deliberate
+                    .entry(why)
+                    .or_default()
+                    .push(format!("{}.{} {value:?}", spec.section, spec.name));
                 continue;
             }
             mismatches.push(format!(
@@ -977,7 +974,11 @@ fn compare_with_the_daemon(specs: &[Case], results: &[Vec<Json>], page_time: Dur
         specs.len()
     );
     for (why, values) in &deliberate {
-        println!("  {} x {why}, e.g. {}", values.len(), values[..values.len().min(3)].join(", "));
+        println!(
+            "  {} x {why}, e.g. {}",
+            values.len(),
+            values[..values.len().min(3)].join(", ")
+        );
     }
     assert!(
         mismatches.is_empty(),
@@ -1081,8 +1082,11 @@ fn datatype_verdicts(node: &Path, luci_validation: Option<&Path>) -> Vec<Json> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run node");
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.to_string().as_bytes())
-        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        input.to_string().as_bytes(),
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -1102,7 +1106,9 @@ fn assert_datatype_verdicts(verdicts: &[Json], whose: &str) {
             None => **got != json!(true),
             Some(message) => **got != json!(message),
         })
-        .map(|((t, v, expected), got)| format!("{t} {v:?}: {whose} {got}, validation.js {expected:?}"))
+        .map(|((t, v, expected), got)| {
+            format!("{t} {v:?}: {whose} {got}, validation.js {expected:?}")
+        })
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
@@ -1155,13 +1161,23 @@ fn real_luci_validation_by_hand() {
             if (&s["ok"], &s["message"]) != (&r["ok"], &r["message"]) {
                 differ.push(format!(
                     "{}.{} {:?}: shim {} {}, LuCI {} {}",
-                    case.spec.section, case.spec.name, case.value, s["ok"], s["message"], r["ok"], r["message"]
+                    case.spec.section,
+                    case.spec.name,
+                    case.value,
+                    s["ok"],
+                    s["message"],
+                    r["ok"],
+                    r["message"]
                 ));
             }
         }
     }
     println!("{compared} verdicts of the page: the shim's datatypes and LuCI's validation.js agree on {}", compared - differ.len());
-    assert!(differ.is_empty(), "{}", differ[..differ.len().min(40)].join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{}",
+        differ[..differ.len().min(40)].join("\n")
+    );
     compare_with_the_daemon(&specs, &real, page_time);
 }
 
@@ -1300,17 +1316,14 @@ fn fact(b: &Browser, field: &str) -> String {
     .to_owned()
 }
 
-/// The status page's rendering of an uptime (status.js duration()).
+/// An uptime as the status page shows it: LuCI's `'%t'.format()` (cbi.js),
+/// "1d 2h 3m 4s", or "2h 3m 4s" under a day.
 fn duration_text(s: i64) -> String {
     let (d, h, m, s) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
     if d > 0 {
         format!("{d}d {h}h {m}m {s}s")
-    } else if h > 0 {
-        format!("{h}h {m}m {s}s")
-    } else if m > 0 {
-        format!("{m}m {s}s")
     } else {
-        format!("{s}s")
+        format!("{h}h {m}m {s}s")
     }
 }
 
@@ -1340,6 +1353,207 @@ fn input_state(b: &Browser, css: &str) -> (bool, String) {
     (v[0] == true, v[1].as_str().unwrap().to_owned())
 }
 
+/// Configurations the daemon accepts, for the page to load and save: the
+/// package's own, and the shapes the others take (absent interfaces, many
+/// of them, lists written as one option, monitor sections with BSSIDs,
+/// words and booleans in other spellings, collectors by host name and
+/// IPv6 address, with brackets, an anonymous agent section, none at all).
+const SAVED_CONFIGS: &[(&str, &str)] = &[
+    ("default", include_str!("../files/wsflowd.config")),
+    (
+        "many-interfaces",
+        "config agent 'agent'\n\toption polling_interval '30'\n\tlist interface 'phy0-ap0'\n\tlist interface 'phy0-ap1'\n\tlist interface 'phy1-ap0'\n\tlist interface 'phy1-ap1'\n\tlist interface 'phy2-ap0'\n\tlist interface 'wlan0'\n\tlist interface 'wlan1'\n\tlist interface 'wlan0-1'\n\tlist interface 'lan1'\n\tlist interface 'lan2'\n\tlist interface 'lan3'\n\tlist interface 'lan4'\n\tlist interface 'eth0.1'\n\tlist interface 'br-lan'\n\tlist interface 'wlan5 wlan6'\n\tlist interface 'abcdefghijklmno'\n",
+    ),
+    (
+        "monitor",
+        "config agent 'agent'\n\toption enabled 'yes'\n\toption sampling_filter 'EBPF'\n\toption log_level 'warn'\n\toption interface 'phy0-ap0 lan1'\n\nconfig interface\n\toption device 'mon0'\n\tlist bss 'phy0-ap0'\n\tlist bss '02:00:5E:10:00:01'\n\tlist bss '02-00-5e-10-00-02'\n\tlist bss 'phy1-ap0 phy1-ap1'\n\toption foreign_bss 'DISCARD'\n\toption sampling_rate '50'\n\nconfig interface\n\toption device 'wlan9'\n\toption enabled '0'\n\nconfig interface\n\toption device 'lan1'\n\toption sampling_rate '1000'\n\toption polling_interval '5'\n\toption ring_kib '1024'\n\nconfig collector\n\toption address '192.0.2.10'\n",
+    ),
+    (
+        "collectors",
+        "config agent\n\toption agent_address '[2001:db8::1]'\n\toption sub_agent_id '7'\n\toption header_bytes '256'\n\toption datagram_bytes '512'\n\tlist interface 'phy0-ap0'\n\nconfig collector\n\toption address 'sflow.example.net.'\n\toption port '6343'\n\nconfig collector\n\toption address '2001:db8::10'\n\toption port '9999'\n\nconfig collector\n\toption address '[2001:db8::11]'\n\toption enabled 'off'\n\nconfig collector\n\toption address 'collector-1.example'\n\toption enabled '1'\n",
+    ),
+    ("no-agent", "config collector\n\toption address '192.0.2.10'\n"),
+];
+
+/// A device as `luci-rpc getNetworkDevices` describes it.
+fn device(name: &str, link_type: u32, devtype: &str) -> Json {
+    json!({ "name": name, "type": link_type, "up": true, "devtype": devtype, "flags": { "up": true }, "stats": {} })
+}
+
+/// Clicks a button that runs a handler (Save, Save & Apply...) and waits
+/// until it is done (ui.createHandlerFn disables the button meanwhile).
+fn click_and_wait(b: &Browser, css: &str) {
+    b.click(css);
+    b.wait(
+        css,
+        &format!("const e = document.querySelector('{css}'); return !e || !e.disabled;"),
+        Duration::from_secs(10),
+    );
+}
+
+/// The fields the page marks invalid, with their messages.
+fn invalid_fields(b: &Browser) -> Json {
+    b.js(
+        "return [...document.querySelectorAll('.cbi-input-invalid')].map((e) => { const f = e.closest('[data-field]'); return [f ? f.dataset.field : e.id, e.getAttribute('data-tooltip')]; });",
+        json!([]),
+    )
+}
+
+#[test]
+fn configurations_the_daemon_accepts_load_and_save_in_a_browser() {
+    let test = "configurations_the_daemon_accepts_load_and_save_in_a_browser";
+    if !webdriver::tools_or_skip(test) {
+        return;
+    }
+    let started = Instant::now();
+    let shots = artifacts();
+    // The access point the page is shown on: Wi-Fi, wired and bridge
+    // devices and a monitor interface; the configurations name others,
+    // absent for now.
+    let devices = json!({
+        "phy0-ap0": device("phy0-ap0", 1, "wlan"),
+        "lan1": device("lan1", 1, "ethernet"),
+        "lan2": device("lan2", 1, "ethernet"),
+        "br-lan": device("br-lan", 1, "bridge"),
+        "mon0": device("mon0", 803, "wlan"),
+        "lo": device("lo", 772, "ethernet"),
+    });
+    let b = Browser::start(1280, 1900);
+    for (name, text) in SAVED_CONFIGS {
+        let original = config::parse(text.as_bytes(), name)
+            .unwrap_or_else(|e| panic!("{name}: the daemon refuses it: {e}"))
+            .config;
+        let cfg = TempConfig::new(text);
+        let server = LuciServer::start(Settings {
+            config: cfg.path.clone(),
+            ubus_socket: cfg.dir.join("no-ubus"),
+            agent_pid: None,
+            netns: None,
+            devices: Some(devices.clone()),
+            luci_root: None,
+        });
+
+        // Loaded: no field flagged, no error.
+        b.goto(&server.url("/?view=wsflowd/settings"));
+        wait_view(&b);
+        assert_eq!(invalid_fields(&b), json!([]), "{name}: flagged on load");
+        assert_eq!(count(&b, ".alert-message.error"), 0, "{name}");
+        b.screenshot(&shots.join(format!("saved-{name}-loaded.png")));
+        if *name == "no-agent" {
+            assert_eq!(count(&b, "[data-name=\"interface\"]"), 0);
+            assert_eq!(
+                count(&b, "#cbi-wsflowd-agent > .cbi-button-add"),
+                1,
+                "{name}: the agent section is offered, not added"
+            );
+        } else {
+            // The names of the agent's list, as chosen in the widget.
+            let chosen = b.js(
+                "return document.querySelector('[data-name=\"interface\"] .cbi-dropdown').value;",
+                json!([]),
+            );
+            let chosen: BTreeSet<&str> = chosen.as_str().unwrap().split_whitespace().collect();
+            let package = uci::parse(text.as_bytes()).unwrap();
+            let agent = package.sections_of("agent").next().unwrap();
+            let listed: BTreeSet<&str> = agent
+                .get("interface")
+                .map(|o| {
+                    o.value
+                        .items()
+                        .iter()
+                        .flat_map(|i| i.split_whitespace())
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert_eq!(chosen, listed, "{name}: the interface list");
+        }
+
+        // Save: nothing staged that the daemon would read differently.
+        click_and_wait(&b, "#save");
+        assert_eq!(count(&b, "#modal_overlay"), 0, "{name}: Save refused");
+        if let Some(staged) = server.staged_text() {
+            let reread = config::parse(staged.as_bytes(), name)
+                .unwrap_or_else(|e| panic!("{name}: staged {e}\n{staged}"))
+                .config;
+            assert_eq!(
+                reread, original,
+                "{name}: Save changed the configuration:\n{staged}"
+            );
+        }
+
+        // A collector added, Save & Apply: the file is written, with the
+        // rest as it was.
+        let collectors = grid("Collectors");
+        b.click(&format!("{collectors} .cbi-section-create button"));
+        b.wait(
+            "the modal",
+            "return !!document.querySelector('#modal_overlay [data-name=\"address\"] input');",
+            Duration::from_secs(5),
+        );
+        let address = if *name == "collectors" {
+            "2001:db8::20"
+        } else {
+            "sflow.example.net"
+        };
+        b.type_into(&modal_input("address"), address);
+        b.type_into(&modal_input("port"), "6344");
+        b.click("#modal_overlay .cbi-button-positive");
+        b.wait(
+            "the modal closed",
+            "return !document.querySelector('#modal_overlay');",
+            Duration::from_secs(5),
+        );
+        b.js("document.body.dataset.beforeApply = '1';", json!([]));
+        b.click("#save-apply");
+        let end = Instant::now() + Duration::from_secs(10);
+        while server.journal().applies == 0 {
+            assert!(
+                Instant::now() < end,
+                "{name}: no apply: {:?}",
+                server.journal()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        let written = std::fs::read_to_string(&cfg.path).unwrap();
+        let saved = config::parse(written.as_bytes(), name)
+            .unwrap_or_else(|e| {
+                panic!("{name}: the daemon refuses the file written: {e}\n{written}")
+            })
+            .config;
+        assert_eq!(saved.agent, original.agent, "{name}:\n{written}");
+        assert_eq!(saved.interfaces, original.interfaces, "{name}:\n{written}");
+        let added = saved.collectors.last().unwrap();
+        assert_eq!(
+            (added.address.as_str(), added.port),
+            (address, 6344),
+            "{name}:\n{written}"
+        );
+        assert_eq!(
+            saved.collectors[..saved.collectors.len() - 1],
+            original.collectors[..],
+            "{name}:\n{written}"
+        );
+        b.wait(
+            "the page reloaded after applying",
+            "return !document.body.dataset.beforeApply;",
+            Duration::from_secs(10),
+        );
+        wait_view(&b);
+        assert_eq!(
+            invalid_fields(&b),
+            json!([]),
+            "{name}: flagged after saving"
+        );
+        b.screenshot(&shots.join(format!("saved-{name}-applied.png")));
+        println!("{name}: loaded, saved, applied; the file:\n{written}");
+    }
+    println!(
+        "{} configurations loaded and saved in {:?}",
+        SAVED_CONFIGS.len(),
+        started.elapsed()
+    );
+}
+
 #[test]
 fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
     let test = "pages_in_a_browser_edit_the_file_and_show_the_running_agent";
@@ -1364,6 +1578,7 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
         ubus_socket: lab.broker.socket.clone(),
         agent_pid: Some(agent.child.id()),
         netns: Some(lab.ap.name.clone()),
+        devices: None,
         luci_root: None,
     });
     let b = Browser::start(1280, 1900);
@@ -1424,10 +1639,7 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
     assert_eq!(count(&b, "#modal_overlay"), 1, "the modal stays open");
     let (invalid, tip) = input_state(&b, &modal_input("address"));
     assert!(invalid);
-    assert_eq!(
-        tip,
-        "Expecting: an IPv4 address, an IPv6 address or a host name"
-    );
+    assert_eq!(tip, "Expecting: valid hostname or IP address");
     let shown = b.js("return document.querySelector('#modal_overlay [data-name=\"address\"] .cbi-tooltip').textContent;", json!([]));
     assert_eq!(shown, json!(tip), "the message is shown next to the field");
     b.screenshot(&shots.join("settings-invalid-address.png"));
@@ -1580,8 +1792,13 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
     );
     let devices: Vec<&str> = c.interfaces.iter().map(|i| i.device.as_str()).collect();
     assert_eq!(devices, ["wlan0", "mon0"], "monitor sampling of mon0 on");
+    // The new collector: what was typed, and "enabled" left to its
+    // default as nothing changed it.
     assert!(
-        text.contains("\nconfig collector\n\toption address '127.0.0.1'\n\toption enabled '1'\n"),
+        text.trim_end().ends_with(&format!(
+            "\nconfig collector\n\toption address '127.0.0.1'\n\toption port '{}'",
+            lab.collector_b.port
+        )),
         "{text}"
     );
 
@@ -1794,6 +2011,7 @@ fn real_luci_framework_by_hand() {
         ubus_socket: lab.broker.socket.clone(),
         agent_pid: Some(agent.child.id()),
         netns: Some(lab.ap.name.clone()),
+        devices: None,
         luci_root: Some(luci),
     });
     let seconds: u64 = std::env::var("WSFLOWD_LUCI_SECONDS")

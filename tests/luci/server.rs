@@ -170,6 +170,8 @@ pub struct Settings {
     /// The network namespace whose devices `getNetworkDevices` lists; the
     /// host's when `None`.
     pub netns: Option<String>,
+    /// `getNetworkDevices`' reply instead of the namespace's devices.
+    pub devices: Option<Json>,
     /// A LuCI source tree whose luci-base and bootstrap theme serve
     /// `/luci-static/`: the real framework instead of the shim.
     pub luci_root: Option<PathBuf>,
@@ -224,6 +226,15 @@ impl LuciServer {
 
     pub fn journal(&self) -> Journal {
         self.state.lock().unwrap().journal.clone()
+    }
+
+    /// The package as staged (what `uci commit` would write), once the page
+    /// has read it.
+    pub fn staged_text(&self) -> Option<String> {
+        let st = self.state.lock().unwrap();
+        st.working
+            .as_ref()
+            .map(|w| uci::export(&w.package, None).expect("a package that can be written"))
     }
 
     /// Whether changes are staged (`uci changes` is not empty).
@@ -549,8 +560,13 @@ fn ubus(
             }
         }
         ("luci-rpc", "getNetworkDevices") => {
-            let netns = state.lock().unwrap().settings.netns.clone();
-            Ok(ok(network_devices(netns.as_deref())))
+            let (netns, devices) = {
+                let st = state.lock().unwrap();
+                (st.settings.netns.clone(), st.settings.devices.clone())
+            };
+            Ok(ok(
+                devices.unwrap_or_else(|| network_devices(netns.as_deref()))
+            ))
         }
         ("luci-rpc", "getWirelessDevices") => Ok(ok(json!({
             "radio0": {

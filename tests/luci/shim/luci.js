@@ -1207,7 +1207,7 @@
 	class Checkbox extends UIElement {
 		render() {
 			const enabled = (this.options.value_enabled != null) ? this.options.value_enabled : '1';
-			const frame = E('div', { 'class': 'cbi-checkbox' });
+			const frame = E('div', { 'id': this.options.id, 'class': 'cbi-checkbox' });
 
 			this.input = E('input', { 'id': this.options.id ? 'widget.' + this.options.id : null, 'type': 'checkbox', 'class': 'cbi-input-checkbox' });
 			this.input.checked = (this.value == enabled);

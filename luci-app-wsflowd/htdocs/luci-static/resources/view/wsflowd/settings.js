@@ -303,6 +303,15 @@ return view.extend({
 		o.rmempty = true;
 		/* DeviceSelect gives its widget no datatype: the validator checks each name. */
 		o.validate = validateInterfaceList;
+		/* The widget lists present devices first: the file's order is kept, new names last. */
+		o.formvalue = function(section_id) {
+			const chosen = form.AbstractValue.prototype.formvalue.call(this, section_id);
+			if (chosen == null)
+				return null;
+
+			const stored = L.toArray(this.cfgvalue(section_id));
+			return stored.filter((name) => chosen.includes(name)).concat(chosen.filter((name) => !stored.includes(name)));
+		};
 
 		integer(s.taboption('general', form.Value, 'sampling_rate', _('Sampling rate'),
 			_('One packet in N is sampled on every interface that does not set its own rate. Empty: chosen from each link\'s speed (one in N for N Mbit/s, at least 100; 400 on Wi-Fi).')),
