@@ -16,6 +16,8 @@
 //!   in `target/luci-artifacts/`.
 
 mod common;
+#[path = "luci/i18n_scan.rs"]
+mod i18n_scan;
 #[path = "luci/server.rs"]
 mod server;
 #[path = "luci/webdriver.rs"]
@@ -280,85 +282,201 @@ fn translatable(source: &str) -> Vec<(String, usize)> {
     out
 }
 
-fn po_string(text: &str) -> String {
-    let mut s = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\t' => s.push_str("\\t"),
-            c => s.push(c),
+/// The msgids of a .pot file, unquoted, continuation lines joined.
+fn pot_msgids(pot: &str) -> BTreeSet<String> {
+    let unquote = |s: &str| -> String {
+        let inner = &s[1..s.len() - 1];
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(other) => out.push(other),
+                    None => {}
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut ids = BTreeSet::new();
+    let mut lines = pot.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(first) = line.strip_prefix("msgid ") {
+            let mut id = unquote(first);
+            while let Some(more) = lines.peek().filter(|l| l.starts_with('"')) {
+                id.push_str(&unquote(more));
+                lines.next();
+            }
+            ids.insert(id);
         }
     }
-    s.push('"');
-    s
+    ids
 }
 
-/// The translation template as LuCI's i18n-scan.pl lays it out: every
-/// string of the views and every menu title, sorted, with where it is.
-fn translation_template() -> String {
-    let mut strings: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for view in views() {
-        let rel = format!(
-            "applications/luci-app-wsflowd/{}",
-            view.strip_prefix(app()).unwrap().display()
-        );
-        for (text, line) in translatable(&read(&view)) {
-            strings
-                .entry(text)
-                .or_default()
-                .push(format!("{rel}:{line}"));
-        }
+/// The gettext tools, or why a test is skipped (a failure with
+/// WSFLOWD_REQUIRE_TOOLS=1).
+fn gettext_or_skip(test: &str) -> bool {
+    let missing: Vec<&str> = i18n_scan::TOOLS
+        .into_iter()
+        .filter(|tool| {
+            !std::env::var_os("PATH")
+                .into_iter()
+                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .any(|d| d.join(tool).is_file())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
     }
-    let menu_rel = "root/usr/share/luci/menu.d/luci-app-wsflowd.json";
-    let menu_text = read(&app().join(menu_rel));
-    for (n, line) in menu_text.lines().enumerate() {
-        if let Some(rest) = line.trim().strip_prefix("\"title\": \"") {
-            let title = &rest[..rest.find('"').unwrap()];
-            strings.entry(title.to_owned()).or_default().push(format!(
-                "applications/luci-app-wsflowd/{menu_rel}:{}",
-                n + 1
-            ));
-        }
+    if std::env::var("WSFLOWD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("{test}: {missing:?} not found (make deps installs gettext)");
     }
-    let mut pot = String::from("msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\"\n");
-    for (text, places) in &strings {
-        pot.push('\n');
-        for p in places {
-            pot.push_str(&format!("#: {p}\n"));
-        }
-        pot.push_str(&format!("msgid {}\nmsgstr \"\"\n", po_string(text)));
-    }
-    pot
+    eprintln!("{test}: skipped ({missing:?} not found: apt-get install gettext)");
+    false
 }
 
-/// `WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation` rewrites it.
+const POT: &str = "po/templates/wsflowd.pot";
+
+/// The committed template is what LuCI's i18n-scan.pl makes of the app,
+/// byte for byte (through our port of it, tests/luci/i18n_scan.rs: same
+/// gettext tools, same steps). `WSFLOWD_UPDATE_POT=1 cargo test --test
+/// luci_app translation` rewrites it.
 #[test]
-fn translation_template_has_every_string_of_the_pages() {
-    let path = app().join("po/templates/wsflowd.pot");
-    let expected = translation_template();
+fn translation_template_is_what_i18n_scan_makes() {
+    let test = "translation_template_is_what_i18n_scan_makes";
+    if !gettext_or_skip(test) {
+        return;
+    }
+    let path = app().join(POT);
+    let expected = i18n_scan::template(&app(), "applications/luci-app-wsflowd")
+        .unwrap_or_else(|e| panic!("{e}"));
     if std::env::var("WSFLOWD_UPDATE_POT").as_deref() == Ok("1") {
         std::fs::write(&path, &expected).unwrap();
     }
     let actual = read(&path);
-    let msgids: BTreeSet<&str> = actual
-        .lines()
-        .filter_map(|l| l.strip_prefix("msgid "))
-        .collect();
+    if actual != expected {
+        let first = actual
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, e)| a != e)
+            .unwrap_or(actual.lines().count().min(expected.lines().count()));
+        panic!(
+            "{POT} is not what i18n-scan.pl makes (first difference at line {}: {:?} instead of {:?}): WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation",
+            first + 1,
+            actual.lines().nth(first),
+            expected.lines().nth(first)
+        );
+    }
+}
+
+/// By hand: LuCI's own build/i18n-scan.pl (from a LuCI source tree in
+/// WSFLOWD_LUCI_DIR, never part of this repository), run as LuCI's
+/// i18n-sync.sh runs it, from the top of a tree holding the app in
+/// applications/, makes the committed template, and our port makes the
+/// same. `WSFLOWD_LUCI_DIR=... cargo test --test luci_app real_i18n_scan --
+/// --ignored`.
+#[test]
+#[ignore]
+fn real_i18n_scan_by_hand() {
+    let test = "real_i18n_scan_by_hand";
+    let Some(luci) = std::env::var_os("WSFLOWD_LUCI_DIR").map(PathBuf::from) else {
+        eprintln!("{test}: set WSFLOWD_LUCI_DIR to a LuCI source tree");
+        return;
+    };
+    if !gettext_or_skip(test) {
+        return;
+    }
+    let tree = TempConfig::new("");
+    std::fs::create_dir_all(tree.dir.join("applications")).unwrap();
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(app())
+        .arg(tree.dir.join("applications/luci-app-wsflowd"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let out = Command::new("perl")
+        .arg(luci.join("build/i18n-scan.pl"))
+        .arg("applications/luci-app-wsflowd")
+        .current_dir(&tree.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scanned = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(scanned, read(&app().join(POT)), "i18n-scan.pl and {POT}");
+    let ours = i18n_scan::template(&app(), "applications/luci-app-wsflowd").unwrap();
+    assert_eq!(scanned, ours, "i18n-scan.pl and our port of it");
+    println!(
+        "i18n-scan.pl, our port and {POT}: {} bytes, identical",
+        scanned.len()
+    );
+
+    // The port on the tree's own applications that have only what it
+    // reads (JavaScript views, menu.d and acl.d files).
+    let mut compared = Vec::new();
+    let mut apps: Vec<PathBuf> = std::fs::read_dir(luci.join("applications"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    apps.sort();
+    for dir in apps {
+        let label = format!(
+            "applications/{}",
+            dir.file_name().unwrap().to_string_lossy()
+        );
+        let Ok(ours) = i18n_scan::template(&dir, &label) else {
+            continue;
+        };
+        let out = Command::new("perl")
+            .arg(luci.join("build/i18n-scan.pl"))
+            .arg(&label)
+            .current_dir(&luci)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            ours,
+            "{label}: i18n-scan.pl and our port"
+        );
+        compared.push(label);
+    }
+    println!(
+        "our port and i18n-scan.pl agree on {} applications of the LuCI tree",
+        compared.len()
+    );
+}
+
+/// Independently of gettext: every string of the views (as written: LuCI
+/// looks it up as written, and i18n-scan.pl collapses spaces, so a string
+/// with spaces at either end or two in a row would never be translated),
+/// every menu title and the ACL's description are in the template.
+#[test]
+fn translation_template_has_every_string_of_the_pages() {
+    let msgids = pot_msgids(&read(&app().join(POT)));
     for view in views() {
         for (text, line) in translatable(&read(&view)) {
             assert!(
-                msgids.contains(po_string(&text).as_str()),
-                "{}:{line}: {text:?} is not in po/templates/wsflowd.pot (WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation)",
+                msgids.contains(&text),
+                "{}:{line}: {text:?} is not in {POT} (WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation; no spaces at either end or two in a row)",
                 view.display()
             );
         }
     }
-    assert!(
-        actual == expected,
-        "po/templates/wsflowd.pot is not up to date: WSFLOWD_UPDATE_POT=1 cargo test --test luci_app translation"
-    );
+    let menu = json_file("root/usr/share/luci/menu.d/luci-app-wsflowd.json");
+    for entry in menu.as_object().unwrap().values() {
+        let title = entry["title"].as_str().unwrap();
+        assert!(msgids.contains(title), "menu title {title:?}");
+    }
+    let acl = json_file("root/usr/share/rpcd/acl.d/luci-app-wsflowd.json");
+    let description = acl["luci-app-wsflowd"]["description"].as_str().unwrap();
+    assert!(msgids.contains(description), "ACL description");
     assert!(msgids.len() > 100, "{}", msgids.len());
 }
 
