@@ -1351,7 +1351,8 @@ impl Lab {
         fake.add_bss(BssSpec {
             ifname: "wlan0".into(),
             bssid: mac(&ap, "wlan0"),
-            ssid: "wsflowd-lab".into(),
+            // Markup in an SSID is shown as text, not taken for HTML.
+            ssid: "wsflowd <i>lab</i>".into(),
             freq: 5180,
             channel: 36,
             phy: "phy0".into(),
@@ -1564,6 +1565,7 @@ fn configurations_the_daemon_accepts_load_and_save_in_a_browser() {
                 1,
                 "{name}: the agent section is offered, not added"
             );
+            assert!(server.staged_text().is_none() || !server.staged());
         } else {
             // The names of the agent's list, as chosen in the widget.
             let chosen = b.js(
@@ -1597,6 +1599,13 @@ fn configurations_the_daemon_accepts_load_and_save_in_a_browser() {
                 reread, original,
                 "{name}: Save changed the configuration:\n{staged}"
             );
+        }
+
+        if *name == "no-agent" {
+            // Asked for, the agent section comes with the daemon's defaults.
+            click_and_wait(&b, "#cbi-wsflowd-agent > .cbi-button-add");
+            assert_eq!(count(&b, "[data-name=\"interface\"] .cbi-dropdown"), 1);
+            assert_eq!(invalid_fields(&b), json!([]), "{name}: flagged once added");
         }
 
         // A collector added, Save & Apply: the file is written, with the
@@ -2038,7 +2047,10 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
     assert_eq!(wlan0["sampling_rate"], 2);
     let bss = &s["bss"][0];
     assert_eq!(bss["stations"], 2);
-    assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "ssid"), "wsflowd-lab");
+    assert_eq!(
+        cell(&b, "wsflowd-bss", "wlan0", "ssid"),
+        "wsflowd <i>lab</i>"
+    );
     assert_eq!(
         cell(&b, "wsflowd-bss", "wlan0", "bssid"),
         bss["bssid"].as_str().unwrap()

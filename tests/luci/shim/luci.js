@@ -286,23 +286,41 @@
 	const dom = {
 		elem(e) { return hasDOM && e instanceof Node; },
 
+		/*
+		 * luci.js dom.append(): the items of an array appended, as text
+		 * nodes if they are not nodes (nested arrays are not flattened); a
+		 * single string is HTML (innerHTML), which views escape with %h.
+		 */
 		append(node, children) {
-			if (children == null)
-				return node;
+			if (!dom.elem(node))
+				return null;
+
 			if (Array.isArray(children)) {
-				children.forEach((c) => dom.append(node, c));
-				return node;
+				for (const c of children)
+					node.appendChild(dom.elem(c) ? c : document.createTextNode(`${c}`));
+				return node.lastChild;
 			}
 			if (typeof(children) == 'function')
 				return dom.append(node, children(node));
-			node.appendChild(dom.elem(children) ? children : document.createTextNode(String(children)));
-			return node;
+			if (dom.elem(children))
+				return node.appendChild(children);
+			if (children != null) {
+				node.innerHTML = `${children}`;
+				return node.lastChild;
+			}
+			return null;
 		},
 
 		content(node, children) {
 			while (node.firstChild)
 				node.removeChild(node.firstChild);
 			return dom.append(node, children);
+		},
+
+		/* What create() makes of its content: as append(), then the element. */
+		fill(elem, data) {
+			dom.append(elem, data);
+			return elem;
 		},
 
 		create(html, attr, data) {
@@ -339,7 +357,7 @@
 					elem.setAttribute(key, v);
 			}
 
-			return dom.append(elem, data);
+			return dom.fill(elem, data);
 		},
 
 		matches(node, selector) {
@@ -1653,9 +1671,8 @@
 				const map = this.root || E('div', { 'class': 'cbi-map', 'id': 'cbi-' + this.config });
 				dom.content(map, [
 					this.title ? E('h2', { 'name': 'content' }, this.title) : null,
-					this.description ? E('div', { 'class': 'cbi-map-descr' }, this.description) : null,
-					nodes
-				].filter((n) => n != null));
+					this.description ? E('div', { 'class': 'cbi-map-descr' }, this.description) : null
+				].filter((n) => n != null).concat(nodes));
 				if (!this.root) {
 					this.root = map;
 					dom.bindClassInstance(map, this);
@@ -1746,9 +1763,8 @@
 
 				this.tab_names.forEach((t, i) => {
 					const pane = E('div', { 'class': 'cbi-tabcontainer', 'id': 'container.%s.%s.%s'.format(this.map.config, section_id, t), 'data-tab': t, 'data-tab-title': this.tabs[t].title }, [
-						this.tabs[t].description ? E('div', { 'class': 'cbi-tab-descr' }, this.tabs[t].description) : null,
-						panes[i]
-					].filter((n) => n != null));
+						this.tabs[t].description ? E('div', { 'class': 'cbi-tab-descr' }, this.tabs[t].description) : null
+					].filter((n) => n != null).concat(panes[i]));
 					const active = (this.activeTab || this.tab_names[0]) == t;
 					pane.hidden = !active;
 					menu.appendChild(E('li', { 'class': active ? 'cbi-tab' : 'cbi-tab-disabled', 'data-tab': t }, E('a', { 'href': '#', 'click': (ev) => {

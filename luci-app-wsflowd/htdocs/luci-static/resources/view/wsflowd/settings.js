@@ -183,11 +183,15 @@ function unbracketedValue(section_id) {
 
 /* ---- The kinds of options, as in the daemon's SCHEMA ---- */
 
-/* An integer from min to max. */
+/* An integer from min to max; unset, what is in force (the placeholder), also in a table. */
 function integer(option, min, max, placeholder) {
 	option.datatype = 'and(uinteger,range(%d,%d))'.format(min, max);
 	option.validate = validateDigits;
 	option.placeholder = placeholder;
+	option.textvalue = function(section_id) {
+		const v = this.cfgvalue(section_id);
+		return '%h'.format((v != null) ? v : this.placeholder);
+	};
 	return option;
 }
 
@@ -396,7 +400,7 @@ return view.extend({
 
 		/* Monitor interfaces: 'interface' sections of radiotap devices. */
 		s = m.section(form.GridSection, 'interface', _('Monitor mode'),
-			_('A monitor interface (a Wi-Fi interface in monitor mode, created under Network → Wireless) shows the 802.11 frames on its channel. Turn "Sample" on to sample them: the frames of this access point\'s networks, or of the BSSes listed, are reported with their radio details. Found here: %s.')
+			_('A monitor interface (a Wi-Fi interface in monitor mode, created under Network → Wireless) shows the 802.11 frames on its channel. Turn "Sample" on to sample them: the frames of this access point\'s networks, or of the BSSes listed, are reported with their radio details. Found here: %h.')
 				.format(monitors.length ? monitors.join(', ') : _('none')));
 		s.anonymous = true;
 		s.addremove = true;

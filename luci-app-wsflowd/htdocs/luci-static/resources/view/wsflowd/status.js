@@ -14,8 +14,9 @@ const callStatus = rpc.declare({
 	method: 'status'
 });
 
+/* A value of the agent's, as HTML: a lone string given to E() is markup in LuCI. */
 function text(value) {
-	return (value == null || value === '') ? '-' : String(value);
+	return (value == null || value === '') ? '-' : '%h'.format(value);
 }
 
 /* A table with one header row; each row is [ key, [ [ field, content ], ... ] ]. */
@@ -64,7 +65,7 @@ return view.extend({
 			E('div', { 'class': 'alert-message warning' }, [
 				E('h4', _('The sFlow agent is not running')),
 				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector is set under Settings; "logread -e wsflowd" tells why it did not.')),
-				E('p', [ E('small', [ _('Error:'), ' ', E('code', { 'data-field': 'error' }, error) ]) ])
+				E('p', [ E('small', [ _('Error:'), ' ', E('code', { 'data-field': 'error' }, '%h'.format(error)) ]) ])
 			])
 		]);
 	},
