@@ -8,12 +8,21 @@
  * JSON-RPC at /cgi-bin/luci/admin/ubus (rpc.declare, the uci object) and
  * the apply/confirm requests of "Save & Apply".
  *
- * It follows LuCI's behaviour where the views depend on it: how options
- * read, validate, parse and write their values (form.js), the datatypes
- * the views use with validation.js's semantics and messages, the staged
- * changes and the save requests of uci.js, rpc.js's reply handling, the
- * GridSection modal with its Save and Dismiss, Save & Apply. Its markup
- * uses LuCI's class names but is simpler. It is not LuCI's code.
+ * It follows LuCI's behaviour where the views depend on it, read from
+ * LuCI's code (openwrt/luci master, 2026-03): validation.js's datatypes
+ * and Validator (same verdicts and messages; the ignored test
+ * real_luci_validation_by_hand runs LuCI's own file in its place), which
+ * field each widget validates and with what (a Dropdown its chosen values
+ * joined by spaces, and its "custom" field; a DynamicList only its "add"
+ * field; DeviceSelect passes no datatype), form.js's parse/isEqual/save
+ * (every field validated again on save), uci.js's staged changes and
+ * save requests, cbi.js's format() (%t, %h...), luci.js's dom.append (a
+ * lone string is HTML), rpc.js's reply handling, the GridSection modal,
+ * NamedSection's add button, Save & Apply. Its markup uses LuCI's class
+ * names but is simpler (a Dropdown is a list of checkboxes; messages are
+ * shown next to the field rather than in a tooltip). It is not LuCI's
+ * code. The views were also checked by hand in LuCI's real framework
+ * (README, "The LuCI pages").
  *
  * It also runs in node (tests/luci/form-schema.js) without a DOM: the
  * views then build their forms, and the forms can be walked and their
@@ -1110,7 +1119,8 @@
 			validate();
 			return validate;
 		}
-		catch (e) {
+		catch {
+			/* A datatype that does not compile: no validator, as in ui.js. */
 			return undefined;
 		}
 	}
