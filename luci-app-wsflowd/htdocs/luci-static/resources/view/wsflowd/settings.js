@@ -10,10 +10,12 @@
 /*
  * Settings of wsflowd, the sFlow agent: /etc/config/wsflowd.
  *
- * Every option written here is one the daemon reads, declared once below
- * with the daemon's limits (src/config/mod.rs, SCHEMA): tests/luci_app.rs
- * builds this form and compares each option and what it accepts with the
- * daemon's own checks. Values are checked with LuCI's datatypes
+ * Every option written here is one the daemon reads, declared once in
+ * render() with the daemon's limits, through the helper of its kind in the
+ * daemon's SCHEMA (src/config/mod.rs): integer(), flag(), words()...
+ * tests/luci_app.rs builds this form and compares each option and what it
+ * accepts with the daemon's own checks, and fails while an option of the
+ * daemon is missing here. Values are checked with LuCI's datatypes
  * (validation.js). Where a datatype takes values the daemon refuses, a
  * validate function refuses them too (the checks named "narrow*" below),
  * so that the page never writes a file the daemon would not load.
@@ -211,9 +213,9 @@ function booleanValue(value) {
 	return value;
 }
 
-/* A flag whose default is on; written only when it changes what the file means. */
-function flag(option) {
-	option.default = '1';
+/* A flag ('1' or '0', the daemon's default when unset); written only when it changes what the file means. */
+function flag(option, defaultValue) {
+	option.default = defaultValue;
 	option.rmempty = false;
 	option.cfgvalue = function(section_id) {
 		return booleanValue(uci.get('wsflowd', section_id, this.option));
@@ -298,7 +300,7 @@ return view.extend({
 		s.tab('advanced', _('Advanced Settings'));
 
 		flag(s.taboption('general', form.Flag, 'enabled', _('Enable'),
-			_('When off the agent idles: nothing is sampled, polled or sent.')));
+			_('When off the agent idles: nothing is sampled, polled or sent.')), '1');
 
 		o = s.taboption('general', widgets.DeviceSelect, 'interface', _('Sampled interfaces'),
 			_('Wireless networks and other devices whose packets are sampled and whose counters are polled. Interfaces that do not exist yet are watched for.'));
@@ -386,7 +388,7 @@ return view.extend({
 		s.addbtntitle = _('Add collector');
 		s.modaltitle = _('Collector');
 
-		o = flag(s.option(form.Flag, 'enabled', _('Enable')));
+		o = flag(s.option(form.Flag, 'enabled', _('Enable')), '1');
 		o.editable = true;
 
 		o = s.option(form.Value, 'address', _('Address'),
@@ -431,7 +433,7 @@ return view.extend({
 			o.value(d);
 
 		o = flag(s.option(form.Flag, 'enabled', _('Sample'),
-			_('Monitor-mode sampling of this interface on or off.')));
+			_('Monitor-mode sampling of this interface on or off.')), '1');
 		o.editable = true;
 
 		o = s.option(form.DynamicList, 'bss', _('BSSes'),
@@ -464,7 +466,7 @@ return view.extend({
 		o.rmempty = false;
 		o.validate = validateInterface;
 
-		o = flag(s.option(form.Flag, 'enabled', _('Sample')));
+		o = flag(s.option(form.Flag, 'enabled', _('Sample')), '1');
 		o.editable = true;
 
 		integer(s.option(form.Value, 'sampling_rate', _('Sampling rate')), 1, 16777215, _('agent\'s'));
