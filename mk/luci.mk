@@ -1,17 +1,19 @@
-# luci-app-wsflowd (luci-app/): what its checks and its browser test need,
+# luci-app-wsflowd (luci-app-wsflowd/): what its checks and its browser test need,
 # and its lint. Included by the top Makefile:
 #
 #   make luci-deps   Debian's Chromium and ChromeDriver (the browser test in
-#                    tests/luci_app.rs), node and npm if node is missing, and
-#                    ESLint from npm into tests/luci/node_modules (gitignored;
-#                    versions pinned by tests/luci/package-lock.json)
+#                    tests/luci_app.rs), gettext (xgettext and msguniq, with
+#                    which the test remakes the translation template as
+#                    LuCI's i18n-scan.pl does), node and npm if node is
+#                    missing, and ESLint from npm into tests/luci/node_modules
+#                    (gitignored; versions pinned by tests/luci/package-lock.json)
 #   make luci-lint   the JSON files parse, every JS file passes `node --check`
 #                    (a view as LuCI's loader compiles it: the body of a
 #                    function), ESLint with tests/luci/eslint.config.mjs
 
-LUCI_APP := luci-app
+LUCI_APP := luci-app-wsflowd
 LUCI_TESTS := tests/luci
-LUCI_APT_PACKAGES := chromium chromium-driver
+LUCI_APT_PACKAGES := chromium chromium-driver gettext
 LUCI_VIEWS := $(wildcard $(LUCI_APP)/htdocs/luci-static/resources/view/*/*.js)
 LUCI_JSON := $(shell find $(LUCI_APP) -name '*.json') $(LUCI_TESTS)/package.json $(LUCI_TESTS)/package-lock.json
 LUCI_PLAIN_JS := $(wildcard $(LUCI_TESTS)/*.js $(LUCI_TESTS)/*.mjs $(LUCI_TESTS)/shim/*.js)

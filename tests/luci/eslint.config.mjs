@@ -1,5 +1,5 @@
 // ESLint configuration of `make luci-lint` (run from the top directory
-// with -c): the LuCI views of luci-app/
+// with -c): the LuCI views of luci-app-wsflowd/
 // and the browser test's shim and tools (tests/luci/).
 import js from '@eslint/js';
 import globals from 'globals';

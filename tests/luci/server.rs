@@ -1,6 +1,6 @@
 //! A stand-in for the router's web side, for the LuCI page tests: an HTTP
 //! server (std::net, one thread per connection) that serves the test page
-//! with the LuCI shim (`tests/luci/`) and the app's views (`luci-app/`),
+//! with the LuCI shim (`tests/luci/`) and the app's views (`luci-app-wsflowd/`),
 //! and answers what LuCI asks the router:
 //!
 //! - ubus JSON-RPC at `/cgi-bin/luci/admin/ubus` (what rpcd answers):
@@ -170,6 +170,8 @@ pub struct Settings {
     /// The network namespace whose devices `getNetworkDevices` lists; the
     /// host's when `None`.
     pub netns: Option<String>,
+    /// `getNetworkDevices`' reply instead of the namespace's devices.
+    pub devices: Option<Json>,
     /// A LuCI source tree whose luci-base and bootstrap theme serve
     /// `/luci-static/`: the real framework instead of the shim.
     pub luci_root: Option<PathBuf>,
@@ -224,6 +226,15 @@ impl LuciServer {
 
     pub fn journal(&self) -> Journal {
         self.state.lock().unwrap().journal.clone()
+    }
+
+    /// The package as staged (what `uci commit` would write), once the page
+    /// has read it.
+    pub fn staged_text(&self) -> Option<String> {
+        let st = self.state.lock().unwrap();
+        st.working
+            .as_ref()
+            .map(|w| uci::export(&w.package, None).expect("a package that can be written"))
     }
 
     /// Whether changes are staged (`uci changes` is not empty).
@@ -339,7 +350,7 @@ fn file_under(root: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 fn static_file(state: &Mutex<State>, path: &str) -> Option<PathBuf> {
-    let app = repo().join("luci-app/htdocs");
+    let app = repo().join("luci-app-wsflowd/htdocs");
     let luci_root = state.lock().unwrap().settings.luci_root.clone();
     if let Some(rel) = path.strip_prefix("/luci-static/resources/view/wsflowd/") {
         return file_under(&app.join("luci-static/resources/view/wsflowd"), rel);
@@ -446,7 +457,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
 /// The app's menu entries, as the router's `admin/menu` serves them (only
 /// what the by-hand check's bootstrap theme needs).
 fn menu_json() -> String {
-    let file = repo().join("luci-app/root/usr/share/luci/menu.d/luci-app-wsflowd.json");
+    let file = repo().join("luci-app-wsflowd/root/usr/share/luci/menu.d/luci-app-wsflowd.json");
     let app: Json = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let child = |name: &str| {
         let e = &app[format!("admin/services/wsflowd/{name}")];
@@ -549,8 +560,13 @@ fn ubus(
             }
         }
         ("luci-rpc", "getNetworkDevices") => {
-            let netns = state.lock().unwrap().settings.netns.clone();
-            Ok(ok(network_devices(netns.as_deref())))
+            let (netns, devices) = {
+                let st = state.lock().unwrap();
+                (st.settings.netns.clone(), st.settings.devices.clone())
+            };
+            Ok(ok(
+                devices.unwrap_or_else(|| network_devices(netns.as_deref()))
+            ))
         }
         ("luci-rpc", "getWirelessDevices") => Ok(ok(json!({
             "radio0": {

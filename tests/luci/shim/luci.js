@@ -8,12 +8,21 @@
  * JSON-RPC at /cgi-bin/luci/admin/ubus (rpc.declare, the uci object) and
  * the apply/confirm requests of "Save & Apply".
  *
- * It follows LuCI's behaviour where the views depend on it: how options
- * read, validate, parse and write their values (form.js), the datatypes
- * the views use with validation.js's semantics and messages, the staged
- * changes and the save requests of uci.js, rpc.js's reply handling, the
- * GridSection modal with its Save and Dismiss, Save & Apply. Its markup
- * uses LuCI's class names but is simpler. It is not LuCI's code.
+ * It follows LuCI's behaviour where the views depend on it, read from
+ * LuCI's code (openwrt/luci master, 2026-03): validation.js's datatypes
+ * and Validator (same verdicts and messages; the ignored test
+ * real_luci_validation_by_hand runs LuCI's own file in its place), which
+ * field each widget validates and with what (a Dropdown its chosen values
+ * joined by spaces, and its "custom" field; a DynamicList only its "add"
+ * field; DeviceSelect passes no datatype), form.js's parse/isEqual/save
+ * (every field validated again on save), uci.js's staged changes and
+ * save requests, cbi.js's format() (%t, %h...), luci.js's dom.append (a
+ * lone string is HTML), rpc.js's reply handling, the GridSection modal,
+ * NamedSection's add button, Save & Apply. Its markup uses LuCI's class
+ * names but is simpler (a Dropdown is a list of checkboxes; messages are
+ * shown next to the field rather than in a tooltip). It is not LuCI's
+ * code. The views were also checked by hand in LuCI's real framework
+ * (README, "The LuCI pages").
  *
  * It also runs in node (tests/luci/form-schema.js) without a DOM: the
  * views then build their forms, and the forms can be walked and their
@@ -29,34 +38,104 @@
 	global._ = function(text) { return text; };
 	global.N_ = function(n, singular, plural) { return (n == 1) ? singular : plural; };
 
-	const htmlEscapes = { '&': '&#38;', '"': '&#34;', '\'': '&#39;', '<': '&#60;', '>': '&#62;' };
+	/*
+	 * cbi.js's String.prototype.format: %s %d %u %f %x %X %o %b %c %h %q
+	 * %t %m %%, with padding ('0', ' ' or 'c), '-' to justify left and a
+	 * minimum length. A null or undefined argument of %s prints as "null"
+	 * or "undefined"; with the arguments used up, a conversion repeats the
+	 * previous substitution. %t is a duration in seconds: "1d 2h 3m 4s", or
+	 * "2h 3m 4s" under a day.
+	 */
+	const htmlEscapes = [ [ /&/g, '&#38;' ], [ /"/g, '&#34;' ], [ /'/g, '&#39;' ], [ /</g, '&#60;' ], [ />/g, '&#62;' ] ];
+	const quoteEscapes = htmlEscapes.slice(1, 3);
 
-	/* The conversions the views and validation messages use: %s %d %f %h %q %%. */
+	function escape(s, table) {
+		if (s == null || typeof(s) == 'object' || typeof(s) == 'function')
+			return '';
+
+		let text = String(s);
+		for (const [ re, entity ] of table)
+			text = text.replace(re, entity);
+		return text;
+	}
+
+	function seconds(param) {
+		let s = (param || 0), m = 0, h = 0, d = 0;
+
+		if (s > 59) {
+			m = Math.floor(s / 60);
+			s = s % 60;
+		}
+		if (m > 59) {
+			h = Math.floor(m / 60);
+			m = m % 60;
+		}
+		if (h > 23) {
+			d = Math.floor(h / 24);
+			h = h % 24;
+		}
+
+		return (d > 0) ? '%dd %dh %dm %ds'.format(d, h, m, s) : '%dh %dm %ds'.format(h, m, s);
+	}
+
+	function magnitude(param, base, precision) {
+		const units = [ ' ', ' K', ' M', ' G', ' T', ' P', ' E' ];
+		let value = (+param || 0), i = 0;
+
+		for (i = 0; i < units.length && value > base; i++)
+			value /= base;
+
+		return i ? value.toFixed(precision) + units[i] + (base == 1024 ? 'i' : '') : value + ' ';
+	}
+
 	String.prototype.format = function() {
-		const args = arguments;
-		let n = 0;
+		const re = /^(([^%]*)%('.|0|\x20)?(-)?(\d+)?(\.\d+)?(%|b|c|d|u|f|o|s|x|X|q|h|j|t|m))/;
+		let str = String(this), out = '', used = 0, pad = ' ', subst, a;
 
-		return this.replace(/%(-)?(\d+)?(\.\d+)?([%sdfhqx])/g, (m, justify, width, precision, type) => {
-			if (type == '%')
-				return '%';
+		while ((a = re.exec(str)) !== null) {
+			const [ , whole, left, padSpec, justify, minLength, precisionSpec, type ] = a;
+			let width = minLength;
 
-			const param = args[n++];
-			let s;
+			if (type == '%') {
+				subst = '%';
+			}
+			else if (used < arguments.length) {
+				const param = arguments[used++];
+				const precision = (precisionSpec && type == 'f') ? +precisionSpec.substring(1) : -1;
 
-			switch (type) {
-			case 'd': s = Math.floor(+param || 0).toFixed(0); break;
-			case 'x': s = Math.floor(+param || 0).toString(16); break;
-			case 'f': s = precision ? (+param || 0).toFixed(+precision.substring(1)) : String(+param || 0); break;
-			case 'h':
-			case 'q': s = (param == null) ? '' : String(param).replace(/[&"'<>]/g, (c) => htmlEscapes[c]); break;
-			default: s = (param == null || typeof(param) == 'object' || typeof(param) == 'function') ? '' : String(param);
+				pad = (padSpec && padSpec.charAt(0) == '\'') ? padSpec.charAt(1) : (padSpec || ' ');
+
+				switch (type) {
+				case 'b': subst = Math.floor(+param || 0).toString(2); break;
+				case 'c': subst = String.fromCharCode(+param || 0); break;
+				case 'd': subst = Math.floor(+param || 0).toFixed(0); break;
+				case 'u': subst = Math.floor((+param || 0) < 0 ? 0x100000000 + (+param || 0) : (+param || 0)).toFixed(0); break;
+				case 'f': subst = (precision > -1) ? (+param || 0).toFixed(precision) : (+param || 0); break;
+				case 'o': subst = Math.floor(+param || 0).toString(8); break;
+				case 'x': subst = Math.floor(+param || 0).toString(16).toLowerCase(); break;
+				case 'X': subst = Math.floor(+param || 0).toString(16).toUpperCase(); break;
+				case 'h': subst = escape(param, htmlEscapes); break;
+				case 'q': subst = escape(param, quoteEscapes); break;
+				case 't': subst = seconds(param); break;
+				case 'm':
+					subst = magnitude(param, minLength ? +minLength : 1000, precisionSpec ? ~~(10 * +('0' + precisionSpec)) : 2);
+					width = null;
+					break;
+				default: subst = param;
+				}
 			}
 
-			if (width && s.length < +width)
-				s = justify ? s + ' '.repeat(+width - s.length) : ' '.repeat(+width - s.length) + s;
+			if (width) {
+				subst = subst.toString();
+				while (subst.length < +width)
+					subst = (justify == '-') ? subst + ' ' : pad + subst;
+			}
 
-			return s;
-		});
+			out += left + subst;
+			str = str.substring(whole.length);
+		}
+
+		return out + str;
 	};
 
 	/* ---- classes (baseclass) ---- */
@@ -216,23 +295,41 @@
 	const dom = {
 		elem(e) { return hasDOM && e instanceof Node; },
 
+		/*
+		 * luci.js dom.append(): the items of an array appended, as text
+		 * nodes if they are not nodes (nested arrays are not flattened); a
+		 * single string is HTML (innerHTML), which views escape with %h.
+		 */
 		append(node, children) {
-			if (children == null)
-				return node;
+			if (!dom.elem(node))
+				return null;
+
 			if (Array.isArray(children)) {
-				children.forEach((c) => dom.append(node, c));
-				return node;
+				for (const c of children)
+					node.appendChild(dom.elem(c) ? c : document.createTextNode(`${c}`));
+				return node.lastChild;
 			}
 			if (typeof(children) == 'function')
 				return dom.append(node, children(node));
-			node.appendChild(dom.elem(children) ? children : document.createTextNode(String(children)));
-			return node;
+			if (dom.elem(children))
+				return node.appendChild(children);
+			if (children != null) {
+				node.innerHTML = `${children}`;
+				return node.lastChild;
+			}
+			return null;
 		},
 
 		content(node, children) {
 			while (node.firstChild)
 				node.removeChild(node.firstChild);
 			return dom.append(node, children);
+		},
+
+		/* What create() makes of its content: as append(), then the element. */
+		fill(elem, data) {
+			dom.append(elem, data);
+			return elem;
 		},
 
 		create(html, attr, data) {
@@ -269,7 +366,7 @@
 					elem.setAttribute(key, v);
 			}
 
-			return dom.append(elem, data);
+			return dom.fill(elem, data);
 		},
 
 		matches(node, selector) {
@@ -300,19 +397,163 @@
 	L.modules.dom = dom;
 	L.modules.baseclass = BaseClass;
 
-	/* ---- validation (validation.js semantics for the datatypes used) ---- */
+	/*
+	 * ---- validation (validation.js) ----
+	 *
+	 * The datatypes the views use and those they are built from, with
+	 * validation.js's semantics, side effects and messages (checked against
+	 * the real file: the ignored test real_luci_validation_by_hand in
+	 * tests/luci_app.rs). A datatype function runs with `this` a validator:
+	 * `this.value`, `this.factory` (the parse helpers), `this.apply(type,
+	 * value, args)` (which replaces this.value when given one) and
+	 * `this.assert(condition, message)`; views may call them through the
+	 * stub validator validation.js's documentation describes.
+	 */
 
-	const parseInteger = (x) => /^-?\d+$/.test(x) ? +x : NaN;
-	const parseDecimal = (x) => /^-?\d+(?:\.\d+)?$/.test(x) ? +x : NaN;
+	const factory = {
+		parseInteger(x) { return /^-?\d+$/.test(x) ? +x : NaN; },
+		parseDecimal(x) { return /^-?\d+(?:\.\d+)?$/.test(x) ? +x : NaN; },
+
+		/* Four decimal octets of 1 to 3 digits, each at most 255 (leading zeros taken). */
+		parseIPv4(x) {
+			const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(x);
+			if (!m || m.slice(1).some((octet) => +octet > 255))
+				return null;
+			return m.slice(1).map(Number);
+		},
+
+		/*
+		 * Groups of 1 to 4 hex digits, an IPv4 address as the last two; one
+		 * '::', which counts as at least one group, and at the start or end
+		 * as at least two (a quirk kept: "::2:3:4:5:6:7:8" is refused).
+		 */
+		parseIPv6(x) {
+			const embedded = /^([a-fA-F0-9:]+):(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(x);
+			if (embedded) {
+				const v4 = this.parseIPv4(embedded[2]);
+				if (!v4)
+					return null;
+				x = '%s:%s:%s'.format(embedded[1], (v4[0] * 256 + v4[1]).toString(16), (v4[2] * 256 + v4[3]).toString(16));
+			}
+
+			if (!/^[a-fA-F0-9:]+$/.test(x))
+				return null;
+
+			const halves = x.split(/::/);
+			if (halves.length > 2)
+				return null;
+
+			const head = (halves[0] || '0').split(/:/);
+			const tail = (halves.length > 1) ? (halves[1] || '0').split(/:/) : [];
+
+			if (tail.length ? (head.length + tail.length > 7) : ((halves.length < 2 && head.length < 8) || head.length > 8))
+				return null;
+
+			const group = (g) => {
+				const word = parseInt(g, 16);
+				return (g.length <= 4 && !isNaN(word) && word <= 0xffff) ? word : null;
+			};
+			const words = [];
+
+			for (const g of head) {
+				if (group(g) == null)
+					return null;
+				words.push(group(g));
+			}
+			for (let i = 0; i < 8 - head.length - tail.length; i++)
+				words.push(0);
+			for (const g of tail) {
+				if (group(g) == null)
+					return null;
+				words.push(group(g));
+			}
+
+			return words;
+		}
+	};
 
 	const types = {
-		integer() { return this.assert(!isNaN(parseInteger(this.value)), _('valid integer value')); },
-		uinteger() { return this.assert(parseInteger(this.value) >= 0, _('positive integer value')); },
-		port() { const p = parseInteger(this.value); return this.assert(p >= 0 && p <= 65535, _('valid port value')); },
-		range(min, max) { const v = parseDecimal(this.value); return this.assert(v >= +min && v <= +max, _('value between %f and %f').format(min, max)); },
-		min(min) { return this.assert(parseDecimal(this.value) >= +min, _('value greater or equal to %f').format(min)); },
-		max(max) { return this.assert(parseDecimal(this.value) <= +max, _('value smaller or equal to %f').format(max)); },
-		string() { return true; },
+		integer() { return this.assert(!isNaN(this.factory.parseInteger(this.value)), _('valid integer value')); },
+		uinteger() { return this.assert(this.factory.parseInteger(this.value) >= 0, _('positive integer value')); },
+		float() { return this.assert(!isNaN(this.factory.parseDecimal(this.value)), _('valid decimal value')); },
+		ufloat() { return this.assert(this.factory.parseDecimal(this.value) >= 0, _('positive decimal value')); },
+
+		ipaddr(nomask) {
+			return this.assert(this.apply('ip4addr', null, [ nomask ]) || this.apply('ip6addr', null, [ nomask ]),
+				nomask ? _('valid IP address') : _('valid IP address or prefix'));
+		},
+
+		ip4addr(nomask) {
+			const m = this.value.match(nomask ? /^(\d+\.\d+\.\d+\.\d+)$/ : /^(\d+\.\d+\.\d+\.\d+)(?:\/(\d+\.\d+\.\d+\.\d+)|\/(\d{1,2}))?$/);
+			return this.assert(m && this.factory.parseIPv4(m[1]) && (m[2] ? this.factory.parseIPv4(m[2]) : (m[3] ? this.apply('ip4prefix', m[3]) : true)),
+				nomask ? _('valid IPv4 address') : _('valid IPv4 address or network'));
+		},
+
+		ip6addr(nomask) {
+			const m = this.value.match(nomask ? /^([0-9a-fA-F:.]+)$/ : /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/);
+			return this.assert(m && this.factory.parseIPv6(m[1]) && (m[2] ? this.apply('ip6prefix', m[2]) : true),
+				nomask ? _('valid IPv6 address') : _('valid IPv6 address or prefix'));
+		},
+
+		ip4prefix() { return this.assert(!isNaN(this.value) && this.value >= 0 && this.value <= 32, _('valid IPv4 prefix value (0-32)')); },
+		ip6prefix() { return this.assert(!isNaN(this.value) && this.value >= 0 && this.value <= 128, _('valid IPv6 prefix value (0-128)')); },
+
+		port() {
+			const p = this.factory.parseInteger(this.value);
+			return this.assert(p >= 0 && p <= 65535, _('valid port value'));
+		},
+
+		/* The first byte's parity is read from its decimal value: "ff" passes as unicast. */
+		macaddr(multicast) {
+			const m = this.value.match(/^([a-fA-F0-9]{2}):([a-fA-F0-9]{2}:){4}[a-fA-F0-9]{2}$/);
+			return this.assert(m != null && !(+m[1] & 1) == !multicast,
+				multicast ? _('valid multicast MAC address') : _('valid MAC address'));
+		},
+
+		host(ipv4only) {
+			return this.assert(this.apply('hostname') || this.apply(ipv4only == 1 ? 'ip4addr' : 'ipaddr', null, [ 'nomask' ]),
+				_('valid hostname or IP address'));
+		},
+
+		/* At most 253 characters (a final dot included): letters, digits, '_', and inside also '-' and '.'; not digits and dots only. */
+		hostname(strict) {
+			if (this.value.length <= 253)
+				return this.assert(
+					(this.value.match(/^[a-zA-Z0-9_]+$/) != null ||
+						(this.value.match(/^[a-zA-Z0-9_][a-zA-Z0-9_\-.]*[a-zA-Z0-9]\.?$/) && this.value.match(/[^0-9.]/))) &&
+					(!strict || !this.value.match(/^_/)),
+					_('valid hostname'));
+
+			return this.assert(false, _('valid hostname'));
+		},
+
+		/* 1 to 15 characters (not bytes), none of ':', '/', '%' or JavaScript's \s; not "." or "..". */
+		netdevname() {
+			const v = this.value;
+
+			if (v == '.' || v == '..')
+				return this.assert(false, _('valid network device name, not "." or ".."'));
+
+			return this.assert(v.match(/^[^:/%\s]{1,15}$/), _('valid network device name between 1 and 15 characters not containing ":", "/", "%" or spaces'));
+		},
+
+		uciname() { return this.assert(this.value.match(/^[a-zA-Z0-9_]+$/), _('valid UCI identifier')); },
+
+		range(min, max) {
+			const v = this.factory.parseDecimal(this.value);
+			return this.assert(v >= +min && v <= +max, _('value between %f and %f').format(min, max));
+		},
+		min(min) { return this.assert(this.factory.parseDecimal(this.value) >= +min, _('value greater or equal to %f').format(min)); },
+		max(max) { return this.assert(this.factory.parseDecimal(this.value) <= +max, _('value smaller or equal to %f').format(max)); },
+
+		/* Lengths in UTF-8 bytes. */
+		length(len) { return this.assert(bytelen(this.value) == +len, _('value with %d characters').format(len)); },
+		rangelength(min, max) {
+			const len = bytelen(this.value);
+			return this.assert(len >= +min && len <= +max, _('value between %d and %d characters').format(min, max));
+		},
+		minlength(min) { return this.assert(bytelen(this.value) >= +min, _('value with at least %d characters').format(min)); },
+		maxlength(max) { return this.assert(bytelen(this.value) <= +max, _('value with at most %d characters').format(max)); },
 
 		or() {
 			const errors = [];
@@ -345,10 +586,42 @@
 				}
 			}
 			return this.assert(true);
+		},
+
+		neg() {
+			this.value = this.value.replace(/^[ \t]*![ \t]*/, '');
+
+			if (arguments[0].apply(this, arguments[1]))
+				return this.assert(true);
+
+			return this.assert(false, _('Potential negation of: %s').format(this.error));
+		},
+
+		/* Each word (split on spaces and tabs); a value of blanks only throws, as in LuCI. */
+		list(subvalidator, subargs) {
+			if (this.field)
+				this.field.setAttribute('data-is-list', 'true');
+
+			const tokens = this.value.match(/[^ \t]+/g);
+			for (let i = 0; i < tokens.length; i++)
+				if (!this.apply(subvalidator, tokens[i], subargs))
+					return this.assert(false, this.error);
+
+			return this.assert(true);
+		},
+
+		string(param) {
+			if (param === null || param === undefined)
+				return true;
+			return this.assert(this.value === param, _('string: "%s"').format(param));
 		}
 	};
 
-	/* validation.js compile(): "name(arg,...)" into [ fn, args, ... ]. */
+	function bytelen(x) {
+		return new TextEncoder().encode(x).length;
+	}
+
+	/* validation.js compile(): "name(arg,...)" into [ fn, args, ... ]; quoted arguments may hold commas. */
 	function compileType(code) {
 		const stack = [];
 		let pos = 0, depth = 0, esc = false;
@@ -366,10 +639,23 @@
 			if (c == '\\') {
 				esc = true;
 			}
+			else if (c == '"' || c == '\'') {
+				let j = i + 1;
+				for (; j < code.length; j++) {
+					if (code.charAt(j) == '\\') {
+						j++;
+						continue;
+					}
+					if (code.charAt(j) == c) {
+						i = j;
+						break;
+					}
+				}
+			}
 			else if (c == '(' || c == ',') {
 				if (depth <= 0) {
 					if (pos < i) {
-						const label = code.substring(pos, i).replace(/\\(.)/g, '$1').trim();
+						const label = code.substring(pos, i).replace(/\\(.)/g, '$1').replace(/^[ \t]+/g, '').replace(/[ \t]+$/g, '');
 
 						if (label && !isNaN(label))
 							stack.push(parseFloat(label));
@@ -398,36 +684,118 @@
 	}
 
 	/*
-	 * Checks `value` against the datatype and the custom validator as
-	 * validation.js's Validator.validate() does: true, or the message.
+	 * validation.js's Validator: checks the field's value against the
+	 * datatype, then the validate function(s); marks the field invalid
+	 * (class cbi-input-invalid, data-tooltip) and tells the widget with a
+	 * bubbling validation-success/validation-failure event. A field outside
+	 * the page and outside any [data-field] element counts as valid.
 	 */
-	function checkValue(type, optional, vfunc, value) {
-		const ctx = {
-			value: value,
-			error: null,
-			assert(cond, message) { this.error = cond ? null : message; return !!cond; }
-		};
-		const stack = compileType(type || 'string');
-		let valid;
-
-		if (value.length === 0)
-			valid = ctx.assert(optional, _('non-empty value'));
-		else
-			valid = stack[0].apply(ctx, stack[1]);
-
-		if (valid !== true)
-			return _('Expecting: %s').format(ctx.error);
-
-		if (typeof(vfunc) == 'function') {
-			valid = vfunc(value);
-			if (valid !== true)
-				return String(valid);
+	class Validator {
+		constructor(field, type, optional, vfunc) {
+			this.field = field;
+			this.optional = optional;
+			this.vfunc = vfunc;
+			this.vstack = compileType(type);
+			this.factory = factory;
 		}
 
-		return true;
+		assert(condition, message) {
+			if (!condition) {
+				this.field.classList.add('cbi-input-invalid');
+				this.error = message;
+				return false;
+			}
+
+			this.field.classList.remove('cbi-input-invalid');
+			this.error = null;
+			return true;
+		}
+
+		apply(name, value, args) {
+			const fn = (typeof(name) == 'function') ? name : types[name];
+
+			if (typeof(fn) != 'function')
+				return false;
+
+			if (value != null)
+				this.value = value;
+
+			return fn.apply(this, args);
+		}
+
+		validate() {
+			if (!this.field.closest('body') && !this.field.closest('[data-field]'))
+				return true;
+
+			this.field.classList.remove('cbi-input-invalid');
+			this.value = (this.field.value != null) ? this.field.value : '';
+			this.error = null;
+
+			let valid;
+
+			if (this.value.length === 0)
+				valid = this.assert(this.optional, _('non-empty value'));
+			else
+				valid = this.vstack[0].apply(this, this.vstack[1]);
+
+			if (valid !== true)
+				return this.fail(_('Expecting: %s').format(this.error));
+
+			if (typeof(this.vfunc) == 'function') {
+				valid = this.vfunc(this.value);
+			}
+			else if (Array.isArray(this.vfunc)) {
+				for (const fn of this.vfunc) {
+					if (typeof(fn) == 'function') {
+						valid = fn(this.value);
+						if (valid !== true)
+							break;
+					}
+				}
+			}
+
+			if (valid !== true) {
+				this.assert(false, valid);
+				return this.fail(valid);
+			}
+
+			this.field.removeAttribute('data-tooltip');
+			this.field.removeAttribute('data-tooltip-style');
+			this.field.dispatchEvent(new CustomEvent('validation-success', { bubbles: true }));
+			return true;
+		}
+
+		fail(message) {
+			this.field.setAttribute('data-tooltip', message);
+			this.field.setAttribute('data-tooltip-style', 'error');
+			this.field.dispatchEvent(new CustomEvent('validation-failure', { bubbles: true, detail: { message: message } }));
+			return false;
+		}
 	}
 
-	const validation = { compile: compileType, check: checkValue, types: types };
+	/*
+	 * What a Validator makes of `value` typed into a field (true or the
+	 * message), without a page: for tests/luci/form-schema.js.
+	 */
+	function checkValue(type, optional, vfunc, value) {
+		const field = {
+			value: value,
+			classList: { add() {}, remove() {} },
+			closest() { return true; },
+			setAttribute(name, v) { if (name == 'data-tooltip') this.message = v; },
+			removeAttribute() {},
+			dispatchEvent() {}
+		};
+		const valid = new Validator(field, type || 'string', optional, vfunc).validate();
+		return valid ? true : String(field.message);
+	}
+
+	const validation = Object.assign(Object.create(factory), {
+		types: types,
+		compile: compileType,
+		create(field, type, optional, vfunc) { return new Validator(field, type, optional, vfunc); },
+		check: checkValue
+	});
 	L.modules.validation = validation;
 
 	/* ---- request and rpc (rpc.js) ---- */
@@ -602,8 +970,9 @@
 
 			const creates = this.state.creates[conf] || {};
 
+			/* In a section added here, even '' is kept, as uci.js keeps it. */
 			if (creates[sid]) {
-				if (value != null && value !== '' && !(Array.isArray(value) && !value.length))
+				if (value != null)
 					creates[sid][opt] = value;
 				else
 					delete creates[sid][opt];
@@ -724,114 +1093,164 @@
 
 	/* ---- ui (ui.js) ---- */
 
+	/*
+	 * ui.js addValidator(): a Validator run on `events` and at once; the
+	 * message is also shown right after the field (LuCI shows it in a
+	 * tooltip when the pointer is over the field).
+	 */
+	function addValidator(field, type, optional, vfunc, ...events) {
+		if (type == null)
+			return;
+
+		if (!events.length)
+			events.push('blur', 'keyup');
+
+		try {
+			const validator = new Validator(field, type, optional, vfunc);
+			const validate = () => {
+				const valid = validator.validate();
+				showMessage(field);
+				return valid;
+			};
+
+			for (const e of events)
+				field.addEventListener(e, validate);
+
+			validate();
+			return validate;
+		}
+		catch {
+			/* A datatype that does not compile: no validator, as in ui.js. */
+			return undefined;
+		}
+	}
+
+	function showMessage(field) {
+		if (!hasDOM || !field.parentNode)
+			return;
+
+		let tip = field.nextElementSibling;
+		if (!tip || !tip.classList.contains('cbi-tooltip')) {
+			tip = E('div', { 'class': 'cbi-tooltip error', 'hidden': '' });
+			field.parentNode.insertBefore(tip, field.nextSibling);
+		}
+
+		const message = field.classList.contains('cbi-input-invalid') ? field.getAttribute('data-tooltip') : null;
+		tip.textContent = message || '';
+		tip.hidden = !message;
+	}
+
+	/*
+	 * ui.AbstractElement: `node` is the widget's root (bound to the
+	 * instance); validation-success/-failure events reaching it, from its
+	 * own validator or from one of a field inside it, set its state.
+	 */
 	class UIElement {
 		constructor(value, options) {
 			this.value = value;
-			this.options = Object.assign({ optional: true }, options || {});
-			this.validState = true;
-			this.validationError = '';
+			this.options = Object.assign({}, options || {});
 		}
 
 		getValue() { return this.value; }
 		setValue(v) { this.value = v; }
 		isValid() { return this.validState !== false; }
 		getValidationError() { return this.validationError || ''; }
-		triggerValidation() { return this.vfunc ? this.vfunc() : true; }
 
-		/* ui.js setUpdateEvents()/addValidator(): validation on keyup and blur, and at once. */
-		attachValidator(field) {
-			const type = this.options.datatype;
-			const vfunc = this.options.validate;
+		triggerValidation() {
+			if (typeof(this.vfunc) != 'function')
+				return false;
 
-			if (!type && !vfunc)
+			const wasValid = this.isValid();
+			this.vfunc();
+			return wasValid != this.isValid();
+		}
+
+		setUpdateEvents(target, ...events) {
+			const datatype = this.options.datatype;
+			const optional = Object.prototype.hasOwnProperty.call(this.options, 'optional') ? this.options.optional : true;
+			const validate = this.options.validate;
+
+			for (const e of events)
+				target.addEventListener(e, () => this.node.dispatchEvent(new CustomEvent('widget-update', { bubbles: true })));
+
+			if (!datatype && !validate)
 				return;
 
-			this.vfunc = () => {
-				if (!field.isConnected)
-					return true;
-
-				const result = checkValue(type, this.options.optional, vfunc, field.value != null ? field.value : '');
-				const tip = this.tooltip(field);
-
-				if (result === true) {
-					field.classList.remove('cbi-input-invalid');
-					field.removeAttribute('data-tooltip');
-					this.validState = true;
-					this.validationError = '';
-					tip.textContent = '';
-					tip.hidden = true;
-					return true;
-				}
-
-				field.classList.add('cbi-input-invalid');
-				field.setAttribute('data-tooltip', result);
-				field.setAttribute('data-tooltip-style', 'error');
+			this.node.addEventListener('validation-success', () => {
+				this.validState = true;
+				this.validationError = '';
+			});
+			this.node.addEventListener('validation-failure', (ev) => {
 				this.validState = false;
-				this.validationError = result;
-				tip.textContent = result;
-				tip.hidden = false;
-				return false;
-			};
+				this.validationError = ev.detail.message;
+			});
 
-			field.addEventListener('keyup', this.vfunc);
-			field.addEventListener('blur', this.vfunc);
-			field.addEventListener('input', this.vfunc);
-			window.setTimeout(this.vfunc, 0);
+			this.vfunc = addValidator(target, datatype ?? 'string', optional, validate, ...events);
 		}
 
-		/* LuCI shows the message in a tooltip on the field; here it is shown right after it. */
-		tooltip(field) {
-			let tip = field.nextElementSibling;
-			if (!tip || !tip.classList.contains('cbi-tooltip')) {
-				tip = E('div', { 'class': 'cbi-tooltip error', 'hidden': '' });
-				field.parentNode.insertBefore(tip, field.nextSibling);
-			}
-			return tip;
+		setChangeEvents(target, ...events) {
+			for (const e of events)
+				target.addEventListener(e, () => {
+					this.node.setAttribute('data-changed', true);
+					this.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+				});
 		}
 
-		node(elem) {
-			dom.bindClassInstance(elem, this);
-			this.elem = elem;
-			return elem;
-		}
-
-		changed() {
-			if (this.elem)
-				this.elem.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+		bindNode(node) {
+			this.node = node;
+			dom.bindClassInstance(node, this);
+			return node;
 		}
 	}
 
+	/* ui.Textfield: validated on keyup and blur. */
 	class Textfield extends UIElement {
 		render() {
+			const frame = E('div', { 'id': this.options.id, 'class': 'cbi-textfield' });
 			const input = E('input', {
-				'id': this.options.id,
+				'id': this.options.id ? 'widget.' + this.options.id : null,
 				'type': 'text',
 				'class': 'cbi-input-text',
 				'placeholder': this.options.placeholder,
 				'value': (this.value != null) ? this.value : ''
 			});
-			input.addEventListener('input', () => this.changed());
+
+			frame.appendChild(input);
 			this.input = input;
-			const node = this.node(E('div', { 'class': 'cbi-textfield', 'id': this.options.id ? this.options.id + '-wrap' : null }, input));
-			this.attachValidator(input);
-			return node;
+			this.bindNode(frame);
+			this.setUpdateEvents(input, 'keyup', 'blur');
+			this.setChangeEvents(input, 'change');
+			return frame;
 		}
 
 		getValue() { return this.input ? this.input.value : this.value; }
 		setValue(v) { this.value = v; if (this.input) this.input.value = v; }
+
+		/* The validator of what is typed: the widget's own. */
+		static typedValidation(options) {
+			return { datatype: options.datatype ?? 'string', optional: Object.prototype.hasOwnProperty.call(options, 'optional') ? options.optional : true, validate: options.validate };
+		}
 	}
 
 	class Checkbox extends UIElement {
 		render() {
 			const enabled = (this.options.value_enabled != null) ? this.options.value_enabled : '1';
-			this.input = E('input', { 'id': this.options.id, 'type': 'checkbox', 'class': 'cbi-input-checkbox' });
+			const frame = E('div', { 'id': this.options.id, 'class': 'cbi-checkbox' });
+
+			this.input = E('input', { 'id': this.options.id ? 'widget.' + this.options.id : null, 'type': 'checkbox', 'class': 'cbi-input-checkbox' });
 			this.input.checked = (this.value == enabled);
-			this.input.addEventListener('change', () => this.changed());
-			return this.node(E('div', { 'class': 'cbi-checkbox' }, [ this.input, E('label', { 'for': this.options.id }) ]));
+			frame.appendChild(this.input);
+			frame.appendChild(E('label', { 'for': this.options.id ? 'widget.' + this.options.id : null }));
+			this.bindNode(frame);
+			this.setUpdateEvents(this.input, 'click', 'blur');
+			this.setChangeEvents(this.input, 'change');
+			return frame;
 		}
 
 		isChecked() { return this.input ? this.input.checked : false; }
 		getValue() { return this.isChecked() ? (this.options.value_enabled || '1') : (this.options.value_disabled || '0'); }
+
+		static typedValidation() { return null; }
 	}
 
 	class Select extends UIElement {
@@ -842,108 +1261,210 @@
 
 		render() {
 			const keys = this.options.sort || Object.keys(this.choices);
-			this.select = E('select', { 'id': this.options.id, 'class': 'cbi-input-select' }, keys.map((k) =>
+			this.select = E('select', { 'id': this.options.id ? 'widget.' + this.options.id : null, 'class': 'cbi-input-select' }, keys.map((k) =>
 				E('option', { 'value': k }, this.choices[k] != null ? String(this.choices[k]) : k)));
 			const value = L.toArray(this.value)[0];
 			if (value != null && keys.includes(value))
 				this.select.value = value;
-			this.select.addEventListener('change', () => this.changed());
-			return this.node(E('div', { 'class': 'cbi-select' }, this.select));
+
+			const frame = E('div', { 'id': this.options.id, 'class': 'cbi-select' }, this.select);
+			this.bindNode(frame);
+			this.setUpdateEvents(this.select, 'change', 'click', 'blur');
+			this.setChangeEvents(this.select, 'change');
+			return frame;
 		}
 
 		getValue() { return this.select ? this.select.value : this.value; }
+
+		/* A choice, not typed text. */
+		static typedValidation() { return null; }
 	}
 
 	/*
-	 * ui.Dropdown as DeviceSelect uses it: the choices (one or several),
-	 * and with `create` a field for a name not in the list, checked by the
-	 * validator before it is added.
+	 * ui.Dropdown: the choices (several with `multiple`), drawn here as a
+	 * list of checkboxes or radio buttons, and with `create` a "custom" field
+	 * whose text becomes new choices, split on whitespace when multiple.
+	 * As in LuCI, the widget's own validator checks the chosen values
+	 * joined by spaces (the node's `value`, set on every change), and the
+	 * custom field has a validator of its own (the datatype, or 'string').
 	 */
 	class Dropdown extends UIElement {
 		constructor(value, choices, options) {
-			super(value, options);
-			this.choices = choices;
+			super(value, Object.assign({ sort: true, multiple: Array.isArray(value), optional: true, create: false }, options));
+			this.values = Array.isArray(value) ? value.slice() : ((value != null && value != '') ? [ value ] : []);
+			this.choices = (typeof(choices) == 'object' && choices != null) ? choices : {};
 		}
 
 		render() {
 			const multiple = !!this.options.multiple;
-			const selected = L.toArray(this.value);
-			const list = E('ul', { 'class': 'cbi-dropdown-list' });
-			const name = this.options.id + '-choice';
+			let keys = Object.keys(this.choices);
 
-			this.items = [];
-			const addItem = (key, label, checked) => {
-				const input = E('input', { 'type': multiple ? 'checkbox' : 'radio', 'name': name, 'value': key, 'data-value': key });
-				input.checked = checked;
-				input.addEventListener('change', () => this.changed());
-				this.items.push(input);
-				list.appendChild(E('li', { 'data-value': key }, E('label', [ input, ' ', label ])));
-			};
+			if (this.options.sort === true)
+				keys.sort(L.naturalCompare);
+			else if (Array.isArray(this.options.sort))
+				keys = this.options.sort.slice();
 
-			for (const key of (this.options.sort || Object.keys(this.choices)))
-				addItem(key, this.choices[key], selected.includes(key));
+			if (this.options.create)
+				for (const v of this.values)
+					if (!Object.prototype.hasOwnProperty.call(this.choices, v))
+						keys.push(v);
 
-			const node = E('div', { 'class': 'cbi-dropdown', 'id': this.options.id, 'data-multiple': multiple ? 'true' : null }, list);
+			const node = E('div', { 'id': this.options.id, 'class': 'cbi-dropdown', 'data-multiple': multiple ? 'true' : null });
+			this.list = E('ul', { 'class': 'cbi-dropdown-list' });
+			node.appendChild(this.list);
+			this.node = node;
+
+			if (!multiple && this.options.optional && !keys.includes(''))
+				this.addItem('', this.options.select_placeholder || _('-- Please choose --'), this.values.length == 0);
+
+			for (const key of keys)
+				this.addItem(key, this.choices[key], this.values.includes(key));
 
 			if (this.options.create) {
 				const create = E('input', { 'type': 'text', 'class': 'create-item-input', 'placeholder': _('-- custom --') });
-				const creator = new UIElement('', { optional: true, validate: this.options.validate });
 				node.appendChild(E('div', { 'class': 'cbi-dropdown-create' }, [
 					create,
 					E('button', { 'class': 'cbi-button cbi-button-add', 'type': 'button', 'click': () => {
-						if (!creator.isValid() || create.value === '')
+						if (create.classList.contains('cbi-input-invalid'))
 							return;
-						addItem(create.value, create.value, true);
+						this.createItems(create.value);
 						create.value = '';
-						this.changed();
 					} }, _('Add'))
 				]));
-				window.setTimeout(() => creator.attachValidator(create), 0);
+
+				if (this.options.datatype || this.options.validate)
+					addValidator(create, this.options.datatype ?? 'string', true, this.options.validate, 'blur', 'keyup');
 			}
 
-			return this.node(node);
-		}
-
-		getValue() {
-			const values = (this.items || []).filter((i) => i.checked).map((i) => i.value);
-			return this.options.multiple ? values : (values[0] || '');
-		}
-	}
-
-	/* ui.DynamicList: items, each removable, and a field to add one, checked by the validator. */
-	class DynamicList extends UIElement {
-		render() {
-			this.values = L.toArray(this.value).slice();
-			const list = E('div', { 'class': 'cbi-dynlist', 'id': this.options.id });
-			const items = E('div', { 'class': 'items' });
-			const input = E('input', { 'type': 'text', 'class': 'cbi-input-text add-item', 'placeholder': this.options.placeholder });
-
-			const draw = () => dom.content(items, this.values.map((v, i) => E('div', { 'class': 'item', 'data-value': v }, [
-				E('span', v), ' ',
-				E('button', { 'class': 'cbi-button cbi-button-remove', 'type': 'button', 'click': () => {
-					this.values.splice(i, 1);
-					draw();
-					this.changed();
-				} }, '×')
-			])));
-
-			draw();
-			list.appendChild(items);
-			list.appendChild(E('div', { 'class': 'add' }, [ input, E('button', { 'class': 'cbi-button cbi-button-add', 'type': 'button', 'click': () => {
-				if (input.value === '' || input.classList.contains('cbi-input-invalid'))
-					return;
-				this.values.push(input.value);
-				input.value = '';
-				draw();
-				this.changed();
-			} }, '+') ]));
-
-			const node = this.node(list);
-			this.attachValidator(input);
+			this.saveValues();
+			this.bindNode(node);
+			this.setUpdateEvents(node, 'cbi-dropdown-change');
+			this.setChangeEvents(node, 'cbi-dropdown-change');
 			return node;
 		}
 
-		getValue() { return this.values ? this.values.slice() : L.toArray(this.value); }
+		addItem(key, label, checked) {
+			const input = E('input', { 'type': this.options.multiple ? 'checkbox' : 'radio', 'name': this.options.id + '-choice', 'value': key, 'data-value': key });
+			input.checked = checked;
+			input.addEventListener('change', () => this.saveValues());
+			this.list.appendChild(E('li', { 'data-value': key }, E('label', [ input, ' ', (label != null) ? label : key ])));
+			return input;
+		}
+
+		/* The chosen values into the node's `value`, joined by spaces, and a change event. */
+		saveValues() {
+			this.node.value = this.selected().join(' ');
+			this.node.dispatchEvent(new CustomEvent('cbi-dropdown-change', { bubbles: true }));
+		}
+
+		selected() {
+			return [ ...this.list.querySelectorAll('input') ].filter((i) => i.checked && i.value !== '').map((i) => i.value);
+		}
+
+		createItems(value) {
+			const text = (value ?? '').trim();
+			const items = !text.length ? [] : (this.options.multiple ? text.split(/\s+/) : [ text ]);
+
+			for (const item of items) {
+				let input = [ ...this.list.querySelectorAll('input') ].find((i) => i.value === item);
+				if (!input)
+					input = this.addItem(item, item, false);
+				input.checked = true;
+			}
+
+			this.saveValues();
+		}
+
+		getValue() {
+			const values = this.list ? this.selected() : this.values;
+			return this.options.multiple ? values : values[0];
+		}
+
+		setValue(values) {
+			const wanted = L.toArray(values);
+			for (const i of this.list.querySelectorAll('input'))
+				i.checked = wanted.includes(i.value);
+			this.createItems(wanted.filter((v) => !this.list.querySelector('input[value="%s"]'.format(v))).join(' '));
+		}
+
+		/*
+		 * The validator of a name typed into the custom field; for nothing
+		 * typed (nothing added), the widget's own, on no value chosen.
+		 */
+		static typedValidation(options) {
+			return { datatype: options.datatype ?? 'string', optional: options.optional ?? true, validate: options.validate };
+		}
+	}
+
+	/*
+	 * ui.DynamicList: items, each removable, and a field to add one. Only
+	 * the field has a validator (the datatype, or 'string'): items from the
+	 * configuration are not checked. The list's value includes valid text
+	 * left in the field, as LuCI's does.
+	 */
+	class DynamicList extends UIElement {
+		constructor(values, choices, options) {
+			super(values, Object.assign({}, options, { multiple: false, optional: true }));
+			this.values = Array.isArray(values) ? values.slice() : ((values != null && values != '') ? [ values ] : []);
+		}
+
+		render() {
+			const dl = E('div', { 'id': this.options.id, 'class': 'cbi-dynlist' });
+			const input = E('input', { 'id': this.options.id ? 'widget.' + this.options.id : null, 'type': 'text', 'class': 'cbi-input-text add-item', 'placeholder': this.options.placeholder });
+			this.items = E('div', { 'class': 'items' });
+			this.input = input;
+			this.node = dl;
+
+			dl.appendChild(this.items);
+			dl.appendChild(E('div', { 'class': 'add-item control-group' }, [ input, E('button', { 'class': 'cbi-button cbi-button-add', 'type': 'button', 'click': () => {
+				if (input.value.length && !input.classList.contains('cbi-input-invalid')) {
+					this.addItem(input.value);
+					input.value = '';
+				}
+			} }, '+') ]));
+
+			if (this.options.datatype || this.options.validate)
+				addValidator(input, this.options.datatype ?? 'string', true, this.options.validate, 'blur', 'keyup');
+
+			for (const v of this.values)
+				this.addItem(v, true);
+
+			this.bindNode(dl);
+			this.setUpdateEvents(dl, 'cbi-dynlist-change');
+			this.setChangeEvents(dl, 'cbi-dynlist-change');
+			return dl;
+		}
+
+		addItem(value, quiet) {
+			const item = E('div', { 'class': 'item', 'data-value': value }, [
+				E('span', value), ' ',
+				E('input', { 'type': 'hidden', 'value': value }),
+				E('button', { 'class': 'cbi-button cbi-button-remove', 'type': 'button', 'click': () => {
+					item.remove();
+					this.node.dispatchEvent(new CustomEvent('cbi-dynlist-change', { bubbles: true }));
+				} }, '×')
+			]);
+			this.items.appendChild(item);
+			if (!quiet)
+				this.node.dispatchEvent(new CustomEvent('cbi-dynlist-change', { bubbles: true }));
+		}
+
+		getValue() {
+			if (!this.node)
+				return this.values.slice();
+
+			const v = [ ...this.items.querySelectorAll('.item > input[type="hidden"]') ].map((i) => i.value);
+			const text = this.input.value;
+
+			if (text != null && /\S/.test(text) && !this.input.classList.contains('cbi-input-invalid') && !v.includes(text))
+				v.push(text);
+
+			return v;
+		}
+
+		static typedValidation(options) {
+			return { datatype: options.datatype ?? 'string', optional: true, validate: options.validate };
+		}
 	}
 
 	let modalOpen = null;
@@ -1051,7 +1572,35 @@
 
 	/* ---- form (form.js) ---- */
 
-	const isEqual = (a, b) => JSON.stringify(L.toArray(a)) === JSON.stringify(L.toArray(b)) && (a == null) === (b == null);
+	/* form.js isEqual(): a string and an array are not equal, even as ['x'] and 'x'. */
+	function isEqual(x, y) {
+		if (x != null && y != null && typeof(x) != typeof(y))
+			return false;
+
+		if ((x == null && y != null) || (x != null && y == null))
+			return false;
+
+		if (Array.isArray(x)) {
+			if (x.length != y.length)
+				return false;
+			for (let i = 0; i < x.length; i++)
+				if (!isEqual(x[i], y[i]))
+					return false;
+		}
+		else if (typeof(x) == 'object') {
+			for (const k in x)
+				if (Object.prototype.hasOwnProperty.call(x, k) && (!Object.prototype.hasOwnProperty.call(y, k) || !isEqual(x[k], y[k])))
+					return false;
+			for (const k in y)
+				if (Object.prototype.hasOwnProperty.call(y, k) && !Object.prototype.hasOwnProperty.call(x, k))
+					return false;
+		}
+		else if (x != y) {
+			return false;
+		}
+
+		return true;
+	}
 
 	class AbstractElement {
 		constructor(title, description) {
@@ -1095,8 +1644,13 @@
 			return Promise.all(this.children.map((s) => s.parse()));
 		}
 
-		/* form.js Map.save(): parse, stage, reload, render; errors in a modal unless silent. */
+		/*
+		 * form.js Map.save(): every field validated again (checkDepends), then
+		 * parse, stage, reload, render; errors in a modal unless silent.
+		 */
 		save(cb, silent) {
+			this.checkDepends();
+
 			return this.parse()
 				.then(cb)
 				.then(() => this.data.save())
@@ -1127,13 +1681,13 @@
 				const map = this.root || E('div', { 'class': 'cbi-map', 'id': 'cbi-' + this.config });
 				dom.content(map, [
 					this.title ? E('h2', { 'name': 'content' }, this.title) : null,
-					this.description ? E('div', { 'class': 'cbi-map-descr' }, this.description) : null,
-					nodes
-				].filter((n) => n != null));
+					this.description ? E('div', { 'class': 'cbi-map-descr' }, this.description) : null
+				].filter((n) => n != null).concat(nodes));
 				if (!this.root) {
 					this.root = map;
 					dom.bindClassInstance(map, this);
 				}
+				this.checkDepends();
 				return map;
 			});
 		}
@@ -1142,7 +1696,14 @@
 			return this.root ? this.root.querySelector('[%s="%s"]'.format(attr, value)) : null;
 		}
 
-		checkDepends() {}
+		/* Without dependencies between options, what is left of form.js checkDepends(): every field validated. */
+		checkDepends() {
+			for (const s of this.children)
+				for (const sid of s.cfgsections())
+					for (const o of s.children)
+						if (o.isActive(sid))
+							o.triggerValidation(sid);
+		}
 	}
 
 	class AbstractSection extends AbstractElement {
@@ -1212,9 +1773,8 @@
 
 				this.tab_names.forEach((t, i) => {
 					const pane = E('div', { 'class': 'cbi-tabcontainer', 'id': 'container.%s.%s.%s'.format(this.map.config, section_id, t), 'data-tab': t, 'data-tab-title': this.tabs[t].title }, [
-						this.tabs[t].description ? E('div', { 'class': 'cbi-tab-descr' }, this.tabs[t].description) : null,
-						panes[i]
-					].filter((n) => n != null));
+						this.tabs[t].description ? E('div', { 'class': 'cbi-tab-descr' }, this.tabs[t].description) : null
+					].filter((n) => n != null).concat(panes[i]));
 					const active = (this.activeTab || this.tab_names[0]) == t;
 					pane.hidden = !active;
 					menu.appendChild(E('li', { 'class': active ? 'cbi-tab' : 'cbi-tab-disabled', 'data-tab': t }, E('a', { 'href': '#', 'click': (ev) => {
@@ -1239,16 +1799,33 @@
 
 		cfgsections() { return [ this.section ]; }
 
+		/* form.js NamedSection: a missing section is added (named) by its Add button, if addremove. */
+		handleAdd() {
+			this.map.data.add(this.map.config, this.sectiontype, this.section);
+			return this.map.save(null, true);
+		}
+
+		handleRemove() {
+			this.map.data.remove(this.map.config, this.section);
+			return this.map.save(null, true);
+		}
+
 		render() {
 			const sid = this.section;
-			if (this.map.data.get(this.map.config, sid) == null)
-				return Promise.resolve(E('div', { 'class': 'cbi-section' }, E('em', _('This section contains no values yet'))));
-
-			return this.renderTabs(sid).then((nodes) => E('div', { 'class': 'cbi-section', 'id': 'cbi-%s-%s'.format(this.map.config, sid), 'data-section-id': sid }, [
+			const head = [
 				this.title ? E('h3', this.title) : null,
-				this.description ? E('div', { 'class': 'cbi-section-descr' }, this.description) : null,
-				E('div', { 'class': 'cbi-section-node' }, nodes)
-			].filter((n) => n != null)));
+				this.description ? E('div', { 'class': 'cbi-section-descr' }, this.description) : null
+			].filter((n) => n != null);
+
+			if (this.map.data.get(this.map.config, sid) == null)
+				return Promise.resolve(E('div', { 'class': 'cbi-section', 'id': 'cbi-%s-%s'.format(this.map.config, sid) }, head.concat(this.addremove
+					? [ E('button', { 'class': 'cbi-button cbi-button-add', 'click': ui.createHandlerFn(this, 'handleAdd') }, this.titleFn('addbtntitle', sid) || _('Add')) ]
+					: [])));
+
+			return this.renderTabs(sid).then((nodes) => E('div', { 'class': 'cbi-section', 'data-section-id': sid }, head.concat([
+				this.addremove ? E('div', { 'class': 'cbi-section-remove right' }, E('button', { 'class': 'cbi-button', 'click': ui.createHandlerFn(this, 'handleRemove') }, this.titleFn('delbtntitle', sid) || _('Delete'))) : null,
+				E('div', { 'class': 'cbi-section-node', 'id': 'cbi-%s-%s'.format(this.map.config, sid), 'data-section-id': sid }, nodes)
+			].filter((n) => n != null))));
 		}
 	}
 
@@ -1378,9 +1955,11 @@
 			return this.map.data.get(this.map.config, section_id, this.option);
 		}
 
+		/* The widget whose node has the option's cbid as id. */
 		getUIElement(section_id) {
-			const node = this.map.root ? this.map.root.querySelector('[id="%s-frame"]'.format(this.cbid(section_id))) : null;
-			return node ? node.uiElement : null;
+			const node = this.map.findElement('id', this.cbid(section_id));
+			const inst = node ? dom.findClassInstance(node) : null;
+			return (inst instanceof UIElement) ? inst : null;
 		}
 
 		formvalue(section_id) {
@@ -1399,6 +1978,24 @@
 
 		validate() { return true; }
 
+		/* form.js getValidator(): validate, or each of an array of them in turn. */
+		getValidator(section_id) {
+			if (Array.isArray(this.validate)) {
+				const validators = this.validate;
+				return (value) => {
+					for (const fn of validators) {
+						if (typeof(fn) == 'function') {
+							const result = fn.call(this, section_id, value);
+							if (result !== true)
+								return result;
+						}
+					}
+					return true;
+				};
+			}
+			return (value) => this.validate(section_id, value);
+		}
+
 		isValid(section_id) {
 			const elem = this.getUIElement(section_id);
 			return elem ? elem.isValid() : true;
@@ -1414,9 +2011,16 @@
 			return elem ? elem.triggerValidation() : true;
 		}
 
-		isActive(section_id) { return this.getUIElement(section_id) != null; }
+		isActive(section_id) {
+			const field = this.map.findElement('data-field', this.cbid(section_id));
+			return field != null && !field.classList.contains('hidden');
+		}
 
-		/* form.js AbstractValue.parse(). */
+		/*
+		 * form.js AbstractValue.parse(): refused while invalid; empty removes
+		 * (or is refused if required); a value unlike the stored one written;
+		 * an option not on the page removed unless `retain`.
+		 */
 		parse(section_id) {
 			const active = this.isActive(section_id);
 
@@ -1429,7 +2033,7 @@
 				const cval = this.cfgvalue(section_id);
 				const fval = this.formvalue(section_id);
 
-				if (fval == null || fval === '' || (Array.isArray(fval) && !fval.length)) {
+				if (fval == null || fval == '') {
 					if (this.rmempty || this.optional)
 						return Promise.resolve(this.remove(section_id));
 
@@ -1440,6 +2044,9 @@
 					return Promise.resolve(this.write(section_id, fval));
 				}
 			}
+			else if (!this.retain) {
+				return Promise.resolve(this.remove(section_id));
+			}
 
 			return Promise.resolve();
 		}
@@ -1447,54 +2054,72 @@
 		write(section_id, value) { return this.map.data.set(this.map.config, section_id, this.option, value); }
 		remove(section_id) { return this.map.data.unset(this.map.config, section_id, this.option); }
 
+		/* What form.js passes the widget of this option. */
 		widgetOptions(section_id) {
 			return {
 				id: this.cbid(section_id),
 				datatype: this.datatype,
-				validate: (value) => this.validate(section_id, value),
+				validate: this.getValidator(section_id),
 				optional: this.optional || this.rmempty,
 				placeholder: this.placeholder
 			};
 		}
 
+		/* form.js Value: a Textfield (a list is shown joined by spaces). */
 		renderWidget(section_id, option_index, cfgvalue) {
-			return new Textfield((cfgvalue != null) ? cfgvalue : this.default, this.widgetOptions(section_id));
+			const value = (cfgvalue != null) ? cfgvalue : this.default;
+			return new Textfield(Array.isArray(value) ? value.join(' ') : value, this.widgetOptions(section_id));
 		}
 
+		/*
+		 * How the field where a value is typed validates it: datatype,
+		 * optional and validate function, as the widget sets up its
+		 * validator (for tests/luci/form-schema.js).
+		 */
+		typedValidation(section_id) {
+			return this.constructor.widgetClass.typedValidation(this.widgetOptions(section_id));
+		}
+
+		/* form.js renderFrame(): the container with data-field, the widget's node inside. */
 		render(option_index, section_id, in_table) {
 			return Promise.resolve(this.cfgvalue(section_id)).then((cfgvalue) => {
-				const widget = this.renderWidget(section_id, option_index, cfgvalue);
-				const node = widget.render();
-				const frame = E('div', { 'id': this.cbid(section_id) + '-frame', 'data-field': this.cbid(section_id), 'data-name': this.option, 'data-widget': this.constructor.widgetName }, node);
-				frame.uiElement = widget;
+				const node = this.renderWidget(section_id, option_index, cfgvalue).render();
+				const cid = 'cbi-%s-%s-%s'.format(this.map.config, section_id, this.option);
+				let optionEl;
+
+				if (in_table) {
+					optionEl = E('td', { 'class': 'td cbi-value-field', 'data-name': this.option, 'data-title': this.title, 'data-widget': this.constructor.widgetName },
+						E('div', { 'id': cid, 'data-index': option_index, 'data-field': this.cbid(section_id) }, node));
+				}
+				else {
+					optionEl = E('div', { 'class': 'cbi-value', 'id': cid, 'data-index': option_index, 'data-field': this.cbid(section_id), 'data-name': this.option, 'data-widget': this.constructor.widgetName }, [
+						E('label', { 'class': 'cbi-value-title', 'for': 'widget.' + this.cbid(section_id) }, this.title),
+						E('div', { 'class': 'cbi-value-field' }, [
+							node,
+							(this.description && !this.section.nodescriptions) ? E('div', { 'class': 'cbi-value-description' }, this.description) : null
+						].filter((n) => n != null))
+					]);
+				}
 
 				if (typeof(this.onchange) == 'function') {
-					let previous = widget.getValue();
-					frame.addEventListener('widget-change', (ev) => {
-						const value = widget.getValue();
-						if (isEqual(value, previous))
+					const state = {};
+					optionEl.addEventListener('widget-change', (ev) => {
+						const value = this.formvalue(section_id);
+						if (isEqual(value, state.previousValue))
 							return;
-						previous = value;
+						state.previousValue = value;
 						this.onchange.call(this, ev, section_id, value);
 					});
 				}
 
-				if (in_table)
-					return E('td', { 'class': 'td cbi-value-field', 'data-name': this.option, 'data-title': this.title }, frame);
-
-				return E('div', { 'class': 'cbi-value', 'id': 'cbi-%s-%s-%s'.format(this.map.config, section_id, this.option), 'data-name': this.option }, [
-					E('label', { 'class': 'cbi-value-title', 'for': this.cbid(section_id) }, this.title),
-					E('div', { 'class': 'cbi-value-field' }, [
-						frame,
-						(this.description && !this.section.nodescriptions) ? E('div', { 'class': 'cbi-value-description' }, this.description) : null
-					].filter((n) => n != null))
-				]);
+				return optionEl;
 			});
 		}
 	}
 
 	class Value extends AbstractValue {}
 	Value.widgetName = 'CBI.Value';
+	AbstractValue.widgetClass = Textfield;
 
 	class DummyValue extends AbstractValue {
 		renderWidget(section_id, option_index, cfgvalue) {
@@ -1527,6 +2152,7 @@
 		}
 	}
 	ListValue.widgetName = 'CBI.ListValue';
+	ListValue.widgetClass = Select;
 
 	class Flag extends ListValue {
 		constructor() {
@@ -1555,15 +2181,18 @@
 			return (v == this.enabled) ? _('Yes') : _('No');
 		}
 
-		/* form.js FlagValue.parse(): written unless it equals the default and may be removed. */
+		/*
+		 * form.js FlagValue.parse(): written unless it equals the default and
+		 * may be removed; an option not on the page removed unless `retain`.
+		 */
 		parse(section_id) {
 			if (!this.isActive(section_id))
-				return Promise.resolve();
+				return Promise.resolve(this.retain ? undefined : this.remove(section_id));
 
 			const fval = this.formvalue(section_id);
 
 			if (!this.isValid(section_id))
-				return Promise.reject(new TypeError(_('Option "%s" contains an invalid input value.').format(this.stripTags(this.title).trim() || this.option)));
+				return Promise.reject(new TypeError(_('Option "%s" contains an invalid input value.').format(this.stripTags(this.title).trim() || this.option) + ' ' + this.getValidationError(section_id)));
 
 			if (fval == this.default && (this.optional || this.rmempty))
 				return Promise.resolve(this.remove(section_id));
@@ -1572,13 +2201,15 @@
 		}
 	}
 	Flag.widgetName = 'CBI.FlagValue';
+	Flag.widgetClass = Checkbox;
 
 	class DynamicListValue extends AbstractValue {
 		renderWidget(section_id, option_index, cfgvalue) {
-			return new DynamicList((cfgvalue != null) ? cfgvalue : this.default, this.widgetOptions(section_id));
+			return new DynamicList(L.toArray((cfgvalue != null) ? cfgvalue : this.default), null, this.widgetOptions(section_id));
 		}
 	}
 	DynamicListValue.widgetName = 'CBI.DynamicList';
+	DynamicListValue.widgetClass = DynamicList;
 
 	const form = {
 		Map: FormMap,
@@ -1657,10 +2288,32 @@
 
 		filter() { return true; }
 
+		/*
+		 * widgets.js DeviceSelect: the devices, then the configured names
+		 * that are absent, in a Dropdown. It passes the Dropdown its validate
+		 * function but not its datatype.
+		 */
+		widgetOptions(section_id) {
+			return {
+				id: this.cbid(section_id),
+				optional: this.optional || this.rmempty,
+				validate: this.getValidator(section_id),
+				create: !this.nocreate,
+				multiple: this.multiple
+			};
+		}
+
 		renderWidget(section_id, option_index, cfgvalue) {
-			const values = L.toArray((cfgvalue != null) ? cfgvalue : this.default);
+			const checked = {};
 			const choices = {};
 			const order = [];
+			let values = [];
+
+			for (const v of L.toArray((cfgvalue != null) ? cfgvalue : this.default))
+				checked[v] = true;
+
+			if (!this.multiple && (this.rmempty || this.optional))
+				choices[''] = E('em', _('unspecified'));
 
 			for (const device of (this.devices || [])) {
 				const name = device.getName();
@@ -1668,20 +2321,22 @@
 					continue;
 				choices[name] = E('span', { 'title': device.getI18n(), 'data-type': device.getType() }, [ name, ' ', E('small', '(%s)'.format(device.getI18n())) ]);
 				order.push(name);
+				if (checked[name])
+					values.push(name);
 			}
 
 			if (!this.nocreate)
-				for (const v of values.slice().sort(L.naturalCompare))
-					if (!choices[v]) {
+				for (const v of Object.keys(checked).sort(L.naturalCompare))
+					if (!Object.prototype.hasOwnProperty.call(choices, v)) {
 						choices[v] = E('span', { 'title': _('Absent Interface') }, [ v, ' ', E('small', '(%s)'.format(_('Absent Interface'))) ]);
 						order.push(v);
+						values.push(v);
 					}
 
-			return new Dropdown(this.multiple ? values : values[0], choices, Object.assign(this.widgetOptions(section_id), {
-				sort: order,
-				multiple: this.multiple,
-				create: !this.nocreate
-			}));
+			if (!this.multiple)
+				values = values[0];
+
+			return new Dropdown(values, choices, Object.assign(this.widgetOptions(section_id), { sort: order }));
 		}
 
 		textvalue(section_id) {
@@ -1690,6 +2345,7 @@
 		}
 	}
 	DeviceSelect.widgetName = 'CBI.DeviceSelect';
+	DeviceSelect.widgetClass = Dropdown;
 
 	L.modules['tools.widgets'] = { DeviceSelect: DeviceSelect };
 

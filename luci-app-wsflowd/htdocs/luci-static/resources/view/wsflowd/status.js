@@ -14,21 +14,9 @@ const callStatus = rpc.declare({
 	method: 'status'
 });
 
-function duration(seconds) {
-	const s = Math.max(0, Math.floor(+seconds || 0));
-	const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
-
-	if (d > 0)
-		return _('%dd %dh %dm %ds').format(d, h, m, s % 60);
-	if (h > 0)
-		return _('%dh %dm %ds').format(h, m, s % 60);
-	if (m > 0)
-		return _('%dm %ds').format(m, s % 60);
-	return _('%ds').format(s);
-}
-
+/* A value of the agent's, as HTML: a lone string given to E() is markup in LuCI. */
 function text(value) {
-	return (value == null || value === '') ? '-' : String(value);
+	return (value == null || value === '') ? '-' : '%h'.format(value);
 }
 
 /* A table with one header row; each row is [ key, [ [ field, content ], ... ] ]. */
@@ -77,7 +65,7 @@ return view.extend({
 			E('div', { 'class': 'alert-message warning' }, [
 				E('h4', _('The sFlow agent is not running')),
 				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector is set under Settings; "logread -e wsflowd" tells why it did not.')),
-				E('p', [ E('small', [ _('Error: '), E('code', { 'data-field': 'error' }, error) ]) ])
+				E('p', [ E('small', [ _('Error:'), ' ', E('code', { 'data-field': 'error' }, '%h'.format(error)) ]) ])
 			])
 		]);
 	},
@@ -94,7 +82,7 @@ return view.extend({
 			E('h3', _('Agent')),
 			facts('wsflowd-agent', [
 				[ 'version', _('Version'), text(st.version) ],
-				[ 'uptime', _('Uptime'), duration(st.uptime) ],
+				[ 'uptime', _('Uptime'), '%t'.format(st.uptime) ],
 				[ 'agent_address', _('Agent address'), text(st.agent_address) ],
 				[ 'datagrams', _('Datagrams'), text(st.datagrams) ],
 				[ 'sampling_rate', _('Sampling rate'), text(config.sampling_rate) ],
