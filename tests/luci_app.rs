@@ -895,6 +895,22 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
                 );
                 assert_eq!(o["validate"], true, "{what}: no sign (uinteger takes -0)");
             }
+            Kind::Word { words, .. } if spec.list => {
+                assert_eq!(widget, "CBI.MultiValue", "{what}");
+                assert_eq!(o["choices"], json!(words), "{what}");
+                // form-schema.js shows the default array as String() does.
+                assert_eq!(
+                    o["default"]
+                        .as_str()
+                        .map(|d| d.replace(',', " "))
+                        .as_deref(),
+                    spec.default,
+                    "{what}"
+                );
+                for w in words {
+                    assert!(daemon_accepts(spec, w, ""), "{what}: {w}");
+                }
+            }
             Kind::Word { words, .. } => {
                 assert_eq!(widget, "CBI.ListValue", "{what}");
                 assert_eq!(o["choices"], json!(words), "{what}");
@@ -966,8 +982,12 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
     }
     let all: BTreeSet<(&str, &str)> = SCHEMA.iter().map(|s| (s.section, s.name)).collect();
     let missing: Vec<_> = all.difference(&covered).collect();
-    // ubus_socket: only for a broker at another path; left to the shell.
-    assert_eq!(missing, [&("agent", "ubus_socket")]);
+    // ubus_socket, hostapd_control_dir: only for a broker or a hostapd
+    // whose sockets are elsewhere; left to the shell.
+    assert_eq!(
+        missing,
+        [&("agent", "hostapd_control_dir"), &("agent", "ubus_socket")]
+    );
     println!(
         "{} form options compared, covering {} of the daemon's {} options",
         options.len(),

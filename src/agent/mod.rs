@@ -35,9 +35,11 @@ use crate::sflow::{
     DataSource, DatagramPacker, FlowRecord, FlowSample, HeaderProtocol, List, PackerConfig,
     SampleForm, SequenceNumber,
 };
-use crate::stations::StationTable;
+use crate::stations::nl80211::KernelStations;
+use crate::stations::{Source, StationTable};
 use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
 use crate::wifi::monitor::MonitorFrame;
+use crate::wifi::nl80211::events::Nl80211Events;
 use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
 use monitor::{OurBsses, SsidTable};
@@ -58,6 +60,21 @@ fn ubus_socket(config: &Config) -> PathBuf {
         }
         None => PathBuf::from(DEFAULT_SOCKET),
     }
+}
+
+/// What a polled descriptor stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Signals,
+    /// ubusd: hostapd's notifications, calls of our object.
+    Ubus,
+    /// rtnetlink: links and bridge forwarding entries.
+    LinkEvents,
+    /// nl80211: stations and AP interfaces.
+    KernelStations,
+    Timer,
+    /// A sampled interface's ring, by its index in `sources`.
+    Source(usize),
 }
 
 /// Period of the housekeeping timer.
@@ -102,6 +119,11 @@ pub struct Agent {
     next_ubus_refresh_ms: u64,
     /// nl80211, where the kernel has it (station and survey statistics).
     nl80211: Option<Nl80211>,
+    /// nl80211's notifications (stations, interfaces), when the kernel is
+    /// a station source.
+    nl80211_events: Option<Nl80211Events>,
+    /// The kernel as a station source.
+    kernel_stations: KernelStations,
     /// Room for the header of an A-MPDU subframe sample (allocated once).
     scratch: Vec<u8>,
 }
@@ -154,14 +176,20 @@ impl Agent {
             ubus: UbusLink::new(ubus_socket(&config)),
             next_ubus_refresh_ms: 0,
             nl80211: Nl80211::open()
-                .map_err(|e| debug!("no nl80211 ({e}): 802.11 station counters unavailable"))
+                .map_err(|e| {
+                    info!("no nl80211 ({e}): no Wi-Fi in this kernel, or it cannot be reached")
+                })
                 .ok(),
+            nl80211_events: None,
+            kernel_stations: KernelStations::default(),
             scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
         };
         for w in &loaded.warnings {
             warn!("{w}");
         }
+        let sources = config.agent.station_sources;
         agent.apply(config);
+        agent.set_station_sources(sources);
         Ok(agent)
     }
 
@@ -246,6 +274,12 @@ impl Agent {
             info!("ubus socket now {}", socket.display());
             self.ubus = UbusLink::new(socket);
         }
+        let sources = new.agent.station_sources;
+        if sources != self.config.agent.station_sources
+            || self.config.agent.enabled != new.agent.enabled
+        {
+            self.set_station_sources(sources);
+        }
         let enabled = new.agent.enabled;
         self.config = new;
         self.host_description = HostDescription::read();
@@ -259,6 +293,35 @@ impl Agent {
             }
         }
         self.housekeeping(now);
+    }
+
+    /// Starts and stops the station sources the configuration names, and
+    /// says in the log what each can and cannot give.
+    fn set_station_sources(&mut self, sources: crate::stations::Sources) {
+        let kernel = sources.contains(Source::Nl80211);
+        match (&self.nl80211, kernel) {
+            (Some(client), true) if self.nl80211_events.is_none() => {
+                match Nl80211Events::open(client) {
+                    Ok(events) => {
+                        info!("stations: following the kernel's (nl80211)");
+                        self.nl80211_events = Some(events);
+                    }
+                    Err(e) => warn!(
+                        "stations: cannot follow nl80211's notifications ({e}): the kernel's stations are listed every polling interval only"
+                    ),
+                }
+            }
+            (None, true) => {
+                info!("stations: nl80211 is not available: the kernel cannot tell stations")
+            }
+            (_, false) => {
+                self.nl80211_events = None;
+                self.kernel_stations.clear(&mut self.stations);
+            }
+            _ => {}
+        }
+        self.ubus
+            .follow_hostapd(sources.contains(Source::Ubus), &mut self.stations);
     }
 
     /// The rate chosen from an interface's link speed.
@@ -369,6 +432,20 @@ impl Agent {
                 s.ours = ours;
             }
         }
+        // The kernel's stations of the sampled interfaces that are APs.
+        if let (Some(client), true) = (
+            &mut self.nl80211,
+            self.config.agent.station_sources.contains(Source::Nl80211),
+        ) {
+            let followed: Vec<(u32, String)> = self
+                .sources
+                .iter()
+                .filter(|s| !s.is_monitor())
+                .filter_map(|s| Some((s.if_index?, s.device.clone())))
+                .collect();
+            self.kernel_stations
+                .set_interfaces(&followed, client, &mut self.stations);
+        }
         // A frame leaving through any sampled interface that entered
         // through one (itself included: relayed back out of the radio it
         // came from) was a candidate where it entered.
@@ -429,86 +506,145 @@ impl Agent {
         }
     }
 
+    /// The descriptors to poll, each with the slot it stands for, in the
+    /// order they are served: signals, then what hostapd may wait on, then
+    /// the kernel's notifications, the timer and the sampled interfaces.
+    fn poll_set(&self, fds: &mut Vec<libc::pollfd>, slots: &mut Vec<Slot>) {
+        fds.clear();
+        slots.clear();
+        let mut add = |fd: i32, events: i16, slot: Slot| {
+            fds.push(pollfd(fd, events));
+            slots.push(slot);
+        };
+        add(
+            self.signals.as_fd().as_raw_fd(),
+            libc::POLLIN,
+            Slot::Signals,
+        );
+        if let Some((fd, events)) = self.ubus.poll_fd() {
+            add(fd, events, Slot::Ubus);
+        }
+        if let Some(e) = &self.events {
+            add(e.as_fd().as_raw_fd(), libc::POLLIN, Slot::LinkEvents);
+        }
+        if let Some(e) = &self.nl80211_events {
+            add(e.as_fd().as_raw_fd(), libc::POLLIN, Slot::KernelStations);
+        }
+        add(self.timer.as_fd().as_raw_fd(), libc::POLLIN, Slot::Timer);
+        for (i, s) in self.sources.iter().enumerate() {
+            if let Some(fd) = s.capture_fd() {
+                add(fd, libc::POLLIN, Slot::Source(i));
+            }
+        }
+    }
+
     /// Runs until SIGTERM or SIGINT.
     pub fn run(&mut self) -> io::Result<()> {
         let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut owners: Vec<usize> = Vec::new();
+        let mut slots: Vec<Slot> = Vec::new();
         loop {
-            fds.clear();
-            owners.clear();
-            fds.push(pollfd(self.signals.as_fd().as_raw_fd(), libc::POLLIN));
-            fds.push(pollfd(self.timer.as_fd().as_raw_fd(), libc::POLLIN));
-            let events_fd = self.events.as_ref().map(|e| e.as_fd().as_raw_fd());
-            fds.push(pollfd(events_fd.unwrap_or(-1), libc::POLLIN));
-            // A negative descriptor is ignored by poll.
-            let (ubus_fd, ubus_events) = self.ubus.poll_fd().unwrap_or((-1, 0));
-            fds.push(pollfd(ubus_fd, ubus_events));
-            for (i, s) in self.sources.iter().enumerate() {
-                if let Some(fd) = s.capture_fd() {
-                    fds.push(pollfd(fd, libc::POLLIN));
-                    owners.push(i);
-                }
-            }
+            self.poll_set(&mut fds, &mut slots);
             poll(&mut fds, -1)?;
-
-            if fds[0].revents != 0 {
-                while let Some(signal) = self.signals.read()? {
-                    match signal {
-                        libc::SIGHUP => {
-                            self.reload();
-                        }
-                        _ => {
-                            info!("terminating on signal {signal}");
-                            for s in &mut self.sources {
-                                let c = s.counts();
-                                let rejected = if s.is_monitor() {
-                                    format!(", rejected {}", s.rejected)
-                                } else {
-                                    String::new()
-                                };
-                                info!(
-                                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}{rejected}",
-                                    s.device, c.pool, c.samples, c.drops, c.accepted
-                                );
-                            }
-                            let now = self.now_ms() as u32;
-                            self.packer.flush(now, &mut self.collectors);
+            for (pfd, &slot) in fds.iter().zip(slots.iter()) {
+                let revents = pfd.revents;
+                if revents == 0 {
+                    continue;
+                }
+                match slot {
+                    Slot::Signals => {
+                        if self.signals_arrived()? {
                             return Ok(());
                         }
+                        // A reload may have changed the sources: poll again.
+                        break;
                     }
+                    // hostapd first: it may be waiting for our answer.
+                    Slot::Ubus => {
+                        if self.service_ubus(revents) {
+                            // Reloaded: the sources may have changed.
+                            break;
+                        }
+                    }
+                    Slot::LinkEvents => {
+                        self.handle_events();
+                        // Sources may have been re-opened: poll again.
+                        break;
+                    }
+                    Slot::KernelStations => self.kernel_events(),
+                    Slot::Timer => {
+                        if self.timer.read() > 0 {
+                            self.tick();
+                        }
+                    }
+                    Slot::Source(i) => self.service(i, revents),
                 }
-                // A reload may have changed the sources: poll again.
+            }
+        }
+    }
+
+    /// Handles the signals that arrived; returns true when the agent is to
+    /// stop (SIGTERM, SIGINT), after it logged its final counts and sent
+    /// what was pending.
+    fn signals_arrived(&mut self) -> io::Result<bool> {
+        while let Some(signal) = self.signals.read()? {
+            if signal == libc::SIGHUP {
+                self.reload();
                 continue;
             }
-            if fds[3].revents != 0 {
-                // hostapd first: it may be waiting for our answer.
-                self.service_ubus(fds[3].revents);
+            info!("terminating on signal {signal}");
+            for s in &mut self.sources {
+                let c = s.counts();
+                let rejected = if s.is_monitor() {
+                    format!(", rejected {}", s.rejected)
+                } else {
+                    String::new()
+                };
+                info!(
+                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}{rejected}",
+                    s.device, c.pool, c.samples, c.drops, c.accepted
+                );
             }
-            if fds[2].revents != 0 {
-                self.handle_events();
-                // Sources may have been re-opened: poll again.
-                continue;
+            let now = self.now_ms() as u32;
+            self.packer.flush(now, &mut self.collectors);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Reads nl80211's notifications into the station table.
+    fn kernel_events(&mut self) {
+        let Some(events) = &mut self.nl80211_events else {
+            return;
+        };
+        let (kernel, table) = (&mut self.kernel_stations, &mut self.stations);
+        match events.read(|e| {
+            kernel.event(e, table);
+        }) {
+            Ok(EventsStatus::Ok) => {}
+            Ok(EventsStatus::Lost) => {
+                debug!("nl80211 notifications were lost: listing the stations again");
+                kernel.lost();
             }
-            if fds[1].revents != 0 && self.timer.read() > 0 {
-                self.tick();
-            }
-            for (k, pfd) in fds[4..].iter().enumerate() {
-                if pfd.revents != 0 {
-                    self.service(owners[k], pfd.revents);
-                }
+            Err(e) => {
+                warn!(
+                    "nl80211 notifications: {e}; listing the stations every polling interval only"
+                );
+                self.nl80211_events = None;
             }
         }
     }
 
     /// Reads what ubusd sent (hostapd's notifications are answered there,
     /// at once) and answers calls of our object.
-    fn service_ubus(&mut self, revents: i16) {
+    /// Returns whether the configuration was reloaded.
+    fn service_ubus(&mut self, revents: i16) -> bool {
         if revents & libc::POLLOUT != 0 {
             self.ubus.writable();
         }
         if revents & !libc::POLLOUT == 0 {
-            return;
+            return false;
         }
+        let mut reloaded = false;
         let now = self.now_ms();
         for call in self.ubus.handle(now, &mut self.stations) {
             match call {
@@ -517,6 +653,7 @@ impl Agent {
                     self.ubus.answer(call, Some(status.payload()), 0);
                 }
                 Call::Reload { .. } => {
+                    reloaded = true;
                     let code = if self.reload() {
                         0
                     } else {
@@ -526,6 +663,7 @@ impl Agent {
                 }
             }
         }
+        reloaded
     }
 
     /// Reads the sampled frames of one source and encodes their samples.
@@ -542,7 +680,9 @@ impl Agent {
             stations,
             ..
         } = self;
-        let source = &mut sources[index];
+        let Some(source) = sources.get_mut(index) else {
+            return;
+        };
         if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
             // Read the error so poll does not report it again (no busy
             // loop); a socket that hangs up is closed and re-opened when the
@@ -691,6 +831,15 @@ impl Agent {
             self.next_ubus_refresh_ms = now + u64::from(interval) * 1000;
         }
         self.ubus.tick(now, refresh, &mut self.stations);
+        // The kernel's stations: all of them every polling interval (for
+        // their rates and signal), those just joined at the next tick.
+        if let (Some(client), true) = (
+            &mut self.nl80211,
+            self.config.agent.station_sources.contains(Source::Nl80211),
+        ) {
+            self.kernel_stations
+                .refresh(refresh, client, &mut self.stations);
+        }
         if self.config.agent.enabled && now >= self.next_address_check_ms {
             self.next_address_check_ms = now + ADDRESS_CHECK_MS;
             self.update_packer(now);

@@ -137,6 +137,19 @@ impl Agent {
         int64(&mut b, "answered", self.ubus.stats.answered);
         b.table_end(u);
 
+        // Where stations come from: what is configured and what works.
+        let t = b.table_start("station_sources");
+        sources(&mut b, "configured", self.config.agent.station_sources);
+        let k = b.table_start("nl80211");
+        b.bool("available", self.nl80211.is_some());
+        b.bool("notifications", self.nl80211_events.is_some());
+        b.table_end(k);
+        let u = b.table_start("ubus");
+        b.bool("connected", self.ubus.is_connected());
+        int64(&mut b, "bss", self.ubus.followed().count() as u64);
+        b.table_end(u);
+        b.table_end(t);
+
         // The station table is sorted by interface name already.
         let subscribed: Vec<(&str, bool)> = self.ubus.followed().collect();
         let mut listed = 0;

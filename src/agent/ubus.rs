@@ -128,6 +128,9 @@ pub struct UbusLink {
     objects: SortedMap<u32, BssObject>,
     /// The `hostapd` object itself (BSS additions and removals).
     main_object: Option<u32>,
+    /// hostapd is followed (the `ubus` station source is on); our own
+    /// object is published either way.
+    hostapd_on: bool,
     pub stats: LinkStats,
     /// Reused for request arguments.
     args: BlobBuf,
@@ -152,6 +155,7 @@ impl UbusLink {
             pending: SortedMap::new(),
             objects: SortedMap::new(),
             main_object: None,
+            hostapd_on: true,
             stats: LinkStats::default(),
             args: BlobBuf::new(),
             listed: Vec::new(),
@@ -172,6 +176,37 @@ impl UbusLink {
         self.objects
             .values()
             .map(|o| (o.ifname.as_str(), o.subscribed))
+    }
+
+    /// Follows hostapd (the `ubus` station source) or stops: what it said
+    /// is forgotten then, and its subscriptions dropped.
+    pub fn follow_hostapd(&mut self, on: bool, table: &mut StationTable) {
+        if on == self.hostapd_on {
+            return;
+        }
+        self.hostapd_on = on;
+        if on {
+            if let Some(c) = &mut self.conn {
+                for pattern in ["hostapd", "hostapd.*"] {
+                    if let Ok(seq) = c.lookup(Some(pattern)) {
+                        self.pending.insert(seq, Pending::Lookup);
+                    }
+                }
+            }
+            info!("stations: following hostapd over ubus");
+        } else {
+            let followed: Vec<u32> = self
+                .objects
+                .keys()
+                .copied()
+                .chain(self.main_object)
+                .collect();
+            for id in followed {
+                self.unfollow(id, table);
+            }
+            table.apply(Source::Ubus, Update::SourceLost);
+        }
+        self.flush();
     }
 
     /// The descriptor to poll and the events to poll for.
@@ -223,17 +258,21 @@ impl UbusLink {
 
     fn connect(&mut self, now_ms: u64, table: &mut StationTable) {
         self.stats.attempts += 1;
+        let hostapd_on = self.hostapd_on;
         match Connection::connect(&self.path) {
             Ok(mut c) => {
                 let mut requests = || -> std::io::Result<Vec<(u16, Pending)>> {
                     let methods: [(&str, &[(&str, BlobmsgType)]); 2] =
                         [("status", &[]), ("reload", &[])];
-                    Ok(vec![
+                    let mut sent = vec![
                         (c.add_object(None, &[])?, Pending::Listener),
                         (c.add_object(Some(OBJECT), &methods)?, Pending::Own),
-                        (c.lookup(Some("hostapd"))?, Pending::Lookup),
-                        (c.lookup(Some("hostapd.*"))?, Pending::Lookup),
-                    ])
+                    ];
+                    if hostapd_on {
+                        sent.push((c.lookup(Some("hostapd"))?, Pending::Lookup));
+                        sent.push((c.lookup(Some("hostapd.*"))?, Pending::Lookup));
+                    }
+                    Ok(sent)
                 };
                 match requests() {
                     Ok(sent) => {
@@ -322,6 +361,9 @@ impl UbusLink {
     /// A new object to follow: a BSS, or `hostapd` itself. Its subscriber
     /// object is created first; the subscription follows its id.
     fn follow(&mut self, path: &str, id: u32, table: &mut StationTable) {
+        if !self.hostapd_on {
+            return;
+        }
         if path == "hostapd" {
             if self.main_object == Some(id) {
                 return;

@@ -17,6 +17,7 @@ use super::schema::{
 use super::uci::{Package, Section, UciOption, Value};
 use super::values::quoted;
 use super::ConfigError;
+use crate::stations::Sources;
 
 /// Warnings reported at most; the rest are counted in one more line.
 pub const MAX_WARNINGS: usize = 32;
@@ -269,7 +270,9 @@ impl Checker<'_> {
         let mut listed = Vec::new();
         if let Some(section) = package.sections_of("agent").next() {
             let mut draft = defaults.clone();
+            draft.station_sources = Sources::NONE;
             self.section(section, &mut draft);
+            draft.finish_agent();
             self.agent(section, &draft);
             config.agent = draft.agent;
             listed = draft.listed;

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use super::schema;
 use crate::log::Level;
+use crate::stations::Sources;
 
 /// 1-in-N packet sampling rate of an interface whose link speed is unknown
 /// (Wi-Fi interfaces usually report none), when neither the interface nor
@@ -53,6 +54,11 @@ pub struct AgentConfig {
     /// ubusd's socket; `None`: OpenWrt's default (`/var/run/ubus/ubus.sock`,
     /// else the older `/var/run/ubus.sock`).
     pub ubus_socket: Option<std::path::PathBuf>,
+    /// Where stations and BSSes are learnt from (`list station_source`):
+    /// the kernel (nl80211), hostapd's control sockets, hostapd over ubus.
+    pub station_sources: Sources,
+    /// The directory of hostapd's control sockets.
+    pub hostapd_control_dir: std::path::PathBuf,
 }
 
 impl AgentConfig {
@@ -70,6 +76,8 @@ impl AgentConfig {
         ring_kib: 0,
         sampling_filter: SamplingFilter::Auto,
         ubus_socket: None,
+        station_sources: Sources::NONE,
+        hostapd_control_dir: std::path::PathBuf::new(),
     };
 }
 

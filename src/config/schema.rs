@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use super::model::{AgentAddress, AgentConfig, Bss, ForeignBss, SamplingFilter};
 use super::values::{is_valid_interface_name, parse_bool, parse_decimal, parse_host, parse_mac};
 use crate::log::Level;
+use crate::stations::{Source, Sources};
 
 /// Largest 1-in-N sampling rate accepted (2^24 - 1).
 pub const MAX_SAMPLING_RATE: u32 = 16_777_215;
@@ -54,6 +55,8 @@ pub struct Draft {
     pub agent: AgentConfig,
     /// The agent section's `interface` list, in order, without repeats.
     pub listed: Vec<String>,
+    /// The agent section's `station_source` list.
+    pub station_sources: Sources,
     pub interface: InterfaceDraft,
     pub collector: CollectorDraft,
 }
@@ -488,6 +491,30 @@ pub static SCHEMA: &[OptionSpec] = &[
         ),
         MAX_INTERFACES,
     ),
+    OptionSpec {
+        // Not set: every source. Set: those listed, and no other.
+        default: Some("nl80211 hostapd ubus"),
+        ..list(
+            spec(
+                "agent",
+                "station_source",
+                Kind::Word {
+                    words: &Source::WORDS,
+                    aliases: &[],
+                    set: |d, i| d.station_sources.insert(Source::ALL[i]),
+                },
+            ),
+            Source::ALL.len(),
+        )
+    },
+    with_default(
+        spec(
+            "agent",
+            "hostapd_control_dir",
+            Kind::SocketPath(|d, v| d.agent.hostapd_control_dir = v),
+        ),
+        "/var/run/hostapd",
+    ),
     required(spec(
         "interface",
         "device",
@@ -593,6 +620,7 @@ impl Draft {
         Draft {
             agent: AgentConfig::UNSET,
             listed: Vec::new(),
+            station_sources: Sources::NONE,
             interface: InterfaceDraft {
                 device: None,
                 enabled: false,
@@ -611,13 +639,29 @@ impl Draft {
     }
 }
 
-/// Every section with the schema's defaults (and nothing else) set.
+/// Every section with the schema's defaults (and nothing else) set. A
+/// list's default is what an absent list means; it is not set here, so
+/// that a list in the file replaces it rather than adds to it (see
+/// [`Draft::finish_agent`]).
 pub fn defaults() -> Draft {
     let mut draft = Draft::unset();
-    for o in SCHEMA {
+    for o in SCHEMA.iter().filter(|o| !o.list) {
         if let Some(value) = o.default {
             o.kind.set(&mut draft, value);
         }
     }
+    draft.finish_agent();
     draft
+}
+
+impl Draft {
+    /// Settles what an agent section's lists say: an absent
+    /// `station_source` list means every source.
+    pub fn finish_agent(&mut self) {
+        self.agent.station_sources = if self.station_sources.is_empty() {
+            Sources::ALL
+        } else {
+            self.station_sources
+        };
+    }
 }

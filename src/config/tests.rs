@@ -100,6 +100,8 @@ fn example_file() {
             ring_kib: 256,
             sampling_filter: SamplingFilter::Auto,
             ubus_socket: None,
+            station_sources: crate::stations::Sources::ALL,
+            hostapd_control_dir: "/var/run/hostapd".into(),
         },
         interfaces: vec![
             InterfaceConfig {
@@ -145,6 +147,8 @@ fn full_example_file() {
             ring_kib: 512,
             sampling_filter: SamplingFilter::Ebpf,
             ubus_socket: None,
+            station_sources: crate::stations::Sources::ALL,
+            hostapd_control_dir: "/var/run/hostapd".into(),
         }
     );
     assert_eq!(
@@ -1715,4 +1719,38 @@ fn the_syntax_is_bounded_too() {
     let loaded = ok(&t);
     assert_eq!(loaded.warnings.len(), MAX_WARNINGS + 1);
     assert!(loaded.warnings.last().unwrap().contains("more warnings"));
+}
+
+#[test]
+fn station_sources_are_all_unless_listed() {
+    use crate::stations::{Source, Sources};
+    assert_eq!(AgentConfig::default().station_sources, Sources::ALL);
+    assert_eq!(
+        agent("hostapd_control_dir", "/tmp/hostapd").hostapd_control_dir,
+        std::path::PathBuf::from("/tmp/hostapd")
+    );
+    assert_eq!(
+        AgentConfig::default().hostapd_control_dir,
+        std::path::PathBuf::from("/var/run/hostapd")
+    );
+    let only = ok("config agent\n\tlist station_source 'nl80211'\n")
+        .config
+        .agent;
+    assert_eq!(
+        only.station_sources,
+        Sources::from_sources([Source::Nl80211])
+    );
+    let two = ok("config agent\n\toption station_source 'UBUS hostapd'\n")
+        .config
+        .agent;
+    assert_eq!(
+        two.station_sources,
+        Sources::from_sources([Source::Ubus, Source::HostapdControl])
+    );
+    let e = err("config agent\n\tlist station_source 'iw'\n");
+    assert_eq!(e.option.as_deref(), Some("station_source"));
+    assert!(
+        e.message.contains("expected one of nl80211, hostapd, ubus"),
+        "{e}"
+    );
 }

@@ -2211,6 +2211,35 @@
 	DynamicListValue.widgetName = 'CBI.DynamicList';
 	DynamicListValue.widgetClass = DynamicList;
 
+	/*
+	 * form.js CBIMultiValue: a DynamicList drawn as a multiple ui.Dropdown
+	 * of its choices, in the order given, with the option's validator
+	 * (datatype and validate function).
+	 */
+	class MultiValue extends DynamicListValue {
+		constructor() {
+			super(...arguments);
+			this.placeholder = _('-- Please choose --');
+		}
+
+		renderWidget(section_id, option_index, cfgvalue) {
+			const value = (cfgvalue != null) ? cfgvalue : this.default;
+			const choices = {};
+			this.keylist.forEach((k, i) => { choices[k] = this.vallist[i]; });
+			return new Dropdown(L.toArray(value), choices, {
+				id: this.cbid(section_id),
+				sort: this.keylist,
+				multiple: true,
+				optional: this.optional || this.rmempty,
+				select_placeholder: this.placeholder,
+				create: this.create,
+				validate: this.getValidator(section_id)
+			});
+		}
+	}
+	MultiValue.widgetName = 'CBI.MultiValue';
+	MultiValue.widgetClass = Dropdown;
+
 	const form = {
 		Map: FormMap,
 		AbstractSection: AbstractSection,
@@ -2223,7 +2252,8 @@
 		DummyValue: DummyValue,
 		ListValue: ListValue,
 		Flag: Flag,
-		DynamicList: DynamicListValue
+		DynamicList: DynamicListValue,
+		MultiValue: MultiValue
 	};
 
 	L.modules.form = form;

@@ -250,6 +250,39 @@ function words(option, choices, defaultWord, aliases) {
 	return option;
 }
 
+/*
+ * Several of some words (a UCI list; items may also hold several words
+ * separated by spaces, in any case); unset shows the default, all of the
+ * words, and saving writes nothing new. None chosen: the option is
+ * removed, which means the default again.
+ */
+function wordList(option, choices, defaultWords) {
+	for (const [ value, title ] of choices)
+		option.value(value, title);
+
+	option.default = defaultWords;
+	option.cfgvalue = function(section_id) {
+		const v = uci.get('wsflowd', section_id, this.option);
+
+		if (v == null)
+			return this.default;
+
+		return L.toArray(v).join(' ').toLowerCase().split(/\s+/).filter((w) => w != '');
+	};
+	option.write = function(section_id, value) {
+		const chosen = L.toArray(value);
+		const stored = uci.get('wsflowd', section_id, this.option);
+		const same = (a, b) => a.length == b.length && a.every((w) => b.includes(w));
+
+		if (stored == null && same(chosen, this.default))
+			return;
+
+		uci.set('wsflowd', section_id, this.option, chosen);
+	};
+
+	return option;
+}
+
 return view.extend({
 	load() {
 		return Promise.all([
@@ -378,6 +411,11 @@ return view.extend({
 		words(s.taboption('advanced', form.ListValue, 'log_level', _('Log level')),
 			[ [ 'error', _('Errors') ], [ 'warning', _('Warnings') ], [ 'info', _('Information') ], [ 'debug', _('Debugging') ] ],
 			'info', { err: 'error', warn: 'warning', notice: 'info' });
+
+		wordList(s.taboption('advanced', form.MultiValue, 'station_source', _('Station sources'),
+			_('Where the stations and networks of this access point are learnt from: the kernel (nl80211, on every mac80211 driver), hostapd\'s control sockets (any hostapd), hostapd over ubus (OpenWrt\'s). With several, each detail comes from the one that knows it best.')),
+		[ [ 'nl80211', _('Kernel (nl80211)') ], [ 'hostapd', _('hostapd control sockets') ], [ 'ubus', _('hostapd over ubus') ] ],
+		[ 'nl80211', 'hostapd', 'ubus' ]);
 
 		/* Collectors. */
 		s = m.section(form.GridSection, 'collector', _('Collectors'),

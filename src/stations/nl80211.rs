@@ -1,0 +1,420 @@
+//! The kernel as a station source: what nl80211 knows of the AP
+//! interfaces (SSID, BSSID, channel, radio) and their stations (signal,
+//! rates, association), with no hostapd API at all. Every mac80211 driver
+//! has it.
+//!
+//! Stations are followed from the kernel's notifications (a station added
+//! or removed, an AP stopped, a channel switch: read on the event loop,
+//! never waiting) and listed in full at start and every refresh: the
+//! listing brings the rates and signal, and corrects anything a lost
+//! notification left behind.
+
+use crate::mac::MacAddr;
+use crate::sorted_map::SortedMap;
+use crate::stations::{BssReport, Source, StationPhy, StationReport, StationTable, Update};
+use crate::wifi::nl80211::events::Nl80211Event;
+use crate::wifi::nl80211::{InterfaceInfo, Nl80211, RateInfo, RateMode, Station};
+
+/// An interface nl80211 is asked about.
+#[derive(Debug, Clone)]
+struct Followed {
+    ifname: String,
+    /// nl80211 says it is an AP interface with its BSS up.
+    ap: bool,
+    /// A station joined since the last listing: list again soon, for its
+    /// rates (the kernel's notification carries none yet).
+    stale: bool,
+}
+
+/// The AP interfaces followed through nl80211.
+#[derive(Debug, Default)]
+pub struct KernelStations {
+    /// By interface index.
+    followed: SortedMap<u32, Followed>,
+    /// Reused for listings.
+    listed: Vec<MacAddr>,
+}
+
+/// The PHY of a rate.
+fn phy(rate: &RateInfo) -> StationPhy {
+    match rate.mode {
+        RateMode::Legacy => StationPhy::Legacy,
+        RateMode::Ht { .. } => StationPhy::Ht,
+        RateMode::Vht { .. } => StationPhy::Vht,
+        RateMode::He { .. } => StationPhy::He,
+        RateMode::Eht { .. } => StationPhy::Eht,
+    }
+}
+
+fn kbps(rate: &Option<RateInfo>) -> Option<u32> {
+    rate.and_then(|r| r.bitrate_bps)
+        .map(|b| u32::try_from(b / 1000).unwrap_or(u32::MAX))
+}
+
+/// What the kernel says of a station. A station of an AP interface that
+/// the kernel lists without its flags is associated: hostapd adds a
+/// station to the kernel when it associates.
+pub fn station_report(st: &Station) -> StationReport {
+    StationReport {
+        associated: Some(st.associated.unwrap_or(true)),
+        authorized: None,
+        signal_dbm: st.signal_dbm,
+        rx_rate_kbps: kbps(&st.rx_rate),
+        tx_rate_kbps: kbps(&st.tx_rate),
+        // The rate it is sent at says what it negotiated; the received
+        // one only when nothing was sent yet.
+        phy: st.tx_rate.or(st.rx_rate).map(|r| phy(&r)),
+    }
+}
+
+/// What the kernel says of an AP interface's BSS. The interface's address
+/// is its BSSID; the radio is named as sysfs names it.
+pub fn bss_report(info: &InterfaceInfo) -> BssReport {
+    let radio = info
+        .name
+        .as_deref()
+        .and_then(radio_name)
+        .or_else(|| info.wiphy.map(|w| format!("phy{w}")));
+    BssReport {
+        ssid: info.ssid.clone(),
+        bssid: info.mac.map(MacAddr),
+        freq_mhz: info.frequency_mhz,
+        channel: info.frequency_mhz.map(crate::wifi::channel_number),
+        radio,
+        airtime: None,
+    }
+}
+
+/// The radio of a wireless interface, as sysfs names it (`phy0`, or what
+/// the system renamed it to).
+fn radio_name(ifname: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/sys/class/net/{ifname}/phy80211/name"))
+        .ok()
+        .map(|p| p.trim().to_owned())
+}
+
+impl KernelStations {
+    /// Follows exactly `interfaces` (index, name): those sampled that are
+    /// not monitors. What is new is asked about at once; what is gone is
+    /// forgotten, and its BSS with it.
+    pub fn set_interfaces(
+        &mut self,
+        interfaces: &[(u32, String)],
+        client: &mut Nl80211,
+        table: &mut StationTable,
+    ) {
+        let gone: Vec<u32> = self
+            .followed
+            .keys()
+            .copied()
+            .filter(|i| !interfaces.iter().any(|(k, _)| k == i))
+            .collect();
+        for if_index in gone {
+            if let Some(f) = self.followed.remove(&if_index) {
+                table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname });
+            }
+        }
+        for (if_index, ifname) in interfaces {
+            let renamed = self
+                .followed
+                .get(if_index)
+                .is_some_and(|f| &f.ifname != ifname);
+            if renamed {
+                if let Some(f) = self.followed.remove(if_index) {
+                    table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname });
+                }
+            }
+            if !self.followed.contains_key(if_index) {
+                self.followed.insert(
+                    *if_index,
+                    Followed {
+                        ifname: ifname.clone(),
+                        ap: false,
+                        stale: false,
+                    },
+                );
+                self.refresh_one(*if_index, client, table);
+            }
+        }
+    }
+
+    /// The AP interfaces found, by index (for the radio context of their
+    /// samples and for their 802.11 counters).
+    pub fn is_ap(&self, if_index: u32) -> bool {
+        self.followed.get(&if_index).is_some_and(|f| f.ap)
+    }
+
+    /// Lists the stations of every followed AP interface (all of them, or
+    /// only those with new stations) and reads their BSS again.
+    pub fn refresh(&mut self, all: bool, client: &mut Nl80211, table: &mut StationTable) {
+        let due: Vec<u32> = self
+            .followed
+            .iter()
+            .filter(|(_, f)| all || f.stale)
+            .map(|(&i, _)| i)
+            .collect();
+        for if_index in due {
+            self.refresh_one(if_index, client, table);
+        }
+    }
+
+    fn refresh_one(&mut self, if_index: u32, client: &mut Nl80211, table: &mut StationTable) {
+        let Some(f) = self.followed.get_mut(&if_index) else {
+            return;
+        };
+        f.stale = false;
+        let info = client.interface_info(if_index).ok();
+        let ap = info.as_ref().is_some_and(InterfaceInfo::is_ap);
+        if !ap {
+            // Not (or no longer) an AP: nothing of it is a BSS of ours.
+            if f.ap {
+                f.ap = false;
+                table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname });
+            }
+            return;
+        }
+        f.ap = true;
+        let ifname = f.ifname.clone();
+        if let Some(info) = &info {
+            table.apply(
+                Source::Nl80211,
+                Update::Bss {
+                    ifname: &ifname,
+                    report: bss_report(info),
+                },
+            );
+        }
+        match client.station_dump(if_index) {
+            Ok(stations) => self.listing(&ifname, &stations, table),
+            Err(e) => crate::debug!("nl80211: cannot list the stations of {ifname}: {e}"),
+        }
+    }
+
+    /// Applies a full listing of an interface's stations.
+    fn listing(&mut self, ifname: &str, stations: &[Station], table: &mut StationTable) {
+        self.listed.clear();
+        for st in stations {
+            let mac = MacAddr(st.mac);
+            self.listed.push(mac);
+            table.apply(
+                Source::Nl80211,
+                Update::Station {
+                    ifname,
+                    mac,
+                    report: station_report(st),
+                },
+            );
+        }
+        table.apply(
+            Source::Nl80211,
+            Update::Listed {
+                ifname,
+                stations: &self.listed,
+            },
+        );
+    }
+
+    /// Applies a notification; returns whether the stations changed.
+    pub fn event(&mut self, event: Nl80211Event, table: &mut StationTable) -> bool {
+        let ifname_of = |followed: &SortedMap<u32, Followed>, i: u32| {
+            followed.get(&i).filter(|f| f.ap).map(|f| f.ifname.clone())
+        };
+        match event {
+            Nl80211Event::StationNew(st) => {
+                let Some(ifname) = st.if_index.and_then(|i| ifname_of(&self.followed, i)) else {
+                    return false;
+                };
+                if let Some(f) = st.if_index.and_then(|i| self.followed.get_mut(&i)) {
+                    f.stale = true;
+                }
+                table.apply(
+                    Source::Nl80211,
+                    Update::Station {
+                        ifname: &ifname,
+                        mac: MacAddr(st.mac),
+                        report: station_report(&st),
+                    },
+                )
+            }
+            Nl80211Event::StationDel { if_index, mac } => {
+                let Some(ifname) = ifname_of(&self.followed, if_index) else {
+                    return false;
+                };
+                table.apply(
+                    Source::Nl80211,
+                    Update::StationGone {
+                        ifname: &ifname,
+                        mac,
+                    },
+                )
+            }
+            Nl80211Event::ChannelSwitch { if_index, freq_mhz } => {
+                if let Some(ifname) = ifname_of(&self.followed, if_index) {
+                    table.apply(
+                        Source::Nl80211,
+                        Update::Bss {
+                            ifname: &ifname,
+                            report: BssReport {
+                                freq_mhz: Some(freq_mhz),
+                                channel: Some(crate::wifi::channel_number(freq_mhz)),
+                                ..BssReport::default()
+                            },
+                        },
+                    );
+                }
+                false
+            }
+            Nl80211Event::ApStopped { if_index } | Nl80211Event::InterfaceDel { if_index } => {
+                let Some(f) = self.followed.get_mut(&if_index).filter(|f| f.ap) else {
+                    return false;
+                };
+                f.ap = false;
+                table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname })
+            }
+            Nl80211Event::Interface(info) => {
+                // A type or channel change: read it again at the next
+                // refresh (soon).
+                if let Some(f) = self.followed.get_mut(&info.if_index) {
+                    f.stale = true;
+                }
+                false
+            }
+        }
+    }
+
+    /// Notifications were lost: everything is listed again.
+    pub fn lost(&mut self) {
+        for f in self.followed.values_mut() {
+            f.stale = true;
+        }
+    }
+
+    /// Forgets everything (nl80211 went away, or the source was turned
+    /// off).
+    pub fn clear(&mut self, table: &mut StationTable) {
+        self.followed.clear();
+        table.apply(Source::Nl80211, Update::SourceLost);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wifi::nl80211::iftype;
+
+    fn rate(kbps: u64, mode: RateMode) -> Option<RateInfo> {
+        Some(RateInfo {
+            bitrate_bps: Some(kbps * 1000),
+            mode,
+            width_mhz: 20,
+            ..RateInfo::default()
+        })
+    }
+
+    #[test]
+    fn what_the_kernel_says_of_stations_and_bsses() {
+        let st = Station {
+            if_index: Some(3),
+            mac: [2, 0, 0, 0, 1, 1],
+            signal_dbm: Some(-42),
+            tx_rate: rate(54_000, RateMode::Legacy),
+            rx_rate: rate(65_000, RateMode::Ht { mcs: 7 }),
+            ..Station::default()
+        };
+        assert_eq!(
+            station_report(&st),
+            StationReport {
+                associated: Some(true),
+                authorized: None,
+                signal_dbm: Some(-42),
+                rx_rate_kbps: Some(65_000),
+                tx_rate_kbps: Some(54_000),
+                phy: Some(StationPhy::Legacy),
+            }
+        );
+        let only_authenticated = Station {
+            associated: Some(false),
+            ..st
+        };
+        assert_eq!(station_report(&only_authenticated).associated, Some(false));
+        let info = InterfaceInfo {
+            if_index: 3,
+            name: Some("wsflowd-none0".into()),
+            if_type: Some(iftype::AP),
+            wiphy: Some(2),
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            ssid: Some(b"lab".to_vec()),
+            frequency_mhz: Some(2437),
+            ..InterfaceInfo::default()
+        };
+        let r = bss_report(&info);
+        assert_eq!(r.bssid, Some(MacAddr([2, 0, 0, 0, 0, 1])));
+        assert_eq!((r.freq_mhz, r.channel), (Some(2437), Some(6)));
+        assert_eq!(r.radio.as_deref(), Some("phy2"), "no sysfs entry: by index");
+        assert_eq!(r.ssid.as_deref(), Some(&b"lab"[..]));
+    }
+
+    #[test]
+    fn notifications_of_followed_ap_interfaces() {
+        let mut k = KernelStations::default();
+        let mut t = StationTable::default();
+        k.followed.insert(
+            3,
+            Followed {
+                ifname: "wlan0".into(),
+                ap: true,
+                stale: false,
+            },
+        );
+        k.followed.insert(
+            4,
+            Followed {
+                ifname: "eth0".into(),
+                ap: false,
+                stale: false,
+            },
+        );
+        let st = |if_index| Station {
+            if_index: Some(if_index),
+            mac: [2, 0, 0, 0, 1, 1],
+            ..Station::default()
+        };
+        assert!(k.event(Nl80211Event::StationNew(st(3)), &mut t));
+        assert!(
+            !k.event(Nl80211Event::StationNew(st(4)), &mut t),
+            "not an AP"
+        );
+        assert!(
+            !k.event(Nl80211Event::StationNew(st(9)), &mut t),
+            "not followed"
+        );
+        assert_eq!(t.by_ifname("wlan0").unwrap().associated(), 1);
+        assert!(
+            k.followed.get(&3).unwrap().stale,
+            "listed again for its rates"
+        );
+        k.event(
+            Nl80211Event::ChannelSwitch {
+                if_index: 3,
+                freq_mhz: 5180,
+            },
+            &mut t,
+        );
+        assert_eq!(
+            t.by_ifname("wlan0").unwrap().channel(),
+            Some((Source::Nl80211, 36))
+        );
+        assert!(k.event(
+            Nl80211Event::StationDel {
+                if_index: 3,
+                mac: MacAddr([2, 0, 0, 0, 1, 1])
+            },
+            &mut t
+        ));
+        assert_eq!(t.by_ifname("wlan0").unwrap().associated(), 0);
+        k.event(Nl80211Event::StationNew(st(3)), &mut t);
+        assert!(k.event(Nl80211Event::ApStopped { if_index: 3 }, &mut t));
+        assert!(t.by_ifname("wlan0").is_none());
+        assert!(!k.is_ap(3));
+    }
+}
