@@ -64,21 +64,23 @@ pub struct AgentConfig {
 impl AgentConfig {
     /// Every field at its "not set" value, before the schema's defaults
     /// are applied: only for [`Default`].
-    pub(super) const UNSET: AgentConfig = AgentConfig {
-        enabled: false,
-        agent_address: AgentAddress::Auto,
-        sub_agent_id: 0,
-        polling_interval: 0,
-        sampling_rate: None,
-        header_bytes: 0,
-        datagram_bytes: 0,
-        log_level: Level::Info,
-        ring_kib: 0,
-        sampling_filter: SamplingFilter::Auto,
-        ubus_socket: None,
-        station_sources: Sources::NONE,
-        hostapd_control_dir: std::path::PathBuf::new(),
-    };
+    pub(super) fn unset() -> AgentConfig {
+        AgentConfig {
+            enabled: false,
+            agent_address: AgentAddress::Auto,
+            sub_agent_id: 0,
+            polling_interval: 0,
+            sampling_rate: None,
+            header_bytes: 0,
+            datagram_bytes: 0,
+            log_level: Level::Info,
+            ring_kib: 0,
+            sampling_filter: SamplingFilter::Auto,
+            ubus_socket: None,
+            station_sources: Sources::NONE,
+            hostapd_control_dir: std::path::PathBuf::new(),
+        }
+    }
 }
 
 /// The schema's defaults.

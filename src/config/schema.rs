@@ -618,7 +618,7 @@ impl Draft {
     /// Every value unset, before the defaults.
     fn unset() -> Draft {
         Draft {
-            agent: AgentConfig::UNSET,
+            agent: AgentConfig::unset(),
             listed: Vec::new(),
             station_sources: Sources::NONE,
             interface: InterfaceDraft {
