@@ -53,8 +53,22 @@ impl Agent {
             "polling_interval",
             u64::from(agent.polling_interval),
         );
+        // What is in force, not only the agent's own setting: each
+        // interface's rate is in `interfaces`.
+        let own = self
+            .config
+            .interfaces
+            .iter()
+            .filter(|i| i.sampling_rate.is_some())
+            .count();
         match agent.sampling_rate {
             Some(rate) => int64(&mut b, "sampling_rate", u64::from(rate)),
+            None if own > 0 && own == self.config.interfaces.len() => {
+                b.string("sampling_rate", "set per interface")
+            }
+            None if own > 0 => {
+                b.string("sampling_rate", "by link speed where not set per interface")
+            }
             None => b.string("sampling_rate", "by link speed"),
         }
         int64(&mut b, "header_bytes", u64::from(agent.header_bytes));

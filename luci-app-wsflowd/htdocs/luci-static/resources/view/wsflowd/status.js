@@ -19,6 +19,16 @@ function text(value) {
 	return (value == null || value === '') ? '-' : '%h'.format(value);
 }
 
+/* A value and, in its tooltip, the source it came from. */
+function from(value, source) {
+	return E('span', { 'title': source ? _('from %s').format(source) : '' }, text(value));
+}
+
+/* A rate in kbit/s, as Mbit/s. */
+function rate(kbps) {
+	return (kbps != null) ? _('%.1f Mbit/s').format(kbps / 1000) : '-';
+}
+
 /* A table with one header row; each row is [ key, [ [ field, content ], ... ] ]. */
 function table(id, titles, rows, empty) {
 	const head = E('tr', { 'class': 'tr table-titles' },
@@ -78,6 +88,12 @@ return view.extend({
 			nodes.push(E('div', { 'class': 'alert-message notice', 'id': 'wsflowd-disabled' },
 				_('The agent is disabled: it runs, but samples, polls and sends nothing.')));
 
+		if (Array.isArray(st.errors) && st.errors.length)
+			nodes.push(E('div', { 'class': 'alert-message warning', 'id': 'wsflowd-errors' }, [
+				E('h4', _('The agent cannot do all it is configured to')),
+				E('ul', {}, st.errors.map((e) => E('li', { 'data-field': 'error' }, text(e))))
+			]));
+
 		nodes.push(E('div', { 'class': 'cbi-section' }, [
 			E('h3', _('Agent')),
 			facts('wsflowd-agent', [
@@ -87,7 +103,8 @@ return view.extend({
 				[ 'datagrams', _('Datagrams'), text(st.datagrams) ],
 				[ 'sampling_rate', _('Sampling rate'), text(config.sampling_rate) ],
 				[ 'polling_interval', _('Polling interval'), text(config.polling_interval) ],
-				[ 'ubus', _('hostapd (ubus)'), (st.ubus && st.ubus.connected) ? _('connected') : _('not connected') ]
+				[ 'ubus', _('hostapd (ubus)'), (st.ubus && st.ubus.connected) ? _('connected') : _('not connected') ],
+				[ 'station_sources', _('Station sources'), this.stationSources(st.station_sources) ]
 			])
 		]));
 
@@ -127,18 +144,59 @@ return view.extend({
 		nodes.push(E('div', { 'class': 'cbi-section' }, [
 			E('h3', _('Wi-Fi networks')),
 			table('wsflowd-bss',
-				[ _('Interface'), _('SSID'), _('BSSID'), _('Channel'), _('Stations') ],
+				[ _('Interface'), _('SSID'), _('BSSID'), _('Channel'), _('Stations'), _('Reported by') ],
 				(st.bss || []).map((b) => [ b.ifname, [
 					[ 'ifname', text(b.ifname) ],
-					[ 'ssid', text(b.ssid) ],
-					[ 'bssid', text(b.bssid) ],
-					[ 'channel', b.freq ? _('%d (%d MHz)').format(b.channel, b.freq) : text(b.channel) ],
-					[ 'stations', text(b.stations) ]
+					[ 'ssid', from(b.ssid, b.ssid_from) ],
+					[ 'bssid', from(b.bssid, b.bssid_from) ],
+					[ 'channel', from(b.freq ? _('%d (%d MHz)').format(b.channel, b.freq) : b.channel, b.channel_from) ],
+					[ 'stations', text(b.stations) ],
+					[ 'sources', text((b.sources || []).join(', ')) ]
 				] ]),
-				_('No access point network reported by hostapd.'))
+				_('No access point network found (by the kernel, hostapd\'s control sockets or ubus).'))
+		]));
+
+		const stations = [];
+		for (const b of (st.bss || []))
+			for (const s of (b.station_list || []))
+				stations.push([ '%s %s'.format(b.ifname, s.mac), [
+					[ 'mac', text(s.mac) ],
+					[ 'ifname', text(b.ifname) ],
+					[ 'associated', s.associated ? _('yes') : _('no') ],
+					[ 'signal', (s.signal != null) ? _('%d dBm').format(s.signal) : '-' ],
+					[ 'rx_rate', rate(s.rx_rate) ],
+					[ 'tx_rate', rate(s.tx_rate) ],
+					[ 'sources', text((s.sources || []).join(', ')) ]
+				] ]);
+
+		nodes.push(E('div', { 'class': 'cbi-section' }, [
+			E('h3', _('Stations')),
+			table('wsflowd-stations',
+				[ _('Station'), _('Interface'), _('Associated'), _('Signal'), _('Rate from it'), _('Rate to it'), _('Reported by') ],
+				stations, _('No station.'))
 		]));
 
 		return E('div', { 'id': 'wsflowd-status' }, nodes);
+	},
+
+	/* Which station sources are configured, and how each is doing. */
+	stationSources(ss) {
+		if (!ss || !Array.isArray(ss.configured))
+			return '-';
+
+		return text(ss.configured.map((name) => {
+			switch (name) {
+			case 'nl80211':
+				return !ss.nl80211 || !ss.nl80211.available ? _('kernel (not available)')
+					: ss.nl80211.notifications ? _('kernel') : _('kernel (listings only)');
+			case 'ubus':
+				return (ss.ubus && ss.ubus.connected) ? _('ubus (%d networks)').format(ss.ubus.bss || 0) : _('ubus (not connected)');
+			case 'hostapd':
+				return ss.hostapd ? _('hostapd control (%d networks)').format(ss.hostapd.bss || 0) : _('hostapd control');
+			default:
+				return name;
+			}
+		}).join(', '));
 	},
 
 	renderContent(result) {
