@@ -48,7 +48,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, UdpSocket};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -57,7 +57,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{captures_dir, Netns, TempConfig};
+use common::process::{cpu_between, process_tree, read_tree, OtherLoad, ProcessMemory};
+use common::{captures_dir, os, run, Netns, TempConfig};
 use wsflowd::pcap::{link_type, PcapReader};
 use wsflowd::sflow::{Datagram, FlowRecord, Sample};
 use wsflowd::wifi::MonitorFrame;
@@ -145,9 +146,13 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 fn install_signal_handlers() {
+    // SAFETY: all zeros is a valid `struct sigaction` (no handler, no
+    // flags, an empty mask, no restorer).
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+    // SAFETY: `sa` is valid for the calls to read and write; the handler
+    // only stores to an atomic, which is async-signal-safe.
     unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
         libc::sigemptyset(&mut sa.sa_mask);
         for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             libc::sigaction(s, &sa, std::ptr::null_mut());
@@ -180,42 +185,10 @@ fn nap(d: Duration) -> Res<()> {
 // Commands and namespaces
 // ---------------------------------------------------------------------
 
-fn run(args: &[&str]) -> Res<()> {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(())
-}
-
-fn run_in(ns: &Netns, args: &[&str]) -> Res<()> {
-    let mut v = vec!["ip", "netns", "exec", &ns.name];
-    v.extend_from_slice(args);
-    run(&v)
-}
-
 /// A namespace of this run (deleted when the `Netns` drops), without IPv6
 /// (no router solicitations or MLD reports among the counted packets).
 fn new_netns(role: &str) -> Res<Netns> {
-    let name = format!("{NS_PREFIX}{}-{role}", std::process::id());
-    run(&["ip", "netns", "add", &name])?;
-    let ns = Netns { name };
-    run_in(&ns, &["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])?;
-    run_in(
-        &ns,
-        &["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"],
-    )?;
-    run_in(&ns, &["ip", "link", "set", "lo", "up"])?;
-    Ok(ns)
+    Netns::create(&format!("{NS_PREFIX}{}-{role}", std::process::id()))
 }
 
 /// Removes the namespaces of earlier runs that were killed before they
@@ -244,246 +217,18 @@ fn remove_stale_namespaces() {
                 .unwrap_or_default();
             for pid in pids
                 .split_whitespace()
-                .filter_map(|p| p.parse::<i32>().ok())
+                .filter_map(|p| p.parse::<u32>().ok())
             {
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let _ = os::kill(pid, libc::SIGKILL);
             }
             let _ = run(&["ip", "netns", "del", &name]);
         }
     }
 }
 
-/// A statistics counter of an interface in a namespace.
-fn if_stat(ns: &Netns, device: &str, counter: &str) -> Res<u64> {
-    let out = ns
-        .command("cat")
-        .arg(format!("/sys/class/net/{device}/statistics/{counter}"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| {
-            format!(
-                "{device} {counter}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-}
-
 // ---------------------------------------------------------------------
-// Processes: CPU and memory of a process tree
+// Daemons: wsflowd and pmacctd, their output and their process trees
 // ---------------------------------------------------------------------
-
-/// The fields of /proc/PID/stat after the command name.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(
-        s.rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-    )
-}
-
-/// `pid` and all its descendants.
-fn process_tree(pid: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for e in dir.flatten() {
-            let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-                continue;
-            };
-            if let Some(ppid) = stat_fields(p).and_then(|f| f.get(1)?.parse::<u32>().ok()) {
-                children.entry(ppid).or_default().push(p);
-            }
-        }
-    }
-    let mut out = vec![pid];
-    let mut i = 0;
-    while i < out.len() {
-        if let Some(c) = children.get(&out[i]) {
-            out.extend(c);
-        }
-        i += 1;
-    }
-    out
-}
-
-/// CPU time of every thread of a process, in ns (user + system: the
-/// scheduler's sum_exec_runtime).
-fn process_cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// utime + stime of a process (its dead threads included), clock ticks.
-fn process_ticks(pid: u32) -> u64 {
-    stat_fields(pid).map_or(0, |f| {
-        f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-    })
-}
-
-fn status_kib(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(key)?
-                .trim()
-                .strip_suffix("kB")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
-fn process_title(pid: u32) -> String {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let s: String = raw
-        .split(|&b| b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    s.trim().to_string()
-}
-
-/// Memory of one process, KiB.
-#[derive(Debug, Clone, Default)]
-struct ProcessMemory {
-    pid: u32,
-    title: String,
-    /// Peak resident set.
-    hwm: u64,
-    /// Resident now: private anonymous pages, and file pages (the binary,
-    /// shared libraries, mapped sockets such as a packet ring).
-    anon: u64,
-    file: u64,
-}
-
-/// One reading of a process tree.
-#[derive(Debug, Clone, Default)]
-struct TreeReading {
-    cpu_ns: u64,
-    ticks: u64,
-    processes: Vec<ProcessMemory>,
-}
-
-fn read_tree(pid: u32) -> TreeReading {
-    let mut r = TreeReading::default();
-    for p in process_tree(pid) {
-        r.cpu_ns += process_cpu_ns(p);
-        r.ticks += process_ticks(p);
-        r.processes.push(ProcessMemory {
-            pid: p,
-            title: process_title(p),
-            hwm: status_kib(p, "VmHWM:"),
-            anon: status_kib(p, "RssAnon:"),
-            file: status_kib(p, "RssFile:") + status_kib(p, "RssShmem:"),
-        });
-    }
-    r
-}
-
-fn clock_tick_ns() -> u64 {
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    1_000_000_000 / if hz > 0 { hz as u64 } else { 100 }
-}
-
-/// CPU used between two readings, in ns: the schedstat sum, unless the
-/// tick count (which keeps the time of threads that ended) says more.
-fn cpu_between(a: &TreeReading, b: &TreeReading) -> u64 {
-    let precise = b.cpu_ns.saturating_sub(a.cpu_ns);
-    let coarse = b.ticks.saturating_sub(a.ticks) * clock_tick_ns();
-    if coarse > precise + 3 * clock_tick_ns() {
-        coarse
-    } else {
-        precise
-    }
-}
-
-/// CPU of the processes that are not ours (this benchmark and its
-/// children) nor kernel threads, over a part of the benchmark: the
-/// machine may be shared, and what others run changes the figures.
-struct OtherLoad {
-    start: Instant,
-    ticks: HashMap<u32, u64>,
-}
-
-impl OtherLoad {
-    fn others() -> HashMap<u32, (u64, String)> {
-        let mine: BTreeSet<u32> = process_tree(std::process::id()).into_iter().collect();
-        let mut out = HashMap::new();
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return out;
-        };
-        for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Some(f) = stat_fields(pid) else {
-                continue;
-            };
-            let kernel_thread = pid == 2 || f.get(1).is_some_and(|p| p == "2");
-            if mine.contains(&pid) || kernel_thread {
-                continue;
-            }
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            out.insert(pid, (process_ticks(pid), comm.trim().to_string()));
-        }
-        out
-    }
-
-    fn start() -> OtherLoad {
-        OtherLoad {
-            start: Instant::now(),
-            ticks: Self::others()
-                .into_iter()
-                .map(|(p, (t, _))| (p, t))
-                .collect(),
-        }
-    }
-
-    /// "0.97 CPUs (qemu-mips-stati 0.96, ...)" since `start`.
-    fn report(&self) -> String {
-        let seconds = self.start.elapsed().as_secs_f64().max(1e-3);
-        let tick = clock_tick_ns() as f64 / 1e9;
-        let mut by_name: BTreeMap<String, f64> = BTreeMap::new();
-        for (pid, (ticks, comm)) in Self::others() {
-            let used = ticks.saturating_sub(*self.ticks.get(&pid).unwrap_or(&0));
-            if used > 0 {
-                *by_name.entry(comm).or_default() += used as f64 * tick / seconds;
-            }
-        }
-        let total: f64 = by_name.values().sum();
-        let mut top: Vec<(String, f64)> = by_name.into_iter().collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let names: Vec<String> = top
-            .iter()
-            .take(3)
-            .filter(|(_, c)| *c >= 0.01)
-            .map(|(n, c)| format!("{n} {c:.2}"))
-            .collect();
-        let mut line = format!("{total:.2} CPUs busy with other processes");
-        if !names.is_empty() {
-            line += &format!(" ({})", names.join(", "));
-        }
-        if total >= 0.1 {
-            line += ": the machine is shared, figures are disturbed";
-        }
-        line
-    }
-}
 
 /// A daemon started in a namespace (`ip netns exec` execs it, so the child
 /// is the daemon); its output is kept. Killed with its whole process tree
@@ -504,9 +249,11 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // SAFETY: the closure runs in the child between fork and exec and
+        // makes one async-signal-safe call (prctl), allocating nothing.
         unsafe {
             cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let _ = os::die_with_parent();
                 Ok(())
             });
         }
@@ -571,7 +318,7 @@ impl Daemon {
 
     fn kill_tree(&mut self) {
         for p in process_tree(self.pid()).into_iter().rev() {
-            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+            let _ = os::kill(p, libc::SIGKILL);
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -581,7 +328,7 @@ impl Daemon {
     /// Returns its output.
     fn stop(mut self) -> Res<Vec<String>> {
         let tree = process_tree(self.pid());
-        unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
+        let _ = os::kill(self.pid(), libc::SIGTERM);
         let end = Instant::now() + Duration::from_secs(5);
         let clean = loop {
             if let Some(status) = self.exited() {
@@ -603,8 +350,8 @@ impl Daemon {
         {
             thread::sleep(Duration::from_millis(20));
         }
-        for p in &tree[1..] {
-            unsafe { libc::kill(*p as i32, libc::SIGKILL) };
+        for &p in &tree[1..] {
+            let _ = os::kill(p, libc::SIGKILL);
         }
         // Its last lines: the readers end when every process holding the
         // pipes is gone.
@@ -800,20 +547,8 @@ impl Drop for SflowCollector {
 }
 
 fn set_int_option(socket: &UdpSocket, option: libc::c_int, value: libc::c_int) -> Res<()> {
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            option,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error().to_string())
-    }
+    wsflowd::sys::setsockopt_int(socket.as_fd(), libc::SOL_SOCKET, option, value)
+        .map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------
@@ -843,18 +578,7 @@ fn send_udp(ns: &Netns, from: &str, to: &str, count: u64, rate: Option<f64>) -> 
         const BATCH: usize = 32;
         let mut payload = [0u8; PAYLOAD];
         payload[..8].copy_from_slice(b"wsfbench");
-        let mut iov = libc::iovec {
-            iov_base: payload.as_mut_ptr().cast(),
-            iov_len: PAYLOAD,
-        };
-        let mut msgs: Vec<libc::mmsghdr> = (0..BATCH)
-            .map(|_| {
-                let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                m.msg_hdr.msg_iov = &mut iov;
-                m.msg_hdr.msg_iovlen = 1;
-                m
-            })
-            .collect();
+        let mut batch = os::BatchSender::new(&payload, BATCH);
         let start = Instant::now();
         let mut sent = 0u64;
         while sent < count {
@@ -868,19 +592,17 @@ fn send_udp(ns: &Netns, from: &str, to: &str, count: u64, rate: Option<f64>) -> 
                     thread::sleep(due - now);
                 }
             }
-            let n = (count - sent).min(BATCH as u64) as u32;
-            let rc = unsafe { libc::sendmmsg(s.as_raw_fd(), msgs.as_mut_ptr(), n, 0) };
-            if rc < 0 {
-                let e = std::io::Error::last_os_error();
-                match e.raw_os_error() {
+            let n = (count - sent).min(BATCH as u64) as usize;
+            match batch.send(&s, n) {
+                Ok(n) => sent += n as u64,
+                Err(e) => match e.raw_os_error() {
                     Some(libc::ENOBUFS | libc::EAGAIN | libc::EINTR | libc::ECONNREFUSED) => {
                         thread::sleep(Duration::from_micros(50));
                         continue;
                     }
                     _ => return Err(format!("sendmmsg: {e}")),
-                }
+                },
             }
-            sent += rc as u64;
         }
         Ok(Sent {
             packets: sent,
@@ -906,23 +628,17 @@ impl VethRig {
             "ip", "link", "add", AP_IF, "netns", &ap.name, "type", "veth", "peer", "name", STA_IF,
             "netns", &sta.name,
         ])?;
-        run_in(
-            &ap,
-            &["ip", "addr", "add", &format!("{AP_ADDR}/24"), "dev", AP_IF],
-        )?;
-        run_in(
-            &sta,
-            &[
-                "ip",
-                "addr",
-                "add",
-                &format!("{STA_ADDR}/24"),
-                "dev",
-                STA_IF,
-            ],
-        )?;
-        run_in(&ap, &["ip", "link", "set", AP_IF, "up"])?;
-        run_in(&sta, &["ip", "link", "set", STA_IF, "up"])?;
+        ap.try_exec(&["ip", "addr", "add", &format!("{AP_ADDR}/24"), "dev", AP_IF])?;
+        sta.try_exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{STA_ADDR}/24"),
+            "dev",
+            STA_IF,
+        ])?;
+        ap.try_exec(&["ip", "link", "set", AP_IF, "up"])?;
+        sta.try_exec(&["ip", "link", "set", STA_IF, "up"])?;
         let sink = ap
             .spawn(|| UdpSocket::bind((AP_ADDR, SINK_PORT)))
             .join()
@@ -936,21 +652,18 @@ impl VethRig {
             .output()
             .map_err(|e| e.to_string())?;
         let mac = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        run_in(
-            &sta,
-            &[
-                "ip",
-                "neigh",
-                "replace",
-                AP_ADDR,
-                "lladdr",
-                &mac,
-                "dev",
-                STA_IF,
-                "nud",
-                "permanent",
-            ],
-        )?;
+        sta.try_exec(&[
+            "ip",
+            "neigh",
+            "replace",
+            AP_ADDR,
+            "lladdr",
+            &mac,
+            "dev",
+            STA_IF,
+            "nud",
+            "permanent",
+        ])?;
         Ok(VethRig {
             ap,
             sta,
@@ -960,7 +673,7 @@ impl VethRig {
 
     /// Packets that crossed the AP's veth end (both directions).
     fn packets(&self) -> Res<u64> {
-        Ok(if_stat(&self.ap, AP_IF, "rx_packets")? + if_stat(&self.ap, AP_IF, "tx_packets")?)
+        Ok(self.ap.try_stat(AP_IF, "rx_packets")? + self.ap.try_stat(AP_IF, "tx_packets")?)
     }
 }
 
@@ -1044,29 +757,8 @@ fn find_pmacctd() -> Option<PathBuf> {
 // ---------------------------------------------------------------------
 
 mod bpf {
-    use super::*;
-
-    const BPF_PROG_GET_NEXT_ID: libc::c_long = 11;
-    const BPF_PROG_GET_FD_BY_ID: libc::c_long = 13;
-    const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
-    const BPF_ENABLE_STATS: libc::c_long = 32;
-    const BPF_PROG_TYPE_SOCKET_FILTER: u32 = 1;
-    /// Offsets in `struct bpf_prog_info` (linux/bpf.h).
-    const INFO_TYPE: usize = 0;
-    const INFO_NR_MAP_IDS: usize = 52;
-    const INFO_MAP_IDS: usize = 56;
-    const INFO_RUN_TIME_NS: usize = 192;
-    const INFO_RUN_CNT: usize = 200;
-    const INFO_LEN: usize = 232;
-
-    fn bpf(cmd: libc::c_long, attr: &mut [u64; 16]) -> std::io::Result<i64> {
-        let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), 128usize) };
-        if rc < 0 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(rc)
-        }
-    }
+    use std::os::fd::{AsFd, OwnedFd};
+    use wsflowd::sys::bpf::{self, ProgType};
 
     /// Run-time statistics are collected while this is held (the kernel
     /// stops when the descriptor closes, even if we crash).
@@ -1075,44 +767,7 @@ mod bpf {
     }
 
     pub fn enable_stats() -> Option<StatsEnabled> {
-        let mut attr = [0u64; 16];
-        // enable_stats.type = BPF_STATS_RUN_TIME (0)
-        let fd = bpf(BPF_ENABLE_STATS, &mut attr).ok()?;
-        Some(StatsEnabled {
-            _fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
-        })
-    }
-
-    fn u32_at(b: &[u8], at: usize) -> u32 {
-        u32::from_ne_bytes(b[at..at + 4].try_into().unwrap())
-    }
-
-    fn u64_at(b: &[u8], at: usize) -> u64 {
-        u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
-    }
-
-    /// (type, map ids, run_time_ns, run_cnt) of a program.
-    fn info(id: u32) -> Option<(u32, Vec<u32>, u64, u64)> {
-        let mut attr = [0u64; 16];
-        attr[0] = u64::from(id);
-        let fd = bpf(BPF_PROG_GET_FD_BY_ID, &mut attr).ok()?;
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        let mut maps = [0u32; 8];
-        let mut buf = [0u8; INFO_LEN];
-        buf[INFO_NR_MAP_IDS..INFO_NR_MAP_IDS + 4].copy_from_slice(&8u32.to_ne_bytes());
-        buf[INFO_MAP_IDS..INFO_MAP_IDS + 8]
-            .copy_from_slice(&(maps.as_mut_ptr() as u64).to_ne_bytes());
-        let mut attr = [0u64; 16];
-        attr[0] = fd.as_raw_fd() as u64 | ((INFO_LEN as u64) << 32);
-        attr[1] = buf.as_mut_ptr() as u64;
-        bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr).ok()?;
-        let n = (u32_at(&buf, INFO_NR_MAP_IDS) as usize).min(maps.len());
-        Some((
-            u32_at(&buf, INFO_TYPE),
-            maps[..n].to_vec(),
-            u64_at(&buf, INFO_RUN_TIME_NS),
-            u64_at(&buf, INFO_RUN_CNT),
-        ))
+        bpf::enable_stats().ok().map(|fd| StatsEnabled { _fd: fd })
     }
 
     /// The socket filter of the agent `pid`: the program that uses the
@@ -1134,22 +789,28 @@ mod bpf {
         }
         let mut id = 0u32;
         loop {
-            let mut attr = [0u64; 16];
-            attr[0] = u64::from(id);
-            bpf(BPF_PROG_GET_NEXT_ID, &mut attr).ok()?;
-            id = (attr[0] >> 32) as u32;
-            if let Some((kind, prog_maps, _, _)) = info(id) {
-                if kind == BPF_PROG_TYPE_SOCKET_FILTER && prog_maps.iter().any(|m| maps.contains(m))
-                {
-                    return Some(id);
-                }
+            id = bpf::prog_next_id(id).ok()??;
+            let Ok(prog) = bpf::prog_fd_by_id(id) else {
+                continue;
+            };
+            let mut prog_maps = [0u32; 8];
+            let Ok(info) = bpf::prog_info(prog.as_fd(), &mut prog_maps) else {
+                continue;
+            };
+            let n = (info.nr_map_ids as usize).min(prog_maps.len());
+            if info.prog_type == ProgType::SocketFilter as u32
+                && prog_maps[..n].iter().any(|m| maps.contains(m))
+            {
+                return Some(id);
             }
         }
     }
 
     /// (run_time_ns, run_cnt) of a program.
     pub fn run_stats(id: u32) -> Option<(u64, u64)> {
-        info(id).map(|(_, _, t, c)| (t, c))
+        let prog = bpf::prog_fd_by_id(id).ok()?;
+        let info = bpf::prog_info(prog.as_fd(), &mut []).ok()?;
+        Some((info.run_time_ns, info.run_cnt))
     }
 }
 
@@ -1478,7 +1139,7 @@ struct TapRun {
 fn tap_run(frames: &Frames, rate: u32, count: u64, pmacctd: Option<&Path>) -> Res<TapRun> {
     let ns = new_netns("mon")?;
     let tap = TapWriter::start(&ns, MON_IF)?;
-    run_in(&ns, &["ip", "link", "set", MON_IF, "up"])?;
+    ns.try_exec(&["ip", "link", "set", MON_IF, "up"])?;
     let ours = SflowCollector::start(&ns, false)?;
     let theirs = SflowCollector::start(&ns, false)?;
     let mut section = format!("\nconfig interface\n\toption device '{MON_IF}'\n");
@@ -1504,8 +1165,8 @@ fn tap_run(frames: &Frames, rate: u32, count: u64, pmacctd: Option<&Path>) -> Re
     nap(IDLE_WINDOW)?;
     let program = bpf::agent_program(agent.pid());
     let filter0 = program.and_then(bpf::run_stats);
-    let rx0 = if_stat(&ns, MON_IF, "rx_packets")?;
-    let dropped0 = if_stat(&ns, MON_IF, "rx_dropped")?;
+    let rx0 = ns.try_stat(MON_IF, "rx_packets")?;
+    let dropped0 = ns.try_stat(MON_IF, "rx_dropped")?;
     let a0 = read_tree(agent.pid());
     let p0 = peer.as_ref().map(|p| read_tree(p.pid()));
     let t0 = Instant::now();
@@ -1513,8 +1174,8 @@ fn tap_run(frames: &Frames, rate: u32, count: u64, pmacctd: Option<&Path>) -> Re
     let written = tap.write(frames.frames.clone(), count)?;
     nap(FLUSH_WAIT)?;
 
-    let rx = if_stat(&ns, MON_IF, "rx_packets")? - rx0;
-    let rx_dropped = if_stat(&ns, MON_IF, "rx_dropped")? - dropped0;
+    let rx = ns.try_stat(MON_IF, "rx_packets")? - rx0;
+    let rx_dropped = ns.try_stat(MON_IF, "rx_dropped")? - dropped0;
     let a1 = read_tree(agent.pid());
     let p1 = peer.as_ref().map(|p| read_tree(p.pid()));
     let window = t0.elapsed();
@@ -1596,7 +1257,7 @@ struct SweepStep {
 /// at a 16-byte aligned network offset, each frame 16-byte aligned.
 fn ring_frames(kib: u32) -> u64 {
     let align = |n: u32| n.next_multiple_of(16);
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u32;
+    let page = wsflowd::sys::system::page_size();
     let g = wsflowd::capture::ring::RingGeometry::new(kib * 1024, HEADER_BYTES, page);
     let frame = (14 + 20 + 8 + PAYLOAD) as u32;
     let mac = align(48 + 20 + 16) - 14;
@@ -2257,7 +1918,7 @@ fn main() {
 }
 
 fn run_benchmark() -> Res<()> {
-    if unsafe { libc::geteuid() } != 0 {
+    if !os::is_root() {
         return Err("needs root (network namespaces, AF_PACKET, TAP)".into());
     }
     let quick = std::env::var_os("WSFLOWD_BENCH_QUICK").is_some_and(|v| v != "0");

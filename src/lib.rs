@@ -21,6 +21,8 @@
 //!   an agent in the field.
 //! - [`sys`]: thin, safe wrappers around the few system calls we use.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod log;
 
 pub mod agent;

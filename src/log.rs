@@ -13,8 +13,11 @@
 use std::ffi::CStr;
 use std::fmt;
 use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Mutex;
+
+use crate::sys;
 
 /// Severity of a log line, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,80 +126,46 @@ static SYSLOG: Syslog = Syslog::new(c"/dev/log");
 /// in a space after `<PRI>` for one, and would otherwise cut the tag.
 pub struct Syslog {
     path: &'static CStr,
-    /// The connected socket, or -1: (re)connected when a send fails, as
+    /// The connected socket, if any: (re)connected when a send fails, as
     /// the daemon may have restarted since.
-    fd: Mutex<libc::c_int>,
+    socket: Mutex<Option<OwnedFd>>,
 }
 
 impl Syslog {
     pub const fn new(path: &'static CStr) -> Self {
         Syslog {
             path,
-            fd: Mutex::new(-1),
+            socket: Mutex::new(None),
         }
     }
 
     /// Sends one line; lost if no syslog daemon listens (as with libc's).
     pub fn send(&self, level: Level, args: fmt::Arguments<'_>) {
         let pid = std::process::id();
-        let line = syslog_line(level, pid, &local_time(), args);
-        let mut fd = self.fd.lock().unwrap_or_else(|e| e.into_inner());
+        let line = syslog_line(level, pid, &sys::system::local_time(), args);
+        let mut socket = self.socket.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..2 {
-            if *fd < 0 {
-                *fd = connect_datagram(self.path);
-                if *fd < 0 {
-                    return;
-                }
+            if socket.is_none() {
+                *socket = connect_datagram(self.path);
             }
-            let sent = unsafe {
-                libc::send(
-                    *fd,
-                    line.as_ptr().cast(),
-                    line.len(),
-                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                )
+            let Some(fd) = socket.as_ref() else {
+                return;
             };
-            if sent >= 0 {
+            let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+            if sys::socket::send(fd.as_fd(), line.as_bytes(), flags).is_ok() {
                 return;
             }
-            unsafe { libc::close(*fd) };
-            *fd = -1;
+            // Closed: the next attempt connects afresh.
+            *socket = None;
         }
     }
 }
 
-fn connect_datagram(path: &CStr) -> libc::c_int {
-    let bytes = path.to_bytes_with_nul();
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    if bytes.len() > addr.sun_path.len() {
-        return -1;
-    }
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    for (d, &s) in addr.sun_path.iter_mut().zip(bytes) {
-        *d = s as libc::c_char;
-    }
-    unsafe {
-        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return -1;
-        }
-        let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
-        if libc::connect(fd, (&raw const addr).cast(), len) != 0 {
-            libc::close(fd);
-            return -1;
-        }
-        fd
-    }
-}
-
-/// Local time broken down (libc's localtime_r, which follows TZ).
-fn local_time() -> libc::tm {
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe {
-        let now = libc::time(std::ptr::null_mut());
-        libc::localtime_r(&now, &mut tm);
-    }
-    tm
+fn connect_datagram(path: &CStr) -> Option<OwnedFd> {
+    let addr = sys::socket::UnixAddr::new(path.to_bytes()).ok()?;
+    let fd = sys::socket::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0).ok()?;
+    sys::socket::connect(fd.as_fd(), &addr).ok()?;
+    Some(fd)
 }
 
 /// `<PRI>Mmm dd hh:mm:ss wsflowd[PID]: message`, facility daemon, with no
@@ -374,7 +343,7 @@ mod tests {
 
     #[test]
     fn syslog_lines_have_the_bsd_format() {
-        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        let mut tm = sys::system::local_time();
         (tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) = (10, 2, 4, 6, 7);
         let line = syslog_line(Level::Warn, 812, &tm, format_args!("a\nb{}", '\0'));
         assert_eq!(line, "<28>Nov  2 04:06:07 wsflowd[812]: ab");

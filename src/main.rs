@@ -131,29 +131,6 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     Ok(Command::Run(o))
 }
 
-/// Detaches from the terminal: fork, new session, stdio to /dev/null.
-fn daemonize() -> std::io::Result<()> {
-    unsafe {
-        match libc::fork() {
-            -1 => return Err(std::io::Error::last_os_error()),
-            0 => {}
-            _ => libc::_exit(0),
-        }
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null >= 0 {
-            for fd in 0..3 {
-                libc::dup2(null, fd);
-            }
-            if null > 2 {
-                libc::close(null);
-            }
-        }
-        libc::chdir(c"/".as_ptr());
-    }
-    Ok(())
-}
-
 fn run(o: RunOptions) -> ExitCode {
     let path = o
         .config
@@ -180,7 +157,9 @@ fn run(o: RunOptions) -> ExitCode {
         }
     };
     if !o.foreground {
-        if let Err(e) = daemonize() {
+        // SAFETY: no other thread has been started yet (the agent starts
+        // its name-resolution helper later).
+        if let Err(e) = unsafe { wsflowd::sys::process::daemonize() } {
             eprintln!("wsflowd: cannot detach: {e}");
             return ExitCode::from(1);
         }

@@ -15,11 +15,7 @@ impl Rng {
     /// the process id if that fails).
     pub fn from_entropy() -> Rng {
         let mut seed = [0u8; 16];
-        // The raw system call, not libc's getrandom(): std declares that
-        // one weak, and a static musl link under LTO can leave the
-        // reference at address 0 (the MIPS builds crashed at start-up).
-        let n = unsafe { libc::syscall(libc::SYS_getrandom, seed.as_mut_ptr(), seed.len(), 0) };
-        if n != seed.len() as libc::c_long {
+        if !crate::sys::system::getrandom(&mut seed) {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())

@@ -275,7 +275,7 @@ fn a_fatal_trap_leaves_a_log_line() {
                 "agent exited early"
             );
         }
-        unsafe { libc::kill(child.id() as i32, signal) };
+        common::os::kill(child.id(), signal).unwrap();
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
         let status = child.wait().unwrap();

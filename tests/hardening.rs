@@ -263,12 +263,8 @@ fn the_largest_configuration_and_its_memory() {
     });
     assert!(agent.wait_for_log("64 interfaces do not exist (yet)", Duration::from_secs(5)));
     thread::sleep(Duration::from_millis(1_500));
-    let status = std::fs::read_to_string(format!("/proc/{}/status", agent.child.id())).unwrap();
-    let rss_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let rss_kb = process::status_kib(agent.child.id(), "VmRSS:");
+    assert!(rss_kb > 0, "VmRSS of the agent");
     println!(
         "largest configuration: {} bytes, 64 interfaces, 16 collectors, 1024 BSSes: RSS {rss_kb} kB, {} log lines",
         text.len(),

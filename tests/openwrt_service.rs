@@ -158,15 +158,16 @@ fn reload_moves_the_collector_and_the_rate_while_traffic_flows() {
 
 /// CapEff of a process, from /proc.
 fn effective_caps(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
-    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+    u64::from_str_radix(&process::status_field(pid, "CapEff:")?, 16).ok()
 }
 
+/// The effective uid of a process (the second of the four).
 fn uid(pid: u32) -> Option<u32> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
+    process::status_field(pid, "Uid:")?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 #[test]

@@ -467,18 +467,6 @@ fn classic_filter_samples_ingress_with_the_receive_counter_as_pool() {
     );
 }
 
-/// CPU time (user + system, in clock ticks) used by a process so far.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 #[test]
 fn a_recreated_interface_is_sampled_again_at_once_without_spinning() {
     if !root_or_skip("a_recreated_interface_is_sampled_again_at_once_without_spinning") {
@@ -511,9 +499,9 @@ fn a_recreated_interface_is_sampled_again_at_once_without_spinning() {
     };
     // A wifi reload: the interface goes away for a while.
     ns.exec(&["ip", "link", "del", "wlan0"]);
-    let cpu_before = cpu_ticks(pid);
+    let cpu_before = process::process_ticks(pid);
     thread::sleep(Duration::from_secs(2));
-    let cpu_gone = cpu_ticks(pid) - cpu_before;
+    let cpu_gone = process::process_ticks(pid) - cpu_before;
     ns.exec(&[
         "ip", "link", "add", "wlan0", "type", "veth", "peer", "name", "peer0",
     ]);

@@ -13,13 +13,13 @@
 
 use std::io::{self, Write};
 use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod common;
 
 use common::ubusd::Broker;
+use common::TempDir;
 use wsflowd::ubus::message::{self, msg_type, Header};
 use wsflowd::ubus::{
     status, to_json, Attrs, BlobBuf, BlobmsgType, Connection, Event, ObjectInfo, ReadStatus, Value,
@@ -165,14 +165,11 @@ impl World {
         let mut fds: Vec<libc::pollfd> = self
             .clients
             .iter()
-            .map(|c| libc::pollfd {
-                fd: c.conn.fd(),
-                events: c.conn.poll_events(),
-                revents: 0,
-            })
+            .map(|c| wsflowd::sys::pollfd(c.conn.fd(), c.conn.poll_events()))
             .collect();
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-        assert!(n >= 0, "poll: {}", io::Error::last_os_error());
+        if let Err(e) = wsflowd::sys::poll(&mut fds, timeout_ms) {
+            panic!("poll: {e}");
+        }
         for c in &mut self.clients {
             if c.conn.wants_write() {
                 c.conn.flush().unwrap();
@@ -656,21 +653,8 @@ fn object_events_and_sent_events() {
 #[test]
 fn full_send_queue_is_an_error_not_a_block() {
     // A "broker" that greets and then never reads.
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "wsflowd-ubus-stuck-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(dir.clone());
+    let tmp = TempDir::new("ubus-stuck");
+    let dir = tmp.path();
     let listener = UnixListener::bind(dir.join("s")).unwrap();
     let mut conn = Connection::connect(&dir.join("s")).unwrap();
     let (mut peer, _) = listener.accept().unwrap();
@@ -688,12 +672,10 @@ fn full_send_queue_is_an_error_not_a_block() {
     let mut sent = 0usize;
     let error = loop {
         assert!(started.elapsed() < TIMEOUT, "the queue never filled");
-        let mut pfd = libc::pollfd {
-            fd: conn.fd(),
-            events: conn.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, 0) };
+        let _ = wsflowd::sys::poll(
+            &mut [wsflowd::sys::pollfd(conn.fd(), conn.poll_events())],
+            0,
+        );
         conn.read(|_| {}).unwrap();
         conn.flush().unwrap();
         match conn.invoke(9, "m", args.payload()) {

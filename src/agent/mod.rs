@@ -24,7 +24,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::capture::{FilterChoice, Frame, ARPHRD_IEEE80211_RADIOTAP};
+use crate::capture::{FilterChoice, Frame};
 use crate::config::{self, Config, Loaded, SamplingFilter};
 use crate::counters::host::{HostDescription, HostReader};
 use crate::counters::interface;
@@ -42,6 +42,7 @@ use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::nl80211::events::Nl80211Events;
 use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
+use libc::ARPHRD_IEEE80211_RADIOTAP;
 use monitor::{OurBsses, SsidTable};
 use path::Topology;
 use source::{InterfaceSource, Settings};

@@ -4,14 +4,13 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use super::monitor::OurBsses;
-use crate::capture::{
-    take_socket_error, CaptureConfig, CaptureCounts, FilterChoice, Frame, PacketCapture,
-    ARPHRD_IEEE80211_RADIOTAP,
-};
+use crate::capture::{CaptureConfig, CaptureCounts, FilterChoice, Frame, PacketCapture};
 use crate::config::{Bss, ForeignBss};
 use crate::counters::dot11::Dot11Counters;
 use crate::sflow::{HeaderProtocol, SampledHeader, SequenceNumber};
+use crate::sys::socket;
 use crate::{error, info, warn};
+use libc::ARPHRD_IEEE80211_RADIOTAP;
 
 const ARPHRD_ETHER: u16 = 1;
 const ARPHRD_LOOPBACK: u16 = 772;
@@ -235,7 +234,7 @@ impl InterfaceSource {
     /// poll does not report it again.
     pub fn clear_error(&mut self) -> io::Result<()> {
         match &self.capture {
-            Some(c) => take_socket_error(c.as_fd()),
+            Some(c) => socket::take_error(c.as_fd()),
             None => Ok(()),
         }
     }

@@ -19,10 +19,10 @@
 //! instructions whose encoding follows the target's byte order.
 
 use std::io;
-use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use crate::sys::cvt;
+use crate::sys::bpf::{self, Insn, Map, MapType, ProgType};
+use crate::sys::socket;
 
 /// `sll_pkttype` of frames the host sends.
 const PACKET_OUTGOING: u32 = 4;
@@ -60,64 +60,7 @@ pub fn classic_program(rate: u32, snap_len: u32) -> Vec<libc::sock_filter> {
 
 /// Attaches a classic BPF program to a socket.
 pub fn attach_classic(fd: BorrowedFd, program: &[libc::sock_filter]) -> io::Result<()> {
-    let prog = libc::sock_fprog {
-        len: program.len() as u16,
-        filter: program.as_ptr() as *mut libc::sock_filter,
-    };
-    cvt(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ATTACH_FILTER,
-            (&prog as *const libc::sock_fprog).cast(),
-            mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-        )
-    })?;
-    Ok(())
-}
-
-/// One eBPF instruction (`struct bpf_insn`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(C)]
-pub struct Insn {
-    code: u8,
-    /// `dst_reg:4, src_reg:4` bit fields: which nibble holds which register
-    /// depends on the target's byte order (the C compiler allocates bit
-    /// fields from the most significant bit on big-endian targets).
-    regs: u8,
-    off: i16,
-    imm: i32,
-}
-
-impl Insn {
-    const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        #[cfg(target_endian = "little")]
-        let regs = (src << 4) | (dst & 0x0f);
-        #[cfg(target_endian = "big")]
-        let regs = (dst << 4) | (src & 0x0f);
-        Insn {
-            code,
-            regs,
-            off,
-            imm,
-        }
-    }
-
-    pub fn dst(&self) -> u8 {
-        if cfg!(target_endian = "little") {
-            self.regs & 0x0f
-        } else {
-            self.regs >> 4
-        }
-    }
-
-    pub fn src(&self) -> u8 {
-        if cfg!(target_endian = "little") {
-            self.regs >> 4
-        } else {
-            self.regs & 0x0f
-        }
-    }
+    socket::attach_filter(fd, program)
 }
 
 /// eBPF opcodes used here (linux/bpf.h, linux/bpf_common.h).
@@ -205,119 +148,37 @@ pub fn ebpf_program(rate: u32, snap_len: u32, pool_map: i32, excluded: &[u32]) -
     p
 }
 
-/// `bpf(2)` commands and types.
-const BPF_MAP_CREATE: libc::c_long = 0;
-const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
-const BPF_PROG_LOAD: libc::c_long = 5;
-const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
-const BPF_PROG_TYPE_SOCKET_FILTER: u32 = 1;
-
-/// `union bpf_attr`, as bytes: large enough for the commands used, zeroed
-/// beyond what we set, as the kernel requires.
-#[repr(C, align(8))]
-struct Attr([u8; 128]);
-
-impl Attr {
-    fn new() -> Attr {
-        Attr([0; 128])
-    }
-    fn u32(&mut self, at: usize, v: u32) -> &mut Self {
-        self.0[at..at + 4].copy_from_slice(&v.to_ne_bytes());
-        self
-    }
-    fn u64(&mut self, at: usize, v: u64) -> &mut Self {
-        self.0[at..at + 8].copy_from_slice(&v.to_ne_bytes());
-        self
-    }
-    fn call(&mut self, cmd: libc::c_long) -> io::Result<i32> {
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd,
-                self.0.as_mut_ptr(),
-                mem::size_of::<Attr>() as libc::c_uint,
-            )
-        };
-        cvt(r).map(|r| r as i32)
-    }
-}
-
-/// Number of possible CPUs: the per-CPU map's value has one slot each.
-fn possible_cpus() -> usize {
-    // "0-3", "0", "0-1,4-5": count every CPU in every range.
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap_or_default();
-    let mut n = 0;
-    for part in text.trim().split(',') {
-        let mut ends = part.split('-').map(|v| v.trim().parse::<usize>().ok());
-        match (ends.next().flatten(), ends.next().flatten()) {
-            (Some(a), Some(b)) if b >= a => n += b - a + 1,
-            (Some(_), None) => n += 1,
-            _ => {}
-        }
-    }
-    if n == 0 {
-        n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize;
-    }
-    n
-}
-
 /// The per-CPU counter of candidate frames.
 pub struct PoolMap {
-    fd: OwnedFd,
-    cpus: usize,
+    map: Map,
+    /// One slot per possible CPU.
     values: Vec<u64>,
 }
 
 impl PoolMap {
     pub fn create() -> io::Result<PoolMap> {
-        let fd = Attr::new()
-            .u32(0, BPF_MAP_TYPE_PERCPU_ARRAY)
-            .u32(4, 4)
-            .u32(8, 8)
-            .u32(12, 1)
-            .call(BPF_MAP_CREATE)?;
-        let cpus = possible_cpus();
-        Ok(PoolMap {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            cpus,
-            values: vec![0; cpus],
-        })
+        let map = Map::create(MapType::PerCpuArray, 4, 8, 1)?;
+        let values = vec![0; map.value_bytes() / 8];
+        Ok(PoolMap { map, values })
     }
 
     /// Candidates counted so far, summed over the CPUs.
     pub fn read(&mut self) -> io::Result<u64> {
-        let key = 0u32;
-        Attr::new()
-            .u32(0, self.fd.as_raw_fd() as u32)
-            .u64(8, &key as *const u32 as u64)
-            .u64(16, self.values.as_mut_ptr() as u64)
-            .call(BPF_MAP_LOOKUP_ELEM)?;
-        Ok(self.values[..self.cpus]
-            .iter()
-            .copied()
-            .fold(0, u64::wrapping_add))
+        self.map.lookup(&0u32, &mut self.values)?;
+        Ok(self.values.iter().copied().fold(0, u64::wrapping_add))
     }
 
-    pub fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+    pub fn raw_fd(&self) -> RawFd {
+        self.map.raw_fd()
     }
 }
 
 /// Loads an eBPF socket filter. On failure the error carries the start of
 /// the verifier's log.
 pub fn load_ebpf(program: &[Insn]) -> io::Result<OwnedFd> {
-    static LICENSE: &[u8] = b"Dual MIT/GPL\0";
     let mut log = vec![0u8; 4096];
-    let mut attr = Attr::new();
-    attr.u32(0, BPF_PROG_TYPE_SOCKET_FILTER)
-        .u32(4, program.len() as u32)
-        .u64(8, program.as_ptr() as u64)
-        .u64(16, LICENSE.as_ptr() as u64)
-        .u32(24, 1)
-        .u32(28, log.len() as u32)
-        .u64(32, log.as_mut_ptr() as u64);
-    match attr.call(BPF_PROG_LOAD) {
-        Ok(fd) => Ok(unsafe { OwnedFd::from_raw_fd(fd) }),
+    match bpf::prog_load(ProgType::SocketFilter, program, c"Dual MIT/GPL", &mut log) {
+        Ok(fd) => Ok(fd),
         Err(e) => {
             let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
             let text = String::from_utf8_lossy(&log[..end]);
@@ -334,7 +195,7 @@ pub fn load_ebpf(program: &[Insn]) -> io::Result<OwnedFd> {
 
 /// Attaches a loaded eBPF program to a socket, replacing any filter.
 pub fn attach_ebpf(fd: BorrowedFd, program: BorrowedFd) -> io::Result<()> {
-    crate::sys::setsockopt_int(
+    socket::setsockopt_int(
         fd,
         libc::SOL_SOCKET,
         libc::SO_ATTACH_BPF,
@@ -345,6 +206,7 @@ pub fn attach_ebpf(fd: BorrowedFd, program: BorrowedFd) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     /// Runs a classic BPF program over (pkttype, random) the way the
     /// kernel's interpreter would, for the instructions we generate.
@@ -380,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn ebpf_jumps_land_on_drop_and_registers_follow_byte_order() {
+    fn ebpf_jumps_land_on_drop() {
         let p = ebpf_program(400, 128, 5, &[3, 7]);
         let drop = p.len() - 2;
         for (at, i) in p.iter().enumerate() {
@@ -395,15 +257,6 @@ mod tests {
             .iter()
             .enumerate()
             .any(|(at, i)| i.code == op::JEQ_K && i.imm == 7 && at + 1 + i.off as usize == drop));
-        let mov = Insn::new(op::MOV64_X, 6, 1, 0, 0);
-        assert_eq!((mov.dst(), mov.src()), (6, 1));
-        let bytes: [u8; 8] = unsafe { std::mem::transmute(mov) };
-        if cfg!(target_endian = "big") {
-            assert_eq!(bytes[1], 0x61);
-        } else {
-            assert_eq!(bytes[1], 0x16);
-        }
-        assert_eq!(std::mem::size_of::<Insn>(), 8);
     }
 
     #[test]
@@ -425,5 +278,28 @@ mod tests {
             }
         }
         assert_eq!(map.read().unwrap(), 0);
+    }
+
+    /// The program run by the kernel on test frames (BPF_PROG_TEST_RUN):
+    /// every run is a candidate counted in the pool, and at 1-in-1 every
+    /// frame is kept to the snap length. Root only; skipped otherwise.
+    #[test]
+    fn the_kernel_runs_the_program_counting_every_candidate() {
+        let Ok(mut map) = PoolMap::create() else {
+            eprintln!("skipped: cannot create BPF maps");
+            return;
+        };
+        let prog = load_ebpf(&ebpf_program(1, 128, map.raw_fd(), &[4])).unwrap();
+        // A broadcast Ethernet frame: ingress (PACKET_BROADCAST).
+        let mut frame = [0u8; 64];
+        frame[..6].fill(0xff);
+        frame[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+        let run = bpf::prog_test_run(prog.as_fd(), &frame, 250).unwrap();
+        assert_eq!(run.retval, 128);
+        assert_eq!(map.read().unwrap(), 250);
+        // 1-in-a-million: the pool still counts every run.
+        let prog = load_ebpf(&ebpf_program(1_000_000, 128, map.raw_fd(), &[])).unwrap();
+        bpf::prog_test_run(prog.as_fd(), &frame, 50).unwrap();
+        assert_eq!(map.read().unwrap(), 300);
     }
 }

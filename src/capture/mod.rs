@@ -12,11 +12,10 @@ pub mod ring;
 
 use std::fs::File;
 use std::io;
-use std::mem;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 
-use crate::sys::cvt;
+use crate::sys::socket::{self, PacketAddr};
 use filter::PoolMap;
 use ring::{Ring, RingGeometry};
 
@@ -29,9 +28,6 @@ pub mod packet_type {
     pub const OUTGOING: u8 = 4;
 }
 
-/// Link-layer type of a monitor interface (radiotap + 802.11).
-pub const ARPHRD_IEEE80211_RADIOTAP: u16 = 803;
-
 /// Default ring size per interface: small, a router has little memory.
 pub const DEFAULT_RING_BYTES: u32 = 256 * 1024;
 
@@ -42,7 +38,7 @@ pub enum Direction {
     Egress,
 }
 
-/// A sampled frame, borrowed from the ring.
+/// A sampled frame, borrowed from the ring, as the kernel described it.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
     /// The first bytes of the frame (at most the snap length).
@@ -51,7 +47,8 @@ pub struct Frame<'a> {
     pub length: u32,
     pub if_index: u32,
     pub packet_type: u8,
-    /// ARPHRD_* link type of the interface.
+    /// ARPHRD_* link type of the interface (`libc::ARPHRD_*`; 803,
+    /// `ARPHRD_IEEE80211_RADIOTAP`, for a monitor interface).
     pub hw_type: u16,
 }
 
@@ -171,31 +168,21 @@ impl PacketCapture {
     pub fn open(config: CaptureConfig, carry: CaptureCounts) -> io::Result<Self> {
         // Protocol 0 at creation: the socket receives nothing until it is
         // bound below, after its filter and ring are in place.
-        let fd = cvt(unsafe {
-            libc::socket(
-                libc::AF_PACKET,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                0,
-            )
-        })?;
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = socket::socket(
+            libc::AF_PACKET,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )?;
         let (method, pool) = attach_filter(fd.as_fd(), &config)?;
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u32;
+        let page = crate::sys::system::page_size();
         let ring = Ring::new(
             fd.as_fd(),
             RingGeometry::new(config.ring_bytes, config.snap_len, page),
         )?;
-        let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-        sll.sll_ifindex = config.if_index as i32;
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sll as *const libc::sockaddr_ll).cast(),
-                mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
+        socket::bind(
+            fd.as_fd(),
+            &PacketAddr::new(config.if_index, libc::ETH_P_ALL as u16),
+        )?;
         let mut pool = pool;
         let pool_origin = pool.read()?;
         Ok(PacketCapture {
@@ -280,36 +267,23 @@ impl PacketCapture {
         let batch_end = self.carry.pool + now.wrapping_sub(self.pool_origin);
         let mut left = pending as u64;
         let counts = &mut self.counts;
-        let read = self.ring.drain(blocks, |f| {
+        let read = self.ring.drain(blocks, |frame| {
             left = left.saturating_sub(1);
             counts.pool = (counts.pool + 1).max(batch_end.saturating_sub(left));
             counts.samples += 1;
-            let frame = Frame {
-                data: f.data,
-                length: f.length,
-                if_index: f.if_index,
-                packet_type: f.packet_type,
-                hw_type: f.hw_type,
-            };
-            on_sample(&frame, counts);
+            on_sample(frame, counts);
         });
         Ok(read)
     }
 
     /// Sampled frames the kernel could not put in the full ring.
     fn account_drops(&mut self) {
-        let mut stats: libc::tpacket_stats_v3 = unsafe { mem::zeroed() };
-        let mut len = mem::size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_STATISTICS,
-                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 {
+        let stats = socket::getsockopt::<libc::tpacket_stats_v3>(
+            self.fd.as_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+        );
+        if let Ok(stats) = stats {
             // tp_packets includes the drops.
             self.counts.drops += u64::from(stats.tp_drops);
             self.counts.accepted += u64::from(stats.tp_packets);
@@ -363,23 +337,4 @@ impl AsFd for PacketCapture {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
-}
-
-/// Also used by the agent: whether a socket error is pending, cleared.
-pub fn take_socket_error(fd: BorrowedFd) -> io::Result<()> {
-    let mut err: i32 = 0;
-    let mut len = mem::size_of::<i32>() as libc::socklen_t;
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut err as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 && err != 0 {
-        return Err(io::Error::from_raw_os_error(err));
-    }
-    Ok(())
 }

@@ -4,12 +4,12 @@
 //! walk, not a system call, and nothing is copied.
 
 use std::io;
-use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::ptr::NonNull;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::sys::cvt;
+use super::Frame;
+use crate::sys::socket;
+use crate::sys::{Mmap, Plain};
 
 /// Layout of `struct tpacket_block_desc` / `tpacket_hdr_v1`
 /// (linux/if_packet.h): offsets of the fields we use.
@@ -30,16 +30,6 @@ const PKT_SOCKADDR: usize = 48;
 const SLL_IFINDEX: usize = 4;
 const SLL_HATYPE: usize = 8;
 const SLL_PKTTYPE: usize = 10;
-
-/// A frame in the ring, as the kernel described it.
-#[derive(Debug, Clone, Copy)]
-pub struct RingFrame<'a> {
-    pub data: &'a [u8],
-    pub length: u32,
-    pub if_index: u32,
-    pub hw_type: u16,
-    pub packet_type: u8,
-}
 
 /// Size of the ring and of its blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,50 +71,26 @@ impl RingGeometry {
 const BLOCK_TIMEOUT_MS: u32 = 100;
 
 pub struct Ring {
-    map: NonNull<u8>,
+    map: Mmap,
     geometry: RingGeometry,
     /// The block to read next.
     next_block: u32,
 }
 
-// The mapping is owned by this value and only touched through it.
-unsafe impl Send for Ring {}
-
 impl Ring {
     /// Sets up a TPACKET_V3 ring on a packet socket (before it is bound).
     pub fn new(fd: BorrowedFd, geometry: RingGeometry) -> io::Result<Ring> {
         let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
-        crate::sys::setsockopt_int(fd, libc::SOL_PACKET, libc::PACKET_VERSION, version)?;
-        let mut req: libc::tpacket_req3 = unsafe { mem::zeroed() };
+        socket::setsockopt_int(fd, libc::SOL_PACKET, libc::PACKET_VERSION, version)?;
+        let mut req = libc::tpacket_req3::zeroed();
         req.tp_block_size = geometry.block_size;
         req.tp_block_nr = geometry.block_count;
         req.tp_frame_size = geometry.frame_size;
         req.tp_frame_nr = geometry.block_size / geometry.frame_size * geometry.block_count;
         req.tp_retire_blk_tov = BLOCK_TIMEOUT_MS;
-        cvt(unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_RX_RING,
-                (&req as *const libc::tpacket_req3).cast(),
-                mem::size_of::<libc::tpacket_req3>() as libc::socklen_t,
-            )
-        })?;
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                geometry.bytes(),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        socket::setsockopt(fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
         Ok(Ring {
-            map: NonNull::new(map.cast()).ok_or_else(|| io::Error::other("mmap returned null"))?,
+            map: Mmap::shared(fd, geometry.bytes())?,
             geometry,
             next_block: 0,
         })
@@ -134,19 +100,20 @@ impl Ring {
         self.geometry
     }
 
-    fn block(&self, index: u32) -> *mut u8 {
-        // In bounds: index < block_count, the mapping is bytes() long.
-        unsafe {
-            self.map
-                .as_ptr()
-                .add(index as usize * self.geometry.block_size as usize)
-        }
+    /// Where block `index` starts in the mapping.
+    fn block(&self, index: u32) -> usize {
+        index as usize * self.geometry.block_size as usize
     }
 
-    fn status(&self, block: *mut u8) -> &AtomicU32 {
-        // The status word is 4-byte aligned in a page-aligned block and is
-        // shared with the kernel: access it atomically.
-        unsafe { &*(block.add(BLOCK_STATUS) as *const AtomicU32) }
+    /// The status word of the block at `block`, shared with the kernel:
+    /// who owns the block (`TP_STATUS_USER`: us, until we write
+    /// `TP_STATUS_KERNEL`).
+    fn status(&self, block: usize) -> &AtomicU32 {
+        // Blocks start at whole pages (multiples of the page size) inside
+        // the mapping, and the word is 4-byte aligned in them.
+        self.map
+            .atomic_u32(block + BLOCK_STATUS)
+            .expect("block status inside the ring")
     }
 
     /// How many blocks (at most `max_blocks`) the kernel has handed over,
@@ -159,8 +126,13 @@ impl Ring {
             if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
                 return (n, frames);
             }
-            let bytes = unsafe { std::slice::from_raw_parts(block as *const u8, 16) };
-            frames += u32::from_ne_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+            // SAFETY: the block is ours (TP_STATUS_USER, loaded with
+            // Acquire above): the kernel does not write it until we hand it
+            // back in `drain`, which needs `&mut self` while this borrow of
+            // `self` lasts.
+            let count = unsafe { self.map.bytes(block + BLOCK_NUM_PKTS, 4) }
+                .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+            frames += count as usize;
             index = (index + 1) % self.geometry.block_count;
         }
         (max_blocks.min(self.geometry.block_count), frames)
@@ -169,7 +141,7 @@ impl Ring {
     /// Calls `each` for every frame of every block the kernel has handed
     /// over, at most `max_blocks` blocks, returning each block to the
     /// kernel after its frames were seen. Returns the number of frames.
-    pub fn drain(&mut self, max_blocks: u32, mut each: impl FnMut(&RingFrame)) -> usize {
+    pub fn drain(&mut self, max_blocks: u32, mut each: impl FnMut(&Frame)) -> usize {
         let mut frames = 0;
         for _ in 0..max_blocks.min(self.geometry.block_count) {
             let block = self.block(self.next_block);
@@ -188,9 +160,16 @@ impl Ring {
 
     /// Walks the frames of one block. Offsets come from the kernel, but are
     /// still checked against the block so that nothing is read outside it.
-    fn walk_block(&self, block: *mut u8, each: &mut impl FnMut(&RingFrame)) -> usize {
+    ///
+    /// The block must be ours (`TP_STATUS_USER`, loaded with Acquire) and
+    /// stay ours until this returns.
+    fn walk_block(&self, block: usize, each: &mut impl FnMut(&Frame)) -> usize {
         let size = self.geometry.block_size as usize;
-        let bytes = unsafe { std::slice::from_raw_parts(block as *const u8, size) };
+        // SAFETY: the caller (`drain`) found the block ours and hands it
+        // back only after this returns, with the slices it gave `each`.
+        let Some(bytes) = (unsafe { self.map.bytes(block, size) }) else {
+            return 0;
+        };
         let u32_at = |at: usize| -> Option<u32> {
             bytes
                 .get(at..at + 4)
@@ -222,12 +201,12 @@ impl Ring {
             let Some(data) = bytes.get(start..start + snaplen as usize) else {
                 break;
             };
-            let frame = RingFrame {
+            let frame = Frame {
                 data,
                 length: len,
                 if_index: u32_at(sll + SLL_IFINDEX).unwrap_or(0),
-                hw_type: u16_at(sll + SLL_HATYPE).unwrap_or(0),
                 packet_type: bytes.get(sll + SLL_PKTTYPE).copied().unwrap_or(0),
+                hw_type: u16_at(sll + SLL_HATYPE).unwrap_or(0),
             };
             each(&frame);
             seen += 1;
@@ -237,12 +216,6 @@ impl Ring {
             at += next as usize;
         }
         seen
-    }
-}
-
-impl Drop for Ring {
-    fn drop(&mut self) {
-        unsafe { libc::munmap(self.map.as_ptr().cast(), self.geometry.bytes()) };
     }
 }
 

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::interface::{ARPHRD_LOOPBACK, IFF_LOOPBACK};
+use super::interface::IFF_LOOPBACK;
 use crate::netlink::Link;
 use crate::sflow::{self, HostCpu, HostMemory, HostNetIo};
 use crate::sys;
@@ -293,11 +293,6 @@ fn read_string(path: &Path) -> Option<String> {
     Some(s)
 }
 
-fn sysconf(name: libc::c_int) -> Option<u64> {
-    let v = unsafe { libc::sysconf(name) };
-    u64::try_from(v).ok().filter(|&v| v > 0)
-}
-
 /// What `host_descr` says: read once at start and on reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostDescription {
@@ -384,7 +379,7 @@ impl HostReader {
             vmstat: root.join("proc/vmstat"),
             cpuinfo: root.join("proc/cpuinfo"),
             cpufreq: root.join("sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"),
-            ticks_per_second: sysconf(libc::_SC_CLK_TCK).unwrap_or(100),
+            ticks_per_second: sys::system::sysconf(libc::_SC_CLK_TCK).unwrap_or(100),
             cpu_speed: None,
         }
     }
@@ -394,7 +389,7 @@ impl HostReader {
             load_one: -1.0,
             load_five: -1.0,
             load_fifteen: -1.0,
-            cpu_num: sysconf(libc::_SC_NPROCESSORS_ONLN).map_or(0, |n| n as u32),
+            cpu_num: sys::system::sysconf(libc::_SC_NPROCESSORS_ONLN).map_or(0, |n| n as u32),
             cpu_speed: self.cpu_speed(),
             ..HostCpu::default()
         };
@@ -460,7 +455,7 @@ impl HostReader {
 }
 
 fn is_loopback(link: &Link) -> bool {
-    link.flags & IFF_LOOPBACK != 0 || link.hw_type == ARPHRD_LOOPBACK
+    link.flags & IFF_LOOPBACK != 0 || link.hw_type == libc::ARPHRD_LOOPBACK
 }
 
 /// Whether `link`'s traffic is part of the host's network I/O.

@@ -10,6 +10,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use libc::{
+    ARPHRD_ETHER, ARPHRD_IEEE80211, ARPHRD_IEEE80211_PRISM, ARPHRD_IEEE80211_RADIOTAP,
+    ARPHRD_IPGRE, ARPHRD_LOOPBACK, ARPHRD_PPP, ARPHRD_SIT, ARPHRD_TUNNEL, ARPHRD_TUNNEL6,
+};
+
 use crate::netlink::{Link, IF_OPER_UNKNOWN, IF_OPER_UP};
 use crate::sflow::{EthernetCounters, IfCounters, COUNTER32_UNAVAILABLE};
 
@@ -18,16 +23,8 @@ pub(crate) const IFF_LOOPBACK: u32 = 0x8;
 const IFF_RUNNING: u32 = 0x40;
 const IFF_PROMISC: u32 = 0x100;
 
-const ARPHRD_ETHER: u16 = 1;
-const ARPHRD_PPP: u16 = 512;
-const ARPHRD_TUNNEL: u16 = 768;
-const ARPHRD_TUNNEL6: u16 = 769;
-pub(crate) const ARPHRD_LOOPBACK: u16 = 772;
-const ARPHRD_SIT: u16 = 776;
-const ARPHRD_IPGRE: u16 = 778;
-const ARPHRD_IEEE80211: u16 = 801;
-const ARPHRD_IEEE80211_PRISM: u16 = 802;
-const ARPHRD_IEEE80211_RADIOTAP: u16 = 803;
+// Link types (`ARPHRD_*`, linux/if_arp.h) come from libc, as every
+// other kernel constant does; this one it lacks.
 const ARPHRD_IP6GRE: u16 = 823;
 
 /// IANAifType values used here.

@@ -22,9 +22,10 @@ pub use route::{
 use std::fmt;
 use std::io;
 use std::mem;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
 
-use crate::sys::cvt;
+use crate::sys::socket::{self, NetlinkAddr};
 
 // Kernel ABI constants (include/uapi/linux/netlink.h), defined here rather
 // than taken from `libc` so that they are the same on every target (some
@@ -285,18 +286,8 @@ impl RequestSocket {
         }
         request[0..4].copy_from_slice(&len.to_ne_bytes());
         request[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        let kernel = kernel_address();
-        let n = cvt(unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                request.as_ptr().cast(),
-                request.len(),
-                0,
-                (&kernel as *const libc::sockaddr_nl).cast(),
-                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        })?;
-        if n as usize != request.len() {
+        let n = socket::send_to(self.fd.as_fd(), request, 0, &NetlinkAddr::kernel())?;
+        if n != request.len() {
             return Err(io::Error::new(
                 io::ErrorKind::WriteZero,
                 "netlink: short send",
@@ -329,22 +320,14 @@ impl RequestSocket {
     fn recv_from(&mut self, len: usize, flags: i32) -> io::Result<(usize, u32)> {
         let len = len.min(self.buf.len());
         loop {
-            let mut from: libc::sockaddr_nl = unsafe { mem::zeroed() };
-            let mut from_len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-            let n = unsafe {
-                libc::recvfrom(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    len,
-                    flags,
-                    (&mut from as *mut libc::sockaddr_nl).cast(),
-                    &mut from_len,
-                )
+            let e = match socket::recv_from::<NetlinkAddr>(
+                self.fd.as_fd(),
+                &mut self.buf[..len],
+                flags,
+            ) {
+                Ok((n, from)) => return Ok((n, from.port_id())),
+                Err(e) => e,
             };
-            if n >= 0 {
-                return Ok((n as usize, from.nl_pid));
-            }
-            let e = io::Error::last_os_error();
             match e.kind() {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock => {
@@ -381,55 +364,20 @@ impl RequestSocket {
     }
 }
 
-pub(crate) fn kernel_address() -> libc::sockaddr_nl {
-    let mut addr: libc::sockaddr_nl = unsafe { mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    addr
-}
-
 /// Opens and binds a blocking netlink socket of `protocol` with a one
 /// second receive timeout; returns it with its port id.
 fn open_bound(protocol: i32) -> io::Result<(OwnedFd, u32)> {
-    let fd = cvt(unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            protocol,
-        )
-    })?;
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = socket::socket(
+        libc::AF_NETLINK,
+        libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+        protocol,
+    )?;
     // An exchange must never hang the event loop.
-    let timeout = libc::timeval {
-        tv_sec: 1,
-        tv_usec: 0,
-    };
-    cvt(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&timeout as *const libc::timeval).cast(),
-            mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    })?;
+    socket::set_receive_timeout(fd.as_fd(), Duration::from_secs(1))?;
     // Port id 0 asks the kernel to choose a unique one.
-    let mut addr = kernel_address();
-    let mut len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-    cvt(unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&addr as *const libc::sockaddr_nl).cast(),
-            len,
-        )
-    })?;
-    cvt(unsafe {
-        libc::getsockname(
-            fd.as_raw_fd(),
-            (&mut addr as *mut libc::sockaddr_nl).cast(),
-            &mut len,
-        )
-    })?;
-    Ok((fd, addr.nl_pid))
+    socket::bind(fd.as_fd(), &NetlinkAddr::kernel())?;
+    let bound: NetlinkAddr = socket::local_address(fd.as_fd())?;
+    Ok((fd, bound.port_id()))
 }
 
 /// What reading the pending notifications found.
@@ -453,28 +401,14 @@ impl MulticastSocket {
     /// Opens a socket of `protocol` and joins `groups` (group ids, as the
     /// generic netlink controller reports them or `RTNLGRP_*`).
     pub fn open(protocol: i32, groups: &[u32]) -> io::Result<MulticastSocket> {
-        // SAFETY: socket(2) with constant arguments; its descriptor is
-        // owned at once below.
-        let fd = cvt(unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                protocol,
-            )
-        })?;
-        // SAFETY: `fd` was just returned by socket(2) and nothing else owns it.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let addr = kernel_address();
-        // SAFETY: `addr` is a valid sockaddr_nl of the size given.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_nl).cast(),
-                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        })?;
+        let fd = socket::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            protocol,
+        )?;
+        socket::bind(fd.as_fd(), &NetlinkAddr::kernel())?;
         for &group in groups {
-            crate::sys::setsockopt_int(
+            socket::setsockopt_int(
                 fd.as_fd(),
                 SOL_NETLINK,
                 NETLINK_ADD_MEMBERSHIP,
@@ -492,18 +426,9 @@ impl MulticastSocket {
     pub fn read(&mut self, each: &mut dyn FnMut(&[u8])) -> io::Result<EventsStatus> {
         let mut status = EventsStatus::Ok;
         loop {
-            // SAFETY: the buffer is valid for writes of its length.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.raw_os_error() {
+            let n = match socket::recv(self.fd.as_fd(), &mut self.buf, libc::MSG_DONTWAIT) {
+                Ok(n) => n,
+                Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => return Ok(status),
                     Some(libc::EINTR) => continue,
                     Some(libc::ENOBUFS) => {
@@ -511,9 +436,9 @@ impl MulticastSocket {
                         continue;
                     }
                     _ => return Err(e),
-                }
-            }
-            let mut data = &self.buf[..n as usize];
+                },
+            };
+            let mut data = &self.buf[..n];
             while !data.is_empty() {
                 let Ok(header) = Header::parse(data) else {
                     break;

@@ -16,8 +16,7 @@
 //! re-add objects, subscriptions and event registrations.
 
 use std::io;
-use std::mem;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -26,7 +25,7 @@ use super::message::{
     self, frame_len, msg_type, status, Header, Message, MsgAttrs, HEADER_LEN, MAX_MSG_LEN,
     SYSTEM_OBJECT_EVENT,
 };
-use crate::sys::cvt;
+use crate::sys::socket::{self, UnixAddr};
 
 /// ubusd's socket on current OpenWrt (libubus `UBUS_UNIX_SOCKET` since
 /// October 2020: OpenWrt 21.02 and later).
@@ -43,15 +42,6 @@ const RX_CHUNK: usize = 64 * 1024;
 /// Receive calls per [`Connection::read`], so that a chatty broker cannot
 /// hold the loop; poll reports the socket readable again.
 const READ_BUDGET: usize = 64;
-
-/// The broker's socket: [`DEFAULT_SOCKET`] if it exists, else
-/// [`LEGACY_SOCKET`] if it exists.
-pub fn find_socket() -> Option<&'static Path> {
-    [DEFAULT_SOCKET, LEGACY_SOCKET]
-        .into_iter()
-        .map(Path::new)
-        .find(|p| p.exists())
-}
 
 /// What [`Connection::read`] left the connection as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,38 +142,16 @@ impl Connection {
                 format!("ubus: cannot connect to {}: {e}", path.display()),
             )
         };
-        let mut addr: libc::sockaddr_un = unsafe { mem::zeroed() };
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let bytes = path.as_os_str().as_bytes();
-        if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
-            return Err(context(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "path too long for a Unix socket",
-            )));
-        }
-        for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
-            *d = *s as libc::c_char;
-        }
-        let fd = cvt(unsafe {
-            libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                0,
-            )
-        })
+        let addr = UnixAddr::new(path.as_os_str().as_bytes()).map_err(context)?;
+        let fd = socket::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
         .map_err(context)?;
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let len = mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + 1;
         // A Unix socket connects or fails at once, even non-blocking (a
         // full backlog is EAGAIN).
-        cvt(unsafe {
-            libc::connect(
-                fd.as_raw_fd(),
-                (&addr as *const libc::sockaddr_un).cast(),
-                len as libc::socklen_t,
-            )
-        })
-        .map_err(context)?;
+        socket::connect(fd.as_fd(), &addr).map_err(context)?;
         Ok(Connection {
             fd,
             client_id: None,
@@ -406,7 +374,7 @@ impl Connection {
     fn close(&mut self) {
         if !self.closed {
             self.closed = true;
-            unsafe { libc::shutdown(self.fd.as_raw_fd(), libc::SHUT_RDWR) };
+            let _ = socket::shutdown(self.fd.as_fd(), libc::SHUT_RDWR);
         }
         self.tx.clear();
         self.tx_pos = 0;
@@ -427,22 +395,18 @@ impl Connection {
         }
         while self.tx_pos < self.tx.len() {
             let rest = &self.tx[self.tx_pos..];
-            let n = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    rest.as_ptr().cast(),
-                    rest.len(),
-                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-                )
+            let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+            let e = match socket::send(self.fd.as_fd(), rest, flags) {
+                Ok(n) if n > 0 => {
+                    self.tx_pos += n;
+                    continue;
+                }
+                Ok(_) => io::Error::from(io::ErrorKind::WriteZero),
+                Err(e) => e,
             };
-            if n > 0 {
-                self.tx_pos += n as usize;
-                continue;
-            }
-            let e = io::Error::last_os_error();
             match e.raw_os_error() {
-                Some(libc::EINTR) if n < 0 => continue,
-                Some(libc::EAGAIN) if n < 0 => break,
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) => break,
                 _ => {
                     self.close();
                     return Err(io::Error::new(
@@ -532,28 +496,11 @@ impl Connection {
     fn recv(&mut self) -> io::Result<Option<usize>> {
         loop {
             let free = &mut self.rx[self.rx_len..];
-            let mut iov = libc::iovec {
-                iov_base: free.as_mut_ptr().cast(),
-                iov_len: free.len(),
+            let e = match socket::recv_closing_passed_fds(self.fd.as_fd(), free, libc::MSG_DONTWAIT)
+            {
+                Ok(n) => return Ok(Some(n)),
+                Err(e) => e,
             };
-            let mut control = [0u64; 16];
-            let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr().cast();
-            msg.msg_controllen = mem::size_of_val(&control) as _;
-            let n = unsafe {
-                libc::recvmsg(
-                    self.fd.as_raw_fd(),
-                    &mut msg,
-                    libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC,
-                )
-            };
-            if n >= 0 {
-                close_passed_fds(&msg);
-                return Ok(Some(n as usize));
-            }
-            let e = io::Error::last_os_error();
             match e.raw_os_error() {
                 Some(libc::EINTR) => continue,
                 Some(libc::EAGAIN) => return Ok(None),
@@ -573,23 +520,6 @@ impl Connection {
 impl AsFd for Connection {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-}
-
-/// Closes every descriptor an SCM_RIGHTS message carried.
-fn close_passed_fds(msg: &libc::msghdr) {
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(c).cast::<libc::c_int>();
-                let bytes = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-                for i in 0..bytes / mem::size_of::<libc::c_int>() {
-                    libc::close(std::ptr::read_unaligned(data.add(i)));
-                }
-            }
-            c = libc::CMSG_NXTHDR(msg, c);
-        }
     }
 }
 
@@ -986,40 +916,43 @@ mod tests {
         let mut c = Connection::connect(&fake.path()).unwrap();
         let peer = fake.accept();
         let hello = frame(msg_type::HELLO, 0, 3, &BlobBuf::new());
-        // Send HELLO with a descriptor (a pipe end) attached.
-        let mut pipe = [0; 2];
-        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        // Send HELLO with a descriptor (one end of a socket pair) attached.
+        let (passed, kept) = UnixStream::pair().unwrap();
+        let mut control = [0u64; 4];
+        let mut iov = libc::iovec {
+            iov_base: hello.as_ptr() as *mut _,
+            iov_len: hello.len(),
+        };
+        // SAFETY: all zeros is a valid `struct msghdr` (null pointers,
+        // zero lengths).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE is arithmetic only.
+        msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as _;
+        // SAFETY: the control buffer (8-byte aligned) has room for one
+        // header and one descriptor (CMSG_SPACE(4) bytes): CMSG_FIRSTHDR
+        // points inside it, CMSG_DATA after the header.
         unsafe {
-            let mut control = [0u64; 4];
-            let mut iov = libc::iovec {
-                iov_base: hello.as_ptr() as *mut _,
-                iov_len: hello.len(),
-            };
-            let mut msg: libc::msghdr = mem::zeroed();
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr().cast();
-            msg.msg_controllen = libc::CMSG_SPACE(4) as _;
             let cm = libc::CMSG_FIRSTHDR(&msg);
             (*cm).cmsg_level = libc::SOL_SOCKET;
             (*cm).cmsg_type = libc::SCM_RIGHTS;
             (*cm).cmsg_len = libc::CMSG_LEN(4) as _;
-            std::ptr::write_unaligned(libc::CMSG_DATA(cm).cast::<i32>(), pipe[0]);
-            assert_eq!(
-                libc::sendmsg(peer.as_raw_fd(), &msg, 0),
-                hello.len() as isize
-            );
-            libc::close(pipe[0]);
+            std::ptr::write_unaligned(libc::CMSG_DATA(cm).cast::<i32>(), passed.as_raw_fd());
         }
+        // SAFETY: `msg` points to the iovec of `hello` and to the control
+        // buffer, all valid for the call.
+        let sent = unsafe { libc::sendmsg(peer.as_raw_fd(), &msg, 0) };
+        assert_eq!(sent, hello.len() as isize);
+        drop(passed);
         let (r, seen) = collect(&mut c);
         r.unwrap();
         assert_eq!(seen, [Seen::Hello(3)]);
-        // Our copy was closed: the pipe's write end now has no reader.
+        // Our copy was closed: the other end of the pair now has no peer.
         // (Rust ignores SIGPIPE, so this is EPIPE, not a signal.)
-        let wrote = unsafe { libc::write(pipe[1], b"x".as_ptr().cast(), 1) };
-        assert_eq!(wrote, -1);
-        assert_eq!(io::Error::last_os_error().raw_os_error(), Some(libc::EPIPE));
-        unsafe { libc::close(pipe[1]) };
+        let e = (&kept).write(b"x").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
     }
 
     #[test]

@@ -22,8 +22,8 @@
 //! let mut ubus = Connection::connect(DEFAULT_SOCKET.as_ref())?;
 //! let lookup = ubus.lookup(Some("hostapd.*"))?; // queued until HELLO
 //! loop {
-//!     let mut pfd = libc::pollfd { fd: ubus.fd(), events: ubus.poll_events(), revents: 0 };
-//!     unsafe { libc::poll(&mut pfd, 1, -1) };
+//!     let mut pfd = [wsflowd::sys::pollfd(ubus.fd(), ubus.poll_events())];
+//!     wsflowd::sys::poll(&mut pfd, -1)?;
 //!     ubus.flush()?;
 //!     let mut done = false;
 //!     ubus.read(|event| match event {
@@ -73,8 +73,8 @@
 //!
 //! ubusd listens on [`DEFAULT_SOCKET`] (`/var/run/ubus/ubus.sock`) since
 //! ubus moved it in October 2020 (OpenWrt 21.02 and later); 19.07 and
-//! older used [`LEGACY_SOCKET`] (`/var/run/ubus.sock`). [`find_socket`]
-//! picks whichever exists.
+//! older used [`LEGACY_SOCKET`] (`/var/run/ubus.sock`); the agent takes the
+//! legacy one when only it exists.
 
 pub mod blob;
 pub mod client;
@@ -85,6 +85,6 @@ pub use blob::{
     Value,
 };
 pub use client::{
-    find_socket, Connection, Event, ReadStatus, DEFAULT_QUEUE_LIMIT, DEFAULT_SOCKET, LEGACY_SOCKET,
+    Connection, Event, ReadStatus, DEFAULT_QUEUE_LIMIT, DEFAULT_SOCKET, LEGACY_SOCKET,
 };
 pub use message::{status, Message, MsgAttrs, ObjectInfo, MAX_MSG_LEN};

@@ -327,13 +327,9 @@ impl Fake {
             return;
         };
         let _ = conn.flush();
-        let mut pfd = libc::pollfd {
-            fd: conn.fd(),
-            events: conn.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
-        if pfd.revents == 0 {
+        let mut pfd = [wsflowd::sys::pollfd(conn.fd(), conn.poll_events())];
+        let _ = wsflowd::sys::poll(&mut pfd, timeout.as_millis() as i32);
+        if pfd[0].revents == 0 {
             return;
         }
         let mut invokes: Vec<(u32, u16, u32, String, Option<i32>)> = Vec::new();

@@ -1,5 +1,12 @@
 //! Shared test rigs: network namespaces, veth pairs, the agent as a child
-//! process, a collector socket inside a namespace.
+//! process, a collector socket inside a namespace, processes' CPU and
+//! memory ([`process`]), temporary directories, and the few system calls
+//! the rigs make ([`os`]).
+//!
+//! The integration tests include it as `mod common;`, the benchmarks as a
+//! path module (`#[path = "../tests/common/mod.rs"]`): one rig for both,
+//! outside the library, so the daemon's build carries none of it and no
+//! Cargo feature has to switch it on.
 //!
 //! Everything a test creates is removed when its guard drops, even when the
 //! test fails.
@@ -7,12 +14,13 @@
 #![allow(dead_code)]
 
 pub mod fake_hostapd;
+pub mod os;
+pub mod process;
 pub mod ubusd;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -25,7 +33,7 @@ use std::time::{Duration, Instant};
 /// (set by `make test` as root) a missing privilege is a failure, not a
 /// skip, so CI cannot pass by skipping.
 pub fn root_or_skip(test: &str) -> bool {
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = os::is_root();
     if !root {
         if std::env::var("WSFLOWD_REQUIRE_ROOT").as_deref() == Ok("1") {
             panic!("{test}: needs root");
@@ -52,19 +60,29 @@ pub fn tool_or_skip(tool: &str, test: &str) -> bool {
     found
 }
 
-/// Runs a command, panicking with its output if it fails.
-pub fn sh(args: &[&str]) {
+/// Runs a command; the error holds its output if it fails.
+pub fn run(args: &[&str]) -> Result<(), String> {
     let out = Command::new(args[0])
         .args(&args[1..])
+        .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}{}",
-        args,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a command, panicking with its output if it fails.
+pub fn sh(args: &[&str]) {
+    if let Err(e) = run(args) {
+        panic!("{e}");
+    }
 }
 
 fn unique(prefix: &str) -> String {
@@ -82,22 +100,37 @@ pub struct Netns {
 }
 
 impl Netns {
+    /// A namespace with a unique name starting with `prefix`.
     pub fn new(prefix: &str) -> Netns {
-        let name = unique(prefix);
-        sh(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        // No IPv6: no router solicitations or MLD reports adding packets to
-        // the counts the tests check.
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-        ns.exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        ns
+        Netns::create(&unique(prefix)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A namespace called `name`, without IPv6 (no router solicitations
+    /// or MLD reports adding packets to the counts the tests check), its
+    /// loopback up.
+    pub fn create(name: &str) -> Result<Netns, String> {
+        run(&["ip", "netns", "add", name])?;
+        // Deleted again on drop if a step below fails.
+        let ns = Netns {
+            name: name.to_string(),
+        };
+        ns.try_exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])?;
+        ns.try_exec(&["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])?;
+        ns.try_exec(&["ip", "link", "set", "lo", "up"])?;
+        Ok(ns)
     }
 
     pub fn exec(&self, args: &[&str]) {
+        if let Err(e) = self.try_exec(args) {
+            panic!("{e}");
+        }
+    }
+
+    /// Runs a command in the namespace; the error holds its output.
+    pub fn try_exec(&self, args: &[&str]) -> Result<(), String> {
         let mut v = vec!["ip", "netns", "exec", &self.name];
         v.extend_from_slice(args);
-        sh(&v);
+        run(&v)
     }
 
     pub fn command(&self, program: &str) -> Command {
@@ -114,20 +147,33 @@ impl Netns {
         let path = format!("/var/run/netns/{}", self.name);
         thread::spawn(move || {
             let ns = File::open(&path).expect("namespace file");
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            os::enter_netns(&ns).unwrap_or_else(|e| panic!("setns: {e}"));
             f()
         })
     }
 
     /// Reads one statistics counter of an interface in this namespace.
     pub fn stat(&self, interface: &str, counter: &str) -> u64 {
+        self.try_stat(interface, counter)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Netns::stat`], the error saying what went wrong.
+    pub fn try_stat(&self, interface: &str, counter: &str) -> Result<u64, String> {
         let out = self
             .command("cat")
             .arg(format!("/sys/class/net/{interface}/statistics/{counter}"))
             .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+            .map_err(|e| e.to_string())?;
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .map_err(|_| {
+                format!(
+                    "{interface} {counter}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
     }
 
     pub fn if_index(&self, interface: &str) -> u32 {
@@ -259,7 +305,7 @@ impl AgentProcess {
     }
 
     pub fn signal(&self, signal: i32) {
-        unsafe { libc::kill(self.child.id() as i32, signal) };
+        let _ = os::kill(self.child.id(), signal);
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -374,15 +420,19 @@ pub fn traffic(from: &Netns, to: &'static str) -> (Arc<AtomicBool>, thread::Join
 pub struct TempConfig {
     pub dir: PathBuf,
     pub path: PathBuf,
+    _dir: TempDir,
 }
 
 impl TempConfig {
     pub fn new(text: &str) -> TempConfig {
-        let dir = std::env::temp_dir().join(unique("wsflowd-test-"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("wsflowd");
+        let dir = TempDir::new("test");
+        let path = dir.path().join("wsflowd");
         std::fs::write(&path, text).unwrap();
-        TempConfig { dir, path }
+        TempConfig {
+            dir: dir.path().to_path_buf(),
+            path,
+            _dir: dir,
+        }
     }
 
     pub fn rewrite(&self, text: &str) {
@@ -390,37 +440,18 @@ impl TempConfig {
     }
 }
 
-impl Drop for TempConfig {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Opens a TAP named `name` with link type 803 (ARPHRD_IEEE80211_RADIOTAP)
 /// in the calling thread's network namespace: to AF_PACKET it is a monitor
 /// interface. It exists for as long as the file stays open.
 pub fn monitor_tap(name: &str) -> std::io::Result<File> {
-    const TUNSETIFF: u32 = 0x4004_54ca;
-    const TUNSETLINK: u32 = 0x4004_54cd;
     const IFF_TAP: libc::c_short = 0x0002;
     const IFF_NO_PI: libc::c_short = 0x1000;
-    const ARPHRD_IEEE80211_RADIOTAP: libc::c_ulong = 803;
     let tun = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/net/tun")?;
-    let mut ifr = [0u8; 40];
-    let len = name.len().min(15);
-    ifr[..len].copy_from_slice(&name.as_bytes()[..len]);
-    ifr[16..18].copy_from_slice(&(IFF_TAP | IFF_NO_PI).to_ne_bytes());
-    // The request's C type differs between libcs (c_ulong for glibc,
-    // c_int for musl): `as _` fits either.
-    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF as _, ifr.as_ptr()) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETLINK as _, ARPHRD_IEEE80211_RADIOTAP) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    os::tun_set_iff(&tun, name, IFF_TAP | IFF_NO_PI)?;
+    os::tun_set_link(&tun, libc::ARPHRD_IEEE80211_RADIOTAP)?;
     Ok(tun)
 }
 

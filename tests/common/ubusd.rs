@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value as Json};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use wsflowd::ubus::blob::{to_json, BlobBuf};
 use wsflowd::ubus::client::{Connection, Event};
 use wsflowd::ubus::message::ObjectInfo;
+
+use super::TempDir;
 
 pub fn find_ubusd() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("WSFLOWD_UBUSD") {
@@ -29,6 +30,8 @@ pub fn find_ubusd() -> Option<PathBuf> {
 pub struct Broker {
     child: Child,
     pub dir: PathBuf,
+    /// Removes `dir` when the broker is dropped (not when it restarts).
+    tmp: Option<TempDir>,
     pub socket: PathBuf,
     binary: PathBuf,
     acl: Option<PathBuf>,
@@ -54,20 +57,13 @@ impl Broker {
             );
             return None;
         };
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "wsflowd-ubus-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("ubus.sock");
+        let tmp = TempDir::new("ubus");
+        let socket = tmp.path().join("ubus.sock");
         let acl = acl_dir.map(Path::to_path_buf);
-        Some(Broker::spawn(binary, dir, socket, acl))
+        Some(Broker::spawn(binary, tmp, socket, acl))
     }
 
-    fn spawn(binary: PathBuf, dir: PathBuf, socket: PathBuf, acl: Option<PathBuf>) -> Broker {
+    fn spawn(binary: PathBuf, tmp: TempDir, socket: PathBuf, acl: Option<PathBuf>) -> Broker {
         let _ = std::fs::remove_file(&socket);
         let mut command = Command::new(&binary);
         if let Some(acl) = &acl {
@@ -83,7 +79,8 @@ impl Broker {
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
         let broker = Broker {
             child,
-            dir,
+            dir: tmp.path().to_path_buf(),
+            tmp: Some(tmp),
             socket,
             binary,
             acl,
@@ -105,21 +102,20 @@ impl Broker {
     /// A new broker on the same socket path.
     pub fn restart(mut self) -> Broker {
         self.kill();
-        let binary = self.binary.clone();
-        let dir = std::mem::take(&mut self.dir);
-        let socket = self.socket.clone();
-        let acl = self.acl.take();
-        std::mem::forget(self);
-        Broker::spawn(binary, dir, socket, acl)
+        let tmp = self.tmp.take().expect("a running broker has its directory");
+        Broker::spawn(
+            self.binary.clone(),
+            tmp,
+            self.socket.clone(),
+            self.acl.take(),
+        )
     }
 }
 
 impl Drop for Broker {
     fn drop(&mut self) {
+        // Before `tmp` goes: the broker's socket is in it.
         self.kill();
-        if !self.dir.as_os_str().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
@@ -143,12 +139,7 @@ pub fn ubus_call(socket: &Path, path: &str, method: &str) -> Result<Json, UbusEr
     let end = Instant::now() + Duration::from_secs(5);
     while ended.is_none() && Instant::now() < end {
         let _ = c.flush();
-        let mut pfd = libc::pollfd {
-            fd: c.fd(),
-            events: c.poll_events(),
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut pfd, 1, 100) };
+        let _ = wsflowd::sys::poll(&mut [wsflowd::sys::pollfd(c.fd(), c.poll_events())], 100);
         let mut found = None;
         let mut lookup_status = None;
         let read = c.read(|e| match e {

@@ -1,0 +1,116 @@
+//! Facts about the system: uname, interface names, sysconf values, a
+//! random seed, the local time.
+
+use std::ffi::{CStr, CString};
+
+use super::Plain;
+
+/// The index of the interface called `name`, if it exists.
+pub fn if_nametoindex(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    match unsafe { libc::if_nametoindex(c.as_ptr()) } {
+        0 => None,
+        i => Some(i),
+    }
+}
+
+/// The name of the interface with index `index`, if it exists.
+pub fn if_indextoname(index: u32) -> Option<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` has the IF_NAMESIZE bytes the call may write.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: on success the name in `buf` is NUL-terminated.
+    let name = unsafe { CStr::from_ptr(buf.as_ptr()) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// What `uname(2)` says of the system.
+#[derive(Debug, Clone, Default)]
+pub struct Uname {
+    pub nodename: String,
+    pub release: String,
+    pub machine: String,
+}
+
+pub fn uname() -> Uname {
+    let mut u = libc::utsname::zeroed();
+    // SAFETY: `u` is valid for writes of a whole `struct utsname`.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return Uname::default();
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Uname {
+        nodename: field(&u.nodename),
+        release: field(&u.release),
+        machine: field(&u.machine),
+    }
+}
+
+/// A positive `sysconf(3)` value (`_SC_*`), if the system has one.
+pub fn sysconf(name: libc::c_int) -> Option<u64> {
+    // SAFETY: sysconf takes no pointers; an unknown name is -1 (EINVAL).
+    let v = unsafe { libc::sysconf(name) };
+    u64::try_from(v).ok().filter(|&v| v > 0)
+}
+
+/// The memory page size (at least 4 KiB).
+pub fn page_size() -> u32 {
+    sysconf(libc::_SC_PAGESIZE).map_or(4096, |p| p.max(4096) as u32)
+}
+
+/// Fills `buf` from the kernel's random source; false if it could not.
+///
+/// The raw system call, not libc's getrandom(): std declares that one
+/// weak, and a static musl link under LTO can leave the reference at
+/// address 0 (the MIPS builds crashed at start-up).
+pub fn getrandom(buf: &mut [u8]) -> bool {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; no flags.
+    let n = unsafe { libc::syscall(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0) };
+    n == buf.len() as libc::c_long
+}
+
+/// Local time broken down (libc's localtime_r, which follows TZ).
+pub fn local_time() -> libc::tm {
+    // SAFETY: all zeros is a valid `struct tm` (its zone name pointer is
+    // null, which nothing here reads).
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: time accepts a null pointer (the time is returned only).
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    // SAFETY: `now` and `tm` are valid for the call to read and write.
+    unsafe { libc::localtime_r(&now, &mut tm) };
+    tm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_known() {
+        let lo = if_nametoindex("lo").expect("lo exists");
+        assert_eq!(if_indextoname(lo).as_deref(), Some("lo"));
+        assert_eq!(if_nametoindex("no-such-if0"), None);
+        assert!(!uname().release.is_empty());
+    }
+
+    #[test]
+    fn system_facts() {
+        assert!(page_size() >= 4096 && page_size().is_power_of_two());
+        assert!(sysconf(libc::_SC_CLK_TCK).is_some());
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        assert!(getrandom(&mut a) && getrandom(&mut b));
+        assert_ne!(a, b);
+    }
+}
