@@ -59,6 +59,7 @@ use std::time::{Duration, Instant};
 
 use common::process::{cpu_between, process_tree, read_tree, OtherLoad, ProcessMemory};
 use common::{captures_dir, os, run, Netns, TempConfig};
+use wsflowd::mac::MacAddr;
 use wsflowd::pcap::{link_type, PcapReader};
 use wsflowd::sflow::{Datagram, FlowRecord, Sample};
 use wsflowd::wifi::MonitorFrame;
@@ -1056,7 +1057,7 @@ struct Frames {
     frames: Arc<Vec<Vec<u8>>>,
     files: usize,
     /// The BSSIDs listed as ours, and how many frames carry each.
-    ours: Vec<([u8; 6], usize)>,
+    ours: Vec<(MacAddr, usize)>,
     /// Frames skipped: malformed, or too short for a TAP.
     skipped: usize,
 }
@@ -1096,15 +1097,15 @@ fn load_frames(dir: &Path) -> Res<Frames> {
     if frames.is_empty() {
         return Err(format!("no radiotap frames in {}", dir.display()));
     }
-    let mut by_bssid: HashMap<[u8; 6], usize> = HashMap::new();
+    let mut by_bssid: HashMap<MacAddr, usize> = HashMap::new();
     for f in &frames {
         let bssid = MonitorFrame::parse(f).ok().and_then(|m| m.bssid());
         // A BSS list takes unicast BSSIDs only.
-        if let Some(b) = bssid.filter(|b| b[0] & 1 == 0 && *b != [0; 6]) {
+        if let Some(b) = bssid.filter(|b| !b.is_group() && !b.is_zero()) {
             *by_bssid.entry(b).or_default() += 1;
         }
     }
-    let mut ours: Vec<([u8; 6], usize)> = by_bssid.into_iter().collect();
+    let mut ours: Vec<(MacAddr, usize)> = by_bssid.into_iter().collect();
     ours.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     ours.truncate(4);
     Ok(Frames {
@@ -1113,13 +1114,6 @@ fn load_frames(dir: &Path) -> Res<Frames> {
         ours,
         skipped,
     })
-}
-
-fn mac(m: &[u8; 6]) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 struct TapRun {
@@ -1144,7 +1138,7 @@ fn tap_run(frames: &Frames, rate: u32, count: u64, pmacctd: Option<&Path>) -> Re
     let theirs = SflowCollector::start(&ns, false)?;
     let mut section = format!("\nconfig interface\n\toption device '{MON_IF}'\n");
     for (b, _) in &frames.ours {
-        let _ = writeln!(section, "\tlist bss '{}'", mac(b));
+        let _ = writeln!(section, "\tlist bss '{}'", b);
     }
     section += "\toption foreign_bss 'discard'\n";
     let cfg = TempConfig::new(&wsflowd_config(rate, MON_IF, ours.port, &section));
@@ -1633,7 +1627,7 @@ fn print_tap(r: &TapRun, frames: &Frames) {
     let ours: Vec<String> = frames
         .ours
         .iter()
-        .map(|(b, n)| format!("{} ({n} frames)", mac(b)))
+        .map(|(b, n)| format!("{} ({n} frames)", b))
         .collect();
     println!(
         "  wsflowd: {}; list bss {}; foreign_bss discard",

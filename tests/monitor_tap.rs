@@ -282,7 +282,7 @@ fn monitor_frames_of_real_captures() {
             assert_eq!(*frame_length, m.frame_length(), "{at}");
         }
         assert_eq!(*stripped, 4, "{at}: the FCS");
-        assert_eq!(*bssid, m.bssid().unwrap_or([0; 6]), "{at}");
+        assert_eq!(*bssid, m.bssid().map_or([0; 6], |b| b.0), "{at}");
         assert_eq!(
             sample.output,
             Interface::discarded(263),

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use wsflowd::mac::MacAddr;
 use wsflowd::sflow::*;
 
 /// Parses hex written one XDR item per line; `#` starts a comment.
@@ -510,7 +511,7 @@ fn host_descr_record() {
 
 #[test]
 fn host_adapters_record() {
-    let macs = [Mac([0x00, 0x0c, 0x29, 0x01, 0x02, 0x03])];
+    let macs = [MacAddr([0x00, 0x0c, 0x29, 0x01, 0x02, 0x03])];
     let adapters = [HostAdapter {
         if_index: 2,
         mac_addresses: List::Items(&macs),

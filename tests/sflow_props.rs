@@ -8,6 +8,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use wsflowd::collect::render_datagram;
+use wsflowd::mac::MacAddr;
 use wsflowd::sflow::*;
 
 // ---- Owned mirrors of the borrowed structures, for generation. ----
@@ -292,7 +293,7 @@ fn with_datagram<R>(
                 .collect()
         })
         .collect();
-    let macs: Vec<Vec<Vec<Mac>>> = samples
+    let macs: Vec<Vec<Vec<MacAddr>>> = samples
         .iter()
         .map(|s| match s {
             OwnedSample::Counters { records, .. } => records
@@ -300,7 +301,7 @@ fn with_datagram<R>(
                 .map(|r| match r {
                     OwnedCounter::Adapters(a) => a
                         .iter()
-                        .flat_map(|(_, m)| m.iter().map(|m| Mac(*m)))
+                        .flat_map(|(_, m)| m.iter().map(|m| MacAddr(*m)))
                         .collect(),
                     _ => Vec::new(),
                 })

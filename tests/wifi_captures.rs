@@ -52,6 +52,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::{captures_dir, TempDir};
+use wsflowd::mac::MacAddr;
 use wsflowd::pcap::{link_type, PcapReader};
 use wsflowd::sflow::Ieee80211Version;
 use wsflowd::wifi::phy::{Band, Mode, Phy, PhyType};
@@ -188,8 +189,10 @@ fn norm(v: &str) -> String {
     }
 }
 
-fn mac(a: [u8; 6]) -> String {
-    a.iter()
+/// As tshark prints one (written here, not with MacAddr's Display, which
+/// is under test).
+fn mac(a: MacAddr) -> String {
+    a.0.iter()
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")

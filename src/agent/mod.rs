@@ -38,7 +38,7 @@ use crate::sflow::{
 use crate::stations::nl80211::KernelStations;
 use crate::stations::{Source, StationTable};
 use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
-use crate::wifi::monitor::MonitorFrame;
+use crate::wifi::monitor_frame::MonitorFrame;
 use crate::wifi::nl80211::events::Nl80211Events;
 use crate::wifi::nl80211::Nl80211;
 use crate::{debug, error, info, log, warn};
@@ -753,7 +753,7 @@ impl Agent {
                 let Some((input, output)) = monitor::path(&m, ours, foreign, if_index) else {
                     return;
                 };
-                let ssid = ssids.get(&m.bssid().unwrap_or([0; 6]));
+                let ssid = ssids.get(&m.bssid().map_or([0; 6], |b| b.0));
                 let (header, rx) = monitor::records(&m, ssid, header_bytes, scratch);
                 let records = [
                     FlowRecord::SampledHeader(header),

@@ -10,7 +10,7 @@ use crate::netlink::Link;
 use crate::sflow::{
     discard_reason, Extended80211Rx, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
 };
-use crate::wifi::monitor::MonitorFrame;
+use crate::wifi::monitor_frame::MonitorFrame;
 use crate::wifi::radiotap::Ampdu;
 
 /// SSIDs kept (BSSID → SSID): bounded so that a flood of fake beacons
@@ -66,7 +66,7 @@ impl OurBsses {
     /// frames without one (ACK, CTS...), its receiver or transmitter.
     fn find(&self, frame: &MonitorFrame) -> Option<Option<u32>> {
         let h = &frame.header;
-        let candidates = [h.bssid(), h.receiver(), h.transmitter()];
+        let candidates = [h.bssid(), h.receiver(), h.transmitter()].map(|a| a.map(|m| m.0));
         self.0
             .iter()
             .find(|(mac, _)| candidates.contains(&Some(*mac)))
@@ -84,7 +84,7 @@ pub struct SsidTable(SortedMap<[u8; 6], ([u8; SSID_MAX], u8)>);
 
 impl SsidTable {
     pub fn learn(&mut self, frame: &MonitorFrame) {
-        let (Some(bssid), Some(ssid)) = (frame.bssid(), frame.ssid()) else {
+        let (Some(bssid), Some(ssid)) = (frame.bssid().map(|b| b.0), frame.ssid()) else {
             return;
         };
         if frame.bad_fcs() || ssid.len() > SSID_MAX {
@@ -197,7 +197,7 @@ pub fn records<'a>(
     };
     let rx = Extended80211Rx {
         ssid,
-        bssid: frame.bssid().unwrap_or([0; 6]),
+        bssid: frame.bssid().map_or([0; 6], |b| b.0),
         version: frame.version,
         channel: frame.channel,
         speed: frame.speed(),

@@ -6,10 +6,9 @@ use std::path::Path;
 use crate::counters::dot11;
 use crate::counters::host;
 use crate::counters::interface;
+use crate::mac::MacAddr;
 use crate::netlink::Link;
-use crate::sflow::{
-    CounterRecord, CountersSample, DataSource, HostAdapter, HostAdapters, List, Mac,
-};
+use crate::sflow::{CounterRecord, CountersSample, DataSource, HostAdapter, HostAdapters, List};
 use crate::warn;
 
 use super::Agent;
@@ -147,7 +146,10 @@ impl Agent {
     /// not know them, like tshark, then lose only that sample).
     fn poll_host(&mut self, links: &[Link], uptime: u32) {
         let adapters_found = host::adapters(links);
-        let macs: Vec<Mac> = adapters_found.iter().map(|(_, mac)| Mac(*mac)).collect();
+        let macs: Vec<MacAddr> = adapters_found
+            .iter()
+            .map(|(_, mac)| MacAddr(*mac))
+            .collect();
         let adapters: Vec<HostAdapter> = adapters_found
             .iter()
             .zip(macs.chunks(1))

@@ -93,7 +93,7 @@ const MAX_OBJECTS: usize = stations::MAX_BSSES;
 
 /// Figures for `status` and the tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LinkStats {
+pub struct UbusStats {
     /// Connections attempted (the socket connect, successful or not).
     pub attempts: u64,
     /// Connections the broker greeted.
@@ -131,7 +131,7 @@ pub struct UbusLink {
     /// hostapd is followed (the `ubus` station source is on); our own
     /// object is published either way.
     hostapd_on: bool,
-    pub stats: LinkStats,
+    pub stats: UbusStats,
     /// Reused for request arguments.
     args: BlobBuf,
     /// Reused for listings.
@@ -156,7 +156,7 @@ impl UbusLink {
             objects: SortedMap::new(),
             main_object: None,
             hostapd_on: true,
-            stats: LinkStats::default(),
+            stats: UbusStats::default(),
             args: BlobBuf::new(),
             listed: Vec::new(),
         }

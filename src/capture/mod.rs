@@ -278,12 +278,12 @@ impl PacketCapture {
 
     /// Sampled frames the kernel could not put in the full ring.
     fn account_drops(&mut self) {
-        let stats = socket::getsockopt::<libc::tpacket_stats_v3>(
+        let stats = socket::try_getsockopt::<libc::tpacket_stats_v3>(
             self.fd.as_fd(),
             libc::SOL_PACKET,
             libc::PACKET_STATISTICS,
         );
-        if let Ok(stats) = stats {
+        if let Some(stats) = stats {
             // tp_packets includes the drops.
             self.counts.drops += u64::from(stats.tp_drops);
             self.counts.accepted += u64::from(stats.tp_packets);

@@ -107,13 +107,17 @@ impl Ring {
 
     /// The status word of the block at `block`, shared with the kernel:
     /// who owns the block (`TP_STATUS_USER`: us, until we write
-    /// `TP_STATUS_KERNEL`).
-    fn status(&self, block: usize) -> &AtomicU32 {
-        // Blocks start at whole pages (multiples of the page size) inside
-        // the mapping, and the word is 4-byte aligned in them.
-        self.map
-            .atomic_u32(block + BLOCK_STATUS)
-            .expect("block status inside the ring")
+    /// `TP_STATUS_KERNEL`). Always there: blocks start at whole pages
+    /// inside the mapping, and the word is 4-byte aligned in them.
+    fn status(&self, block: usize) -> Option<&AtomicU32> {
+        self.map.atomic_u32s().get((block + BLOCK_STATUS) / 4)
+    }
+
+    /// Whether the kernel has handed the block over. Acquire: the frames
+    /// it wrote are visible after this.
+    fn ours(&self, block: usize) -> bool {
+        self.status(block)
+            .is_some_and(|s| s.load(Ordering::Acquire) & libc::TP_STATUS_USER != 0)
     }
 
     /// How many blocks (at most `max_blocks`) the kernel has handed over,
@@ -123,7 +127,7 @@ impl Ring {
         let mut index = self.next_block;
         for n in 0..max_blocks.min(self.geometry.block_count) {
             let block = self.block(index);
-            if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+            if !self.ours(block) {
                 return (n, frames);
             }
             // SAFETY: the block is ours (TP_STATUS_USER, loaded with
@@ -145,14 +149,14 @@ impl Ring {
         let mut frames = 0;
         for _ in 0..max_blocks.min(self.geometry.block_count) {
             let block = self.block(self.next_block);
-            // Acquire: the frames the kernel wrote are visible after this.
-            if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+            if !self.ours(block) {
                 break;
             }
             frames += self.walk_block(block, &mut each);
             // Release: we are done reading before the kernel may rewrite.
-            self.status(block)
-                .store(libc::TP_STATUS_KERNEL, Ordering::Release);
+            if let Some(status) = self.status(block) {
+                status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
+            }
             self.next_block = (self.next_block + 1) % self.geometry.block_count;
         }
         frames

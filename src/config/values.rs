@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
+use crate::mac::MacAddr;
+
 /// Parses a UCI boolean: `1/0`, `yes/no`, `on/off`, `true/false` or
 /// `enabled/disabled`, in any case.
 pub fn parse_bool(text: &str) -> Option<bool> {
@@ -65,31 +67,10 @@ pub fn parse_host(text: &str) -> Result<String, &'static str> {
 
 /// Parses a MAC address written as six pairs of hex digits separated by
 /// `:` or `-` (the same separator throughout), in any case:
-/// `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`.
+/// `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF` ([`MacAddr::parse`], the
+/// agent's one parser).
 pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 17 {
-        return None;
-    }
-    let separator = bytes[2];
-    if separator != b':' && separator != b'-' {
-        return None;
-    }
-    let mut mac = [0u8; 6];
-    for (i, byte) in mac.iter_mut().enumerate() {
-        let at = i * 3;
-        if i > 0 && bytes[at - 1] != separator {
-            return None;
-        }
-        *byte = (hex_digit(bytes[at])? << 4) | hex_digit(bytes[at + 1])?;
-    }
-    Some(mac)
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    MacAddr::parse(text).map(|m| m.0)
 }
 
 /// Labels of 1 to 63 letters, digits and `-` (not first or last), 253

@@ -3,6 +3,7 @@
 use super::list::List;
 use super::xdr::{DecodeError, EncodeError, Reader, Writer};
 use super::{fixed_record, split_format, Decode, Encode, RecordBody, Visit, Visitor};
+use crate::mac::MacAddr;
 
 /// Generic interface counters, RFC 2233 (format 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -272,24 +273,21 @@ impl<'a> RecordBody<'a> for HostDescr<'a> {
 }
 
 /// A MAC address in a list (`mac mac_address<>`): six bytes padded to eight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mac(pub [u8; 6]);
-
-impl Encode for Mac {
+impl Encode for MacAddr {
     fn encode(&self, w: &mut Writer) -> Result<(), EncodeError> {
         w.mac(&self.0)
     }
 }
 
-impl<'a> Decode<'a> for Mac {
+impl<'a> Decode<'a> for MacAddr {
     const NAME: &'static str = "mac";
 
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        r.mac("mac").map(Mac)
+        r.mac("mac").map(MacAddr)
     }
 }
 
-impl Visit for Mac {
+impl Visit for MacAddr {
     fn visit(&self, v: &mut dyn Visitor) {
         v.mac("mac", &self.0);
     }
@@ -300,7 +298,7 @@ impl Visit for Mac {
 pub struct HostAdapter<'a> {
     /// 0 = unknown.
     pub if_index: u32,
-    pub mac_addresses: List<'a, Mac>,
+    pub mac_addresses: List<'a, MacAddr>,
 }
 
 impl Encode for HostAdapter<'_> {

@@ -26,7 +26,7 @@ pub use counters::*;
 pub use datagram::{AgentAddress, Datagram, VERSION};
 pub use flow::*;
 pub use list::{Iter, List};
-pub use packer::{DatagramPacker, DatagramSink, PackerConfig, FLUSH_INTERVAL_MS};
+pub use packer::{DatagramPacker, DatagramSink, PackerConfig};
 pub use sample::*;
 pub use xdr::{DecodeError, DecodeErrorKind, EncodeError, Reader, Writer};
 

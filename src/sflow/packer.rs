@@ -9,10 +9,6 @@ use super::datagram::{encode_header, header_len, AgentAddress};
 use super::sample::{CountersSample, FlowSample, SampleForm};
 use super::xdr::{EncodeError, Writer};
 
-/// A datagram holding samples is sent at the latest this long after its
-/// first sample was added, so collectors see samples within a second.
-pub const FLUSH_INTERVAL_MS: u32 = 1000;
-
 /// Where finished datagrams go.
 pub trait DatagramSink {
     fn send_datagram(&mut self, datagram: &[u8]);
@@ -42,8 +38,6 @@ pub struct DatagramPacker {
     samples: u32,
     /// Sequence number of the last datagram sent.
     sequence: u32,
-    /// Uptime at which the first pending sample was added.
-    opened_at: u32,
 }
 
 impl DatagramPacker {
@@ -55,7 +49,6 @@ impl DatagramPacker {
             len,
             samples: 0,
             sequence: 0,
-            opened_at: 0,
         }
     }
 
@@ -75,11 +68,6 @@ impl DatagramPacker {
             self.buf = vec![0; config.max_datagram_bytes.max(self.len)];
         }
         self.config = config;
-    }
-
-    /// Samples waiting in the current datagram.
-    pub fn pending_samples(&self) -> u32 {
-        self.samples
     }
 
     /// Sequence number of the last datagram sent (0 before the first).
@@ -116,10 +104,10 @@ impl DatagramPacker {
         sink: &mut impl DatagramSink,
         encode: impl Fn(&mut Writer) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
-        match self.append(now, &encode) {
+        match self.append(&encode) {
             Err(EncodeError::NoSpace) if self.samples > 0 => {
                 self.flush(now, sink);
-                self.append(now, &encode)
+                self.append(&encode)
             }
             other => other,
         }
@@ -127,15 +115,11 @@ impl DatagramPacker {
 
     fn append(
         &mut self,
-        now: u32,
         encode: impl Fn(&mut Writer) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let mut w = Writer::new(&mut self.buf[self.len..]);
         encode(&mut w)?;
         self.len += w.position();
-        if self.samples == 0 {
-            self.opened_at = now;
-        }
         self.samples += 1;
         Ok(())
     }
@@ -160,12 +144,5 @@ impl DatagramPacker {
         sink.send_datagram(&self.buf[..self.len]);
         self.len = header;
         self.samples = 0;
-    }
-
-    /// Sends the pending samples if the oldest has waited a flush interval.
-    pub fn flush_if_due(&mut self, now: u32, sink: &mut impl DatagramSink) {
-        if self.samples > 0 && now.wrapping_sub(self.opened_at) >= FLUSH_INTERVAL_MS {
-            self.flush(now, sink);
-        }
     }
 }

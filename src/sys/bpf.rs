@@ -209,25 +209,49 @@ impl Insn {
 }
 
 /// Number of possible CPUs (what the kernel's `num_possible_cpus()`
-/// counts): a per-CPU map's value has one slot each. None if the system
-/// does not say, as then no buffer size would be safe.
-fn possible_cpus() -> Option<usize> {
-    // "0-3", "0", "0-1,4-5": count every CPU in every range.
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok()?;
-    let mut n = 0;
-    for part in text.trim().split(',') {
-        let mut ends = part.split('-').map(|v| v.trim().parse::<usize>().ok());
-        match (ends.next().flatten(), ends.next().flatten()) {
-            (Some(a), Some(b)) if b >= a => n += b - a + 1,
-            (Some(_), None) => n += 1,
-            _ => return None,
-        }
-    }
-    (n > 0).then_some(n)
+/// counts): a per-CPU map's value has one slot each. An error if the
+/// system does not say, as then no buffer size would be safe.
+fn possible_cpus() -> io::Result<usize> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    count_cpus(&text).ok_or_else(|| io::ErrorKind::InvalidData.into())
 }
 
-fn invalid(what: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, what)
+/// The CPUs of a list such as "0-3", "0" or "0-1,4-5"; None if any part
+/// is unreadable (a count could then be short).
+fn count_cpus(text: &str) -> Option<usize> {
+    let mut n = 0;
+    for range in text.trim().split(',') {
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        n += decimal(last)?.checked_sub(decimal(first)?)? + 1;
+    }
+    Some(n)
+}
+
+/// A decimal number of digits only (what `str::parse` would take, but a
+/// third of its size in the router binary).
+fn decimal(text: &str) -> Option<usize> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0usize, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(usize::from(digit))
+    })
+}
+
+/// A buffer of the wrong size for a map: a mistake in the caller, so no
+/// message (it would only cost the router binary bytes).
+fn wrong_size() -> io::Error {
+    io::ErrorKind::InvalidInput.into()
+}
+
+/// A length as the kernel's `__u32`. Cutting one that does not fit only
+/// ever makes the kernel read or write less than the buffer holds.
+fn len32(len: usize) -> u32 {
+    len.min(u32::MAX as usize) as u32
 }
 
 /// An eBPF map, with the sizes the kernel will read and write.
@@ -248,9 +272,7 @@ impl Map {
     ) -> io::Result<Map> {
         let value_bytes = match map_type {
             MapType::PerCpuArray => {
-                let cpus = possible_cpus().ok_or_else(|| {
-                    io::Error::other("per-CPU map: /sys/devices/system/cpu/possible unreadable")
-                })?;
+                let cpus = possible_cpus()?;
                 (value_size as usize).next_multiple_of(8) * cpus
             }
             MapType::Hash | MapType::Array => value_size as usize,
@@ -282,7 +304,7 @@ impl Map {
 
     fn elem<K: Plain, V>(&self, key: &K, value: *const V, flags: u64) -> io::Result<MapElemAttr> {
         if mem::size_of::<K>() != self.key_size {
-            return Err(invalid("BPF map: wrong key size"));
+            return Err(wrong_size());
         }
         Ok(MapElemAttr {
             map_fd: self.fd.as_raw_fd() as u32,
@@ -297,7 +319,7 @@ impl Map {
     /// [`Map::value_bytes`].
     pub fn lookup<K: Plain, V: Plain>(&self, key: &K, value: &mut [V]) -> io::Result<()> {
         if mem::size_of_val(value) < self.value_bytes {
-            return Err(invalid("BPF map: value buffer too small"));
+            return Err(wrong_size());
         }
         let mut attr = self.elem(key, value.as_mut_ptr(), 0)?;
         // SAFETY: the key is valid for reads of the map's key size (checked
@@ -311,7 +333,7 @@ impl Map {
     /// BPF_EXIST 2) from `value`, at least [`Map::value_bytes`] long.
     pub fn update<K: Plain, V: Plain>(&self, key: &K, value: &[V], flags: u64) -> io::Result<()> {
         if mem::size_of_val(value) < self.value_bytes {
-            return Err(invalid("BPF map: value too short"));
+            return Err(wrong_size());
         }
         let mut attr = self.elem(key, value.as_ptr(), flags)?;
         // SAFETY: the key and the value are valid for reads of the sizes
@@ -340,11 +362,11 @@ pub fn prog_load(
 ) -> io::Result<OwnedFd> {
     let mut attr = ProgLoadAttr {
         prog_type: prog_type as u32,
-        insn_cnt: u32::try_from(insns.len()).map_err(|_| invalid("BPF program too long"))?,
+        insn_cnt: len32(insns.len()),
         insns: addr(insns.as_ptr()),
         license: addr(license.as_ptr()),
         log_level: u32::from(!log.is_empty()),
-        log_size: log.len().min(u32::MAX as usize) as u32,
+        log_size: len32(log.len()),
         // The kernel wants no address with no room (EINVAL).
         log_buf: if log.is_empty() {
             0
@@ -374,7 +396,7 @@ pub struct TestRun {
 pub fn prog_test_run(prog: BorrowedFd, data: &[u8], repeat: u32) -> io::Result<TestRun> {
     let mut attr = TestRunAttr {
         prog_fd: prog.as_raw_fd() as u32,
-        data_size_in: u32::try_from(data.len()).map_err(|_| invalid("test data too long"))?,
+        data_size_in: len32(data.len()),
         data_in: addr(data.as_ptr()),
         repeat,
         ..TestRunAttr::default()
@@ -489,7 +511,7 @@ pub struct ProgInfo {
 /// [`ProgInfo::nr_map_ids`]).
 pub fn prog_info(prog: BorrowedFd, map_ids: &mut [u32]) -> io::Result<ProgInfo> {
     let mut info = ProgInfo {
-        nr_map_ids: u32::try_from(map_ids.len()).map_err(|_| invalid("too many map ids"))?,
+        nr_map_ids: len32(map_ids.len()),
         map_ids: addr(map_ids.as_mut_ptr()),
         ..ProgInfo::default()
     };
@@ -603,8 +625,27 @@ mod tests {
     }
 
     #[test]
+    fn cpu_lists_are_counted() {
+        for (text, n) in [("0-3\n", Some(4)), ("0", Some(1)), ("0-1,4-5", Some(4))] {
+            assert_eq!(count_cpus(text), n, "{text:?}");
+        }
+        for bad in [
+            "",
+            "x",
+            "3-1",
+            "0-",
+            "0-1,,2",
+            "+1",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(count_cpus(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn possible_cpus_are_counted() {
         let n = possible_cpus().expect("sysfs tells");
+        assert!(n >= 1);
         assert!(n >= std::thread::available_parallelism().map_or(1, |n| n.get()));
     }
 

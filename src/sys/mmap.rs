@@ -10,6 +10,10 @@ use std::sync::atomic::AtomicU32;
 /// drop. The memory may change under us (the kernel writes it): it is
 /// handed out as atomics, which tolerate that, or, by an `unsafe fn`, as
 /// bytes for the caller to prove stable.
+///
+/// Mixing the two is sound as long as nobody writes while bytes are
+/// borrowed: the packet ring writes a block's status word (an atomic)
+/// only after the bytes of the block were given up.
 pub struct Mmap {
     ptr: NonNull<u8>,
     len: usize,
@@ -50,16 +54,13 @@ impl Mmap {
         self.len == 0
     }
 
-    /// The 32-bit word at `offset`, for atomic access shared with the
-    /// kernel. None if it is not inside the mapping or not 4-byte aligned.
-    pub fn atomic_u32(&self, offset: usize) -> Option<&AtomicU32> {
-        if offset % 4 != 0 || offset.checked_add(4)? > self.len {
-            return None;
-        }
-        // SAFETY: in bounds (checked), aligned (the mapping is page-
-        // aligned and `offset` a multiple of 4), valid for as long as
-        // `self`; an atomic may be written by others at any time.
-        Some(unsafe { &*self.ptr.as_ptr().add(offset).cast::<AtomicU32>() })
+    /// The mapping as 32-bit words, for atomic access shared with the
+    /// kernel (word `i` is at byte offset `4 * i`).
+    pub fn atomic_u32s(&self) -> &[AtomicU32] {
+        // SAFETY: the mapping is page-aligned, so aligned for `AtomicU32`,
+        // and valid for `len / 4` words for as long as `self`; an atomic
+        // may be written by others (the kernel) at any time.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast(), self.len / 4) }
     }
 
     /// `len` bytes at `offset`, or None if they are not all inside the
@@ -108,15 +109,12 @@ mod tests {
         file.set_len(8192).unwrap();
         let map = Mmap::shared(file.as_fd(), 8192).unwrap();
         assert_eq!(map.len(), 8192);
-        map.atomic_u32(4)
-            .unwrap()
-            .store(0x0102_0304, Ordering::Release);
+        map.atomic_u32s()[1].store(0x0102_0304, Ordering::Release);
         use std::os::unix::fs::FileExt;
         let mut word = [0u8; 4];
         file.read_at(&mut word, 4).unwrap();
         assert_eq!(u32::from_ne_bytes(word), 0x0102_0304);
-        assert!(map.atomic_u32(2).is_none(), "unaligned");
-        assert!(map.atomic_u32(8190).is_none(), "past the end");
+        assert_eq!(map.atomic_u32s().len(), 2048);
         // SAFETY: nothing else writes the file while the slices live.
         unsafe {
             assert_eq!(map.bytes(4, 4), Some(&word[..]));

@@ -43,7 +43,10 @@ pub use system::{if_indextoname, if_nametoindex, uname, Uname};
 pub use thread::spawn_detached;
 pub use timer::TimerFd;
 
-/// Turns a -1 return into the `errno` error.
+/// Turns a -1 return into the `errno` error. Always inlined: the caller
+/// then sees that the error is an OS error, which needs no drop (a
+/// difference of bytes in the router binary).
+#[inline(always)]
 pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
     if ret == T::from(-1) {
         Err(io::Error::last_os_error())

@@ -296,11 +296,11 @@ fn close_passed_fds(msg: &libc::msghdr) {
     }
 }
 
-/// `shutdown(2)`: `how` is SHUT_RD, SHUT_WR or SHUT_RDWR.
-pub fn shutdown(fd: BorrowedFd, how: libc::c_int) -> io::Result<()> {
+/// `shutdown(2)`: `how` is SHUT_RD, SHUT_WR or SHUT_RDWR. Whether it
+/// worked is all there is to know (ENOTCONN: the peer went first).
+pub fn shutdown(fd: BorrowedFd, how: libc::c_int) -> bool {
     // SAFETY: shutdown takes no pointers.
-    cvt(unsafe { libc::shutdown(fd.as_raw_fd(), how) })?;
-    Ok(())
+    unsafe { libc::shutdown(fd.as_raw_fd(), how) == 0 }
 }
 
 /// `setsockopt(2)` with a value of plain data.
@@ -330,11 +330,21 @@ pub fn getsockopt<T: Plain>(
     level: libc::c_int,
     name: libc::c_int,
 ) -> io::Result<T> {
+    try_getsockopt(fd, level, name).ok_or_else(io::Error::last_os_error)
+}
+
+/// [`getsockopt`] for a caller that has no use for the error (it costs
+/// the router binary bytes at every such call).
+pub fn try_getsockopt<T: Plain>(
+    fd: BorrowedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Option<T> {
     let mut value = T::zeroed();
     let mut len = mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `value` is valid for writes of `len` bytes and any bytes
     // make a valid `T` (`Plain`); the kernel writes at most `len`.
-    cvt(unsafe {
+    let rc = unsafe {
         libc::getsockopt(
             fd.as_raw_fd(),
             level,
@@ -342,8 +352,8 @@ pub fn getsockopt<T: Plain>(
             (&mut value as *mut T).cast(),
             &mut len,
         )
-    })?;
-    Ok(value)
+    };
+    (rc == 0).then_some(value)
 }
 
 /// Sets an integer socket option.
@@ -358,8 +368,8 @@ pub fn getsockopt_int(fd: BorrowedFd, level: i32, name: i32) -> io::Result<i32> 
 
 /// The socket's pending error, if any, cleared (SO_ERROR).
 pub fn take_error(fd: BorrowedFd) -> io::Result<()> {
-    match getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ERROR) {
-        Ok(err) if err != 0 => Err(io::Error::from_raw_os_error(err)),
+    match try_getsockopt::<i32>(fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+        Some(err) if err != 0 => Err(io::Error::from_raw_os_error(err)),
         _ => Ok(()),
     }
 }

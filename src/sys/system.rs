@@ -43,12 +43,9 @@ pub fn uname() -> Uname {
         return Uname::default();
     }
     let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+        // SAFETY: uname NUL-terminates every field inside its array.
+        let text = unsafe { CStr::from_ptr(f.as_ptr()) };
+        text.to_string_lossy().into_owned()
     };
     Uname {
         nodename: field(&u.nodename),

@@ -65,21 +65,6 @@ impl BlobmsgType {
     /// Booleans are INT8 (`BLOBMSG_TYPE_BOOL`).
     pub const BOOL: BlobmsgType = BlobmsgType::Int8;
 
-    pub fn from_id(id: u8) -> Option<BlobmsgType> {
-        Some(match id {
-            0 => BlobmsgType::Unspec,
-            1 => BlobmsgType::Array,
-            2 => BlobmsgType::Table,
-            3 => BlobmsgType::String,
-            4 => BlobmsgType::Int64,
-            5 => BlobmsgType::Int32,
-            6 => BlobmsgType::Int16,
-            7 => BlobmsgType::Int8,
-            8 => BlobmsgType::Double,
-            _ => return None,
-        })
-    }
-
     pub fn id(self) -> u8 {
         self as u8
     }
@@ -767,10 +752,6 @@ impl BlobBuf {
     }
 
     pub fn put_u32(&mut self, id: u8, value: u32) {
-        self.put(id, &value.to_be_bytes());
-    }
-
-    pub fn put_u64(&mut self, id: u8, value: u64) {
         self.put(id, &value.to_be_bytes());
     }
 

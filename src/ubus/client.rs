@@ -374,7 +374,7 @@ impl Connection {
     fn close(&mut self) {
         if !self.closed {
             self.closed = true;
-            let _ = socket::shutdown(self.fd.as_fd(), libc::SHUT_RDWR);
+            socket::shutdown(self.fd.as_fd(), libc::SHUT_RDWR);
         }
         self.tx.clear();
         self.tx_pos = 0;

@@ -10,9 +10,7 @@
 //! allocates or panics, whatever the bytes.
 
 use super::error::{Error, ErrorKind, Result};
-
-/// A MAC address as it appears on the air.
-pub type MacAddr = [u8; 6];
+use crate::mac::MacAddr;
 
 /// The two-bit frame type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +212,7 @@ fn addr_at(d: &[u8], at: usize) -> MacAddr {
     if let Some(s) = d.get(at..at + 6) {
         a.copy_from_slice(s);
     }
-    a
+    MacAddr(a)
 }
 
 fn u16_at(d: &[u8], at: usize) -> u16 {
@@ -724,18 +722,18 @@ impl<'a> Iterator for Elements<'a> {
 mod tests {
     use super::*;
 
-    const A: MacAddr = [0xa0, 0, 0, 0, 0, 1];
-    const B: MacAddr = [0xb0, 0, 0, 0, 0, 2];
-    const C: MacAddr = [0xc0, 0, 0, 0, 0, 3];
-    const D: MacAddr = [0xd0, 0, 0, 0, 0, 4];
+    const A: MacAddr = MacAddr([0xa0, 0, 0, 0, 0, 1]);
+    const B: MacAddr = MacAddr([0xb0, 0, 0, 0, 0, 2]);
+    const C: MacAddr = MacAddr([0xc0, 0, 0, 0, 0, 3]);
+    const D: MacAddr = MacAddr([0xd0, 0, 0, 0, 0, 4]);
 
     fn header(fc: [u8; 2], len: usize) -> Vec<u8> {
         let mut v = vec![fc[0], fc[1], 0x2c, 0x00];
         for a in [A, B, C] {
-            v.extend_from_slice(&a);
+            v.extend_from_slice(&a.0);
         }
         v.extend_from_slice(&[0x10, 0x00]); // sequence 1, fragment 0
-        v.extend_from_slice(&D);
+        v.extend_from_slice(&D.0);
         v.extend_from_slice(&[0x06, 0x00, 0x11, 0x22, 0x33, 0x44]);
         v.resize(len, 0xee);
         v
@@ -906,7 +904,7 @@ mod tests {
         assert_eq!(v.body(), &[1, 2, 3]);
         assert_eq!(v.addr3(), C);
         let short = Frame::new_unchecked(&[0x80u8][..]);
-        assert_eq!((short.addr1(), short.body().len()), ([0; 6], 0));
+        assert_eq!((short.addr1(), short.body().len()), (MacAddr::ZERO, 0));
         assert!(short.check().is_err());
     }
 

@@ -34,13 +34,13 @@
 
 pub mod error;
 pub mod ieee80211;
-pub mod monitor;
+pub mod monitor_frame;
 pub mod nl80211;
 pub mod phy;
 pub mod radiotap;
 
 pub use error::{Error, ErrorKind, Result};
-pub use ieee80211::{Element, Elements, Frame, FrameControl, FrameType, MacAddr, MacHeader};
-pub use monitor::{MonitorFrame, AMPDU_DELIMITER_LEN, FCS_LEN};
+pub use ieee80211::{Element, Elements, Frame, FrameControl, FrameType, MacHeader};
+pub use monitor_frame::{MonitorFrame, AMPDU_DELIMITER_LEN, FCS_LEN};
 pub use phy::{channel_number, rcpi, rsni, Band, Mode, Phy, PhyType};
 pub use radiotap::{Fields, Radiotap, RadiotapPacket};

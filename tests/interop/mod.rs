@@ -11,6 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
+use wsflowd::mac::MacAddr;
 use wsflowd::pcap::{ethernet_ipv4_udp, link_type, PcapReader};
 use wsflowd::sflow::*;
 
@@ -285,7 +286,7 @@ pub fn with_wire_samples<R>(d: &DatagramM, f: impl FnOnce(&[Sample<'_>]) -> R) -
         })
         .collect();
     // Counter samples: the MAC lists and adapters of host_adapters.
-    let macs: Vec<Vec<Vec<Vec<Mac>>>> = d
+    let macs: Vec<Vec<Vec<Vec<MacAddr>>>> = d
         .samples
         .iter()
         .map(|s| match s {
@@ -295,7 +296,7 @@ pub fn with_wire_samples<R>(d: &DatagramM, f: impl FnOnce(&[Sample<'_>]) -> R) -
                 .map(|r| match r {
                     Counter::HostAdapters(a) => a
                         .iter()
-                        .map(|a| a.macs.iter().copied().map(Mac).collect())
+                        .map(|a| a.macs.iter().copied().map(MacAddr).collect())
                         .collect(),
                     _ => Vec::new(),
                 })

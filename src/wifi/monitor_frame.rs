@@ -4,9 +4,10 @@
 //! borrowed from the frame, without allocating.
 
 use super::error::{Error, ErrorKind, Result};
-use super::ieee80211::{Elements, MacAddr, MacHeader};
+use super::ieee80211::{Elements, MacHeader};
 use super::phy::{self, Mode, Phy, PhyType};
 use super::radiotap::{Ampdu, Radiotap};
+use crate::mac::MacAddr;
 use crate::sflow::Ieee80211Version;
 
 /// Length of the 802.11 FCS.
@@ -233,7 +234,10 @@ mod tests {
             "cut short: no FCS byte captured"
         );
         assert_eq!(f.fcs_captured, 0);
-        assert_eq!(f.bssid(), Some([0x8a, 0x15, 0x14, 0x9b, 0x5a, 0xe0]));
+        assert_eq!(
+            f.bssid(),
+            Some(MacAddr([0x8a, 0x15, 0x14, 0x9b, 0x5a, 0xe0]))
+        );
         assert_eq!(f.header.sequence_number(), Some(1));
         assert_eq!(f.header.tid(), Some(6));
         assert_eq!((f.channel, f.frequency_mhz), (108, Some(5540)));
@@ -292,7 +296,7 @@ mod tests {
         assert!(f.header.is_beacon());
         assert_eq!(f.ssid(), Some(&b"wsflowd"[..]));
         assert_eq!(f.elements().unwrap().ds_channel(), Some(6));
-        assert_eq!(f.bssid(), Some([2, 0, 0, 0, 0, 1]));
+        assert_eq!(f.bssid(), Some(MacAddr([2, 0, 0, 0, 0, 1])));
         assert_eq!(f.header.sequence_number(), Some(3));
         assert_eq!((f.channel, f.version), (6, Ieee80211Version::B));
         assert_eq!((f.rcpi, f.rsni), (100, 255));
