@@ -162,7 +162,7 @@ impl Syslog {
 }
 
 fn connect_datagram(path: &CStr) -> Option<OwnedFd> {
-    let addr = sys::socket::UnixAddr::new(path.to_bytes()).ok()?;
+    let addr = sys::socket::UnixAddr::new(path.to_bytes())?;
     let fd = sys::socket::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0).ok()?;
     sys::socket::connect(fd.as_fd(), &addr).ok()?;
     Some(fd)

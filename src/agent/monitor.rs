@@ -6,6 +6,7 @@
 use crate::sorted_map::SortedMap;
 
 use crate::config::{Bss, ForeignBss};
+use crate::mac::MacAddr;
 use crate::netlink::Link;
 use crate::sflow::{
     discard_reason, Extended80211Rx, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
@@ -66,10 +67,10 @@ impl OurBsses {
     /// frames without one (ACK, CTS...), its receiver or transmitter.
     fn find(&self, frame: &MonitorFrame) -> Option<Option<u32>> {
         let h = &frame.header;
-        let candidates = [h.bssid(), h.receiver(), h.transmitter()].map(|a| a.map(|m| m.0));
+        let candidates = [h.bssid(), h.receiver(), h.transmitter()];
         self.0
             .iter()
-            .find(|(mac, _)| candidates.contains(&Some(*mac)))
+            .find(|(mac, _)| candidates.contains(&Some(MacAddr(*mac))))
             .map(|(_, index)| *index)
     }
 

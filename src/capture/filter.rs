@@ -150,15 +150,15 @@ pub fn ebpf_program(rate: u32, snap_len: u32, pool_map: i32, excluded: &[u32]) -
 
 /// The per-CPU counter of candidate frames.
 pub struct PoolMap {
-    map: Map,
+    map: Map<u32, u64>,
     /// One slot per possible CPU.
     values: Vec<u64>,
 }
 
 impl PoolMap {
     pub fn create() -> io::Result<PoolMap> {
-        let map = Map::create(MapType::PerCpuArray, 4, 8, 1)?;
-        let values = vec![0; map.value_bytes() / 8];
+        let map = Map::create(MapType::PerCpuArray, 1)?;
+        let values = vec![0; map.slots()];
         Ok(PoolMap { map, values })
     }
 

@@ -12,6 +12,7 @@
 
 use std::ffi::CStr;
 use std::io;
+use std::marker::PhantomData;
 use std::mem;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -254,47 +255,43 @@ fn len32(len: usize) -> u32 {
     len.min(u32::MAX as usize) as u32
 }
 
-/// An eBPF map, with the sizes the kernel will read and write.
-pub struct Map {
+/// An eBPF map of keys `K` and values `V`; for a per-CPU map, `V` is the
+/// value of one CPU and a lookup fills one per possible CPU. The types
+/// fix the sizes the kernel reads and writes.
+pub struct Map<K, V> {
     fd: OwnedFd,
-    key_size: usize,
-    /// Bytes of a whole value: for a per-CPU map, one 8-byte aligned slot
-    /// per possible CPU.
-    value_bytes: usize,
+    /// Values of a whole entry: 1, or one per possible CPU.
+    slots: usize,
+    _types: PhantomData<fn(K) -> V>,
 }
 
-impl Map {
-    pub fn create(
-        map_type: MapType,
-        key_size: u32,
-        value_size: u32,
-        max_entries: u32,
-    ) -> io::Result<Map> {
-        let value_bytes = match map_type {
-            MapType::PerCpuArray => {
-                let cpus = possible_cpus()?;
-                (value_size as usize).next_multiple_of(8) * cpus
-            }
-            MapType::Hash | MapType::Array => value_size as usize,
+impl<K: Plain, V: Plain> Map<K, V> {
+    pub fn create(map_type: MapType, max_entries: u32) -> io::Result<Map<K, V>> {
+        let slots = match map_type {
+            // The kernel lays per-CPU values out 8-byte aligned: a `V` of
+            // another size would not match a slice of them.
+            MapType::PerCpuArray if mem::size_of::<V>() % 8 != 0 => return Err(wrong_size()),
+            MapType::PerCpuArray => possible_cpus()?,
+            MapType::Hash | MapType::Array => 1,
         };
         let mut attr = MapCreateAttr {
             map_type: map_type as u32,
-            key_size,
-            value_size,
+            key_size: mem::size_of::<K>() as u32,
+            value_size: mem::size_of::<V>() as u32,
             max_entries,
         };
         // SAFETY: MAP_CREATE's structure, holding no addresses.
         let fd = unsafe { bpf(Cmd::MapCreate, &mut attr) }?;
         Ok(Map {
             fd: owned(fd),
-            key_size: key_size as usize,
-            value_bytes,
+            slots,
+            _types: PhantomData,
         })
     }
 
-    /// Bytes of a whole value (all CPUs' slots for a per-CPU map).
-    pub fn value_bytes(&self) -> usize {
-        self.value_bytes
+    /// Values of a whole entry: 1, or one per possible CPU.
+    pub fn slots(&self) -> usize {
+        self.slots
     }
 
     /// The descriptor, for a program's `ld_imm64` of this map.
@@ -302,51 +299,49 @@ impl Map {
         self.fd.as_raw_fd()
     }
 
-    fn elem<K: Plain, V>(&self, key: &K, value: *const V, flags: u64) -> io::Result<MapElemAttr> {
-        if mem::size_of::<K>() != self.key_size {
-            return Err(wrong_size());
-        }
-        Ok(MapElemAttr {
+    fn elem(&self, key: &K, value: *const V, flags: u64) -> MapElemAttr {
+        MapElemAttr {
             map_fd: self.fd.as_raw_fd() as u32,
             _pad: 0,
             key: addr(key),
             value: addr(value),
             flags,
-        })
+        }
     }
 
-    /// Reads the value of `key` into `value`, which must hold at least
-    /// [`Map::value_bytes`].
-    pub fn lookup<K: Plain, V: Plain>(&self, key: &K, value: &mut [V]) -> io::Result<()> {
-        if mem::size_of_val(value) < self.value_bytes {
+    /// Reads the entry of `key` into `values`, which must hold at least
+    /// [`Map::slots`] values.
+    pub fn lookup(&self, key: &K, values: &mut [V]) -> io::Result<()> {
+        if values.len() < self.slots {
             return Err(wrong_size());
         }
-        let mut attr = self.elem(key, value.as_mut_ptr(), 0)?;
-        // SAFETY: the key is valid for reads of the map's key size (checked
-        // above), the value for writes of the map's whole value (checked
-        // above), and any bytes make valid `V`s (`Plain`).
+        let mut attr = self.elem(key, values.as_mut_ptr(), 0);
+        // SAFETY: the key is valid for reads of the map's key size (a
+        // `K`), the values for writes of a whole entry (`slots` values of
+        // the map's value size, checked above), and any bytes make valid
+        // `V`s (`Plain`).
         unsafe { bpf(Cmd::MapLookupElem, &mut attr) }?;
         Ok(())
     }
 
-    /// Sets the value of `key` (`flags`: BPF_ANY 0, BPF_NOEXIST 1,
-    /// BPF_EXIST 2) from `value`, at least [`Map::value_bytes`] long.
-    pub fn update<K: Plain, V: Plain>(&self, key: &K, value: &[V], flags: u64) -> io::Result<()> {
-        if mem::size_of_val(value) < self.value_bytes {
+    /// Sets the entry of `key` (`flags`: BPF_ANY 0, BPF_NOEXIST 1,
+    /// BPF_EXIST 2) from `values`, at least [`Map::slots`] of them.
+    pub fn update(&self, key: &K, values: &[V], flags: u64) -> io::Result<()> {
+        if values.len() < self.slots {
             return Err(wrong_size());
         }
-        let mut attr = self.elem(key, value.as_ptr(), flags)?;
-        // SAFETY: the key and the value are valid for reads of the sizes
-        // the kernel reads (checked above).
+        let mut attr = self.elem(key, values.as_ptr(), flags);
+        // SAFETY: the key and the values are valid for reads of the sizes
+        // the kernel reads (a `K`, a whole entry: checked above).
         unsafe { bpf(Cmd::MapUpdateElem, &mut attr) }?;
         Ok(())
     }
 
     /// Removes `key` (maps of the hash kind; arrays refuse with EINVAL).
-    pub fn delete<K: Plain>(&self, key: &K) -> io::Result<()> {
-        let mut attr = self.elem(key, std::ptr::null::<u8>(), 0)?;
-        // SAFETY: the key is valid for reads of the map's key size
-        // (checked above); DELETE_ELEM reads no value.
+    pub fn delete(&self, key: &K) -> io::Result<()> {
+        let mut attr = self.elem(key, std::ptr::null(), 0);
+        // SAFETY: the key is valid for reads of the map's key size (a
+        // `K`); DELETE_ELEM reads no value.
         unsafe { bpf(Cmd::MapDeleteElem, &mut attr) }?;
         Ok(())
     }
@@ -653,31 +648,34 @@ mod tests {
     /// otherwise.
     #[test]
     fn maps_and_a_test_run_through_the_kernel() {
-        let Ok(hash) = Map::create(MapType::Hash, 4, 8, 4) else {
+        let Ok(hash) = Map::<u32, u64>::create(MapType::Hash, 4) else {
             eprintln!("skipped: cannot create BPF maps");
             return;
         };
-        hash.update(&7u32, &[42u64], 0).unwrap();
+        hash.update(&7, &[42], 0).unwrap();
         let mut v = [0u64];
-        hash.lookup(&7u32, &mut v).unwrap();
+        hash.lookup(&7, &mut v).unwrap();
         assert_eq!(v, [42]);
-        hash.delete(&7u32).unwrap();
-        let e = hash.lookup(&7u32, &mut v).unwrap_err();
+        hash.delete(&7).unwrap();
+        let e = hash.lookup(&7, &mut v).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
-        // Wrong sizes are refused before the kernel sees them.
+        // Too few values for a whole entry are refused before the kernel
+        // sees them, and so is a per-CPU value it would pad.
         assert_eq!(
-            hash.lookup(&7u16, &mut v).unwrap_err().kind(),
+            hash.lookup(&7, &mut []).unwrap_err().kind(),
             io::ErrorKind::InvalidInput
         );
-        let per_cpu = Map::create(MapType::PerCpuArray, 4, 8, 1).unwrap();
-        assert_eq!(per_cpu.value_bytes(), 8 * possible_cpus().unwrap());
-        let mut small = vec![0u64; per_cpu.value_bytes() / 8 - 1];
+        let e = Map::<u32, u32>::create(MapType::PerCpuArray, 1).map(|_| ());
+        assert_eq!(e.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+        let per_cpu = Map::<u32, u64>::create(MapType::PerCpuArray, 1).unwrap();
+        assert_eq!(per_cpu.slots(), possible_cpus().unwrap());
+        let mut small = vec![0u64; per_cpu.slots() - 1];
         assert_eq!(
-            per_cpu.lookup(&0u32, &mut small).unwrap_err().kind(),
+            per_cpu.lookup(&0, &mut small).unwrap_err().kind(),
             io::ErrorKind::InvalidInput
         );
-        let array = Map::create(MapType::Array, 4, 8, 1).unwrap();
-        let e = array.delete(&0u32).unwrap_err();
+        let array = Map::<u32, u64>::create(MapType::Array, 1).unwrap();
+        let e = array.delete(&0).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
 
         // r0 = 99; exit: accepts 99 bytes of every frame.

@@ -72,7 +72,7 @@ impl Mmap {
     /// lives: for the packet ring, the block they are in must be owned by
     /// user space (`TP_STATUS_USER`) and not handed back before then.
     pub unsafe fn bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
-        if offset.checked_add(len)? > self.len {
+        if len > self.len || offset > self.len - len {
             return None;
         }
         // SAFETY: in bounds (checked) and valid for as long as `self`; the

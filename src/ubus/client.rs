@@ -142,7 +142,12 @@ impl Connection {
                 format!("ubus: cannot connect to {}: {e}", path.display()),
             )
         };
-        let addr = UnixAddr::new(path.as_os_str().as_bytes()).map_err(context)?;
+        let addr = UnixAddr::new(path.as_os_str().as_bytes()).ok_or_else(|| {
+            context(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path too long for a Unix socket",
+            ))
+        })?;
         let fd = socket::socket(
             libc::AF_UNIX,
             libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
