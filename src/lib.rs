@@ -19,7 +19,9 @@
 //! - [`agent`]: the single-threaded event loop that ties them together.
 //! - [`collect`]: the `wsflowd collect` subcommand, a collector for checking
 //!   an agent in the field.
-//! - [`sys`]: thin, safe wrappers around the few system calls we use.
+//! - [`sys`]: safe wrappers around the system calls std lacks; the
+//!   crate's `unsafe` lives there, each block with its `// SAFETY:`
+//!   comment (`make lint` denies one without).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

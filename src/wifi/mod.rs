@@ -16,7 +16,7 @@
 //! - [`phy`]: data rate (legacy, HT, VHT, HE) computed from the PHY
 //!   parameters, air time, channel numbers, RCPI, RSNI and the sFlow
 //!   `ieee80211_version` code.
-//! - [`monitor`]: [`MonitorFrame::parse`], the one call the capture path
+//! - [`monitor_frame`]: [`MonitorFrame::parse`], the one call the capture path
 //!   makes per sampled monitor frame.
 //!
 //! Decisions worth knowing:
