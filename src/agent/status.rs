@@ -1,6 +1,7 @@
 //! `ubus call wsflowd status`: what the agent is doing, for operators and
 //! for the LuCI page.
 
+use super::source::Role;
 use crate::config::AgentAddress;
 use crate::stations::{Source, Sources};
 use crate::ubus::blob::BlobBuf;
@@ -78,7 +79,7 @@ impl Agent {
         b.string("log_level", agent.log_level.name());
         b.table_end(c);
 
-        let packer = *self.packer.config();
+        let packer = *self.out.packer.config();
         let chosen = packer
             .agent_address
             .map(|a| a.to_string())
@@ -87,11 +88,11 @@ impl Agent {
         int64(
             &mut b,
             "datagrams",
-            u64::from(self.packer.sequence_number()),
+            u64::from(self.out.packer.sequence_number()),
         );
 
         let list = b.array_start("collectors");
-        for col in self.collectors.entries() {
+        for col in self.out.collectors.entries() {
             let t = b.table_start("");
             b.string("section", &col.config.section);
             b.string("address", &col.config.address);
@@ -115,9 +116,9 @@ impl Agent {
             b.bool("sampling", s.is_open());
             b.bool("monitor", s.is_monitor());
             int64(&mut b, "sampling_rate", u64::from(s.sampling_rate));
-            if let Some(c) = &s.capture {
-                b.string("filter", c.method().describe());
-                int64(&mut b, "ring_bytes", c.ring_bytes() as u64);
+            if let Some((method, ring_bytes)) = s.capture_info() {
+                b.string("filter", method);
+                int64(&mut b, "ring_bytes", ring_bytes as u64);
             }
             int64(
                 &mut b,
@@ -127,8 +128,8 @@ impl Agent {
             int64(&mut b, "samples", counts.samples);
             int64(&mut b, "sample_pool", counts.pool);
             int64(&mut b, "drops", counts.drops);
-            if s.is_monitor() {
-                int64(&mut b, "rejected", s.rejected);
+            if let Role::Monitor(m) = &s.role {
+                int64(&mut b, "rejected", m.rejected);
             }
             b.string("error", s.open_error.as_deref().unwrap_or(""));
             b.table_end(t);
@@ -145,30 +146,30 @@ impl Agent {
         b.array_end(list);
 
         let u = b.table_start("ubus");
-        b.string("socket", &self.ubus.path().display().to_string());
-        b.bool("connected", self.ubus.is_connected());
-        int64(&mut b, "notifications", self.ubus.stats.notifications);
-        int64(&mut b, "answered", self.ubus.stats.answered);
+        b.string("socket", &self.wifi.ubus.path().display().to_string());
+        b.bool("connected", self.wifi.ubus.is_connected());
+        int64(&mut b, "notifications", self.wifi.ubus.stats.notifications);
+        int64(&mut b, "answered", self.wifi.ubus.stats.answered);
         b.table_end(u);
 
         // Where stations come from: what is configured and what works.
         let t = b.table_start("station_sources");
         sources(&mut b, "configured", self.config.agent.station_sources);
         let k = b.table_start("nl80211");
-        b.bool("available", self.nl80211.is_some());
-        b.bool("notifications", self.nl80211_events.is_some());
+        b.bool("available", self.wifi.nl80211);
+        b.bool("notifications", self.wifi.nl80211_events.is_some());
         b.table_end(k);
         let u = b.table_start("ubus");
-        b.bool("connected", self.ubus.is_connected());
-        int64(&mut b, "bss", self.ubus.followed().count() as u64);
+        b.bool("connected", self.wifi.ubus.is_connected());
+        int64(&mut b, "bss", self.wifi.ubus.followed().count() as u64);
         b.table_end(u);
         b.table_end(t);
 
         // The station table is sorted by interface name already.
-        let subscribed: Vec<(&str, bool)> = self.ubus.followed().collect();
+        let subscribed: Vec<(&str, bool)> = self.wifi.ubus.followed().collect();
         let mut listed = 0;
         let list = b.array_start("bss");
-        for bss in self.stations.iter() {
+        for bss in self.wifi.stations.iter() {
             let t = b.table_start("");
             b.string("ifname", bss.ifname());
             sources(&mut b, "sources", bss.sources());

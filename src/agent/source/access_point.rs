@@ -1,13 +1,59 @@
-//! The radio context of frames sampled on an access point's interface:
-//! the station table knows the station a frame comes from or goes to, its
-//! signal and rates, and the BSS's SSID, BSSID and channel, from whichever
-//! sources report them (see `stations`).
+//! Samples of an access point's interface: what a wired interface's carry
+//! (the frame's Ethernet header, as the 802.11 stack hands it over, and its
+//! path), with the radio context of the station the frame comes from or
+//! goes to: the station table knows its signal and rates, and the BSS's
+//! SSID, BSSID and channel, from whichever sources report them (see
+//! `stations`).
 
-use crate::capture::Direction;
+use super::wired::{ethernet_addresses, sampled_header};
+use super::{Context, Sampler};
+use crate::capture::{CaptureCounts, Direction, Frame};
+use crate::counters::dot11::Dot11Counters;
 use crate::mac::MacAddr;
-use crate::sflow::{Extended80211Rx, Extended80211Tx, FlowRecord, Ieee80211Version};
+use crate::sflow::{
+    Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Ieee80211Version,
+};
 use crate::stations::{Bss, Station, StationPhy};
 use crate::wifi::{rcpi, rsni};
+
+/// What an access point's data source keeps.
+#[derive(Debug)]
+pub struct AccessPoint {
+    /// Its 802.11 counters, kept monotonic.
+    pub dot11: Dot11Counters,
+    /// Its transmit power, mW (0 = unknown).
+    pub tx_power_mw: u32,
+}
+
+/// Samples a frame of an access point's interface.
+pub fn sample(
+    frame: &Frame,
+    counts: &CaptureCounts,
+    bss: Option<&Bss>,
+    power_mw: u32,
+    sampler: &mut Sampler,
+    ctx: &mut Context,
+) {
+    let Some(header) = sampled_header(frame) else {
+        return;
+    };
+    let Some((dst, src)) =
+        ethernet_addresses(frame.data).filter(|_| header.protocol == HeaderProtocol::ETHERNET)
+    else {
+        let path = super::super::path::layer3(sampler.if_index, frame.direction());
+        let records = [FlowRecord::SampledHeader(header)];
+        sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
+        return;
+    };
+    let path = ctx
+        .topology
+        .path(sampler.if_index, frame.direction(), &dst, &src);
+    let header = FlowRecord::SampledHeader(header);
+    match bss.and_then(|b| record(b, frame.direction(), &dst, &src, power_mw)) {
+        Some(radio) => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header, radio]),
+        None => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header]),
+    }
+}
 
 /// The sFlow version of a station's PHY: HT is 802.11n; VHT, HE and EHT
 /// have no code in the sFlow 802.11 structures (unknown); legacy by band

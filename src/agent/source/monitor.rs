@@ -5,13 +5,57 @@
 
 use crate::sorted_map::SortedMap;
 
+use super::{Context, Sampler};
+use crate::capture::{CaptureCounts, Frame};
 use crate::config::{Bss, ForeignBss};
 use crate::netlink::Link;
 use crate::sflow::{
-    discard_reason, Extended80211Rx, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
+    discard_reason, Extended80211Rx, FlowRecord, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
 };
 use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::radiotap::Ampdu;
+
+/// What a monitor data source keeps.
+#[derive(Debug, Default)]
+pub struct Monitor {
+    /// The BSSes it reports as ours.
+    pub ours: OurBsses,
+    /// Frames that could not be parsed.
+    pub rejected: u64,
+}
+
+impl Monitor {
+    /// Samples a radiotap frame: our BSSes' (or, with `foreign` =
+    /// discard, the others' as discards).
+    pub fn sample(
+        &mut self,
+        frame: &Frame,
+        counts: &CaptureCounts,
+        foreign: ForeignBss,
+        sampler: &mut Sampler,
+        ctx: &mut Context,
+    ) {
+        let m = match MonitorFrame::parse_with_wire_len(frame.data, frame.length as usize) {
+            Ok(m) => m,
+            Err(e) => {
+                self.rejected += 1;
+                crate::debug_limited!("monitor frame rejected: {e}");
+                return;
+            }
+        };
+        ctx.ssids.learn(&m);
+        let Some(path) = path(&m, &self.ours, foreign, sampler.if_index) else {
+            return;
+        };
+        let ssid = ctx.ssids.get(&m.bssid().unwrap_or([0; 6]));
+        let (header, rx) = records(&m, ssid, sampler.header_bytes, ctx.scratch);
+        let records = [
+            FlowRecord::SampledHeader(header),
+            FlowRecord::Extended80211Rx(rx),
+        ];
+        sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
+    }
+}
 
 /// SSIDs kept (BSSID → SSID): bounded so that a flood of fake beacons
 /// cannot exhaust memory. Our own BSSes are learned first in practice.
