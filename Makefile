@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 # Debian packages the tests and the demo use: tshark (independent sFlow
 # decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic),
 # shellcheck (init and maintainer scripts), python3 (package builder).
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 strace
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 

@@ -12,14 +12,16 @@
 //!
 //! The helper answers one query at a time, in order; the loop asks again
 //! only once an answer of the same kind arrived, so that a stalled kernel
-//! makes queries wait, never pile up.
+//! makes queries wait, never pile up. Queries and answers travel through
+//! socket pairs, not a shared queue behind a lock: the loop never waits on
+//! a lock the helper holds (a helper preempted while holding one would
+//! hold the loop up for a scheduling quantum).
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
 
 use crate::counters::dot11::{self, Dot11Stats};
 use crate::counters::host::{self, HostReader};
@@ -129,18 +131,61 @@ pub enum Answer {
     Stations(Vec<Listing>),
 }
 
-/// The state the loop and the helper share.
-struct Shared {
-    queries: Mutex<VecDeque<Query>>,
-    asked: Condvar,
-    answers: Mutex<VecDeque<Answer>>,
+/// One end of a private channel that carries owned values between the
+/// loop and the helper without a lock (so that neither ever waits for the
+/// other, even when the scheduler preempts one mid-way): each datagram of
+/// a socket pair is the address of one boxed value, sent once.
+struct Channel<T> {
+    sock: UnixDatagram,
+    _carries: std::marker::PhantomData<T>,
+}
+
+impl<T: Send> Channel<T> {
+    /// Two ends: values sent into the first come out of the second.
+    fn pair() -> io::Result<(Channel<T>, Channel<T>)> {
+        let (a, b) = UnixDatagram::pair()?;
+        let end = |sock| Channel {
+            sock,
+            _carries: std::marker::PhantomData,
+        };
+        Ok((end(a), end(b)))
+    }
+
+    /// Sends `value`; gives it back if the socket's queue is full (the
+    /// sending end is non-blocking) or the other end is gone.
+    fn send(&self, value: T) -> Result<(), T> {
+        let ptr = Box::into_raw(Box::new(value));
+        match self.sock.send(&(ptr as usize).to_ne_bytes()) {
+            Ok(_) => Ok(()),
+            // SAFETY: `ptr` came from Box::into_raw just above and was not
+            // sent: ownership comes back here, exactly once.
+            Err(_) => Err(*unsafe { Box::from_raw(ptr) }),
+        }
+    }
+
+    /// The next value, if one is waiting (a non-blocking end) or when one
+    /// comes (a blocking end).
+    fn recv(&self) -> Option<T> {
+        let mut buf = [0u8; std::mem::size_of::<usize>()];
+        match self.sock.recv(&mut buf) {
+            Ok(n) if n == buf.len() => {
+                let ptr = usize::from_ne_bytes(buf) as *mut T;
+                // SAFETY: only `Channel::send` of the other end of this
+                // private pair writes into it, one whole datagram per value:
+                // the address of a Box<T> it gave up, received here once.
+                Some(*unsafe { Box::from_raw(ptr) })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The loop's end: posts queries, collects answers.
 pub struct Kernel {
-    shared: Arc<Shared>,
-    /// Readable when answers are waiting (a byte per answer).
-    wake: UnixStream,
+    queries: Channel<Query>,
+    answers: Channel<Answer>,
+    /// Queries the channel did not take yet (its queue was full).
+    waiting: VecDeque<Query>,
 }
 
 /// The helper's end: owns what may wait.
@@ -148,7 +193,6 @@ struct Helper {
     route: Option<RouteSocket>,
     nl80211: Option<Nl80211>,
     host: HostReader,
-    wake: UnixStream,
 }
 
 /// The helper's stack: netlink answers are parsed into vectors on the heap.
@@ -157,72 +201,72 @@ const HELPER_STACK: usize = 128 * 1024;
 impl Kernel {
     /// Starts the helper with the sockets it will own.
     pub fn start(route: Option<RouteSocket>, nl80211: Option<Nl80211>) -> io::Result<Kernel> {
-        let (wake, helper_wake) = UnixStream::pair()?;
-        wake.set_nonblocking(true)?;
-        let shared = Arc::new(Shared {
-            queries: Mutex::new(VecDeque::new()),
-            asked: Condvar::new(),
-            answers: Mutex::new(VecDeque::new()),
-        });
+        let (queries, helper_queries) = Channel::<Query>::pair()?;
+        let (helper_answers, answers) = Channel::<Answer>::pair()?;
+        queries.sock.set_nonblocking(true)?;
+        answers.sock.set_nonblocking(true)?;
         let mut helper = Helper {
             route,
             nl80211,
             host: HostReader::new(),
-            wake: helper_wake,
         };
-        let theirs = Arc::clone(&shared);
         crate::sys::spawn_detached(
             HELPER_STACK,
-            Box::new(move || loop {
-                let query = {
-                    let mut q = theirs.queries.lock().unwrap_or_else(|e| e.into_inner());
+            Box::new(move || {
+                while let Some(query) = helper_queries.recv() {
+                    let mut answer = helper.answer(query);
+                    // The loop reads answers as they come; should its queue
+                    // be full, wait for room rather than lose one.
                     loop {
-                        if let Some(query) = q.pop_front() {
-                            break query;
+                        match helper_answers.send(answer) {
+                            Ok(()) => break,
+                            Err(back) => {
+                                answer = back;
+                                std::thread::sleep(std::time::Duration::from_millis(10));
+                            }
                         }
-                        q = theirs.asked.wait(q).unwrap_or_else(|e| e.into_inner());
                     }
-                };
-                let answer = helper.answer(query);
-                theirs
-                    .answers
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_back(answer);
-                // The loop reads these bytes back; if it cannot keep up,
-                // a full socket buffer only delays the wake-up byte.
-                let _ = helper.wake.write(&[1]);
+                }
             }),
         )?;
-        Ok(Kernel { shared, wake })
+        Ok(Kernel {
+            queries,
+            answers,
+            waiting: VecDeque::new(),
+        })
     }
 
     /// Posts a query; its answer comes through [`Kernel::answers`].
-    pub fn ask(&self, query: Query) {
-        self.shared
-            .queries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(query);
-        self.shared.asked.notify_one();
+    pub fn ask(&mut self, query: Query) {
+        self.waiting.push_back(query);
+        self.post();
+    }
+
+    /// Hands the waiting queries to the helper, as many as its queue
+    /// takes.
+    fn post(&mut self) {
+        while let Some(q) = self.waiting.pop_front() {
+            if let Err(q) = self.queries.send(q) {
+                self.waiting.push_front(q);
+                break;
+            }
+        }
     }
 
     /// The answers that arrived (after poll said the socket is readable).
     pub fn answers(&mut self) -> Vec<Answer> {
-        let mut buf = [0u8; 64];
-        while matches!(self.wake.read(&mut buf), Ok(n) if n > 0) {}
-        self.shared
-            .answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-            .collect()
+        let mut out = Vec::new();
+        while let Some(a) = self.answers.recv() {
+            out.push(a);
+        }
+        self.post();
+        out
     }
 }
 
 impl AsFd for Kernel {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.wake.as_fd()
+        self.answers.sock.as_fd()
     }
 }
 
