@@ -146,9 +146,24 @@ fn interface_sample(agent: &mut Agent, f: InterfaceFigures, now_ms: u32) {
             let from_hostapd = bss
                 .and_then(|b| b.airtime())
                 .and_then(|(_, a)| dot11::radio_utilization_hostapd(a.time_ms, a.busy_ms));
-            if let Some(r) = survey.or(from_hostapd) {
-                records.push(CounterRecord::RadioUtilization(r));
+            let from = match (survey, from_hostapd) {
+                (Some(r), _) => {
+                    records.push(CounterRecord::RadioUtilization(r));
+                    "survey"
+                }
+                (None, Some(r)) => {
+                    records.push(CounterRecord::RadioUtilization(r));
+                    "hostapd"
+                }
+                (None, None) => "unavailable",
+            };
+            if from == "unavailable" && ap.utilization != Some(from) {
+                crate::info!(
+                    "{}: radio_utilization not sent: the driver reports no channel survey for the operating channel (mac80211_hwsim: only around scans) and hostapd no air time",
+                    link.name
+                );
             }
+            ap.utilization = Some(from);
         }
     }
     let sample = CountersSample {

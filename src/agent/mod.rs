@@ -563,6 +563,10 @@ impl Agent {
                 .set_interfaces(&followed, &mut self.wifi.stations);
             self.list_stations(new);
         }
+        // The monitors' channels (for the frames they sent: radiotap names
+        // none).
+        let monitors = self.monitors();
+        self.list_stations(monitors);
         // A frame leaving through any sampled interface that entered
         // through one (itself included: relayed back out of the radio it
         // came from) was a candidate where it entered.
@@ -598,6 +602,41 @@ impl Agent {
                 RoleKind::Wired
             };
             s.set_role(kind);
+        }
+    }
+
+    /// The monitor interfaces that exist (index, name).
+    fn monitors(&self) -> Vec<(u32, String)> {
+        if !self.wifi.nl80211 {
+            return Vec::new();
+        }
+        self.sources
+            .iter()
+            .filter(|s| matches!(s.role, Role::Monitor(_)))
+            .filter_map(|s| Some((s.if_index?, s.device.clone())))
+            .collect()
+    }
+
+    /// A monitor whose radio nl80211 gave no channel for takes the channel
+    /// of a BSS of ours on the same radio.
+    fn monitor_channels(&mut self) {
+        for s in &mut self.sources {
+            let Role::Monitor(m) = &mut s.role else {
+                continue;
+            };
+            if m.operating_mhz.is_some() {
+                continue;
+            }
+            let Some(radio) = self.facts.get(&s.device).and_then(|f| f.radio.as_deref()) else {
+                continue;
+            };
+            m.operating_mhz = self
+                .wifi
+                .stations
+                .iter()
+                .filter(|b| b.radio().is_some_and(|(_, r)| r == radio))
+                .find_map(|b| b.freq_mhz())
+                .and_then(|(_, f)| u16::try_from(f).ok());
         }
     }
 
@@ -814,11 +853,23 @@ impl Agent {
                 Answer::Stations(listings) => {
                     self.asked.stations = false;
                     let w = &mut self.wifi;
-                    if self.config.agent.station_sources.contains(Source::Nl80211) {
-                        for l in &listings {
+                    for l in &listings {
+                        // A monitor: the channel its radio is on.
+                        let monitor = self.sources.iter_mut().find_map(|s| match &mut s.role {
+                            Role::Monitor(m) if s.if_index == Some(l.if_index) => Some(m),
+                            _ => None,
+                        });
+                        if let Some(m) = monitor {
+                            m.operating_mhz = l
+                                .info
+                                .as_ref()
+                                .and_then(|i| i.frequency_mhz)
+                                .and_then(|f| u16::try_from(f).ok());
+                        } else if self.config.agent.station_sources.contains(Source::Nl80211) {
                             w.kernel_stations.listed(l, &mut w.stations);
                         }
                     }
+                    self.monitor_channels();
                     let next = std::mem::take(&mut self.asked.stations_next);
                     self.list_stations(next);
                 }
@@ -908,6 +959,10 @@ impl Agent {
         if self.config.agent.station_sources.contains(Source::Nl80211) && self.wifi.nl80211 {
             let due = self.wifi.kernel_stations.due(refresh);
             self.list_stations(due);
+        }
+        if refresh {
+            let monitors = self.monitors();
+            self.list_stations(monitors);
         }
         // A BSS may have come or gone on an interface: its role follows.
         self.assign_roles();

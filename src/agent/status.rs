@@ -2,7 +2,7 @@
 //! for the LuCI page.
 
 use super::source::Role;
-use crate::config::AgentAddress;
+use crate::config::{AgentAddress, ForeignBss};
 use crate::stations::{Source, Sources};
 use crate::ubus::blob::BlobBuf;
 
@@ -128,9 +128,29 @@ impl Agent {
             int64(&mut b, "samples", counts.samples);
             int64(&mut b, "sample_pool", counts.pool);
             int64(&mut b, "drops", counts.drops);
-            if let Role::Monitor(m) = &s.role {
-                int64(&mut b, "rejected", m.rejected);
+            match &s.role {
+                Role::Monitor(m) => {
+                    int64(&mut b, "rejected", m.rejected);
+                    int64(&mut b, "our_bss", m.ours.len() as u64);
+                    int64(
+                        &mut b,
+                        "channel_mhz",
+                        u64::from(m.operating_mhz.unwrap_or(0)),
+                    );
+                }
+                Role::AccessPoint(ap) => {
+                    b.string("radio_utilization", ap.utilization.unwrap_or(""));
+                }
+                Role::Wired => {}
             }
+            b.string(
+                "role",
+                match s.role {
+                    Role::Monitor(_) => "monitor",
+                    Role::AccessPoint(_) => "access point",
+                    Role::Wired => "wired",
+                },
+            );
             b.string("error", s.open_error.as_deref().unwrap_or(""));
             b.table_end(t);
         }
@@ -141,6 +161,14 @@ impl Agent {
         for s in &self.sources {
             if let Some(e) = &s.open_error {
                 b.string("", e);
+            }
+            if let Role::Monitor(m) = &s.role {
+                if m.ours.is_empty() && s.settings.foreign_bss == ForeignBss::Ignore {
+                    b.string("", &format!(
+                        "monitor {}: no BSS of ours on its radio and frames of other BSSes ignored (foreign_bss 'ignore'): nothing is sampled; list our BSSes in 'bss', or set foreign_bss 'discard' to report every frame it sees as a discard",
+                        s.device
+                    ));
+                }
             }
         }
         b.array_end(list);

@@ -23,6 +23,9 @@ pub struct AccessPoint {
     pub dot11: Dot11Counters,
     /// Its transmit power, mW (0 = unknown).
     pub tx_power_mw: u32,
+    /// Where its radio's utilization came from at the last poll
+    /// ("survey", "hostapd", or "unavailable"), when it reports it.
+    pub utilization: Option<&'static str>,
 }
 
 /// Samples a frame of an access point's interface.

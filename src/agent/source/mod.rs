@@ -189,6 +189,7 @@ impl InterfaceSource {
             RoleKind::AccessPoint => Role::AccessPoint(AccessPoint {
                 dot11: Dot11Counters::new(),
                 tx_power_mw: 0,
+                utilization: None,
             }),
             RoleKind::Monitor => Role::Monitor(Monitor::default()),
         };

@@ -10,7 +10,8 @@ use crate::capture::{CaptureCounts, Frame};
 use crate::config::{Bss, ForeignBss};
 use crate::netlink::Link;
 use crate::sflow::{
-    discard_reason, Extended80211Rx, FlowRecord, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
+    discard_reason, Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Interface,
+    SampledHeader, SSID_MAX,
 };
 use crate::wifi::monitor::MonitorFrame;
 use crate::wifi::radiotap::Ampdu;
@@ -22,6 +23,9 @@ pub struct Monitor {
     pub ours: OurBsses,
     /// Frames that could not be parsed.
     pub rejected: u64,
+    /// The channel its radio operates on (nl80211), for the frames whose
+    /// radiotap header names none.
+    pub operating_mhz: Option<u16>,
 }
 
 impl Monitor {
@@ -35,7 +39,11 @@ impl Monitor {
         sampler: &mut Sampler,
         ctx: &mut Context,
     ) {
-        let m = match MonitorFrame::parse_with_wire_len(frame.data, frame.length as usize) {
+        let m = match MonitorFrame::parse_on_channel(
+            frame.data,
+            frame.length as usize,
+            self.operating_mhz,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 self.rejected += 1;
@@ -48,11 +56,8 @@ impl Monitor {
             return;
         };
         let ssid = ctx.ssids.get(&m.bssid().unwrap_or([0; 6]));
-        let (header, rx) = records(&m, ssid, sampler.header_bytes, ctx.scratch);
-        let records = [
-            FlowRecord::SampledHeader(header),
-            FlowRecord::Extended80211Rx(rx),
-        ];
+        let (header, radio) = records(&m, ssid, sampler.header_bytes, ctx.scratch);
+        let records = [FlowRecord::SampledHeader(header), radio];
         sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
     }
 }
@@ -120,6 +125,10 @@ impl OurBsses {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// SSIDs learned from beacons and probe responses.
@@ -186,7 +195,8 @@ fn delimiter_crc(bytes: [u8; 2]) -> u8 {
 
 /// Decides about one monitor frame: `None` when it is not reported (a
 /// frame of another BSS, with `foreign` = ignore); otherwise its input and
-/// output interfaces.
+/// output interfaces: a frame of our BSS that the radio received entered
+/// through the BSS's interface; one it sent left through it.
 pub fn path(
     frame: &MonitorFrame,
     ours: &OurBsses,
@@ -194,10 +204,14 @@ pub fn path(
     monitor_index: u32,
 ) -> Option<(Interface, Interface)> {
     match ours.find(frame) {
-        Some(ap) => Some((
-            Interface::index(ap.unwrap_or(monitor_index)),
-            Interface::UNKNOWN,
-        )),
+        Some(ap) => {
+            let ap = Interface::index(ap.unwrap_or(monitor_index));
+            Some(if frame.transmitted() {
+                (Interface::UNKNOWN, ap)
+            } else {
+                (ap, Interface::UNKNOWN)
+            })
+        }
         None => match foreign {
             ForeignBss::Ignore => None,
             ForeignBss::Discard => Some((
@@ -208,14 +222,16 @@ pub fn path(
     }
 }
 
-/// The records of a monitor sample. `scratch` holds the header of an
+/// The records of a monitor sample: the frame's header, and
+/// `extended_80211_rx` for a frame the radio received or
+/// `extended_80211_tx` for one it sent. `scratch` holds the header of an
 /// A-MPDU subframe (its delimiter and the frame bytes).
 pub fn records<'a>(
     frame: &MonitorFrame<'a>,
     ssid: &'a [u8],
     header_bytes: usize,
     scratch: &'a mut Vec<u8>,
-) -> (SampledHeader<'a>, Extended80211Rx<'a>) {
+) -> (SampledHeader<'a>, FlowRecord<'a>) {
     let mpdu = frame.header_bytes();
     let mpdu = &mpdu[..mpdu.len().min(header_bytes)];
     let header = match &frame.ampdu {
@@ -239,17 +255,35 @@ pub fn records<'a>(
             header: mpdu,
         },
     };
-    let rx = Extended80211Rx {
-        ssid,
-        bssid: frame.bssid().unwrap_or([0; 6]),
-        version: frame.version,
-        channel: frame.channel,
-        speed: frame.speed(),
-        rsni: frame.rsni,
-        rcpi: frame.rcpi,
-        packet_duration: frame.packet_duration(),
+    let bssid = frame.bssid().unwrap_or([0; 6]);
+    let radio = if frame.transmitted() {
+        FlowRecord::Extended80211Tx(Extended80211Tx {
+            ssid,
+            bssid,
+            version: frame.version,
+            transmissions: frame.transmissions(),
+            packet_duration: frame.packet_duration(),
+            // The failed attempts' rates are not reported.
+            retrans_duration: 0,
+            channel: frame.channel,
+            speed: frame.speed(),
+            power: frame.radiotap.tx_power_dbm.map_or(0, |dbm| {
+                crate::counters::dot11::channel_power_mw(dbm.max(0) as u32 * 100)
+            }),
+        })
+    } else {
+        FlowRecord::Extended80211Rx(Extended80211Rx {
+            ssid,
+            bssid,
+            version: frame.version,
+            channel: frame.channel,
+            speed: frame.speed(),
+            rsni: frame.rsni,
+            rcpi: frame.rcpi,
+            packet_duration: frame.packet_duration(),
+        })
     };
-    (header, rx)
+    (header, radio)
 }
 
 #[cfg(test)]
@@ -359,8 +393,49 @@ mod tests {
         let mut scratch = Vec::new();
         let (h, rx) = records(&ours, ssids.get(&OURS), 128, &mut scratch);
         assert_eq!(h.protocol, HeaderProtocol::IEEE80211);
+        let FlowRecord::Extended80211Rx(rx) = rx else {
+            panic!("a received frame: {rx:?}");
+        };
         assert_eq!(rx.ssid, b"lab");
         assert_eq!(rx.bssid, OURS);
+
+        // The same beacon as mac80211 reports it sent: radiotap with the
+        // rate (24 Mb/s), TX flags and retries, no channel. On a radio
+        // operating on 2437 MHz: channel 6, ERP (g), the signal extension
+        // in its air time; transmitted, so it left through wlan0.
+        let mut sent = vec![0u8, 0, 14, 0];
+        // present: rate (2), TX flags (15), data retries (17)
+        sent.extend_from_slice(&((1u32 << 2) | (1 << 15) | (1 << 17)).to_le_bytes());
+        sent.extend_from_slice(&[48, 0]); // rate, pad to align TX flags
+        sent.extend_from_slice(&[0x00, 0x00]); // TX flags
+        sent.extend_from_slice(&[2, 0]); // data retries, pad
+        sent.extend_from_slice(&beacon(OURS, b"lab")[8..]);
+        let tx = MonitorFrame::parse_on_channel(&sent, sent.len(), Some(2437)).unwrap();
+        assert!(tx.transmitted() && !ours.transmitted());
+        assert_eq!(
+            path(&tx, &named, ForeignBss::Ignore, 7),
+            Some((Interface::UNKNOWN, Interface::index(5)))
+        );
+        let (_, radio) = records(&tx, ssids.get(&OURS), 128, &mut scratch);
+        let FlowRecord::Extended80211Tx(tx_record) = radio else {
+            panic!("a transmitted frame: {radio:?}");
+        };
+        assert_eq!(
+            (
+                tx_record.channel,
+                tx_record.version,
+                tx_record.transmissions
+            ),
+            (6, crate::sflow::Ieee80211Version::G, 3)
+        );
+        assert_eq!(tx_record.speed, 24_000_000);
+        let without = MonitorFrame::parse(&sent).unwrap();
+        assert_eq!(without.channel, 0, "no channel known without the radio's");
+        assert_eq!(
+            tx_record.packet_duration,
+            without.packet_duration() + 6,
+            "2.4 GHz OFDM: 6 µs of signal extension"
+        );
     }
 
     #[test]
