@@ -25,9 +25,11 @@
 //! samples of a data source (or whatever arrived within the second), not
 //! sample by sample: an agent may give the samples of one batch consecutive
 //! pool values ending at the batch's true pool, so the first sample of a
-//! batch would otherwise stand for the whole batch. Samples whose interval
-//! is unknown (the first of a data source, late ones) stand for
-//! `sampling_rate` packets.
+//! batch would otherwise stand for the whole batch. The first sample of a
+//! data source that just started (sequence number 1) shares its pool from
+//! 0, so the estimates add up to the pool; samples whose interval is
+//! unknown (the first one seen of a data source met in the middle of its
+//! life, late ones) stand for `sampling_rate` packets.
 //! Bytes are the same weight times the sampled frame's length. The
 //! estimates are accumulated per data source, direction and BSS.
 //!
@@ -303,8 +305,10 @@ struct Pending {
     direction: Direction,
     frame_length: u32,
     sampling_rate: u32,
-    /// Arrived after a later sample: its interval was shared already.
-    late: bool,
+    /// Stands for `sampling_rate` packets: the first sample of a data
+    /// source (its interval is unknown), or a late one (its interval was
+    /// shared already).
+    fixed: bool,
 }
 
 /// One data source (an ifIndex) of an agent.
@@ -387,7 +391,7 @@ impl Source {
         }
         for p in self.pending.drain(..) {
             let weight = match interval {
-                Some(w) if !p.late => w,
+                Some(w) if !p.fixed => w,
                 _ => f64::from(p.sampling_rate.max(1)),
             };
             let bytes = weight * f64::from(p.frame_length);
@@ -736,11 +740,26 @@ impl Context<'_> {
         };
         flow.samples += 1;
         flow.sampling_rate = f.sampling_rate;
+        let mut fixed = !in_order;
         if in_order {
             flow.sequence = f.sequence_number;
             update32(&mut flow.pool, f.sample_pool, false);
             update32(&mut flow.drops, f.drops, false);
-            flow.latest = Some((f.sequence_number, f.sample_pool));
+            if flow.anchor.is_none() && flow.latest.is_none() {
+                if f.sequence_number == 1 {
+                    // A data source that just started: its pool counted
+                    // from 0, so its first sample has an interval too.
+                    flow.anchor = Some((0, 0));
+                    flow.latest = Some((1, f.sample_pool));
+                } else {
+                    // Met in the middle of its life: the pool is counted
+                    // from this sample on.
+                    flow.anchor = Some((f.sequence_number, f.sample_pool));
+                    fixed = true;
+                }
+            } else {
+                flow.latest = Some((f.sequence_number, f.sample_pool));
+            }
         }
 
         let direction = view.direction(f, f.source.index);
@@ -764,7 +783,7 @@ impl Context<'_> {
             direction: station.map_or(direction, |(_, d)| d),
             frame_length: view.frame_length(),
             sampling_rate: f.sampling_rate,
-            late: !in_order,
+            fixed,
         });
         let source = &mut agent.sources[i];
         if source.pending.len() >= SETTLE_SAMPLES {
@@ -1248,13 +1267,11 @@ pub(crate) mod tests {
                 .clone()
         };
         let (rx, tx) = (class(Direction::Rx), class(Direction::Tx));
-        // 32 samples each; the pool said 640 packets in all.
+        // 32 samples each, sharing the 640 packets of the pool.
         assert_eq!((rx.samples, tx.samples), (32, 32));
-        assert!(
-            (rx.packets + tx.packets - 640.0).abs() < 1e-6,
-            "{rx:?} {tx:?}"
-        );
-        assert!((rx.packets - 320.0).abs() < 12.0, "{rx:?}");
+        let total = rx.packets + tx.packets;
+        assert!((total - 640.0).abs() < 1e-6, "{rx:?} {tx:?}");
+        assert!((rx.packets - 320.0).abs() < 2.0, "{rx:?}");
         assert!((tx.bytes / tx.packets - 1000.0).abs() < 1e-6);
         assert_eq!((rx.bssid, &*rx.ssid), (Some(AP), &b"lab"[..]));
         let flow = source.flow.as_ref().unwrap();

@@ -209,10 +209,10 @@ pub static METRICS: &[Metric] = &[
     m("wsflowd_sample_drops_total", Counter,
       "Samples the agent lost for lack of resources (its drops field).",
       Value::Source(|s| n(s.flow.as_ref()?.drops?.value()))),
-    m("wsflowd_counter_samples_total", Counter,
+    m("wsflowd_counters_samples_total", Counter,
       "Counter samples received for the data source.",
       Value::Source(|s| (s.counter_samples > 0).then_some(s.counter_samples as f64))),
-    m("wsflowd_counter_samples_lost_total", Counter,
+    m("wsflowd_counters_samples_lost_total", Counter,
       "Counter samples missing from the data source's sample sequence numbers.",
       Value::Source(|s| (s.counter_samples > 0).then_some(s.counter_lost as f64))),
     // if_counters.
@@ -372,9 +372,9 @@ pub static METRICS: &[Metric] = &[
     m("wsflowd_station_signal_dbm", Gauge,
       "The station's signal in dBm, from the RCPI of its latest sampled frame that carried one.",
       Value::Station(|s| s.signal_dbm.map(f64::from))),
-    m("wsflowd_station_bitrate_bits_per_second", Gauge,
-      "PHY rate of the station's latest sampled frame: direction=\"rx\" from it, \"tx\" to it.",
-      Value::StationDirection(|s, d| s.bitrate[d].map(|v| v as f64))),
+    m("wsflowd_station_phy_rate_bytes_per_second", Gauge,
+      "PHY rate of the station's latest sampled frame, in bytes per second (bit/s / 8): direction=\"rx\" from it, \"tx\" to it.",
+      Value::StationDirection(|s, d| s.bitrate[d].map(|v| v as f64 / 8.0))),
     m("wsflowd_station_packets_total", Counter,
       "Packets from (rx) and to (tx) the station, estimated from flow samples.",
       Value::StationDirection(|s, d| Some(s.packets[d]))),
@@ -833,7 +833,7 @@ mod tests {
             "# TYPE wsflowd_station_signal_dbm gauge",
             "wsflowd_station_signal_dbm{agent=\"10.0.0.1\",sub_agent=\"0\",ifindex=\"3\",bssid=\"02:00:00:00:00:a1\",ssid=\"café \\\"x\\\"\\\\\",station=\"02:00:00:00:00:51\"} -57",
             "wsflowd_station_packets_total{agent=\"10.0.0.1\",sub_agent=\"0\",ifindex=\"3\",bssid=\"02:00:00:00:00:a1\",ssid=\"café \\\"x\\\"\\\\\",station=\"02:00:00:00:00:51\",direction=\"rx\"} 10",
-            "wsflowd_station_bitrate_bits_per_second{agent=\"10.0.0.1\",sub_agent=\"0\",ifindex=\"3\",bssid=\"02:00:00:00:00:a1\",ssid=\"café \\\"x\\\"\\\\\",station=\"02:00:00:00:00:51\",direction=\"rx\"} 144400000",
+            "wsflowd_station_phy_rate_bytes_per_second{agent=\"10.0.0.1\",sub_agent=\"0\",ifindex=\"3\",bssid=\"02:00:00:00:00:a1\",ssid=\"café \\\"x\\\"\\\\\",station=\"02:00:00:00:00:51\",direction=\"rx\"} 18050000",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

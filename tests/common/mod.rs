@@ -7,6 +7,8 @@
 #![allow(dead_code)]
 
 pub mod fake_hostapd;
+pub mod prometheus;
+pub mod sflow_mix;
 pub mod ubusd;
 
 use std::fs::File;
