@@ -183,7 +183,7 @@ fn prometheus_scrapes_a_simulated_fleet() {
         &["--listen", "127.0.0.1:0", "--prometheus", "127.0.0.1:0"],
     );
     let metrics = c.metrics.clone().unwrap();
-    let p = Prometheus::start(None, free_port(), &[metrics.clone()]);
+    let p = Prometheus::start(None, free_port(), std::slice::from_ref(&metrics));
 
     // Two APs of one SSID; the second loses two datagrams, then restarts.
     let mut agents = vec![SimAgent::new(1, 10, 0, 3), SimAgent::new(2, 20, 100, 5)];
@@ -310,7 +310,7 @@ impl Lab {
 }
 
 /// Sends `count` UDP datagrams of `payload` bytes from `ns`, paced at
-/// about `rate` per second.
+/// about `rate` per second, on a thread of its own.
 fn send_udp(
     ns: &Netns,
     from: &'static str,
@@ -318,7 +318,7 @@ fn send_udp(
     count: u32,
     payload: usize,
     rate: u32,
-) {
+) -> thread::JoinHandle<()> {
     ns.spawn(move || {
         let s = UdpSocket::bind(from).unwrap();
         let data = vec![0x5au8; payload];
@@ -336,8 +336,6 @@ fn send_udp(
             }
         }
     })
-    .join()
-    .unwrap();
 }
 
 #[test]
@@ -414,7 +412,9 @@ config collector
     });
     thread::sleep(Duration::from_millis(100));
     let t0 = Instant::now();
-    send_udp(
+    // Both directions at once, over the same two seconds: the mix the
+    // samples see does not change (see the README on pool shares).
+    let up_sender = send_udp(
         &lab.sta,
         "10.207.0.2:0",
         "10.207.0.1:7001",
@@ -422,14 +422,16 @@ config collector
         up_payload,
         10_000,
     );
-    send_udp(
+    let down_sender = send_udp(
         &lab.ap,
         "10.207.0.1:0",
         "10.207.0.2:7000",
         DOWN,
         down_payload,
-        10_000,
+        5_000,
     );
+    up_sender.join().unwrap();
+    down_sender.join().unwrap();
     println!("traffic sent in {:?}", t0.elapsed());
     sink_ap.join().unwrap();
     sink_sta.join().unwrap();
@@ -640,7 +642,9 @@ config collector
         200,
         100,
         10_000,
-    );
+    )
+    .join()
+    .unwrap();
     check(
         "restarts",
         "wsflowd_agent_restarts_total{agent=\"10.207.0.1\"}",

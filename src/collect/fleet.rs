@@ -21,11 +21,13 @@
 //! the packets that could have been sampled since the previous sample of
 //! its data source, shared among the samples taken meanwhile (those lost
 //! on the way included, so lost datagrams lower the estimate instead of
-//! skewing it). The share is computed over runs of [`SETTLE_SAMPLES`]
-//! samples of a data source (or whatever arrived within the second), not
-//! sample by sample: an agent may give the samples of one batch consecutive
-//! pool values ending at the batch's true pool, so the first sample of a
-//! batch would otherwise stand for the whole batch. The first sample of a
+//! skewing it). The share is computed over all the samples of a data
+//! source that arrived within a second (shares are settled once a second,
+//! and before each scrape), not sample by sample: an agent may give the
+//! samples of one batch consecutive pool values ending at the batch's pool
+//! (wsflowd's eBPF sampler does, and its batches hold about 100 samples at
+//! 1,500 samples/s), so sample by sample the first of a batch would stand
+//! for the whole batch and the others for one packet each. The first sample of a
 //! data source that just started (sequence number 1) shares its pool from
 //! 0, so the estimates add up to the pool; samples whose interval is
 //! unknown (the first one seen of a data source met in the middle of its
@@ -140,10 +142,9 @@ fn update64(slot: &mut Option<u64>, raw: u64) {
     *slot = (raw != u64::MAX).then_some(raw);
 }
 
-/// Flow samples of a data source shared one pool interval (see the
-/// module's documentation); also settled at every [`Fleet::expire`] and
-/// [`Fleet::snapshot`].
-pub const SETTLE_SAMPLES: usize = 32;
+/// Pending shares (distinct classes and stations) of a data source beyond
+/// which its shares are settled before the second is over.
+pub const MAX_PENDING: usize = 256;
 
 /// Datagrams (or samples) this many sequence numbers behind the latest are
 /// late arrivals; further behind, the sequence restarted.
@@ -296,19 +297,41 @@ pub struct Bss {
     pub last_seen_ms: u64,
 }
 
-/// A sample waiting for its share of the pool (see the module's
-/// documentation), until the end of its datagram.
+/// Samples of one class (and station, and direction) waiting for their
+/// share of the pool (see the module's documentation).
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     class: usize,
     station: Option<StationKey>,
     direction: Direction,
-    frame_length: u32,
-    sampling_rate: u32,
-    /// Stands for `sampling_rate` packets: the first sample of a data
-    /// source (its interval is unknown), or a late one (its interval was
-    /// shared already).
-    fixed: bool,
+    samples: u32,
+    frame_bytes: u64,
+}
+
+/// Adds `samples` samples of `frame_bytes` bytes in all, each standing for
+/// `weight` packets, to their class and station.
+#[allow(clippy::too_many_arguments)]
+fn credit(
+    traffic: &mut [Traffic],
+    stations: &mut HashMap<StationKey, StationSeries>,
+    class: usize,
+    station: Option<StationKey>,
+    direction: Direction,
+    samples: u32,
+    frame_bytes: u64,
+    weight: f64,
+) {
+    let (packets, bytes) = (weight * f64::from(samples), weight * frame_bytes as f64);
+    if let Some(t) = traffic.get_mut(class) {
+        t.packets += packets;
+        t.bytes += bytes;
+        t.samples += u64::from(samples);
+    }
+    if let Some(st) = station.and_then(|k| stations.get_mut(&k)) {
+        let d = usize::from(direction == Direction::Tx);
+        st.packets[d] += packets;
+        st.bytes[d] += bytes;
+    }
 }
 
 /// One data source (an ifIndex) of an agent.
@@ -389,22 +412,18 @@ impl Source {
         if flow.latest.is_some() {
             flow.anchor = flow.latest.take();
         }
+        let weight = interval.unwrap_or(f64::from(flow.sampling_rate.max(1)));
         for p in self.pending.drain(..) {
-            let weight = match interval {
-                Some(w) if !p.fixed => w,
-                _ => f64::from(p.sampling_rate.max(1)),
-            };
-            let bytes = weight * f64::from(p.frame_length);
-            if let Some(t) = self.traffic.get_mut(p.class) {
-                t.packets += weight;
-                t.bytes += bytes;
-                t.samples += 1;
-            }
-            if let Some(st) = p.station.and_then(|k| stations.get_mut(&k)) {
-                let d = usize::from(p.direction == Direction::Tx);
-                st.packets[d] += weight;
-                st.bytes[d] += bytes;
-            }
+            credit(
+                &mut self.traffic,
+                stations,
+                p.class,
+                p.station,
+                p.direction,
+                p.samples,
+                p.frame_bytes,
+                weight,
+            );
         }
     }
 }
@@ -777,17 +796,48 @@ impl Context<'_> {
         } else {
             None
         };
-        agent.sources[i].pending.push(Pending {
-            class,
-            station: station.map(|(k, _)| k),
-            direction: station.map_or(direction, |(_, d)| d),
-            frame_length: view.frame_length(),
-            sampling_rate: f.sampling_rate,
-            fixed,
-        });
+        let (station, direction) = match station {
+            Some((key, d)) => (Some(key), d),
+            None => (None, direction),
+        };
+        let frame_bytes = u64::from(view.frame_length());
         let source = &mut agent.sources[i];
-        if source.pending.len() >= SETTLE_SAMPLES {
-            source.settle(self.stations);
+        if fixed {
+            let weight = f64::from(f.sampling_rate.max(1));
+            let traffic = &mut source.traffic;
+            credit(
+                traffic,
+                self.stations,
+                class,
+                station,
+                direction,
+                1,
+                frame_bytes,
+                weight,
+            );
+            return;
+        }
+        match source
+            .pending
+            .iter_mut()
+            .find(|p| p.class == class && p.station == station && p.direction == direction)
+        {
+            Some(p) => {
+                p.samples += 1;
+                p.frame_bytes += frame_bytes;
+            }
+            None => {
+                source.pending.push(Pending {
+                    class,
+                    station,
+                    direction,
+                    samples: 1,
+                    frame_bytes,
+                });
+                if source.pending.len() > MAX_PENDING {
+                    source.settle(self.stations);
+                }
+            }
         }
     }
 

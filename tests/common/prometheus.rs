@@ -348,8 +348,8 @@ impl Prometheus {
         loop {
             let r = self.query(promql);
             let now = (r.len() == 1).then(|| r[0].1);
-            if now.is_some() && now == last {
-                return now.unwrap();
+            if let (Some(v), true) = (now, now == last) {
+                return v;
             }
             assert!(
                 Instant::now() < end,
