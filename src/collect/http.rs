@@ -264,13 +264,20 @@ fn serve(
         );
     };
     let openmetrics = metrics::prefers_openmetrics(&request.accept);
-    let body = metrics::render(&mut snapshot, openmetrics);
     let content_type = if openmetrics {
         OPENMETRICS_CONTENT_TYPE
     } else {
         TEXT_CONTENT_TYPE
     };
-    respond(&stream, "200 OK", content_type, body.as_bytes(), head_only)
+    // Streamed as it is rendered: no length, the end of the body is the
+    // end of the connection.
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())?;
+    if !head_only {
+        metrics::render_to(&mut snapshot, openmetrics, &mut stream)?;
+    }
+    stream.flush()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! label-only series whose value is 1.
 
 use std::fmt::Write;
+use std::io;
 use std::net::IpAddr;
 
 use super::fleet::{Agent, Bss, Snapshot, Source, StationSeries, Traffic};
@@ -541,8 +542,33 @@ fn bss_labels(out: &mut String, b: &Bss) {
     label(out, "channel", &b.channel.to_string());
 }
 
-/// Renders a snapshot (sorted here, off the receive path).
+/// Renders a snapshot into a string (see [`render_to`]).
 pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
+    let mut out = Vec::new();
+    render_to(snapshot, openmetrics, &mut out).expect("writing to a Vec");
+    String::from_utf8(out).expect("UTF-8 exposition")
+}
+
+/// Text is handed to the sink in pieces of about this size.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Hands `out` to `sink` once it holds a chunk.
+fn spill(out: &mut String, sink: &mut impl io::Write) -> io::Result<()> {
+    if out.len() >= CHUNK_BYTES {
+        sink.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
+}
+
+/// Renders a snapshot (sorted here, off the receive path) into `sink`, a
+/// chunk at a time: a scrape of a thousand agents is megabytes of text
+/// that need not be held at once.
+pub fn render_to(
+    snapshot: &mut Snapshot,
+    openmetrics: bool,
+    sink: &mut impl io::Write,
+) -> io::Result<()> {
     snapshot.agents.sort_unstable_by_key(|(k, _)| *k);
     snapshot.stations.sort_unstable_by_key(|(k, _)| *k);
     let agent_labels: Vec<Labels> = snapshot
@@ -555,7 +581,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
         .iter()
         .map(|(k, _)| labels_of(k.agent.address, k.agent.sub_agent))
         .collect();
-    let mut out = String::with_capacity(4096 + snapshot.agents.len() * 4096);
+    let mut out = String::with_capacity(CHUNK_BYTES + 4096);
     let mut scratch = String::new();
     for m in METRICS {
         if m.per_station() && !snapshot.limits.station_series {
@@ -592,6 +618,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                     if let Some(v) = f(a) {
                         series(&mut out, m.name, &l.agent, |_| {}, v);
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::AgentInfo => {
@@ -603,6 +630,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                         };
                         series(&mut out, m.name, &l.agent, extra, 1.0);
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::Source(f) => {
@@ -614,6 +642,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                             series(&mut out, m.name, &scratch, |_| {}, v);
                         }
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::Traffic(f) => {
@@ -630,6 +659,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                             series(&mut out, m.name, &scratch, extra, f(t));
                         }
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::Bss => {
@@ -641,6 +671,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                             series(&mut out, m.name, &scratch, |o| bss_labels(o, b), 1.0);
                         }
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::Station(f) => {
@@ -655,6 +686,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                         };
                         series(&mut out, m.name, &scratch, extra, v);
                     }
+                    spill(&mut out, sink)?;
                 }
             }
             Value::StationDirection(f) => {
@@ -672,6 +704,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
                             series(&mut out, m.name, &scratch, extra, v);
                         }
                     }
+                    spill(&mut out, sink)?;
                 }
             }
         }
@@ -679,7 +712,7 @@ pub fn render(snapshot: &mut Snapshot, openmetrics: bool) -> String {
     if openmetrics {
         out.push_str("# EOF\n");
     }
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// Whether an `Accept` header prefers OpenMetrics to the text format (as
