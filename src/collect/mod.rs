@@ -28,10 +28,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::pcap::{udp_payload, PcapReader};
 use crate::sflow::{Datagram, DecodeError, Visit};
-use crate::sys::{poll, pollfd, setsockopt_int};
+use crate::sys::{getsockopt_int, poll, pollfd, setsockopt_int};
 use fleet::{Fleet, Limits, Now};
 use format::{JsonVisitor, TextVisitor};
 use stations::{StationOutput, StationTable};
+
+/// The receive buffer asked for (bytes).
+const RECEIVE_BUFFER: i32 = 8 << 20;
 
 /// The standard sFlow port.
 pub const SFLOW_PORT: u16 = 6343;
@@ -285,9 +288,8 @@ pub fn run(options: &Options) -> io::Result<()> {
             .is_some()
             .then(|| Fleet::new(options.limits)),
         table: options.stations.then(|| {
-            let mut output =
+            let output =
                 StationOutput::new(io::BufWriter::new(stdout.lock()), terminal, options.json);
-            output.rows = stations::terminal_rows().unwrap_or(40);
             (
                 StationTable::new(options.limits.station_ttl_ms, options.limits.stations),
                 output,
@@ -344,10 +346,24 @@ pub fn run(options: &Options) -> io::Result<()> {
     }
 
     let socket = bind(options.listen.as_deref())?;
-    // A burst of datagrams must not be lost while samples are handled.
-    let _ = setsockopt_int(socket.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
+    // A burst of datagrams must not be lost while samples are handled:
+    // 8 MiB, beyond net.core.rmem_max where we may (CAP_NET_ADMIN).
+    let fd = socket.as_fd();
+    if setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECEIVE_BUFFER).is_err() {
+        let _ = setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, RECEIVE_BUFFER);
+    }
     socket.set_nonblocking(true)?;
     eprintln!("wsflowd collect: listening on {}", socket.local_addr()?);
+    // The kernel reports twice what it grants (the other half is its own
+    // bookkeeping).
+    let granted = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).unwrap_or(0) / 2;
+    if granted < RECEIVE_BUFFER {
+        eprintln!(
+            "wsflowd collect: receive buffer {} KiB (raise net.core.rmem_max for up to {} KiB)",
+            granted / 1024,
+            RECEIVE_BUFFER / 1024
+        );
+    }
     let mut exporter = match &options.prometheus {
         Some(addr) => {
             let e = http::Exporter::start(addr)?;

@@ -425,8 +425,9 @@ pub struct StationOutput<W: Write> {
     /// Redraw a table (a terminal) rather than print event lines.
     pub terminal: bool,
     pub json: bool,
-    /// Rows the terminal has.
+    /// Rows and columns the terminal has.
     pub rows: usize,
+    pub columns: usize,
     recent: VecDeque<String>,
 }
 
@@ -437,6 +438,7 @@ impl<W: Write> StationOutput<W> {
             terminal,
             json,
             rows: 40,
+            columns: 160,
             recent: VecDeque::new(),
         }
     }
@@ -467,6 +469,10 @@ impl<W: Write> StationOutput<W> {
     pub fn redraw(&mut self, table: &StationTable, now: Now) -> io::Result<()> {
         if !self.terminal {
             return Ok(());
+        }
+        // Followed at every redraw: the terminal may have been resized.
+        if let Some((rows, columns)) = terminal_size() {
+            (self.rows, self.columns) = (rows, columns);
         }
         let mut s = String::from("\x1b[H\x1b[2J");
         let agents: std::collections::BTreeSet<AgentKey> =
@@ -517,6 +523,8 @@ impl<W: Write> StationOutput<W> {
         if !self.recent.is_empty() {
             let _ = writeln!(s, "\nLatest events:");
             for line in &self.recent {
+                // Cut to the width: a wrapped line would scroll the table.
+                let line: String = line.chars().take(self.columns.saturating_sub(3)).collect();
                 let _ = writeln!(s, "  {line}");
             }
         }
@@ -529,13 +537,15 @@ impl<W: Write> StationOutput<W> {
     }
 }
 
-/// The terminal's height in rows, if stdout is a terminal.
-pub fn terminal_rows() -> Option<usize> {
+/// The terminal's size (rows, columns), if stdout is a terminal.
+pub fn terminal_size() -> Option<(usize, usize)> {
+    // SAFETY: winsize is plain integers, for which all zeros is valid.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     // SAFETY: TIOCGWINSZ fills the winsize we pass, which outlives the
     // call; a failure (not a terminal) leaves it untouched.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-    (ok && ws.ws_row > 0).then_some(usize::from(ws.ws_row))
+    (ok && ws.ws_row > 0 && ws.ws_col > 0)
+        .then_some((usize::from(ws.ws_row), usize::from(ws.ws_col)))
 }
 
 #[cfg(test)]
