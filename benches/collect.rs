@@ -402,6 +402,13 @@ fn step(c: &Collector, fleet: &mut Fleet, rate: f64, duration: Duration, n: u32)
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this
+    // binary too, without it, in the debug profile: nothing to do there
+    // (`make test` runs the benchmark itself, briefly).
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("collect benchmark: run it with `make bench` (cargo bench --bench collect)");
+        return;
+    }
     let quick = std::env::var_os("WSFLOWD_BENCH_QUICK").is_some_and(|v| v != "0");
     let duration = Duration::from_millis(if quick { 300 } else { 3_000 });
     // Datagrams per second offered.

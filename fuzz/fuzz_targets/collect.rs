@@ -53,7 +53,12 @@ fuzz_target!(|data: &[u8]| {
     let mut fleet = Fleet::new(limits);
     let mut table = StationTable::new(5_000, 4);
     let half = data.len() / 2;
-    for (ms, bytes) in [(0, data), (1_000, data), (2_000, &data[..half]), (2_500, &data[half..])] {
+    for (ms, bytes) in [
+        (0, data),
+        (1_000, data),
+        (2_000, &data[..half]),
+        (2_500, &data[half..]),
+    ] {
         let _ = fleet.datagram(bytes, at(ms));
         if let Ok(d) = Datagram::parse(bytes) {
             table.datagram(&d, at(ms));
