@@ -27,13 +27,13 @@
 //! samples of one batch consecutive pool values ending at the batch's pool
 //! (wsflowd's eBPF sampler does, and its batches hold about 100 samples at
 //! 1,500 samples/s), so sample by sample the first of a batch would stand
-//! for the whole batch and the others for one packet each. The first sample of a
-//! data source that just started (sequence number 1) shares its pool from
-//! 0, so the estimates add up to the pool; samples whose interval is
-//! unknown (the first one seen of a data source met in the middle of its
-//! life, late ones) stand for `sampling_rate` packets.
-//! Bytes are the same weight times the sampled frame's length. The
-//! estimates are accumulated per data source, direction and BSS.
+//! for the whole batch and the others for one packet each. The first
+//! sample of a data source that just started (sequence number 1) shares its
+//! pool from 0, so the estimates add up to the pool; samples whose interval
+//! is unknown (the first one seen of a data source met in the middle of its
+//! life, late ones) stand for `sampling_rate` packets. Bytes are the same
+//! weight times the sampled frame's length. The estimates are accumulated
+//! per data source, direction and BSS.
 //!
 //! # Bounds
 //!
@@ -546,7 +546,14 @@ impl Fleet {
         } = self;
         let agent = match agents.get_mut(&key) {
             Some(a) => {
-                a.track(datagram.sequence_number, datagram.uptime);
+                if a.track(datagram.sequence_number, datagram.uptime) {
+                    for s in &mut a.sources {
+                        // What arrived before the restart shares the
+                        // pool of before.
+                        s.settle(stations);
+                        s.restart();
+                    }
+                }
                 a
             }
             None => {
@@ -658,24 +665,23 @@ impl Fleet {
 
 impl Agent {
     /// Follows the datagram sequence: loss, late arrivals, restarts.
-    fn track(&mut self, sequence: u32, uptime: u32) {
+    /// Whether the agent restarted (its sources are then to restart).
+    fn track(&mut self, sequence: u32, uptime: u32) -> bool {
         let uptime_wrapped =
             self.uptime_ms > u32::MAX - UPTIME_WRAP_MARGIN_MS && uptime < UPTIME_WRAP_MARGIN_MS;
         let uptime_back =
             uptime < self.uptime_ms && self.uptime_ms - uptime > UPTIME_BACK_MS && !uptime_wrapped;
         let step = step(self.sequence, sequence);
-        if uptime_back || step == Step::Restart {
+        let restarted = uptime_back || step == Step::Restart;
+        if restarted {
             self.restarts += 1;
             self.uptime_wraps = 0;
-            for s in &mut self.sources {
-                s.restart();
-            }
         } else {
             match step {
                 Step::Gap(n) => self.lost += u64::from(n),
                 Step::Late | Step::Duplicate => {
                     self.out_of_order += 1;
-                    return;
+                    return false;
                 }
                 _ => {}
             }
@@ -685,6 +691,7 @@ impl Agent {
         }
         self.sequence = sequence;
         self.uptime_ms = uptime;
+        restarted
     }
 }
 
@@ -738,10 +745,16 @@ impl Context<'_> {
         }
         let source = &mut agent.sources[i];
         let flow = source.flow.get_or_insert_with(FlowState::default);
-        let in_order = if flow.samples == 0 || std::mem::take(&mut flow.resync) {
-            true
-        } else {
-            match step(flow.sequence, f.sequence_number) {
+        let fresh = flow.samples == 0 || std::mem::take(&mut flow.resync);
+        let next = step(flow.sequence, f.sequence_number);
+        if !fresh && next == Step::Restart {
+            // The data source started again: what arrived before shares
+            // the pool of before.
+            source.settle(self.stations);
+        }
+        let flow = source.flow.get_or_insert_with(FlowState::default);
+        let in_order = fresh
+            || match next {
                 Step::Next => true,
                 Step::Gap(n) => {
                     flow.lost += u64::from(n);
@@ -755,8 +768,7 @@ impl Context<'_> {
                     flow.restarted();
                     true
                 }
-            }
-        };
+            };
         flow.samples += 1;
         flow.sampling_rate = f.sampling_rate;
         let mut fixed = !in_order;
@@ -1367,6 +1379,35 @@ pub(crate) mod tests {
         assert_eq!((flow.samples, flow.lost), (80, 20));
         assert!((source.traffic[0].packets - 800.0).abs() < 1e-6);
         assert_eq!(s.agents[0].1.lost, 1);
+    }
+
+    #[test]
+    fn samples_before_a_restart_share_the_pool_of_before() {
+        let mut f = Fleet::new(Limits::default());
+        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
+        let records = [
+            FlowRecord::SampledHeader(SampledHeader {
+                protocol: HeaderProtocol::ETHERNET,
+                frame_length: 100,
+                stripped: 4,
+                header: up,
+            }),
+            rx_record(AP, 106),
+        ];
+        // 10 samples, 20 packets apart (the pool says so, whatever the
+        // announced rate).
+        let before: Vec<Sample> = (1..=10).map(|k| flow(3, k, 10, k * 20, &records)).collect();
+        f.datagram(&datagram(1, 1, 60_000, &before), at(60))
+            .unwrap();
+        // The agent restarts (uptime back) before a settlement.
+        let after: Vec<Sample> = (1..=5).map(|k| flow(3, k, 10, k * 10, &records)).collect();
+        f.datagram(&datagram(1, 1, 1_000, &after), at(61)).unwrap();
+        let s = f.snapshot(at(62), None);
+        let (_, a) = &s.agents[0];
+        assert_eq!(a.restarts, 1);
+        let source = &a.sources[0];
+        assert!((source.traffic[0].packets - (200.0 + 50.0)).abs() < 1e-9);
+        assert_eq!(source.flow.as_ref().unwrap().pool.unwrap().value(), 50);
     }
 
     #[test]
