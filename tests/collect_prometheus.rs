@@ -412,8 +412,9 @@ config collector
     });
     thread::sleep(Duration::from_millis(100));
     let t0 = Instant::now();
-    // Both directions at once, over the same two seconds: the mix the
-    // samples see does not change (see the README on pool shares).
+    // Both directions at once, over the same two seconds, as an AP's
+    // traffic goes (docs/collect.md, "Traffic estimates", says why a mix
+    // that changes suddenly moves up to a batch of packets between them).
     let up_sender = send_udp(
         &lab.sta,
         "10.207.0.2:0",
