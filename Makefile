@@ -12,8 +12,13 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 # Debian packages the tests and the demo use: tshark (independent sFlow
 # decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic),
-# shellcheck (init and maintainer scripts), python3 (package builder).
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 strace
+# shellcheck (init and maintainer scripts), python3 (package builder),
+# prometheus (the server that scrapes `collect --prometheus`, and its
+# promtool), pmacct (sfacctd, a collector of the standard records),
+# strace (holds the kernel helper's netlink reads in a test).
+# The tests start their own servers: the prometheus service that its
+# package may start (where no policy-rc.d forbids it) is stopped.
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 
@@ -39,7 +44,9 @@ deps: luci-deps
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	  case " $$missing " in *" prometheus "*) \
+	    invoke-rc.d prometheus stop >/dev/null 2>&1 || true;; esac; \
 	fi
 	@if [ ! -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/ubusd" ]; then \
 	  $(CARGO) install ubusd --version $(UBUSD_VERSION) --locked; \
@@ -58,6 +65,7 @@ unit-tests:
 	  $(CARGO) test --all-targets -- --test-threads=2
 	# Benchmarks build and run briefly, so they cannot rot.
 	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench encode
+	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench collect
 
 # Then the OpenWrt side: static musl builds for the five architectures, the
 # test suite under qemu-mips (big-endian), a self-check of every binary under
@@ -69,6 +77,7 @@ demo: deps release
 
 bench:
 	$(CARGO) bench --bench encode
+	$(CARGO) bench --bench collect
 
 # Capture benchmark (root): wsflowd and Debian's pmacctd sampling the same
 # veth, a radiotap TAP, the sample rate sustained before drops; prints

@@ -5,6 +5,7 @@
 - fuzz/corpus/radiotap: every frame of the radiotap (127) and raw 802.11 (105)
   captures
 - fuzz/corpus/uci: tests/config_files/*.uci
+- fuzz/corpus/collect: the same datagrams as sflow_datagram
 
 Usage: scripts/fuzz_seeds.py [CAPTURES_DIR]   (default ../shared/captures)
 """
@@ -71,12 +72,13 @@ for path in sorted(glob.glob(os.path.join(captures, "*", "*.pcap"))):
             payload = udp_to_6343(frame)
             if payload:
                 save("sflow_datagram", payload)
+                save("collect", payload)
         elif link in (105, 127):
             save("radiotap", frame)
 
 os.makedirs(os.path.join(corpus, "uci"), exist_ok=True)
 for path in glob.glob(os.path.join(root, "tests", "config_files", "*.uci")):
     shutil.copy(path, os.path.join(corpus, "uci"))
-for kind in ("sflow_datagram", "radiotap", "uci"):
+for kind in ("sflow_datagram", "collect", "radiotap", "uci"):
     d = os.path.join(corpus, kind)
     print(f"{kind}: {len(os.listdir(d)) if os.path.isdir(d) else 0} seeds")

@@ -122,6 +122,24 @@ pub fn setsockopt_int(fd: BorrowedFd, level: i32, name: i32, value: i32) -> io::
     Ok(())
 }
 
+/// Reads an integer socket option.
+pub fn getsockopt_int(fd: BorrowedFd, level: i32, name: i32) -> io::Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `value` and `len` outlive the call, and `len` says how many
+    // bytes `value` has room for; the kernel writes at most that many.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&mut value as *mut i32).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(value)
+}
+
 /// Signals delivered through a file descriptor, so that the event loop
 /// handles them like any other event (no async-signal-safety concerns).
 pub struct SignalFd {
