@@ -439,6 +439,17 @@ config collector
     let rx_packets = lab.ap.stat("wlan0", "rx_packets") - before_rx;
     let tx_packets = lab.ap.stat("wlan0", "tx_packets") - before_tx;
     println!("wlan0 counted rx {rx_packets} tx {tx_packets} packets");
+    // Prometheus has the first channel figures before they move (an
+    // increase needs two scrapes of different values).
+    let first = prometheus.wait_value(
+        &format!(
+            "wsflowd_radio_on_channel_seconds_total{{agent=\"10.207.0.1\",ifindex=\"{}\"}}",
+            lab.wlan0
+        ),
+        Duration::from_secs(20),
+        |v| v == 600.0,
+    );
+    assert_eq!(first, Some(600.0), "the first on-channel time scraped");
     // Hostapd's channel figures move on: 4 s busy out of 10.
     fake.set_airtime("wlan0", 610_000, 154_000);
     fake.sync();
