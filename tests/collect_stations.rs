@@ -317,9 +317,11 @@ fn a_station_roams_between_two_real_agents() {
     let mut fakes = Vec::new();
     let mut agents = Vec::new();
     let mut configs = Vec::new();
-    for (broker, wlan, bssid, address) in [
-        (&broker_a, "wlan0", bss_a, "10.208.0.1"),
-        (&broker_b, "wlan1", bss_b, "10.209.0.1"),
+    // Two agents in one namespace: each its own sub-agent (a second one
+    // with the same id would refuse to start).
+    for (broker, wlan, bssid, address, sub_agent) in [
+        (&broker_a, "wlan0", bss_a, "10.208.0.1", 1),
+        (&broker_b, "wlan1", bss_b, "10.209.0.1", 2),
     ] {
         let fake = FakeHostapd::start(&broker.socket);
         fake.add_bss(BssSpec {
@@ -336,6 +338,7 @@ fn a_station_roams_between_two_real_agents() {
 	option sampling_rate '1'
 	option polling_interval '5'
 	option agent_address '{address}'
+	option sub_agent_id '{sub_agent}'
 	option ubus_socket '{}'
 	list interface '{wlan}'
 
@@ -383,7 +386,7 @@ config collector
     println!("{lines:#?}");
     let sta = mac_text(&STA);
     assert!(
-        lines[0].contains(&format!(" new station={sta} agent=10.208.0.1 "))
+        lines[0].contains(&format!(" new station={sta} agent=10.208.0.1/1 "))
             && lines[0].contains(&format!(
                 " bssid={} ssid=\"campus\" via=ap signal=-48",
                 mac_text(&bss_a)
@@ -395,11 +398,11 @@ config collector
         .find(|l| l.contains(" roam "))
         .unwrap_or_else(|| panic!("no roam in {lines:?}"));
     assert!(roam.contains(&format!(
-        " roam station={sta} from_agent=10.208.0.1 from_ifindex="
+        " roam station={sta} from_agent=10.208.0.1/1 from_ifindex="
     )));
     assert!(roam.contains(&format!(" from_bssid={} ", mac_text(&bss_a))));
     assert!(roam.contains(&format!(
-        " agent=10.209.0.1 ifindex={} bssid={} ssid=\"campus\" via=ap signal=-66",
+        " agent=10.209.0.1/2 ifindex={} bssid={} ssid=\"campus\" via=ap signal=-66",
         ap.if_index("wlan1"),
         mac_text(&bss_b)
     )));
