@@ -2107,6 +2107,35 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
         Duration::from_secs(8),
     );
 
+    // Graphs: traffic per SSID from two counter readings or more (the
+    // agent polls every second here, the page every 5 s), drawn as SVG.
+    b.wait(
+        "the traffic graph",
+        "const g = document.querySelector('#wsflowd-traffic-chart g[data-series]'); return g && g.querySelectorAll('circle').length >= 2;",
+        Duration::from_secs(20),
+    );
+    let series = b.js(
+        "return Array.from(document.querySelectorAll('#wsflowd-traffic-chart g[data-series]')).map(g => g.getAttribute('data-series'));",
+        json!([]),
+    );
+    assert!(
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "wsflowd <i>lab</i> in"),
+        "traffic of the SSID: {series}"
+    );
+    let legend = b.js(
+        "return document.querySelector('#wsflowd-traffic-chart .wsflowd-legend').textContent;",
+        json!([]),
+    );
+    assert!(
+        legend.as_str().unwrap().contains("wsflowd <i>lab</i> in"),
+        "the legend shows the SSID as it is: {legend}"
+    );
+    b.screenshot(&shots.join("status-graphs.png"));
+
     // ---- The agent stopped: said plainly.
     server.set_agent_pid(None);
     assert!(agent.stop().success());

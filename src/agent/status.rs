@@ -140,6 +140,13 @@ impl Agent {
                 }
                 Role::AccessPoint(ap) => {
                     b.string("radio_utilization", ap.utilization.unwrap_or(""));
+                    if let Some(r) = &ap.radio {
+                        let t = b.table_start("radio");
+                        int64(&mut b, "elapsed_ms", u64::from(r.elapsed_time));
+                        int64(&mut b, "on_channel_ms", u64::from(r.on_channel_time));
+                        int64(&mut b, "busy_ms", u64::from(r.on_channel_busy_time));
+                        b.table_end(t);
+                    }
                 }
                 Role::Wired => {}
             }
@@ -152,6 +159,15 @@ impl Agent {
                 },
             );
             b.string("error", s.open_error.as_deref().unwrap_or(""));
+            if let Some(t) = &s.traffic {
+                let c = b.table_start("traffic");
+                int64(&mut b, "at_ms", t.at_ms);
+                int64(&mut b, "rx_bytes", t.rx_bytes);
+                int64(&mut b, "tx_bytes", t.tx_bytes);
+                int64(&mut b, "rx_packets", t.rx_packets);
+                int64(&mut b, "tx_packets", t.tx_packets);
+                b.table_end(c);
+            }
             b.table_end(t);
         }
         b.array_end(list);
@@ -241,6 +257,13 @@ impl Agent {
                 }
                 if let Some(k) = st.tx_rate_kbps() {
                     int64(&mut b, "tx_rate", u64::from(k));
+                }
+                let (rx, tx) = st.bytes();
+                if let Some(v) = rx {
+                    int64(&mut b, "rx_bytes", v);
+                }
+                if let Some(v) = tx {
+                    int64(&mut b, "tx_bytes", v);
                 }
                 sources(&mut b, "sources", st.sources());
                 b.table_end(e);

@@ -26,6 +26,8 @@ pub struct AccessPoint {
     /// Where its radio's utilization came from at the last poll
     /// ("survey", "hostapd", or "unavailable"), when it reports it.
     pub utilization: Option<&'static str>,
+    /// Its radio's utilization as last sent.
+    pub radio: Option<crate::sflow::RadioUtilization>,
 }
 
 /// Samples a frame of an access point's interface.
