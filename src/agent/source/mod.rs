@@ -62,7 +62,8 @@ pub struct Settings {
 #[derive(Debug)]
 pub enum Role {
     Wired,
-    AccessPoint(AccessPoint),
+    /// Boxed: its counters' state is large, and most sources are wired.
+    AccessPoint(Box<AccessPoint>),
     Monitor(Monitor),
 }
 
@@ -201,12 +202,12 @@ impl InterfaceSource {
         }
         self.role = match kind {
             RoleKind::Wired => Role::Wired,
-            RoleKind::AccessPoint => Role::AccessPoint(AccessPoint {
+            RoleKind::AccessPoint => Role::AccessPoint(Box::new(AccessPoint {
                 dot11: Dot11Counters::new(),
                 tx_power_mw: 0,
                 utilization: None,
                 radio: None,
-            }),
+            })),
             RoleKind::Monitor => Role::Monitor(Monitor::default()),
         };
         debug!("{}: sampled as {kind:?}", self.device);
