@@ -56,7 +56,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use self::parse::{Datagram, Event, Reply, MAX_DATAGRAM};
-use super::{BssReport, Source, StationReport, StationTable, Update, MAX_BSSES, MAX_STATIONS_PER_BSS};
+use super::{
+    BssReport, Source, StationReport, StationTable, Update, MAX_BSSES, MAX_STATIONS_PER_BSS,
+};
 use crate::mac::MacAddr;
 
 /// Where Debian's, Ubuntu's, Raspberry Pi OS's and OpenWrt's hostapd put
@@ -144,6 +146,8 @@ pub struct ControlStats {
     pub attached: u32,
     /// Control sockets seen in the directory.
     pub sockets: u32,
+    /// Requests waiting for their answer now.
+    pub in_flight: u32,
     /// Events read (all of them, followed or not).
     pub events: u64,
     /// Replies read.
@@ -156,6 +160,9 @@ pub struct ControlStats {
     pub timed_out: u64,
     /// Requests not sent because hostapd's queue was full (it is busy).
     pub send_busy: u64,
+    /// `ATTACH`es hostapd accepted (one per socket opened, when all goes
+    /// well).
+    pub attaches: u64,
     /// Sockets opened again: after a hostapd restart, a timeout, an error.
     pub reconnects: u64,
     /// Socket files not followed: beyond [`MAX_BSSES`].
@@ -589,8 +596,6 @@ impl HostapdControl {
             }
             link.pump(now_ms, stats);
         }
-        stats.attached = links.iter().filter(|l| l.attached).count() as u32;
-        stats.sockets = links.len() as u32;
     }
 
     /// Figures for `ubus call wsflowd status` and the tests.
@@ -598,6 +603,7 @@ impl HostapdControl {
         let mut stats = self.stats;
         stats.attached = self.links.iter().filter(|l| l.attached).count() as u32;
         stats.sockets = self.links.len() as u32;
+        stats.in_flight = self.links.iter().filter(|l| l.in_flight.is_some()).count() as u32;
         stats
     }
 
@@ -678,7 +684,9 @@ impl HostapdControl {
         }
         let mut link = Link::new(name, dir.join(name), ino);
         link.open(now_ms, serial, stats, table);
-        links.push(link);
+        // Kept in name order: the same order in every listing.
+        let at = links.partition_point(|l| l.ifname.as_str() < name);
+        links.insert(at, link);
     }
 }
 
@@ -688,6 +696,50 @@ impl Drop for HostapdControl {
             link.close();
         }
     }
+}
+
+/// Feeds datagrams to a BSS link that has no socket, each as the answer to
+/// the request its first byte names (chunks of `data` split at NUL): the
+/// fuzz target's way into the state machine. Not for the agent.
+#[doc(hidden)]
+pub fn fuzz_link(data: &[u8], table: &mut StationTable) -> ControlStats {
+    let mut link = Link::new("wlan0", PathBuf::from("/nonexistent/wlan0"), 1);
+    link.attached = true;
+    let mut stats = ControlStats::default();
+    for chunk in data.split(|b| *b == 0) {
+        let Some((&selector, bytes)) = chunk.split_first() else {
+            continue;
+        };
+        let mac = MacAddr([2, 0, 0, 0, 0, selector >> 3]);
+        link.attached = selector & 0x80 == 0;
+        link.in_flight = match selector & 7 {
+            1 => Some(Request::Attach),
+            2 => Some(Request::Ping),
+            3 => Some(Request::Status),
+            4 => Some(Request::StaFirst),
+            5 => Some(Request::StaNext(mac)),
+            6 => Some(Request::Sta(mac)),
+            _ => None,
+        }
+        .map(|r| (r, 0));
+        if matches!(
+            link.in_flight,
+            Some((Request::StaFirst | Request::StaNext(_), _))
+        ) && link.listing.is_none()
+        {
+            link.start_listing();
+        }
+        on_datagram(
+            &mut link,
+            &bytes[..bytes.len().min(MAX_DATAGRAM)],
+            0,
+            table,
+            &mut stats,
+        );
+        assert!(link.listing.as_ref().map_or(0, Vec::len) <= MAX_STATIONS_PER_BSS);
+        assert!(link.queries.len() <= MAX_STATION_QUERIES);
+    }
+    stats
 }
 
 /// Applies one datagram of `link`'s socket. Returns whether the stations
@@ -771,10 +823,13 @@ fn on_event(link: &mut Link, event: Event<'_>, table: &mut StationTable) -> bool
                 listed.retain(|m| *m != mac);
             }
             link.queries.retain(|m| *m != mac);
-            table.apply(source, Update::StationGone {
+            table.apply(
+                source,
+                Update::StationGone {
                     ifname: &link.ifname,
                     mac,
-                },)
+                },
+            )
         }
         Event::Enabled => {
             link.wants.status = true;
@@ -846,6 +901,7 @@ fn on_reply(
         Request::Attach => {
             if reply == Reply::Ok {
                 link.attached = true;
+                stats.attaches += 1;
             } else {
                 stats.malformed += 1;
                 link.wants.attach = true;

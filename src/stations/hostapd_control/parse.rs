@@ -284,10 +284,7 @@ pub fn station(block: &[u8]) -> Result<StationInfo, ParseError> {
     Ok(info)
 }
 
-fn number(
-    value: &[u8],
-    bad: impl Fn(&'static str) -> ParseError,
-) -> Result<u64, ParseError> {
+fn number(value: &[u8], bad: impl Fn(&'static str) -> ParseError) -> Result<u64, ParseError> {
     parse_u64(value).ok_or(bad("a counter is not a number"))
 }
 
@@ -666,9 +663,10 @@ connected_time=7\n";
             }
         );
         // Only authenticated; no signal or rate from the driver (0).
-        let info =
-            station(b"02:00:00:00:01:00\nflags=[AUTH][PENDING_POLL[WMM]\nsignal=0\nrx_rate_info=0\n")
-                .unwrap();
+        let info = station(
+            b"02:00:00:00:01:00\nflags=[AUTH][PENDING_POLL[WMM]\nsignal=0\nrx_rate_info=0\n",
+        )
+        .unwrap();
         assert_eq!(
             info.report,
             StationReport {
@@ -720,9 +718,12 @@ bss[1]=wlan0_1\nbssid[1]=02:00:00:00:00:01\nssid[1]=guests\nnum_sta[1]=0\n";
         assert_eq!(s.num_sta, Some(1));
         assert_eq!(status(text, "wlan1"), Ok(None));
         // Not beaconing: no frequency or channel.
-        let s = status(b"state=DISABLED\nphy=phy0\nfreq=0\nchannel=0\nbss[0]=wlan0\n", "wlan0")
-            .unwrap()
-            .unwrap();
+        let s = status(
+            b"state=DISABLED\nphy=phy0\nfreq=0\nchannel=0\nbss[0]=wlan0\n",
+            "wlan0",
+        )
+        .unwrap()
+        .unwrap();
         assert!(!s.enabled);
         assert_eq!((s.report.freq_mhz, s.report.channel), (None, None));
         let e = status(b"state=ENABLED\nPONG\n", "wlan0").unwrap_err();
@@ -746,6 +747,160 @@ bss[1]=wlan0_1\nbssid[1]=02:00:00:00:00:01\nssid[1]=guests\nnum_sta[1]=0\n";
         }
         assert_eq!(decode_ssid(&[b'x'; 33]), None);
         assert_eq!(decode_ssid(&br"\x41".repeat(32)), Some(vec![b'A'; 32]));
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = crate::source_dir()
+            .join("tests/fixtures/hostapd_control")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// Replies of Debian's hostapd 2.10, recorded in the VM (see the
+    /// fixtures' README.md).
+    #[test]
+    fn real_replies() {
+        for (file, kind) in [
+            ("idle/00-PING.txt", Reply::Pong),
+            ("idle/02-STA-FIRST.txt", Reply::Empty),
+            ("idle/03-STA_02_00_00_00_09_09.txt", Reply::Fail),
+            ("idle/04-STA-NEXT_02_00_00_00_09_09.txt", Reply::Fail),
+            ("idle/05-ATTACH.txt", Reply::Ok),
+            ("idle/06-DETACH.txt", Reply::Ok),
+            ("idle/07-NONSENSE.txt", Reply::UnknownCommand),
+            ("list-wlan0/01-STA-NEXT_02_00_00_00_01_00.txt", Reply::Empty),
+            ("joined/01-PING.txt", Reply::Pong),
+        ] {
+            let bytes = fixture(file);
+            assert_eq!(datagram(&bytes), Datagram::Reply(&bytes), "{file}");
+            assert_eq!(reply(&bytes), kind, "{file}");
+        }
+    }
+
+    #[test]
+    fn real_station_blocks() {
+        // WPA2, HT; `iw station dump` in the same run said signal -30 dBm,
+        // rx 13.0 MBit/s MCS 1 a second later, tx 1.0 MBit/s.
+        let block = fixture("list-wlan0/00-STA-FIRST.txt");
+        assert!(matches!(reply(&block), Reply::Text(_)));
+        let info = station(&block).unwrap();
+        assert_eq!(
+            info,
+            StationInfo {
+                mac: MacAddr([2, 0, 0, 0, 1, 0]),
+                report: StationReport {
+                    associated: Some(true),
+                    authorized: Some(true),
+                    signal_dbm: Some(-30),
+                    rx_rate_kbps: Some(19_500),
+                    tx_rate_kbps: Some(1_000),
+                    phy: Some(StationPhy::Ht),
+                },
+                aid: Some(1),
+                rx_bytes: Some(1205),
+                tx_bytes: Some(524),
+                rx_packets: Some(12),
+                tx_packets: Some(5),
+                inactive_ms: Some(2912),
+                connected_s: Some(4),
+            }
+        );
+        // The open BSS's station; `STA <mac>` gives the same block.
+        let info = station(&fixture("list-wlan0_1/00-STA-FIRST.txt")).unwrap();
+        assert_eq!(info.mac, MacAddr([2, 0, 0, 0, 2, 0]));
+        assert_eq!(info.report.rx_rate_kbps, Some(26_000));
+        let info = station(&fixture("joined/02-STA_02_00_00_00_01_00.txt")).unwrap();
+        assert_eq!(info.mac, MacAddr([2, 0, 0, 0, 1, 0]));
+        assert_eq!(info.connected_s, Some(5));
+    }
+
+    #[test]
+    fn real_status() {
+        let text = fixture("joined/00-STATUS.txt");
+        let wlan0 = status(&text, "wlan0").unwrap().unwrap();
+        assert_eq!(
+            wlan0,
+            StatusInfo {
+                enabled: true,
+                report: BssReport {
+                    ssid: Some(b"wsflowd-lab".to_vec()),
+                    bssid: Some(MacAddr([2, 0, 0, 0, 0, 0])),
+                    freq_mhz: Some(2412),
+                    channel: Some(1),
+                    radio: Some("phy0".into()),
+                    airtime: None,
+                },
+                num_sta: Some(1),
+            }
+        );
+        // The second BSS's SSID is `gu"est` and a 0x01 octet
+        // (`ssid2=P"gu\"est\x01"` in hostapd.conf).
+        for file in ["joined/00-STATUS.txt", "joined-wlan0_1/00-STATUS.txt"] {
+            let wlan0_1 = status(&fixture(file), "wlan0_1").unwrap().unwrap();
+            assert_eq!(wlan0_1.report.ssid.as_deref(), Some(&b"gu\"est\x01"[..]));
+            assert_eq!(wlan0_1.report.bssid, Some(MacAddr([2, 0, 0, 0, 0, 1])));
+        }
+        let idle = status(&fixture("idle/01-STATUS.txt"), "wlan0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(idle.num_sta, Some(0));
+        // After `chan_switch 5 2437`.
+        let moved = status(&fixture("after-csa/00-STATUS.txt"), "wlan0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (moved.report.freq_mhz, moved.report.channel),
+            (Some(2437), Some(6))
+        );
+    }
+
+    #[test]
+    fn real_events() {
+        // One datagram a line, as an ATTACHed monitor received them while
+        // stations joined and left, the AP was disabled and enabled,
+        // switched channel and was stopped.
+        let mut connected = 0;
+        let mut disconnected = 0;
+        let mut other = Vec::new();
+        let mut seen = Vec::new();
+        for file in ["events-wlan0.txt", "events-wlan0_1.txt"] {
+            for line in fixture(file)
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
+                let Datagram::Event { level, text } = datagram(line) else {
+                    panic!("{line:?} is not an event");
+                };
+                assert_eq!(level, 3);
+                match event(text).unwrap() {
+                    Event::StationConnected(_) => connected += 1,
+                    Event::StationDisconnected(_) => disconnected += 1,
+                    Event::Other(name) => other.push(String::from_utf8_lossy(name).into_owned()),
+                    e => seen.push(format!("{e:?}")),
+                }
+            }
+        }
+        assert!(
+            connected >= 3 && disconnected >= 3,
+            "{connected} {disconnected}"
+        );
+        for e in [
+            "Enabled",
+            "Disabled",
+            "Terminating",
+            "ChannelSwitched { freq_mhz: 2437 }",
+        ] {
+            assert!(seen.iter().any(|s| s == e), "{e} not in {seen:?}");
+        }
+        other.sort();
+        other.dedup();
+        assert_eq!(
+            other,
+            [
+                "CTRL-EVENT-STARTED-CHANNEL-SWITCH",
+                "EAPOL-4WAY-HS-COMPLETED"
+            ]
+        );
     }
 
     #[test]
