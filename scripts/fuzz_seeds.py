@@ -82,13 +82,16 @@ os.makedirs(os.path.join(corpus, "uci"), exist_ok=True)
 for path in glob.glob(os.path.join(root, "tests", "config_files", "*.uci")):
     shutil.copy(path, os.path.join(corpus, "uci"))
 hostapd = os.path.join(root, "tests", "fixtures", "hostapd_control")
-for path in sorted(glob.glob(os.path.join(hostapd, "*", "*.txt"))):
-    save("hostapd_control", open(path, "rb").read())
+# stall/ holds what the shell saw (pings, actions), not hostapd's output.
+replies = [d for d in sorted(glob.glob(os.path.join(hostapd, "*", ""))) if "stall" not in d]
+for d in replies:
+    for path in sorted(glob.glob(os.path.join(d, "*.txt"))):
+        save("hostapd_control", open(path, "rb").read())
 for path in sorted(glob.glob(os.path.join(hostapd, "events-*.txt"))):
     for line in open(path, "rb").read().split(b"\n"):
         if line:
             save("hostapd_control", line)
-for d in sorted(glob.glob(os.path.join(hostapd, "*", ""))):
+for d in replies:
     # Selector bytes: 3 = STATUS, 4 = STA-FIRST, 5 = STA-NEXT in flight.
     replies = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(d, "*.txt")))]
     joined = b"\0".join(bytes([4 if b"flags=" in r else 3]) + r for r in replies)

@@ -213,6 +213,38 @@ fn the_fake_answers_as_the_real_hostapd_did() {
         fixture("list-wlan0/00-STA-FIRST.txt")
     );
 
+    // Two stations on a BSS: listed newest first, each block with the
+    // recorded lines in the recorded order (their counters differ).
+    let keys = |block: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(block)
+            .lines()
+            .map(|l| l.split('=').next().unwrap().to_owned())
+            .skip(1)
+            .collect()
+    };
+    fake.add_quietly("wlan0", Sta::ht(STA_C, -30, "130 mcs 8", "10"));
+    let answers = ask(
+        &wlan0,
+        &[
+            "STA-FIRST",
+            "STA-NEXT 02:00:00:00:03:00",
+            "STA-NEXT 02:00:00:00:01:00",
+        ],
+    );
+    for (answer, file) in answers.iter().zip([
+        "list-two-wlan0/00-STA-FIRST.txt",
+        "list-two-wlan0/01-STA-NEXT_02_00_00_00_03_00.txt",
+        "list-two-wlan0/02-STA-NEXT_02_00_00_00_01_00.txt",
+    ]) {
+        let recorded = fixture(file);
+        assert_eq!(
+            answer.split(|b| *b == b'\n').next(),
+            recorded.split(|b| *b == b'\n').next()
+        );
+        assert_eq!(keys(answer), keys(&recorded), "{file}");
+    }
+    fake.disconnect("wlan0", STA_C);
+
     // Events, as the recorded monitor received them.
     let recorded = String::from_utf8(fixture("events-wlan0.txt")).unwrap();
     let recorded: Vec<&str> = recorded.lines().collect();

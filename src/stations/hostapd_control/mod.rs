@@ -243,6 +243,8 @@ struct Link {
     shunned: bool,
     /// Opened before: the next open is a reconnect.
     opened_before: bool,
+    /// Told the log that the socket may not be written (once per link).
+    warned_access: bool,
 }
 
 impl Link {
@@ -265,6 +267,7 @@ impl Link {
             seen: true,
             shunned: false,
             opened_before: false,
+            warned_access: false,
         }
     }
 
@@ -318,7 +321,19 @@ impl Link {
                 self.last_heard_ms = now_ms;
             }
             Err(e) => {
-                crate::debug_limited!("hostapd control socket {}: {e}", self.path.display());
+                if e.kind() == io::ErrorKind::PermissionDenied {
+                    if !self.warned_access {
+                        self.warned_access = true;
+                        crate::warn!(
+                            "hostapd control socket {}: {e}: stations of {} not followed through \
+it (hostapd's ctrl_interface_group must be a group of this daemon's user)",
+                            self.path.display(),
+                            self.ifname
+                        );
+                    }
+                } else {
+                    crate::debug_limited!("hostapd control socket {}: {e}", self.path.display());
+                }
                 self.gone(table);
             }
         }
@@ -903,8 +918,10 @@ fn on_reply(
                 link.attached = true;
                 stats.attaches += 1;
             } else {
+                // Tried again from a new socket at the next tick (not at
+                // once: a peer that always fails must not keep us busy).
                 stats.malformed += 1;
-                link.wants.attach = true;
+                link.close();
             }
             false
         }
@@ -1039,5 +1056,81 @@ fn on_reply(
                 false
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handling_times_histogram() {
+        let mut h = HandlingTimes::default();
+        assert_eq!(h.quantile_us(0.99), None);
+        for _ in 0..98 {
+            h.record(500); // < 1 µs
+        }
+        h.record(3_000); // 3 µs: the bucket up to 4 µs
+        h.record(5_000_000); // 5 ms: the last bucket
+        assert_eq!(h.count, 100);
+        assert_eq!(h.quantile_us(0.5), Some(1));
+        assert_eq!(h.quantile_us(0.99), Some(4));
+        assert_eq!(h.quantile_us(1.0), Some(5000));
+        assert_eq!(h.buckets[0], 98);
+        assert_eq!(h.buckets[2], 1);
+        assert_eq!(h.buckets[11], 1);
+    }
+
+    #[test]
+    fn requests_are_written_without_allocating() {
+        let mut buf = [0u8; 32];
+        let mac = MacAddr([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        assert_eq!(
+            Request::StaNext(mac).write(&mut buf),
+            b"STA-NEXT aa:bb:cc:dd:ee:ff"
+        );
+        assert_eq!(Request::Sta(mac).write(&mut buf), b"STA aa:bb:cc:dd:ee:ff");
+        assert_eq!(Request::Attach.write(&mut buf), b"ATTACH");
+        assert_eq!(Request::StaFirst.write(&mut buf), b"STA-FIRST");
+    }
+
+    #[test]
+    fn socket_names() {
+        for name in ["wlan0", "wlan0_1", "phy0-ap0", "a234567890abcde"] {
+            assert!(is_bss_socket_name(name), "{name}");
+        }
+        for name in ["", "global", ".hidden", "a234567890abcdef", "a:b"] {
+            assert!(!is_bss_socket_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_state_machine_takes_anything() {
+        // The recorded replies and events, in any role: nothing panics,
+        // the table stays bounded.
+        let mut table = StationTable::default();
+        let mut data = Vec::new();
+        for selector in 0u8..8 {
+            for reply in [
+                &b"02:00:00:00:01:00\nflags=[AUTH][ASSOC][AUTHORIZED][HT]\nsignal=-40\n"[..],
+                b"",
+                b"FAIL\n",
+                b"OK\n",
+                b"PONG\n",
+                b"UNKNOWN COMMAND\n",
+                b"state=ENABLED\nfreq=2412\nbss[0]=wlan0\nssid[0]=x\n",
+                b"<3>AP-STA-CONNECTED 02:00:00:00:02:00",
+                b"<3>AP-STA-DISCONNECTED 02:00:00:00:01:00",
+                b"<3>AP-DISABLED ",
+                b"<3>CTRL-EVENT-TERMINATING ",
+            ] {
+                data.push(selector);
+                data.extend_from_slice(reply);
+                data.push(0);
+            }
+        }
+        let stats = fuzz_link(&data, &mut table);
+        assert!(stats.events > 0 && stats.replies > 0);
+        assert!(table.len() <= 1);
     }
 }

@@ -809,6 +809,17 @@ bss[1]=wlan0_1\nbssid[1]=02:00:00:00:00:01\nssid[1]=guests\nnum_sta[1]=0\n";
         let info = station(&fixture("list-wlan0_1/00-STA-FIRST.txt")).unwrap();
         assert_eq!(info.mac, MacAddr([2, 0, 0, 0, 2, 0]));
         assert_eq!(info.report.rx_rate_kbps, Some(26_000));
+        // Two stations: the newest first, then the other, then nothing.
+        let first = station(&fixture("list-two-wlan0/00-STA-FIRST.txt")).unwrap();
+        let next = station(&fixture("list-two-wlan0/01-STA-NEXT_02_00_00_00_03_00.txt")).unwrap();
+        assert_eq!(
+            (first.mac, next.mac),
+            (MacAddr([2, 0, 0, 0, 3, 0]), MacAddr([2, 0, 0, 0, 1, 0]))
+        );
+        assert_eq!(
+            reply(&fixture("list-two-wlan0/02-STA-NEXT_02_00_00_00_01_00.txt")),
+            Reply::Empty
+        );
         let info = station(&fixture("joined/02-STA_02_00_00_00_01_00.txt")).unwrap();
         assert_eq!(info.mac, MacAddr([2, 0, 0, 0, 1, 0]));
         assert_eq!(info.connected_s, Some(5));
