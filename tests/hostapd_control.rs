@@ -16,7 +16,7 @@ mod common;
 mod fake;
 
 use std::os::unix::net::UnixDatagram;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -494,10 +494,15 @@ fn a_stuck_hostapd_times_out_and_comes_back() {
             "after {n} timeouts"
         );
     }
-    // The loop never waits for hostapd: a tick with it stuck is quick.
+    // The loop never waits for hostapd: a tick with it stuck is quick (far
+    // from REQUEST_TIMEOUT_MS, even under qemu-user).
     let t = Instant::now();
     rig.tick(true);
-    assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
 
     // hostapd answers again (the late answers go to closed sockets).
     fake.set_silent(false);
@@ -635,12 +640,18 @@ fn percentile(sorted: &[u64], q: f64) -> u64 {
     sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+/// Microseconds since `base` (32-bit atomics: 64-bit ones are missing on
+/// 32-bit MIPS, where `make cross-test` runs this).
+fn micros(base: Instant) -> u32 {
+    base.elapsed().as_micros() as u32
+}
+
 /// Runs the client until `done`, recording for each event the time from
-/// the fake's send (`sent[i]`, ns since `base`) to the table updated (the
-/// return of the `handle` call that read it).
+/// the fake's send (`sent[i]`, µs since `base`) to the table updated (the
+/// return of the `handle` call that read it), in µs.
 fn measure(
     rig: &mut Rig,
-    sent: &[AtomicU64],
+    sent: &[AtomicU32],
     base: Instant,
     count: usize,
     limit: Duration,
@@ -656,11 +667,11 @@ fn measure(
         );
         let before = rig.control.stats().events;
         rig.poll(10);
-        let now = base.elapsed().as_nanos() as u64;
+        let now = micros(base);
         let after = rig.control.stats().events;
         for i in (before - first)..(after - first) {
             let s = sent[i as usize].load(Ordering::Acquire);
-            latencies.push(now.saturating_sub(s));
+            latencies.push(u64::from(now.saturating_sub(s)));
         }
     }
     latencies
@@ -688,11 +699,11 @@ fn timing_and_a_flood_of_events() {
 
     // 1. Events 200 µs apart: each handled on its own.
     let n = 2000;
-    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(u64::MAX)).collect());
+    let sent: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(u32::MAX)).collect());
     let stamps = sent.clone();
     let before = fake.counters();
     let sender = fake.flood("wlan0", changes(n), Duration::from_micros(200), move |i| {
-        stamps[i].store(base.elapsed().as_nanos() as u64, Ordering::Release)
+        stamps[i].store(micros(base), Ordering::Release)
     });
     let mut spaced = measure(&mut rig, &sent, base, n, Duration::from_secs(30));
     sender.join().unwrap();
@@ -701,13 +712,13 @@ fn timing_and_a_flood_of_events() {
 
     // 2. A flood: 10,000 events back to back.
     let n = 10_000;
-    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(u64::MAX)).collect());
+    let sent: Arc<Vec<AtomicU32>> = Arc::new((0..n).map(|_| AtomicU32::new(u32::MAX)).collect());
     let stamps = sent.clone();
     let before = fake.counters();
     let handled_before = rig.control.stats().handling;
     let t = Instant::now();
     let sender = fake.flood("wlan0", changes(n), Duration::ZERO, move |i| {
-        stamps[i].store(base.elapsed().as_nanos() as u64, Ordering::Release)
+        stamps[i].store(micros(base), Ordering::Release)
     });
     let mut flooded = measure(&mut rig, &sent, base, n, Duration::from_secs(60));
     sender.join().unwrap();
@@ -732,16 +743,16 @@ fn timing_and_a_flood_of_events() {
         "events 200 us apart: {} events, from the fake's send to the table updated: \
 p50 {} us, p99 {} us, max {} us; sends that would have blocked: {spaced_blocked}",
         spaced.len(),
-        percentile(&spaced, 0.5) / 1000,
-        percentile(&spaced, 0.99) / 1000,
-        spaced.last().unwrap() / 1000
+        percentile(&spaced, 0.5),
+        percentile(&spaced, 0.99),
+        spaced.last().unwrap()
     );
     println!(
         "flood of {n} events back to back: sent and handled in {flood_time:?}; send to table: \
 p50 {} us, p99 {} us, max {} us; sends that would have blocked: {} (held {:?} in all, {:?} at most)",
-        percentile(&flooded, 0.5) / 1000,
-        percentile(&flooded, 0.99) / 1000,
-        flooded.last().unwrap() / 1000,
+        percentile(&flooded, 0.5),
+        percentile(&flooded, 0.99),
+        flooded.last().unwrap(),
         after.would_block - before.would_block,
         after.held - before.held,
         after.max_held,
@@ -760,15 +771,19 @@ p99 <= {:?} us, max {} us; during the flood: {} datagrams; stats {s:?}",
     // Nothing lost: every event was read (the fake's sends never fail,
     // they can only wait).
     assert_eq!(after.events_sent - before.events_sent, n as u64);
-    // The client always caught up: a send never waited long (a client that
-    // stopped reading would hold it until the fake gives up, 5 s).
-    assert!(
-        after.max_held < Duration::from_millis(100),
-        "the fake was held {:?} at once",
-        after.max_held
-    );
-    assert!(
-        h.quantile_us(0.99).unwrap() <= 1000,
-        "p99 of the handling time over 1 ms: {h:?}"
-    );
+    // Times mean something natively only: `make cross-test` runs this
+    // suite under qemu-user, tens of times slower.
+    if cfg!(target_arch = "x86_64") {
+        // The client always caught up: a send never waited long (a client
+        // that stopped reading would hold it until the fake gives up, 5 s).
+        assert!(
+            after.max_held < Duration::from_millis(100),
+            "the fake was held {:?} at once",
+            after.max_held
+        );
+        assert!(
+            h.quantile_us(0.99).unwrap() <= 1000,
+            "p99 of the handling time over 1 ms: {h:?}"
+        );
+    }
 }
