@@ -13,16 +13,28 @@
 //!   a new socket is opened, `ATTACH`ed, asked `STATUS` and its stations
 //!   listed (`STA-FIRST`, `STA-NEXT <mac>`... until an empty reply); a
 //!   socket whose file vanished is closed and its BSS reported gone; a
-//!   socket file with another inode is a restarted hostapd: re-opened and
-//!   re-attached;
+//!   socket file with another inode is a restarted hostapd: its BSS is
+//!   reported gone, the socket re-opened and re-attached;
 //! - [`HostapdControl::handle`] reads every datagram that arrived and
 //!   applies it to the [`StationTable`] at once: events become station
-//!   updates, replies answer the one request in flight on that socket;
+//!   updates, replies answer the one request in flight on that socket
+//!   (replies have no `<N>` prefix). A station that connects is counted at
+//!   the event and then asked for (`STA <mac>`): its signal, rates and PHY
+//!   are known a round trip later, not at the next listing;
 //! - a request unanswered after [`REQUEST_TIMEOUT_MS`] is dropped, its
 //!   socket re-opened (a late reply then goes to the old address, never
-//!   mistaken for the answer to another request) and the request asked
+//!   mistaken for the answer to another request) and the requests asked
 //!   again; after [`TIMEOUTS_BEFORE_GONE`] in a row the BSS is reported
-//!   gone until hostapd answers again.
+//!   gone until hostapd answers again;
+//! - a socket silent for [`PING_IDLE_MS`] is `PING`ed: a SIGKILLed
+//!   hostapd leaves its socket file behind and tells nobody, and the send
+//!   to its closed socket is refused.
+//!
+//! `ATTACH` is sent once per socket, not again as a keep-alive: older
+//! hostapd releases added a monitor per `ATTACH`, duplicates included
+//! (2.10's `ctrl_iface_attach` updates an existing one). hostapd
+//! only drops a monitor that it failed to send to 11 times in a row, which
+//! a connected, living socket never makes it do (see below).
 //!
 //! # Never delaying hostapd
 //!
@@ -35,6 +47,10 @@
 //! socket's send buffer (`net.core.wmem_default`, about 270 events), and
 //! [`HostapdControl::handle`] reads everything queued each time poll says
 //! so. `connect` also means that only hostapd's socket can send to ours.
+//! (Seen with Debian's hostapd in a VM, `tests/fixtures/hostapd_control/
+//! stall/`: an unconnected monitor that did not read stopped hostapd for
+//! five seconds, stations could not authenticate; a connected one did
+//! not.)
 //!
 //! # Addresses
 //!
@@ -42,8 +58,9 @@
 //! with no writable directory, so each socket is bound to an abstract
 //! address (`\0wsflowd-hostapd-<pid>-<n>`), which hostapd stores and
 //! answers like any other (its `sockaddr_compare` compares the address
-//! bytes and length). hostapd's socket files are `0770` (group
-//! `ctrl_interface_group`): the daemon needs write access to them.
+//! bytes and length; checked with Debian's hostapd 2.10). hostapd's socket
+//! files are `0770` (group `ctrl_interface_group`): the daemon needs write
+//! access to them; without it a warning says so, once per BSS.
 
 pub mod parse;
 
