@@ -674,7 +674,17 @@ impl HostapdControl {
             Err(e) => {
                 if !self.dir_error_logged {
                     self.dir_error_logged = true;
-                    crate::debug!("hostapd control: {}: {e}", self.dir.display());
+                    if e.kind() == io::ErrorKind::PermissionDenied {
+                        crate::warn!(
+                            "hostapd control sockets: {}: {e} (hostapd's ctrl_interface_group \
+must be a group of this daemon's user)",
+                            self.dir.display()
+                        );
+                    } else {
+                        // No hostapd running (it removes the directory
+                        // when it stops).
+                        crate::debug!("hostapd control sockets: {}: {e}", self.dir.display());
+                    }
                 }
             }
         }
