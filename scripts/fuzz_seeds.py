@@ -6,6 +6,10 @@
   captures
 - fuzz/corpus/uci: tests/config_files/*.uci
 - fuzz/corpus/collect: the same datagrams as sflow_datagram
+- fuzz/corpus/hostapd_control: what a real hostapd sent on its control
+  socket (tests/fixtures/hostapd_control/): each reply file, each event line,
+  and the replies of each recorded exchange joined at NUL (the target also
+  reads its input as a sequence of datagrams cut at NUL)
 
 Usage: scripts/fuzz_seeds.py [CAPTURES_DIR]   (default ../shared/captures)
 """
@@ -79,6 +83,22 @@ for path in sorted(glob.glob(os.path.join(captures, "*", "*.pcap"))):
 os.makedirs(os.path.join(corpus, "uci"), exist_ok=True)
 for path in glob.glob(os.path.join(root, "tests", "config_files", "*.uci")):
     shutil.copy(path, os.path.join(corpus, "uci"))
-for kind in ("sflow_datagram", "collect", "radiotap", "uci"):
+hostapd = os.path.join(root, "tests", "fixtures", "hostapd_control")
+# stall/ holds what the shell saw (pings, actions), not hostapd's output.
+replies = [d for d in sorted(glob.glob(os.path.join(hostapd, "*", ""))) if "stall" not in d]
+for d in replies:
+    for path in sorted(glob.glob(os.path.join(d, "*.txt"))):
+        save("hostapd_control", open(path, "rb").read())
+for path in sorted(glob.glob(os.path.join(hostapd, "events-*.txt"))):
+    for line in open(path, "rb").read().split(b"\n"):
+        if line:
+            save("hostapd_control", line)
+for d in replies:
+    # Selector bytes: 3 = STATUS, 4 = STA-FIRST, 5 = STA-NEXT in flight.
+    replies = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(d, "*.txt")))]
+    joined = b"\0".join(bytes([4 if b"flags=" in r else 3]) + r for r in replies)
+    save("hostapd_control", joined)
+
+for kind in ("sflow_datagram", "collect", "radiotap", "uci", "hostapd_control"):
     d = os.path.join(corpus, kind)
     print(f"{kind}: {len(os.listdir(d)) if os.path.isdir(d) else 0} seeds")

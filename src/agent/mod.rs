@@ -54,6 +54,7 @@ use crate::sflow::{
     CountersSample, DatagramPacker, FlowSample, PackerConfig, SampleForm, SequenceNumber,
 };
 use crate::sorted_map::SortedMap;
+use crate::stations::hostapd_control::HostapdControl;
 use crate::stations::nl80211::KernelStations;
 use crate::stations::{Source, Sources, StationTable};
 use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
@@ -91,6 +92,8 @@ enum Slot {
     LinkEvents,
     /// nl80211: stations and AP interfaces.
     KernelStations,
+    /// A hostapd control socket (stock hostapd), by its descriptor.
+    HostapdControl(i32),
     /// The kernel helper's answers.
     Kernel,
     Timer,
@@ -170,6 +173,8 @@ struct Wifi {
     /// a station source.
     nl80211_events: Option<Nl80211Events>,
     kernel_stations: KernelStations,
+    /// Stock hostapd's control sockets, when they are a station source.
+    control: Option<HostapdControl>,
     ssids: SsidTable,
 }
 
@@ -268,6 +273,7 @@ impl Agent {
                 nl80211: nl80211.is_some(),
                 nl80211_events,
                 kernel_stations: KernelStations::default(),
+                control: None,
                 ssids: SsidTable::default(),
             },
             kernel: Kernel::start(route, nl80211)?,
@@ -371,11 +377,15 @@ impl Agent {
             self.wifi.ubus = UbusLink::new(socket);
         }
         let sources = new.agent.station_sources;
-        if sources != self.config.agent.station_sources {
+        let control_dir_changed =
+            new.agent.hostapd_control_dir != self.config.agent.hostapd_control_dir;
+        let enabled = new.agent.enabled;
+        let old_sources = std::mem::replace(&mut self.config, new)
+            .agent
+            .station_sources;
+        if sources != old_sources || control_dir_changed {
             self.set_station_sources(sources, false);
         }
-        let enabled = new.agent.enabled;
-        self.config = new;
         self.host.description = HostDescription::read();
         self.due.address_check_ms = 0;
         if enabled {
@@ -396,11 +406,25 @@ impl Agent {
         if sources.contains(Source::Nl80211) {
             if !w.nl80211 {
                 info!("stations: nl80211 is not available: the kernel cannot tell stations");
-            } else if starting || !self.config.agent.station_sources.contains(Source::Nl80211) {
+            } else if starting {
                 info!("stations: following the kernel's (nl80211)");
             }
         } else {
             w.kernel_stations.clear(&mut w.stations);
+        }
+        let dir = &self.config.agent.hostapd_control_dir;
+        let wanted = sources.contains(Source::HostapdControl);
+        let moved = w.control.as_ref().is_some_and(|c| c.dir() != dir.as_path());
+        if (!wanted || moved) && w.control.take().is_some() {
+            w.stations
+                .apply(Source::HostapdControl, crate::stations::Update::SourceLost);
+        }
+        if wanted && w.control.is_none() {
+            info!(
+                "stations: following hostapd's control sockets in {}",
+                dir.display()
+            );
+            w.control = Some(HostapdControl::new(dir.clone()));
         }
         w.ubus
             .follow_hostapd(sources.contains(Source::Ubus), &mut w.stations);
@@ -720,6 +744,13 @@ impl Agent {
         if let Some(e) = &self.wifi.nl80211_events {
             add(e.as_fd().as_raw_fd(), libc::POLLIN, Slot::KernelStations);
         }
+        if let Some(c) = &self.wifi.control {
+            let mut control = Vec::new();
+            c.poll_fds(&mut control);
+            for (fd, events) in control {
+                add(fd, events, Slot::HostapdControl(fd));
+            }
+        }
         add(self.kernel.as_fd().as_raw_fd(), libc::POLLIN, Slot::Kernel);
         add(self.timer.as_fd().as_raw_fd(), libc::POLLIN, Slot::Timer);
         for (i, s) in self.sources.iter().enumerate() {
@@ -758,6 +789,12 @@ impl Agent {
                     }
                     Slot::LinkEvents => self.handle_events(),
                     Slot::KernelStations => self.kernel_events(),
+                    Slot::HostapdControl(fd) => {
+                        let now = self.now_ms();
+                        if let Some(c) = &mut self.wifi.control {
+                            c.handle(fd, now, &mut self.wifi.stations);
+                        }
+                    }
                     Slot::Kernel => {
                         if self.kernel_answered() {
                             // Sources may have been re-opened.
@@ -954,6 +991,9 @@ impl Agent {
             self.due.ubus_refresh_ms = now + u64::from(interval) * 1000;
         }
         self.wifi.ubus.tick(now, refresh, &mut self.wifi.stations);
+        if let Some(c) = &mut self.wifi.control {
+            c.tick(now, refresh, &mut self.wifi.stations);
+        }
         // The kernel's stations: all of them every polling interval (for
         // their rates and signal), those just joined at the next tick.
         if self.config.agent.station_sources.contains(Source::Nl80211) && self.wifi.nl80211 {

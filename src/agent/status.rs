@@ -207,6 +207,27 @@ impl Agent {
         b.bool("connected", self.wifi.ubus.is_connected());
         int64(&mut b, "bss", self.wifi.ubus.followed().count() as u64);
         b.table_end(u);
+        if let Some(control) = &self.wifi.control {
+            let c = control.stats();
+            let h = b.table_start("hostapd");
+            b.string("dir", &control.dir().display().to_string());
+            int64(&mut b, "bss", u64::from(c.attached));
+            int64(&mut b, "sockets", u64::from(c.sockets));
+            int64(&mut b, "events", c.events);
+            int64(&mut b, "replies", c.replies);
+            int64(&mut b, "malformed", c.malformed);
+            int64(&mut b, "timed_out", c.timed_out);
+            int64(&mut b, "reconnects", c.reconnects);
+            int64(&mut b, "refused", c.refused);
+            // How long one message from hostapd took to handle (µs, the
+            // bound of its power-of-two bucket): the proof that following
+            // hostapd never delays it.
+            if let Some(p99) = c.handling.quantile_us(0.99) {
+                int64(&mut b, "handling_p99_us", p99);
+            }
+            int64(&mut b, "handling_max_us", c.handling.max_ns.div_ceil(1000));
+            b.table_end(h);
+        }
         b.table_end(t);
 
         // The station table is sorted by interface name already.

@@ -37,6 +37,7 @@
 //! | frequency, channel, radio | nl80211, ubus, control socket | the kernel follows channel switches at once |
 //! | air time | ubus | only OpenWrt's hostapd reports it |
 
+pub mod hostapd_control;
 pub mod nl80211;
 pub mod ubus;
 
