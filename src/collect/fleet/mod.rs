@@ -25,7 +25,7 @@
 //! source that arrived within a second (shares are settled once a second,
 //! and before each scrape), not sample by sample: an agent may give the
 //! samples of one batch consecutive pool values ending at the batch's pool
-//! (wsflowd's eBPF sampler does, and its batches hold about 100 samples at
+//! (early wsflowd builds did, with batches of about 100 samples at
 //! 1,500 samples/s), so sample by sample the first of a batch would stand
 //! for the whole batch and the others for one packet each. The first
 //! sample of a data source that just started (sequence number 1) shares its
