@@ -106,8 +106,9 @@ $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
 # otherwise. Not tests/cli.rs: it executes the wsflowd binary, which needs
 # qemu registered with binfmt_misc; cross_selfcheck.py runs those commands
 # under qemu instead, for every architecture. Not tests/luci_app.rs either:
-# the LuCI pages (JavaScript, a browser) have no byte order.
-CROSS_TESTS_EXCLUDED ?= cli luci_app
+# the LuCI pages (JavaScript, a browser) have no byte order; nor tests/vm.rs,
+# which drives a VM from the host (`make vm-test`).
+CROSS_TESTS_EXCLUDED ?= cli luci_app vm
 CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcard tests/*.rs))))
 # A test that reads the kernel's own link statistics: qemu-user translates
 # netlink answers incompletely for a big-endian guest (attributes it does
