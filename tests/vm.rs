@@ -114,6 +114,18 @@ const KNOWN_AGENT_GAPS: &[Gap] = &[
          not used",
     ),
     Gap::always(
+        "monitor/own_frames_phy",
+        "frames the AP's radio sent: no band known (no radiotap channel), so \
+         OFDM rates get PHY version 0 and an air time without the 2.4 GHz \
+         signal extension",
+    ),
+    Gap::always(
+        "monitor/own_frames_phy",
+        "frames the AP's radio sent: no band known (no radiotap channel), so \
+         OFDM rates get PHY version 0 and an air time without the 2.4 GHz \
+         signal extension",
+    ),
+    Gap::always(
         "radio_counters/radio_utilization_explained",
         "radio_utilization never appears (no hostapd ubus airtime, nl80211 \
          survey not used for the radio) and nothing in the log says why",
@@ -1102,6 +1114,7 @@ fn vm_monitor() {
         let mut rx_problems = Vec::new();
         let mut own_dir = Vec::new();
         let mut own_chan = Vec::new();
+        let mut own_phy = Vec::new();
         let mut foreign = Vec::new();
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
         let (mut own_n, mut rx_n, mut compared) = (0, 0, 0);
@@ -1131,65 +1144,93 @@ fn vm_monitor() {
             };
             let Some(r) = radio.get(i) else { continue };
             let own = r.tx_flags || h.addr2 == Some(ap.addr);
-            let expected_channel = r.freq.map(channel_of).or(ap.channel).unwrap_or(0);
+            let freq = r.freq.or(ap.freq).unwrap_or(0);
+            let expected_channel = channel_of(freq);
             let speed = r.rate_x10.map(|x| u64::from(x) * 100_000);
             let rcpi = r.signal_dbm.map_or(255, rcpi_of_dbm);
+            // The PHY: tcpdump names it for received frames; a frame the AP
+            // sent has no channel flags, its rate says it.
+            let version = match r.phy.as_deref() {
+                Some("11a") => Some(1),
+                Some("11b") => Some(2),
+                Some("11g") => Some(3),
+                _ => r.rate_x10.map(|x| version_of_rate(x, freq)),
+            };
+            let duration = r
+                .rate_x10
+                .and_then(|x| legacy_duration_us(x, f.frame_length, r.short_preamble, freq));
+            let what = format!(
+                "{} ({}): tcpdump: channel {expected_channel} speed {speed:?} version {version:?} rcpi {rcpi} \
+                 duration {duration:?}",
+                h.kind(),
+                r.line.split_whitespace().skip(1).take(6).collect::<Vec<_>>().join(" ")
+            );
+            // (channel, speed, version, rcpi, duration) of the record.
+            let (record, is_tx) = match (&f.rx, &f.tx) {
+                (Some(x), _) => (
+                    Some((
+                        x.channel,
+                        x.speed,
+                        x.version,
+                        Some(x.rcpi),
+                        x.packet_duration,
+                    )),
+                    false,
+                ),
+                (None, Some(x)) => (
+                    Some((x.channel, x.speed, x.version, None, x.packet_duration)),
+                    true,
+                ),
+                (None, None) => (None, false),
+            };
+            let Some((channel, rec_speed, rec_version, rec_rcpi, rec_duration)) = record else {
+                if own {
+                    own_dir.push(format!("{what}: no 802.11 record"));
+                } else {
+                    rx_problems.push(format!("{what}: no 802.11 record"));
+                }
+                continue;
+            };
+            let mut wrong = Vec::new();
+            if speed.is_some_and(|s| s != rec_speed) {
+                wrong.push(format!("speed {rec_speed}"));
+            }
+            if version.is_some_and(|v| v != rec_version) {
+                wrong.push(format!("version {rec_version}"));
+            }
+            if duration.is_some_and(|d| d != rec_duration) {
+                wrong.push(format!("duration {rec_duration}"));
+            }
+            compared += 3;
             if own {
                 own_n += 1;
                 compared += 2;
-                match (&f.tx, &f.rx) {
-                    (Some(x), None) => {
-                        if x.channel != expected_channel {
-                            own_chan.push(format!(
-                                "{}: channel {} (AP on {expected_channel})",
-                                h.kind(),
-                                x.channel
-                            ));
-                        }
-                        if speed.is_some_and(|s| s != x.speed) {
-                            own_dir.push(format!(
-                                "{}: speed {} vs tcpdump {speed:?}",
-                                h.kind(),
-                                x.speed
-                            ));
-                        }
-                    }
-                    (_, Some(x)) => {
-                        own_dir.push(format!(
-                            "{} the AP sent: extended_80211_rx, input {:?}, output {:?}; tcpdump: {}",
-                            h.kind(),
-                            f.input,
-                            f.output,
-                            r.line.split_whitespace().skip(1).take(4).collect::<Vec<_>>().join(" ")
-                        ));
-                        if x.channel != expected_channel {
-                            own_chan.push(format!(
-                                "{}: channel {} (AP on {expected_channel})",
-                                h.kind(),
-                                x.channel
-                            ));
-                        }
-                    }
-                    (None, None) => own_dir.push(format!("{}: no 802.11 record", h.kind())),
+                if !is_tx {
+                    own_dir.push(format!(
+                        "{what}: extended_80211_rx, input {:?}, output {:?}",
+                        f.input, f.output
+                    ));
+                }
+                if channel != expected_channel {
+                    own_chan.push(format!("{what}: channel {channel}"));
+                }
+                if !wrong.is_empty() {
+                    own_phy.push(format!("{what}: {}", wrong.join(", ")));
                 }
             } else {
                 rx_n += 1;
-                compared += 3;
-                match &f.rx {
-                    Some(x) => {
-                        if x.channel != expected_channel
-                            || speed.is_some_and(|s| s != x.speed)
-                            || x.rcpi != rcpi
-                        {
-                            rx_problems.push(format!(
-                                "{}: channel {} speed {} rcpi {}; tcpdump: channel {expected_channel} speed {speed:?} rcpi {rcpi} ({})",
-                                h.kind(), x.channel, x.speed, x.rcpi, r.line
-                            ));
-                        }
-                    }
-                    None => {
-                        rx_problems.push(format!("received {} without extended_80211_rx", h.kind()))
-                    }
+                compared += 2;
+                if is_tx {
+                    wrong.push("extended_80211_tx".into());
+                }
+                if channel != expected_channel {
+                    wrong.push(format!("channel {channel}"));
+                }
+                if rec_rcpi != Some(rcpi) {
+                    wrong.push(format!("rcpi {rec_rcpi:?}"));
+                }
+                if !wrong.is_empty() {
+                    rx_problems.push(format!("{what}: {}", wrong.join(", ")));
                 }
             }
         }
@@ -1209,7 +1250,17 @@ fn vm_monitor() {
             0,
             rx_problems,
             format!(
-                "{rx_n} received frames: channel, speed, RCPI equal to tcpdump's radiotap decoding"
+                "{rx_n} received frames: extended_80211_rx with channel, speed, version, RCPI equal to \
+                 tcpdump's radiotap decoding, and the air time of the frame at that rate"
+            ),
+        );
+        v.problems(
+            "own_frames_phy",
+            0,
+            own_phy,
+            format!(
+                "{own_n} frames the AP's radio sent: speed, version and air time \
+                 (2.4 GHz signal extension included)"
             ),
         );
         v.problems(

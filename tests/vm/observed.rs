@@ -420,6 +420,9 @@ pub struct TcpdumpRadio {
     /// The radiotap TX flags field is present ("[bit 15]"): a frame the
     /// radio sent (mac80211's transmit status).
     pub tx_flags: bool,
+    /// "11b", "11g", "11a" as tcpdump names the channel flags.
+    pub phy: Option<String>,
+    pub short_preamble: bool,
     pub line: String,
 }
 
@@ -446,6 +449,11 @@ pub fn parse_tcpdump_radio(text: &str) -> Vec<TcpdumpRadio> {
                 }
             }
             r.tx_flags = line.contains("[bit 15]");
+            r.phy = words
+                .iter()
+                .find(|w| matches!(**w, "11a" | "11b" | "11g" | "11n"))
+                .map(|w| w.to_string());
+            r.short_preamble = line.contains("short preamble");
             r
         })
         .collect()
@@ -822,6 +830,42 @@ impl Dot11 {
 /// 0 at -110 dBm or below, 220 at 0 dBm or above.
 pub fn rcpi_of_dbm(dbm: i32) -> u32 {
     ((dbm.clamp(-110, 0) + 110) * 2) as u32
+}
+
+/// The sFlow 802.11 version (1 a, 2 b, 3 g) of a legacy rate on a band.
+pub fn version_of_rate(rate_x10: u32, freq: u32) -> u32 {
+    match (rate_x10, freq >= 5000) {
+        (_, true) => 1,
+        (10 | 20 | 55 | 110, false) => 2,
+        _ => 3,
+    }
+}
+
+/// Air time in microseconds of a `len`-byte PPDU payload (FCS included)
+/// at a legacy rate (IEEE 802.11-2016 15.3.3 (DSSS/CCK, long or short
+/// preamble: 192 / 96 us) and 17.4.3 (OFDM: 20 us of preamble and SIGNAL,
+/// 4 us symbols of 4 x rate bits with 16 SERVICE and 6 tail bits), plus
+/// the 6 us signal extension of ERP-OFDM at 2.4 GHz (18.3.2.4)). `None`
+/// for a rate that is not a legacy one.
+pub fn legacy_duration_us(rate_x10: u32, len: u32, short_preamble: bool, freq: u32) -> Option<u32> {
+    match rate_x10 {
+        10 | 20 | 55 | 110 => {
+            let preamble = if short_preamble && rate_x10 != 10 {
+                96
+            } else {
+                192
+            };
+            // bits / (rate Mbit/s) = 8 * len * 10 / rate_x10 us, rounded up.
+            Some(preamble + (80 * len).div_ceil(rate_x10))
+        }
+        60 | 90 | 120 | 180 | 240 | 360 | 480 | 540 => {
+            let bits_per_symbol = 4 * rate_x10 / 10;
+            let symbols = (16 + 8 * len + 6).div_ceil(bits_per_symbol);
+            let extension = if freq < 5000 { 6 } else { 0 };
+            Some(20 + 4 * symbols + extension)
+        }
+        _ => None,
+    }
 }
 
 /// Channel number of a 2.4/5 GHz frequency.
