@@ -20,7 +20,9 @@ Nothing is installed on the host: the packages are fetched with
 `apt-get download` and unpacked with `dpkg-deb -x`. Cached, keyed by
 version: the .debs (debs/), every unpacked package (unpacked/NAME_VERSION/)
 and the image itself, rebuilt only when a package version, this script or
-the init script changes. The agent and the scenarios are not in the image:
+the init script changes; the versions themselves (resolved.json) while
+the apt package lists are unchanged. The same inputs give the same bytes.
+The agent and the scenarios are not in the image:
 the test hands them to the guest through a virtio-9p share, so that
 changing either does not rebuild anything here.
 
@@ -473,6 +475,45 @@ def build_initramfs(cache, roots, kernel_root, kernel_release):
     return cpio.finish(), sorted(libs), order
 
 
+def apt_lists_signature():
+    """What the package lists are now (names, sizes, mtimes): the versions
+    resolved from them stay valid while this does not change."""
+    lists = "/var/lib/apt/lists"
+    try:
+        names = sorted(n for n in os.listdir(lists) if "Packages" in n or n.endswith("Release"))
+    except OSError:
+        return None
+    sig = hashlib.sha256()
+    for n in names:
+        st = os.stat(os.path.join(lists, n))
+        sig.update(f"{n} {st.st_size} {st.st_mtime_ns}\n".encode())
+    return sig.hexdigest()
+
+
+def resolve_cached(cache):
+    """The kernel package and every package's version: resolved with
+    apt-cache (a few seconds), or taken from the last resolution while the
+    package lists and this script are unchanged."""
+    with open(os.path.abspath(__file__), "rb") as f:
+        script = hashlib.sha256(f.read()).hexdigest()
+    signature = apt_lists_signature()
+    path = os.path.join(cache, "resolved.json")
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+        if signature and saved["lists"] == signature and saved["script"] == script:
+            return saved["kernel"], saved["versions"]
+    except (OSError, ValueError, KeyError):
+        pass
+    kname, kversion = kernel_package()
+    versions = resolve(PACKAGES)
+    versions[kname] = kversion
+    signature = apt_lists_signature()  # apt-get update may have run
+    with open(path, "w") as f:
+        json.dump({"lists": signature, "script": script, "kernel": kname, "versions": versions}, f)
+    return kname, versions
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=os.path.join(REPO, "target", "vm"))
@@ -480,9 +521,8 @@ def main():
     cache = os.path.abspath(args.cache)
     os.makedirs(cache, exist_ok=True)
 
-    kname, kversion = kernel_package()
-    versions = resolve(PACKAGES)
-    versions[kname] = kversion
+    kname, versions = resolve_cached(cache)
+    kversion = versions[kname]
     h = hashlib.sha256()
     for n, v in sorted(versions.items()):
         h.update(f"{n}={v}\n".encode())
