@@ -405,15 +405,15 @@ fn bracket<T>(series: &[(f64, T)], from: f64, to: f64) -> &[(f64, T)] {
 
 /// Checks the association counts of every counter sample of the AP
 /// interfaces `ifnames` against iw and hostapd_cli around the sample's
-/// time: the count must be one that iw (and hostapd) reported in the dumps
-/// that bracket the polling interval ending at the sample (taken about
-/// every second). Samples are matched to an interface by their ifIndex,
-/// whatever it was at the time.
+/// time: the count must lie within what iw (and hostapd) reported in the
+/// dumps that bracket the polling interval ending at the sample (taken
+/// about every second). Samples are matched to an interface by their
+/// ifIndex, whatever it was at the time.
 fn check_association_counts(c: &Ctx, v: &mut Verdict, ifnames: &[&str], interval: f64) {
     let names = c.names_by_ifindex();
     let mut problems = Vec::new();
     let mut unavailable = 0;
-    let mut checked = 0;
+    let (mut by_iw, mut by_hostapd, mut unjudged, mut samples_n) = (0, 0, 0, 0);
     let mut series_seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for ifname in ifnames {
         let (iw, hostapd) = station_counts(c, ifname);
@@ -444,30 +444,40 @@ fn check_association_counts(c: &Ctx, v: &mut Verdict, ifnames: &[&str], interval
             }
             // The counts of the dumps that bracket the polling interval
             // ending at the sample (the datagram leaves up to a second
-            // after the poll).
-            let window = |series: &[(f64, usize)]| -> Vec<usize> {
-                bracket(series, s.time - interval - 1.2, s.time)
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .collect()
+            // after the poll): the count must lie between their least and
+            // greatest (two stations may join between two dumps). Where
+            // the dumps are too far apart to tell, the sample is not
+            // judged.
+            let judge = |series: &Series, source: &str, problems: &mut Vec<String>| -> bool {
+                let near = bracket(series, s.time - interval - 1.2, s.time);
+                let (Some(first), Some(last)) = (near.first(), near.last()) else {
+                    return false;
+                };
+                if last.0 - first.0 > interval + 1.2 + 4.0
+                    || last.0 < s.time
+                    || first.0 > s.time - interval - 1.2
+                {
+                    return false;
+                }
+                let lo = near.iter().map(|(_, n)| *n).min().unwrap();
+                let hi = near.iter().map(|(_, n)| *n).max().unwrap();
+                if !(lo..=hi).contains(&(count as usize)) {
+                    let seen: Vec<usize> = near.iter().map(|(_, n)| *n).collect();
+                    problems.push(format!(
+                        "{ifname} (ifIndex {}): {count} stations at {:.1}, {source} said {seen:?}",
+                        s.source, s.time
+                    ));
+                }
+                true
             };
-            let iw_near = window(&iw);
-            let hostapd_near = window(&hostapd);
-            checked += 1;
-            if iw_near.is_empty() {
-                continue;
+            samples_n += 1;
+            if judge(&iw, "iw station dump", &mut problems) {
+                by_iw += 1;
+            } else {
+                unjudged += 1;
             }
-            if !iw_near.contains(&(count as usize)) {
-                problems.push(format!(
-                    "{ifname} (ifIndex {}): {count} stations at {:.1}, iw station dump said {iw_near:?}",
-                    s.source, s.time
-                ));
-            }
-            if !hostapd_near.is_empty() && !hostapd_near.contains(&(count as usize)) {
-                problems.push(format!(
-                    "{ifname} (ifIndex {}): {count} stations at {:.1}, hostapd_cli all_sta said {hostapd_near:?}",
-                    s.source, s.time
-                ));
+            if judge(&hostapd, "hostapd_cli all_sta", &mut problems) {
+                by_hostapd += 1;
             }
             series_seen
                 .entry(ifname.to_string())
@@ -477,11 +487,12 @@ fn check_association_counts(c: &Ctx, v: &mut Verdict, ifnames: &[&str], interval
     }
     v.problems(
         "association_counts",
-        checked * 2,
+        by_iw + by_hostapd,
         problems,
         format!(
-            "{checked} counter samples of {ifnames:?} checked against iw station dump and hostapd_cli all_sta \
-             within a polling interval ({unavailable} unavailable); counts seen: {series_seen:?}"
+            "{samples_n} counter samples of {ifnames:?}: {by_iw} checked against iw station dump, \
+             {by_hostapd} against hostapd_cli all_sta, {unjudged} not judged (no dumps close enough), \
+             {unavailable} unavailable; counts seen: {series_seen:?}"
         ),
     );
 }
@@ -631,6 +642,24 @@ fn check_pools(c: &Ctx, v: &mut Verdict, name: &str, port: u16, ifindex: u32, ra
             f64::from(last) / flows.len().max(1) as f64
         ),
     );
+}
+
+/// The pool and the sample count the agent logs for an interface when it
+/// exits ("wlan0: pool 806, samples 193, drops 0, ...").
+fn exit_figures(log: &str, ifname: &str) -> Option<(u64, u64)> {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(&format!(" {ifname}: pool ")))?;
+    let number = |key: &str| -> Option<u64> {
+        let at = line.find(key)? + key.len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    Some((number("pool ")?, number("samples ")?))
 }
 
 /// The kernel's packet counters of an interface at the end (the
@@ -845,17 +874,31 @@ fn vm_ap_sampling() {
                 .sum();
             let flows = c.sflow.flows_of(6343, ap.ifindex);
             let last = flows.last().map_or(0, |f| u64::from(f.pool));
-            let (ok, expected, sigma4) = within_4_sigma(flows.len(), last, rate);
+            // The agent's own final figures (its exit log): the pool after
+            // the last frame, and how many samples it made, every one of
+            // which must have reached the collector.
+            let (exit_pool, exit_samples) =
+                exit_figures(&c.agent_log("agent"), &ap.name).unwrap_or((0, 0));
+            let (ok, expected, sigma4) = within_4_sigma(flows.len(), exit_pool, rate);
             let stats = final_statistics(c, &ap.name);
             let kernel = stats.get("rx_packets").copied().unwrap_or(0)
                 + stats.get("tx_packets").copied().unwrap_or(0);
-            v.compared += 2;
+            v.compared += 3;
             v.check(
                 &format!("pool_vs_traffic_{}", ap.name),
-                last >= pings && ok,
+                exit_pool >= pings && last <= exit_pool && ok,
                 format!(
-                    "{}: last pool {last} (the kernel's rx + tx packets: {kernel}), the pings {pings}; \
-                     {} samples, {expected:.1} +- {sigma4:.1} expected from the pool",
+                    "{}: pool at exit {exit_pool} (last sample's {last}; the kernel's rx + tx packets: {kernel}), \
+                     the pings {pings}; {} samples, {expected:.1} +- {sigma4:.1} expected from the pool",
+                    ap.name,
+                    flows.len()
+                ),
+            );
+            v.check(
+                &format!("samples_delivered_{}", ap.name),
+                exit_samples as usize == flows.len(),
+                format!(
+                    "{}: the agent made {exit_samples} samples, {} reached the collector",
                     ap.name,
                     flows.len()
                 ),
@@ -1805,25 +1848,41 @@ fn vm_relay() {
             (0, 0x3FFF_FFFF) => "internal".to_string(),
             (0, x) if x == wlan0.ifindex => "wlan0".to_string(),
             (0, x) if Some(x) == bridge => "br-lan".to_string(),
+            (1, reason) => format!("discarded({reason})"),
+            (2, n) => format!("multiple({n})"),
             (f, x) => format!("{f}:{x}"),
         };
         // (phase, what) -> (input, output) -> samples
-        let mut table: BTreeMap<(String, &str), PortCounts> = BTreeMap::new();
+        let mut table: BTreeMap<(String, String), PortCounts> = BTreeMap::new();
         for f in c.sflow.flows_of(6343, wlan0.ifindex) {
             let Some(e) = parse_ethernet(&f.header) else {
                 continue;
             };
-            let what = match e.frame {
-                Frame::IcmpEcho { request: true, .. } if e.src == sta1 && e.dst == sta2 => {
-                    "sta1->sta2 echo request"
+            // Every sample, named by its kind and ends.
+            let who = |m: Mac| {
+                if m == sta1 {
+                    "sta1"
+                } else if m == sta2 {
+                    "sta2"
+                } else if m == wlan0.addr {
+                    "AP"
+                } else if m == [0xff; 6] {
+                    "broadcast"
+                } else {
+                    "other"
                 }
-                Frame::IcmpEcho { request: false, .. } if e.src == sta2 && e.dst == sta1 => {
-                    "sta2->sta1 echo reply"
-                }
-                Frame::IcmpEcho { request: true, .. } if e.src == sta1 => "sta1->AP echo request",
-                Frame::IcmpEcho { request: false, .. } if e.dst == sta1 => "AP->sta1 echo reply",
-                _ => continue,
             };
+            let kind = match e.frame {
+                Frame::IcmpEcho { request: true, .. } => "echo request",
+                Frame::IcmpEcho { request: false, .. } => "echo reply",
+                Frame::Arp { request: true, .. } => "ARP request",
+                Frame::Arp { request: false, .. } => "ARP reply",
+                Frame::LlcXid => "Layer-2 Update",
+                Frame::Eapol => "EAPOL",
+                Frame::OtherIpv4(_) => "other IPv4",
+                Frame::Other(_) => "other",
+            };
+            let what = format!("{}->{} {kind}", who(e.src), who(e.dst));
             *table
                 .entry((phase_at(f.time).to_string(), what))
                 .or_default()
@@ -1845,7 +1904,7 @@ fn vm_relay() {
                 .unwrap_or((0, 0));
             let count = |what: &str| {
                 table
-                    .get(&(phase.to_string(), what))
+                    .get(&(phase.to_string(), what.to_string()))
                     .map_or(0, |m| m.values().sum::<usize>()) as u64
             };
             let (req, rep) = (
@@ -1865,7 +1924,7 @@ fn vm_relay() {
                 .iter()
                 .flat_map(|what| {
                     table
-                        .get(&(phase.to_string(), *what))
+                        .get(&(phase.to_string(), what.to_string()))
                         .into_iter()
                         .flat_map(|m| m.iter())
                         .filter(|((i, o), _)| !(i == "wlan0" && o == "wlan0"))

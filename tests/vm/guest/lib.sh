@@ -156,6 +156,8 @@ ap_start() {
 		try=$((try + 1))
 		sleep 2
 	done
+	# -B returns before the daemon has written its PID file.
+	wait_for 5 test -s "$RUN/$name.pid" || fail "hostapd $name wrote no PID file"
 	remember "$name" "$(cat "$RUN/$name.pid")"
 	for ifname in $(ap_interfaces "$@"); do
 		wait_for 20 ap_enabled "$ifname" || fail "$ifname not ENABLED"
@@ -233,13 +235,14 @@ EOF
 	ip netns exec "$name" wpa_supplicant -B -t -i "$dev" -c "$RUN/wpa-$name.conf" \
 		-P "$RUN/wpa-$name.pid" -f "$OUT/wpa_supplicant-$name.log" ||
 		fail "wpa_supplicant $name did not start"
+	wait_for 5 test -s "$RUN/wpa-$name.pid" || fail "wpa_supplicant $name wrote no PID file"
 	remember "wpa-$name" "$(cat "$RUN/wpa-$name.pid")"
 	mac=$(mac_of "$dev" "$name")
-	eval "STA_${name}_DEV=$dev STA_${name}_MAC=$mac STA_${name}_PHY=$phy"
+	eval "STA_${name}_DEV=$dev STA_${name}_MAC=$mac STA_${name}_PHY=$phy STA_${name}_SSID=$ssid"
 	event station_added name=$name phy=$phy dev=$dev mac=$mac ssid=$ssid addr=$addr
 }
 
-# `sta NAME FIELD`: DEV, MAC or PHY of station NAME.
+# `sta NAME FIELD`: DEV, MAC, PHY or SSID of station NAME.
 sta() { eval "echo \"\$STA_${1}_$2\""; }
 
 # `wpa NAME command...`: wpa_cli on station NAME's interface.
@@ -254,12 +257,38 @@ wpa() {
 completed() { wpa "$1" status | grep -q '^wpa_state=COMPLETED'; }
 disconnected() { ! completed "$1"; }
 
-# Waits (up to $2 seconds, default 30) until station NAME is associated.
+# The AP interface (hostapd control socket) of SSID.
+ap_of_ssid() {
+	local s
+	for s in /var/run/hostapd/*; do
+		[ -S "$s" ] || continue
+		if hostapd_cli -i "${s##*/}" get_config | grep -qx "ssid=$1"; then
+			echo "${s##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Whether station NAME is associated and authorized on the AP's side: the
+# station may report COMPLETED while hostapd dropped the end of its 4-way
+# handshake (seen under TCG: a retransmitted association request restarts
+# it), in which case hostapd disconnects it a few seconds later.
+authorized() {
+	local mac ssid ifname
+	completed "$1" || return 1
+	eval "mac=\$STA_${1}_MAC ssid=\$STA_${1}_SSID"
+	ifname=$(ap_of_ssid "$ssid") || return 1
+	hostapd_cli -i "$ifname" sta "$mac" | grep -q '^flags=.*\[AUTHORIZED\]'
+}
+
+# Waits (up to $2 seconds, default 30) until station NAME is associated
+# and authorized.
 associated() {
 	local mac
-	wait_for "${2:-30}" completed "$1" || fail "station $1 did not associate"
+	wait_for "${2:-30}" authorized "$1" || fail "station $1 did not associate"
 	eval "mac=\$STA_${1}_MAC"
-	event associated name=$1 mac=$mac
+	event associated name="$1" mac="$mac"
 }
 
 # --------------------------------------------------------------------------
@@ -320,7 +349,9 @@ watch_stations() {
 					echo "=== $(now) stations $ifname"
 					iw dev "$ifname" station dump 2>&1
 					echo "=== $(now) all_sta $ifname"
-					hostapd_cli -i "$ifname" all_sta 2>&1
+					# hostapd_cli waits 10 s for an answer: not while
+					# hostapd is being stopped.
+					timeout 2 hostapd_cli -i "$ifname" all_sta 2>&1
 				} >>"$OUT/stations.log"
 			done
 			sleep 1
