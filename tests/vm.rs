@@ -706,6 +706,14 @@ fn station_radio(
     (rx, tx, signal)
 }
 
+/// The 802.11 versions of legacy rates (bit/s) on a band.
+fn versions_of(rates: &[u64], freq: Option<u32>) -> Vec<u32> {
+    rates
+        .iter()
+        .map(|r| version_of_rate((r / 100_000) as u32, freq.unwrap_or(2412)))
+        .collect()
+}
+
 /// mW of a power in dBm.
 fn mw(dbm: f64) -> u32 {
     10f64.powf(dbm / 10.0).round() as u32
@@ -794,8 +802,11 @@ fn vm_ap_sampling() {
             );
             // Radio context: what iw says of the AP's BSS and of this
             // station around each sample's time.
-            let version_g = 3;
             let power = ap.txpower_dbm.map(mw);
+            // No noise figure for the AP's channel (it never scanned, and
+            // mac80211_hwsim reports survey data only for scanned
+            // channels): RSNI unavailable.
+            let rsni_unavailable = 255;
             for f in requests.iter().chain(&replies) {
                 records_checked += 1;
                 let (rx_rates, tx_rates, signals) =
@@ -808,14 +819,16 @@ fn vm_ap_sampling() {
                             .push(format!("{sta}: ingress sample without extended_80211_rx"));
                         continue;
                     };
-                    records_compared += 6;
+                    records_compared += 7;
                     let rcpis: Vec<u32> = signals.iter().map(|s| rcpi_of_dbm(*s)).collect();
+                    let versions = versions_of(&rx_rates, ap.freq);
                     if x.ssid != ssid_b
                         || x.bssid != ap.addr
                         || Some(x.channel) != ap.channel
-                        || x.version != version_g
+                        || !versions.contains(&x.version)
                         || !rx_rates.contains(&x.speed)
                         || !rcpis.contains(&x.rcpi)
+                        || x.rsni != rsni_unavailable
                     {
                         record_problems.push(format!(
                             "{sta} rx: {x:?}; iw: ssid {:?} bssid {} channel {:?}, rx bitrates {rx_rates:?}, rcpi {rcpis:?}",
@@ -829,10 +842,11 @@ fn vm_ap_sampling() {
                         continue;
                     };
                     records_compared += 6;
+                    let versions = versions_of(&tx_rates, ap.freq);
                     if x.ssid != ssid_b
                         || x.bssid != ap.addr
                         || Some(x.channel) != ap.channel
-                        || x.version != version_g
+                        || !versions.contains(&x.version)
                         || !tx_rates.contains(&x.speed)
                         || (power.is_some() && Some(x.power) != power)
                     {
@@ -959,6 +973,14 @@ fn vm_ap_sampling() {
             .filter(|f| f.time >= from)
             .collect();
         let (missing, extra) = align_with_capture(&captured, &sampled);
+        let stopped = c
+            .events_named("agent_stopped")
+            .first()
+            .map_or(f64::MAX, |e| e.time);
+        let missing: Vec<_> = missing
+            .into_iter()
+            .filter(|(t, _)| *t < stopped - 1.0)
+            .collect();
         let describe = |bytes: &[u8]| match parse_ethernet(bytes) {
             Some(e) => format!("{:?} {} -> {}", e.frame, fmt_mac(&e.src), fmt_mac(&e.dst)),
             None => "short frame".into(),
@@ -1371,10 +1393,69 @@ fn vm_monitor() {
             format!("mon1 (foreign_bss discard): {discards} discards, all of them the neighbour's frames"),
         );
 
+        // mon1 samples every frame (1-in-1, foreign frames as discards):
+        // exactly the frames tcpdump captured on mon0, the same radio's
+        // other monitor interface, in the same order.
+        let frames: Vec<(f64, Vec<u8>)> =
+            captures.iter().map(|m| (m.time, m.dot11.clone())).collect();
+        let mon1_samples = c.sflow.flows_of(6343, mon1.ifindex);
+        let from = frames.first().map_or(f64::MAX, |f| f.0);
+        let to = frames.last().map_or(0.0, |f| f.0);
+        let in_capture: Vec<&Flow> = mon1_samples
+            .iter()
+            .copied()
+            .filter(|f| f.time >= from)
+            .collect();
+        let (missing, extra) = align_with_capture(&frames, &in_capture);
+        let describe = |b: &[u8]| {
+            parse_dot11(b).map_or("short frame".to_string(), |h| {
+                format!(
+                    "{} from {}",
+                    h.kind(),
+                    h.addr2.map_or("-".into(), |m| fmt_mac(&m))
+                )
+            })
+        };
+        // Frames of the last second before the agent stopped may be
+        // captured after its last read.
+        let stopped = c
+            .events_named("agent_stopped")
+            .first()
+            .map_or(to, |e| e.time);
+        let mut problems: Vec<String> = missing
+            .iter()
+            .filter(|(t, _)| *t < stopped - 1.0)
+            .map(|(t, f)| format!("not sampled on mon1: {} at {t:.3}", describe(f)))
+            .collect();
+        problems.extend(extra.iter().map(|&j| {
+            format!(
+                "sampled on mon1, not captured on mon0: {}",
+                describe(&in_capture[j].header)
+            )
+        }));
+        v.problems(
+            "every_frame_mon1",
+            frames.len(),
+            problems,
+            format!(
+                "mon1 at 1-in-1: {} samples; tcpdump captured {} frames on mon0 (from before the agent started, too)",
+                in_capture.len(),
+                frames.len()
+            ),
+        );
+        let log = c.agent_log("agent");
+        for (name, dev) in [("mon0", &mon0), ("mon1", &mon1), ("mon3", &mon3)] {
+            if let Some((pool, samples)) = exit_figures(&log, name) {
+                v.figure(format!(
+                    "{name}: exit log says pool {pool}, samples {samples}; {} samples reached the collector",
+                    c.sflow.flows_of(6343, dev.ifindex).len()
+                ));
+            }
+        }
+
         // mon3: a sensor radio with no AP of ours samples something useful,
         // or the log says why not.
         let mon3_samples = c.sflow.flows_of(6343, mon3.ifindex);
-        let log = c.agent_log("agent");
         let explained = log.lines().find(|l| {
             l.contains("mon3")
                 && ["BSS", "bss", "ignor", "foreign"]

@@ -371,29 +371,35 @@ pub fn ethernet_captures(bytes: &[u8]) -> Vec<(f64, Vec<u8>)> {
 /// Lines up the samples of a 1-in-1 data source with the frames a capture
 /// of the same interface saw, both in order: the frames that were not
 /// sampled, and the samples no captured frame matches (a sample matches a
-/// frame whose bytes start with its header). Samples before the first
-/// match are of frames from before the capture started: left out.
+/// frame whose bytes start with its header). The alignment starts at the
+/// first sample that matches exactly one captured frame (a mac80211
+/// transmit-status beacon, with its timestamp and sequence number still
+/// 0, looks like every other): frames before that one are from before
+/// sampling started (or not judged), samples before it likewise.
 pub fn align_with_capture<'a>(
     frames: &'a [(f64, Vec<u8>)],
     samples: &[&'a Flow],
 ) -> (Vec<&'a (f64, Vec<u8>)>, Vec<usize>) {
     const LOOKAHEAD: usize = 16;
-    let (mut i, mut j) = (0, 0);
-    let mut matched = false;
+    let matches = |f: &(f64, Vec<u8>), s: &Flow| !s.header.is_empty() && f.1.starts_with(&s.header);
     let mut missing = Vec::new();
     let mut extra = Vec::new();
-    let matches = |f: &(f64, Vec<u8>), s: &Flow| !s.header.is_empty() && f.1.starts_with(&s.header);
+    let unique = |j: usize| {
+        let mut found = frames
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches(f, samples[j]));
+        match (found.next(), found.next()) {
+            (Some((i, _)), None) => Some((i, j)),
+            _ => None,
+        }
+    };
+    let Some((mut i, mut j)) = (0..samples.len()).find_map(unique) else {
+        return (missing, (0..samples.len()).collect());
+    };
     while i < frames.len() && j < samples.len() {
         if matches(&frames[i], samples[j]) {
             i += 1;
-            j += 1;
-            matched = true;
-        } else if !matched
-            && !frames
-                .iter()
-                .take(LOOKAHEAD)
-                .any(|f| matches(f, samples[j]))
-        {
             j += 1;
         } else if let Some(k) =
             (i + 1..frames.len().min(i + LOOKAHEAD)).find(|&k| matches(&frames[k], samples[j]))
