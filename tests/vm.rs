@@ -39,7 +39,7 @@ use wsflowd::sflow::Interface;
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "ap_sampling",
-        guest_seconds: 120,
+        guest_seconds: 90,
     },
     Scenario {
         name: "association",
@@ -55,15 +55,15 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "faults",
-        guest_seconds: 180,
+        guest_seconds: 150,
     },
     Scenario {
         name: "unprivileged",
-        guest_seconds: 90,
+        guest_seconds: 60,
     },
     Scenario {
         name: "relay",
-        guest_seconds: 90,
+        guest_seconds: 60,
     },
 ];
 
@@ -158,9 +158,18 @@ const KNOWN_AGENT_GAPS: &[Gap] = &[
         "ap_sampling/pools_wlan0b",
         "at 1-in-1 the pool runs ahead of the frames: every frame the packet \
          taps delivered is sampled (tcpdump on wlan0b sees exactly the same \
-         frames), yet sample_pool jumps by 2 to 4 once in the run (seen \
-         after an ARP broadcast's two copies, and between two pings), and the \
-         exit log's pool exceeds 'accepted by the filter' with 0 drops",
+         frames, in the same order), yet sample_pool jumps by 2 to 4 once in \
+         the run between two consecutive frames (after an ARP broadcast's two \
+         copies, between two pings), and the exit log's pool (220) exceeds \
+         'accepted by the filter' and the samples (218) with 0 drops; not \
+         seen in every run",
+    ),
+    Gap::intermittent(
+        "monitor/pools_mon1",
+        "the same on a monitor interface at 1-in-1: sample_pool jumps by 3 \
+         between two consecutive beacons (no frame missing: the neighbour's \
+         beacon timestamps are 100 ms apart), and the exit log says pool 448, \
+         accepted by the filter 448, samples 446",
     ),
     Gap::intermittent(
         "ap_sampling/pool_vs_traffic_wlan0b",
@@ -1443,6 +1452,7 @@ fn vm_monitor() {
                 frames.len()
             ),
         );
+        check_pools(c, v, "mon1", 6343, mon1.ifindex, 1);
         let log = c.agent_log("agent");
         for (name, dev) in [("mon0", &mon0), ("mon1", &mon1), ("mon3", &mon3)] {
             if let Some((pool, samples)) = exit_figures(&log, name) {

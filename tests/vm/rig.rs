@@ -342,9 +342,9 @@ fn boot(image: &Path, scenarios: &[Scenario]) -> VmRun {
     // host's deadline adds the boot and some slack, so that qemu is killed
     // only if the guest itself is stuck.
     let deadline = Duration::from_secs(
-        120 + scenarios
+        60 + scenarios
             .iter()
-            .map(|s| u64::from(s.guest_seconds) + 20)
+            .map(|s| u64::from(s.guest_seconds) + 10)
             .sum::<u64>(),
     );
     let wanted = std::env::var("WSFLOWD_VM_ACCEL").unwrap_or_else(|_| "auto".into());
