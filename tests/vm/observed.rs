@@ -43,6 +43,8 @@ pub struct Event {
     pub time: f64,
     pub name: String,
     pub fields: BTreeMap<String, String>,
+    /// Everything after the name, as written.
+    pub text: String,
 }
 
 impl Event {
@@ -63,11 +65,17 @@ pub fn events(out: &ScenarioOut) -> Vec<Event> {
             let mut words = line.split_whitespace();
             let time = words.next()?.parse().ok()?;
             let name = words.next()?.to_string();
+            let text = words.clone().collect::<Vec<_>>().join(" ");
             let fields = words
                 .filter_map(|w| w.split_once('='))
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            Some(Event { time, name, fields })
+            Some(Event {
+                time,
+                name,
+                fields,
+                text,
+            })
         })
         .collect();
     v.sort_by(|a, b| a.time.total_cmp(&b.time));
