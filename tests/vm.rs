@@ -882,6 +882,51 @@ fn vm_ap_sampling() {
             ),
         );
 
+        // The truths agree with each other: what hostapd_cli status says
+        // of each BSS is what iw says of its interface.
+        let mut problems = Vec::new();
+        for ap in &aps {
+            let Some(status) = c.facts.iter().rev().find(|f| {
+                f.name.starts_with("hostapd_status ") && f.text.contains(&format!("={}\n", ap.name))
+            }) else {
+                problems.push(format!("no hostapd_cli status listing {}", ap.name));
+                continue;
+            };
+            let kv: BTreeMap<&str, &str> = status
+                .text
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .collect();
+            let i = kv
+                .iter()
+                .find(|(k, v)| k.starts_with("bss[") && **v == ap.name)
+                .map(|(k, _)| k.trim_start_matches("bss[").trim_end_matches(']'));
+            let Some(i) = i else {
+                problems.push(format!("hostapd_cli status does not list {}", ap.name));
+                continue;
+            };
+            let bssid = kv
+                .get(format!("bssid[{i}]").as_str())
+                .and_then(|b| parse_mac(b));
+            let ssid = kv.get(format!("ssid[{i}]").as_str()).map(|s| s.to_string());
+            let channel = kv.get("channel").and_then(|c| c.parse().ok());
+            if bssid != Some(ap.addr) || ssid != ap.ssid || channel != ap.channel {
+                problems.push(format!(
+                    "{}: hostapd_cli bssid {bssid:?} ssid {ssid:?} channel {channel:?}, iw {} {:?} {:?}",
+                    ap.name,
+                    fmt_mac(&ap.addr),
+                    ap.ssid,
+                    ap.channel
+                ));
+            }
+        }
+        v.problems(
+            "truths_agree",
+            aps.len() * 3,
+            problems,
+            "hostapd_cli status and iw dev info agree on each BSS's BSSID, SSID and channel".into(),
+        );
+
         // Pools and sequence numbers of each AP interface.
         for ap in &aps {
             let rate = c
