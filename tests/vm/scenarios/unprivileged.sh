@@ -18,10 +18,11 @@ ap_conf $RUN/r0.conf "$WLAN0" wsf-a 1
 ap_start hostapd $RUN/r0.conf
 ip addr add 10.0.1.1/24 dev "$WLAN0"
 USER_OPTS="--reuid=1000 --regid=1000 --clear-groups"
+# What a process started that way has, as libcap's capsh prints it.
 fact caps_raw setpriv $USER_OPTS --inh-caps=-all,+net_raw --ambient-caps=-all,+net_raw \
-	grep Cap /proc/self/status
+	capsh --print
 fact caps_bpf setpriv $USER_OPTS --inh-caps=-all,+net_raw,+bpf --ambient-caps=-all,+net_raw,+bpf \
-	grep Cap /proc/self/status
+	capsh --print
 agent_start agent_raw "$RUN/agent-raw.conf" $USER_OPTS --inh-caps=-all,+net_raw --ambient-caps=-all,+net_raw
 agent_start agent_bpf "$RUN/agent-bpf.conf" $USER_OPTS --inh-caps=-all,+net_raw,+bpf --ambient-caps=-all,+net_raw,+bpf
 fact agent_raw_status sh -c "grep -E 'Uid|Cap' /proc/$(pid_of agent_raw)/status"
