@@ -36,12 +36,20 @@ event() { echo "$(now) $*" >>"$OUT/events.log"; }
 
 # A fact: `fact NAME command...` records the command's output under NAME.
 fact() {
-	local name=$1
+	local name=$1 tracing=
 	shift
+	# The scenario's `sh -x` trace of a function would land in the fact.
+	case $- in *x*)
+		tracing=1
+		set +x
+		;;
+	esac
 	{
 		echo "=== $(now) $name"
 		"$@" 2>&1
 	} >>"$OUT/facts.log"
+	[ -n "$tracing" ] && set -x
+	return 0
 }
 
 # Ends the scenario as failed (the guest could not build the world it
