@@ -1048,13 +1048,19 @@ fn vm_ap_sampling() {
             .iter()
             .map(|(t, f)| format!("not sampled: {} at {t:.3}", describe(f)))
             .collect();
-        problems.extend(extra.iter().map(|&j| {
-            format!(
-                "sampled, not captured: {} (pool {})",
-                describe(&sampled[j].header),
-                sampled[j].pool
-            )
-        }));
+        let last_captured = captured.last().map_or(0.0, |f| f.0);
+        problems.extend(
+            extra
+                .iter()
+                .filter(|&&j| sampled[j].time < last_captured)
+                .map(|&j| {
+                    format!(
+                        "sampled, not captured: {} (pool {})",
+                        describe(&sampled[j].header),
+                        sampled[j].pool
+                    )
+                }),
+        );
         v.problems(
             "samples_match_taps_wlan0b",
             captured.len(),
@@ -1486,12 +1492,18 @@ fn vm_monitor() {
             .filter(|(t, _)| *t < stopped - 1.0)
             .map(|(t, f)| format!("not sampled on mon1: {} at {t:.3}", describe(f)))
             .collect();
-        problems.extend(extra.iter().map(|&j| {
-            format!(
-                "sampled on mon1, not captured on mon0: {}",
-                describe(&in_capture[j].header)
-            )
-        }));
+        // Samples after the capture's last frame: tcpdump stopped first.
+        problems.extend(
+            extra
+                .iter()
+                .filter(|&&j| in_capture[j].time < to)
+                .map(|&j| {
+                    format!(
+                        "sampled on mon1, not captured on mon0: {}",
+                        describe(&in_capture[j].header)
+                    )
+                }),
+        );
         v.problems(
             "every_frame_mon1",
             frames.len(),

@@ -346,6 +346,23 @@ capture() {
 	wait_for 10 grep -q "listening on" "$OUT/tcpdump-$1.log" || fail "tcpdump on $1 did not start"
 }
 
+# Stops every tcpdump of the scenario, after giving them the time to get
+# the last frames out of their ring.
+stop_captures() {
+	local f any=
+	for f in "$RUN"/pids/tcpdump*; do
+		[ -f "$f" ] && any=1
+	done
+	[ -n "$any" ] || return 0
+	sleep 1.5
+	for f in "$RUN"/pids/tcpdump*; do
+		[ -f "$f" ] || continue
+		kill -INT "$(cat "$f")" 2>/dev/null
+		wait_for 5 dead "$(cat "$f")"
+		rm -f "$f"
+	done
+}
+
 # `watch_stations IFACE...`: every second, what iw and hostapd report about
 # the stations of these AP interfaces, into stations.log.
 watch_stations() {
@@ -474,6 +491,10 @@ cleanup_world() {
 	for f in "$RUN"/pids/agent*; do
 		[ -f "$f" ] && agent_stop "$(basename "$f")"
 	done
+	# tcpdump reads a TPACKET_V3 ring whose blocks are handed over at most
+	# a second after their first frame, and leaves what it has not got at
+	# SIGINT: the agents' last datagrams must be in.
+	stop_captures
 	for f in "$RUN"/pids/*; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")

@@ -53,8 +53,7 @@ pings sta1 10.0.1.1 100 0.02
 sleep 3
 final_facts "$WLAN0"
 agent_stop agent
-kill -INT "$(pid_of tcpdump-mon0)" "$(pid_of tcpdump-mon3)"
-sleep 1
+stop_captures
 # What tcpdump decodes from the radiotap headers, frame by frame.
 tcpdump -r "$OUT/mon0.pcap" -nn -e -tt >"$OUT/mon0.txt" 2>&1
 tcpdump -r "$OUT/mon3.pcap" -nn -e -tt >"$OUT/mon3.txt" 2>&1
