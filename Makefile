@@ -4,6 +4,9 @@
 #                decoded samples (root)
 #   make test    install what the tests need, then run them all (root for
 #                the namespace tests)
+#   make vm-test the Wi-Fi test rig: the OpenWrt x86_64 build of the agent on
+#                mac80211_hwsim radios in a VM, with stock hostapd and
+#                wpa_supplicant (root; installs qemu-system-x86)
 #   make bench   encoding benchmark (ns and allocations per sample)
 #   make bench-capture  capture benchmark against pmacctd (root; figures)
 #   make fuzz    run the fuzz targets for a while (needs cargo-fuzz)
@@ -28,6 +31,8 @@ UBUSD_VERSION := 0.5.0
 include mk/openwrt.mk
 # luci-app-wsflowd: JSON/JS checks and the browser test's tools.
 include mk/luci.mk
+# The Wi-Fi test rig: a VM image from Debian packages, scenarios in it.
+include mk/vm.mk
 
 all: build
 
@@ -69,8 +74,9 @@ unit-tests:
 
 # Then the OpenWrt side: static musl builds for the five architectures, the
 # test suite under qemu-mips (big-endian), a self-check of every binary under
-# its qemu, and the .ipk/.apk packages (mk/openwrt.mk).
-test: deps lint unit-tests cross-deps cross-test
+# its qemu, and the .ipk/.apk packages (mk/openwrt.mk). Last, the x86_64
+# binary on real (virtual) radios in a VM (mk/vm.mk).
+test: deps lint unit-tests cross-deps cross-test vm-test
 
 demo: deps release
 	bash scripts/demo.sh target/release/wsflowd
