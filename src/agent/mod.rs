@@ -31,6 +31,7 @@
 
 pub mod address;
 pub mod counters;
+pub mod discovery;
 pub mod instance;
 pub mod kernel;
 pub mod path;
@@ -96,6 +97,8 @@ enum Slot {
     Timer,
     /// A sampled interface's ring, by its index in `sources`.
     Source(usize),
+    /// DNS-SD's lookup, while its queries are out.
+    Dns,
 }
 
 /// Period of the housekeeping timer.
@@ -205,6 +208,10 @@ pub struct Agent {
     agent_address_chosen: bool,
     /// Room for the header of an A-MPDU subframe sample (allocated once).
     scratch: Vec<u8>,
+    /// The configuration as the file says it; `config` is this with what
+    /// DNS-SD found laid over it.
+    file_config: Config,
+    dns_sd: discovery::DnsSd,
 }
 
 impl Agent {
@@ -279,12 +286,14 @@ impl Agent {
             timer,
             agent_address_chosen: false,
             scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
+            file_config: Config::default(),
+            dns_sd: discovery::DnsSd::new(),
         };
         for w in &loaded.warnings {
             warn!("{w}");
         }
         let sources = config.agent.station_sources;
-        agent.apply(config);
+        agent.apply_file(config);
         agent.set_station_sources(sources, true);
         Ok(agent)
     }
@@ -364,7 +373,9 @@ impl Agent {
         {
             self.host.next_poll_ms = now + self.stagger(agent.polling_interval);
         }
-        self.out.collectors.configure(&new.collectors);
+        self.out
+            .collectors
+            .configure(&new.collectors, self.dns_sd.collectors());
         let socket = ubus_socket(&new);
         if socket != self.wifi.ubus.path() {
             info!("ubus socket now {}", socket.display());
@@ -387,6 +398,49 @@ impl Agent {
             }
         }
         self.housekeeping(now);
+    }
+
+    /// Applies a configuration read from the file: DNS-SD takes its options
+    /// (a reload asks the DNS again at once), and what it found is laid
+    /// over the file's settings (see [`Agent::apply_discovered`]).
+    fn apply_file(&mut self, file: Config) {
+        let now = self.now_ms();
+        let agent = &file.agent;
+        self.dns_sd.configure(
+            agent.enabled && agent.dns_sd,
+            agent.dns_sd_domain.as_deref(),
+            now,
+        );
+        let mut config = file.clone();
+        self.dns_sd.settings().apply_to(&mut config);
+        self.file_config = file;
+        self.apply(config);
+    }
+
+    /// Applies the file's configuration with DNS-SD's TXT settings laid
+    /// over it, as a reload does (sockets and counts kept, rates changed
+    /// in place), and the collectors: the file's and DNS-SD's.
+    fn apply_discovered(&mut self) {
+        let mut config = self.file_config.clone();
+        self.dns_sd.settings().apply_to(&mut config);
+        if config == self.config {
+            self.out
+                .collectors
+                .configure(&self.config.collectors, self.dns_sd.collectors());
+        } else {
+            self.apply(config);
+        }
+    }
+
+    /// DNS-SD's second: a lookup due starts, a try that timed out ends.
+    /// Returns whether what it found changed (and was applied).
+    fn dns_sd_tick(&mut self) -> bool {
+        let now = self.now_ms();
+        if !self.dns_sd.tick(now, &mut self.rng) {
+            return false;
+        }
+        self.apply_discovered();
+        true
     }
 
     /// Starts and stops the station sources the configuration names, and
@@ -441,7 +495,7 @@ impl Agent {
                     warn!("{w}");
                 }
                 info!("configuration reloaded from {}", self.config_path.display());
-                self.apply(loaded.config);
+                self.apply_file(loaded.config);
                 true
             }
             Err(e) => {
@@ -722,6 +776,9 @@ impl Agent {
         }
         add(self.kernel.as_fd().as_raw_fd(), libc::POLLIN, Slot::Kernel);
         add(self.timer.as_fd().as_raw_fd(), libc::POLLIN, Slot::Timer);
+        if let Some(fd) = self.dns_sd.poll_fd() {
+            add(fd, libc::POLLIN, Slot::Dns);
+        }
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(fd) = s.capture_fd() {
                 add(fd, libc::POLLIN, Slot::Source(i));
@@ -767,9 +824,21 @@ impl Agent {
                     Slot::Timer => {
                         if self.timer.read() > 0 {
                             self.tick();
+                            if self.dns_sd_tick() {
+                                // Applied what DNS-SD found: sources may
+                                // have changed.
+                                break;
+                            }
                         }
                     }
                     Slot::Source(i) => self.service(i, revents),
+                    Slot::Dns => {
+                        let now = self.now_ms();
+                        if self.dns_sd.readable(now) {
+                            self.apply_discovered();
+                            break;
+                        }
+                    }
                 }
             }
         }
