@@ -491,10 +491,12 @@ impl DnsSd {
         self.lookup = None;
         let dropped = self.state.configure(enabled, domain, now_ms);
         match (was, enabled) {
-            (false, true) => info!(
-                "DNS-SD: collectors from the SRV records of {SERVICE}.{}",
-                domain.unwrap_or("(the search domains of /etc/resolv.conf)")
-            ),
+            (false, true) => match domain {
+                Some(d) => info!("DNS-SD on: collectors from the SRV records of {SERVICE}.{d}"),
+                None => info!(
+                    "DNS-SD on: collectors from the SRV records of {SERVICE}.DOMAIN, DOMAIN each search domain of {RESOLV_CONF}"
+                ),
+            },
             (true, false) => info!("DNS-SD off"),
             _ => {}
         }
@@ -639,7 +641,7 @@ impl DnsSd {
     }
 
     /// `dns_sd` in `ubus call wsflowd status`. Times are agent uptime in
-    /// seconds (`at`) or seconds from now (`age`, `next_query`).
+    /// seconds (`at`) or seconds from now (`age`, `next_query`...).
     pub fn status(&self, b: &mut BlobBuf, now_ms: u64) {
         let secs = |ms: u64| i64::try_from(ms / 1000).unwrap_or(i64::MAX);
         let s = &self.state;
@@ -664,9 +666,9 @@ impl DnsSd {
             b.int64("at", secs(at));
             b.string("name", &a.name);
             b.string("server", &a.server);
-            match a.ttl_s {
-                Some(ttl) => b.int64("ttl", i64::from(ttl)),
-                None => b.string("ttl", ""),
+            // Absent when the answer gave none.
+            if let Some(ttl) = a.ttl_s {
+                b.int64("ttl", i64::from(ttl));
             }
             b.int64("refresh", i64::from(a.refresh_s));
             let list = b.array_start("collectors");

@@ -94,20 +94,22 @@ pub enum Progress {
     Done(Result<ServiceAnswer, String>),
 }
 
-/// What one response said.
+/// What one response said of the name and type asked.
 #[derive(Debug, Clone, Default)]
-struct Reply {
-    srv: Vec<SrvTarget>,
-    srv_left_out: usize,
-    txt: Vec<Vec<u8>>,
-    txt_records: usize,
-    txt_bytes: usize,
-    txt_left_out: usize,
+pub struct Reply {
+    /// SRV records, at most [`MAX_SRV`].
+    pub srv: Vec<SrvTarget>,
+    pub srv_left_out: usize,
+    /// TXT strings, [`MAX_TXT_BYTES`] at most in all.
+    pub txt: Vec<Vec<u8>>,
+    pub txt_records: usize,
+    pub txt_bytes: usize,
+    pub txt_left_out: usize,
     /// Smallest TTL of the records used.
-    ttl_s: Option<u32>,
+    pub ttl_s: Option<u32>,
     /// From an SOA in the authority section.
-    negative_ttl_s: Option<u32>,
-    truncated: bool,
+    pub negative_ttl_s: Option<u32>,
+    pub truncated: bool,
 }
 
 fn min_ttl(a: Option<u32>, b: u32) -> Option<u32> {
@@ -116,7 +118,7 @@ fn min_ttl(a: Option<u32>, b: u32) -> Option<u32> {
 
 /// Reads the records that answer `qname`/`qtype`: those of `qname` and of
 /// the names its CNAMEs lead to; the SOA's negative TTL.
-fn read_reply(msg: &Message<'_>, qname: &Name, qtype: u16) -> Result<Reply, String> {
+pub fn read_reply(msg: &Message<'_>, qname: &Name, qtype: u16) -> Result<Reply, String> {
     let mut reply = Reply {
         truncated: msg.truncated(),
         ..Reply::default()

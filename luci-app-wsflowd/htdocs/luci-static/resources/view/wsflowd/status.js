@@ -74,7 +74,7 @@ return view.extend({
 		return E('div', { 'class': 'cbi-section', 'id': 'wsflowd-not-running' }, [
 			E('div', { 'class': 'alert-message warning' }, [
 				E('h4', _('The sFlow agent is not running')),
-				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector is set under Settings; "logread -e wsflowd" tells why it did not.')),
+				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector (or DNS-SD) is set under Settings; "logread -e wsflowd" tells why it did not.')),
 				E('p', [ E('small', [ _('Error:'), ' ', E('code', { 'data-field': 'error' }, '%h'.format(error)) ]) ])
 			])
 		]);
