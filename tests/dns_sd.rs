@@ -18,13 +18,22 @@
 //!   answer; names from the search list of resolv.conf, the first one
 //!   NXDOMAIN;
 //! - server down: the lookup fails, the status says why, the last answer
-//!   (and its collector) stays; back when the server is, after the retry
+//!   (and its collector) stays, and LuCI's status page (in headless
+//!   Chromium, as in tests/luci_app.rs) shows where each collector came
+//!   from and the DNS-SD state; back when the server is, after the retry
 //!   delay.
 //!
 //! Each test prints the times it measured. They run in parallel (each has
 //! its namespaces); the TTL test takes about 70 s, the others 15-25 s.
 
 mod common;
+// The LuCI test's server and browser; not all of them is used here.
+#[allow(dead_code)]
+#[path = "luci/server.rs"]
+mod server;
+#[allow(dead_code)]
+#[path = "luci/webdriver.rs"]
+mod webdriver;
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
@@ -33,7 +42,7 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use common::ubusd::{ubus_call, Broker};
 use common::*;
@@ -241,6 +250,38 @@ fn rate_in_force(s: &Json) -> u64 {
 
 fn ms(d: Duration) -> u128 {
     d.as_millis()
+}
+
+/// LuCI's status page of the running agent, in a browser: the text of the
+/// collectors' "From" cells by row key, and of the DNS-SD facts by field.
+fn status_page(lab: &Lab, cfg: &TempConfig, agent: &AgentProcess, shot: &str) -> Json {
+    let server = server::LuciServer::start(server::Settings {
+        config: cfg.path.clone(),
+        ubus_socket: lab.broker.socket.clone(),
+        agent_pid: Some(agent.child.id()),
+        netns: Some(lab.net.a.name.clone()),
+        devices: None,
+        luci_root: None,
+    });
+    let b = webdriver::Browser::start(1280, 1400);
+    b.goto(&server.url("/?view=wsflowd/status"));
+    b.wait(
+        "the status view",
+        "return document.body.getAttribute('data-view-ready') == 'true' && !!document.querySelector('#wsflowd-dns-sd');",
+        Duration::from_secs(20),
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| source_dir().join("target"))
+        .join("luci-artifacts");
+    std::fs::create_dir_all(&target).unwrap();
+    b.screenshot(&target.join(shot));
+    b.js(
+        "const from = {}; for (const r of document.querySelectorAll('#wsflowd-collectors tr[data-key]')) from[r.dataset.key] = r.querySelector('[data-field=\"source\"]').textContent;\
+         const dns = {}; for (const td of document.querySelectorAll('#wsflowd-dns-sd [data-field]')) dns[td.dataset.field] = td.textContent;\
+         return { from: from, dns: dns };",
+        json!([]),
+    )
 }
 
 #[test]
@@ -488,6 +529,31 @@ fn dns_sd_server_down_keeps_the_last_answer() {
         "server down: the error in the status {} ms after the reload",
         ms(shown)
     );
+    // The LuCI status page says the same.
+    if webdriver::tools_or_skip(test) {
+        let page = status_page(&lab, &cfg, &agent, "status-dns-sd.png");
+        println!("status page: {page:#}");
+        assert_eq!(page["from"][format!("127.0.0.1:{}", uci.port)], "settings");
+        assert_eq!(page["from"][format!("c1.test.lan:{}", c1.port)], "DNS-SD");
+        let dns = &page["dns"];
+        assert_eq!(dns["state"], "on");
+        assert_eq!(dns["names"], format!("{SERVICE} SRV, TXT"));
+        assert_eq!(dns["collectors"], format!("c1.test.lan:{}", c1.port));
+        assert_eq!(dns["settings"], "sampling rate 1 in 5");
+        assert_eq!(dns["ttl"], "600 s");
+        assert!(
+            dns["answer"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("ago, from {DNS}:53")),
+            "{dns}"
+        );
+        let error = dns["error"].as_str().unwrap();
+        assert!(
+            error.contains("nothing listens") && error.contains("the last answer stays in force"),
+            "{error}"
+        );
+    }
     // ---- The server is back: the retry (10 s after the failure) answers.
     let _dns = Dnsmasq::start(&lab.net.a, &records);
     let s = lab.wait_status("the error cleared", Duration::from_secs(20), |s| {

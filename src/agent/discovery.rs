@@ -47,7 +47,7 @@ use std::path::PathBuf;
 use crate::config::{
     parse_host, CollectorConfig, Config, MAX_COLLECTORS, MAX_POLLING_INTERVAL, MAX_SAMPLING_RATE,
 };
-use crate::dns::client::{Lookup, Progress, ServiceAnswer};
+use crate::dns::client::{Lookup, Progress, ServiceAnswer, SrvTarget};
 use crate::dns::message::Name;
 use crate::dns::resolv::{ResolvConf, RESOLV_CONF};
 use crate::rng::Rng;
@@ -193,16 +193,18 @@ fn txt_settings(strings: &[Vec<u8>], notes: &mut Vec<String>) -> TxtSettings {
 /// of its TXT strings, when to ask again.
 pub fn interpret(answer: &ServiceAnswer) -> Discovered {
     let mut notes = Vec::new();
-    let mut targets: Vec<_> = answer.srv.iter().collect();
-    // A stable order: by priority, then weight (larger first), then name.
-    targets.sort_by(|a, b| {
-        (a.priority, std::cmp::Reverse(a.weight), &a.target, a.port).cmp(&(
-            b.priority,
-            std::cmp::Reverse(b.weight),
-            &b.target,
-            b.port,
-        ))
-    });
+    // A stable order whatever order the server sends them in (servers
+    // rotate records): by priority, then weight (larger first), then name
+    // and port. An insertion sort: at most MAX_SRV records, and no generic
+    // sort code in the router binary.
+    fn key(t: &SrvTarget) -> (u16, u16, &str, u16) {
+        (t.priority, u16::MAX - t.weight, t.target.as_str(), t.port)
+    }
+    let mut targets: Vec<&SrvTarget> = Vec::with_capacity(answer.srv.len());
+    for t in &answer.srv {
+        let at = targets.partition_point(|o| key(o) <= key(t));
+        targets.insert(at, t);
+    }
     let mut collectors: Vec<CollectorConfig> = Vec::new();
     let mut left_out = answer.srv_left_out;
     for t in targets {
@@ -707,7 +709,6 @@ impl DnsSd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::client::SrvTarget;
 
     const S: u64 = 1000;
 

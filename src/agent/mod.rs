@@ -423,7 +423,9 @@ impl Agent {
     fn apply_discovered(&mut self) {
         let mut config = self.file_config.clone();
         self.dns_sd.settings().apply_to(&mut config);
-        if config == self.config {
+        // Only the two settings TXT may set can differ from those in force.
+        let (now, new) = (&self.config.agent, &config.agent);
+        if (now.sampling_rate, now.polling_interval) == (new.sampling_rate, new.polling_interval) {
             self.out
                 .collectors
                 .configure(&self.config.collectors, self.dns_sd.collectors());

@@ -384,7 +384,7 @@ impl Lookup {
             match socket.recv(&mut buffer) {
                 Ok(n) => {
                     let p = self.response(&buffer[..n], now_ms);
-                    if p != Progress::Pending {
+                    if !matches!(p, Progress::Pending) {
                         break p;
                     }
                 }
@@ -393,7 +393,7 @@ impl Lookup {
                 Err(e) => {
                     let error = socket_error(self.server, &e);
                     let p = self.next_try(now_ms, error);
-                    if p != Progress::Pending {
+                    if !matches!(p, Progress::Pending) {
                         break p;
                     }
                 }

@@ -235,7 +235,7 @@ return view.extend({
 		rows.push([ 'next_query', _('Next query'), (d.next_query != null) ? _('in %t').format(d.next_query) : '-' ]);
 
 		if (d.error)
-			rows.push([ 'error', _('Error'), text(_('%s (%d failures in a row, the last %t ago; the last answer stays in force)').format(d.error, d.failures, d.error_age)) ]);
+			rows.push([ 'error', _('Error'), text(_('%s (failed lookups in a row: %d, the last %t ago; the last answer stays in force)').format(d.error, d.failures, d.error_age)) ]);
 
 		return facts('wsflowd-dns-sd', rows);
 	},
