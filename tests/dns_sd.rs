@@ -37,7 +37,7 @@ mod webdriver;
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -652,38 +652,4 @@ fn dns_sd_requeries_when_the_ttl_ends() {
     traffic.join().unwrap();
     assert!(agent.stop().success());
     println!("{test}: {:?}", started.elapsed());
-}
-
-/// The agent checks its configuration with `--check-config`: the options
-/// and their errors.
-#[test]
-fn check_config_reads_the_dns_sd_options() {
-    let ok = TempConfig::new("config agent 'agent'\n\toption dns_sd '1'\n\toption dns_sd_domain 'example.net'\n\tlist interface 'eth0'\n");
-    let out = Command::new(wsflowd())
-        .args(["--check-config", "-c"])
-        .arg(&ok.path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // No "no collector" warning: DNS-SD may give them.
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("no collector"),
-        "{out:?}"
-    );
-    let bad = TempConfig::new("config agent 'agent'\n\toption dns_sd_domain '.example.net'\n");
-    let out = Command::new(wsflowd())
-        .args(["--check-config", "-c"])
-        .arg(&bad.path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        text.contains("option 'dns_sd_domain'") && text.contains("leading dot"),
-        "{text}"
-    );
 }
