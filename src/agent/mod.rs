@@ -31,6 +31,7 @@
 
 pub mod address;
 pub mod counters;
+pub mod discovery;
 pub mod instance;
 mod interfaces;
 pub mod kernel;
@@ -100,6 +101,8 @@ enum Slot {
     Timer,
     /// A sampled interface's ring, by its index in `sources`.
     Source(usize),
+    /// DNS-SD's lookup, while its queries are out.
+    Dns,
 }
 
 /// Period of the housekeeping timer.
@@ -211,6 +214,10 @@ pub struct Agent {
     agent_address_chosen: bool,
     /// Room for the header of an A-MPDU subframe sample (allocated once).
     scratch: Vec<u8>,
+    /// The configuration as the file says it; `config` is this with what
+    /// DNS-SD found laid over it.
+    file_config: Config,
+    dns_sd: discovery::DnsSd,
 }
 
 impl Agent {
@@ -286,12 +293,14 @@ impl Agent {
             timer,
             agent_address_chosen: false,
             scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
+            file_config: Config::default(),
+            dns_sd: discovery::DnsSd::new(),
         };
         for w in &loaded.warnings {
             warn!("{w}");
         }
         let sources = config.agent.station_sources;
-        agent.apply(config);
+        agent.apply_file(config);
         agent.set_station_sources(sources, true);
         Ok(agent)
     }
@@ -335,6 +344,9 @@ impl Agent {
         }
         add(self.kernel.as_fd().as_raw_fd(), libc::POLLIN, Slot::Kernel);
         add(self.timer.as_fd().as_raw_fd(), libc::POLLIN, Slot::Timer);
+        if let Some(fd) = self.dns_sd.poll_fd() {
+            add(fd, libc::POLLIN, Slot::Dns);
+        }
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(fd) = s.capture_fd() {
                 add(fd, libc::POLLIN, Slot::Source(i));
@@ -386,9 +398,21 @@ impl Agent {
                     Slot::Timer => {
                         if self.timer.read() > 0 {
                             self.tick();
+                            if self.dns_sd_tick() {
+                                // Applied what DNS-SD found: sources may
+                                // have changed.
+                                break;
+                            }
                         }
                     }
                     Slot::Source(i) => self.service(i, revents),
+                    Slot::Dns => {
+                        let now = self.now_ms();
+                        if self.dns_sd.readable(now) {
+                            self.apply_discovered();
+                            break;
+                        }
+                    }
                 }
             }
         }

@@ -82,7 +82,9 @@ impl Agent {
         {
             self.host.next_poll_ms = now + self.stagger(agent.polling_interval);
         }
-        self.out.collectors.configure(&new.collectors);
+        self.out
+            .collectors
+            .configure(&new.collectors, self.dns_sd.collectors());
         let socket = ubus_socket(&new);
         if socket != self.wifi.ubus.path() {
             info!("ubus socket now {}", socket.display());
@@ -109,6 +111,51 @@ impl Agent {
             }
         }
         self.housekeeping(now);
+    }
+
+    /// Applies a configuration read from the file: DNS-SD takes its options
+    /// (a reload asks the DNS again at once), and what it found is laid
+    /// over the file's settings (see [`Agent::apply_discovered`]).
+    pub(super) fn apply_file(&mut self, file: Config) {
+        let now = self.now_ms();
+        let agent = &file.agent;
+        self.dns_sd.configure(
+            agent.enabled && agent.dns_sd,
+            agent.dns_sd_domain.as_deref(),
+            now,
+        );
+        let mut config = file.clone();
+        self.dns_sd.settings().apply_to(&mut config);
+        self.file_config = file;
+        self.apply(config);
+    }
+
+    /// Applies the file's configuration with DNS-SD's TXT settings laid
+    /// over it, as a reload does (sockets and counts kept, rates changed
+    /// in place), and the collectors: the file's and DNS-SD's.
+    pub(super) fn apply_discovered(&mut self) {
+        let mut config = self.file_config.clone();
+        self.dns_sd.settings().apply_to(&mut config);
+        // Only the two settings TXT may set can differ from those in force.
+        let (now, new) = (&self.config.agent, &config.agent);
+        if (now.sampling_rate, now.polling_interval) == (new.sampling_rate, new.polling_interval) {
+            self.out
+                .collectors
+                .configure(&self.config.collectors, self.dns_sd.collectors());
+        } else {
+            self.apply(config);
+        }
+    }
+
+    /// DNS-SD's second: a lookup due starts, a try that timed out ends.
+    /// Returns whether what it found changed (and was applied).
+    pub(super) fn dns_sd_tick(&mut self) -> bool {
+        let now = self.now_ms();
+        if !self.dns_sd.tick(now, &mut self.rng) {
+            return false;
+        }
+        self.apply_discovered();
+        true
     }
 
     /// Starts and stops the station sources the configuration names, and
@@ -177,7 +224,7 @@ impl Agent {
                     warn!("{w}");
                 }
                 info!("configuration reloaded from {}", self.config_path.display());
-                self.apply(loaded.config);
+                self.apply_file(loaded.config);
                 true
             }
             Err(e) => {

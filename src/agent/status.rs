@@ -95,6 +95,7 @@ impl Agent {
         for col in self.out.collectors.entries() {
             let t = b.table_start("");
             b.string("section", &col.config.section);
+            b.string("source", col.source.name());
             b.string("address", &col.config.address);
             int64(&mut b, "port", u64::from(col.config.port));
             let target = col.target.map(|t| t.to_string()).unwrap_or_default();
@@ -105,6 +106,7 @@ impl Agent {
             b.table_end(t);
         }
         b.array_end(list);
+        self.dns_sd.status(&mut b, self.now_ms());
 
         let list = b.array_start("interfaces");
         for k in 0..self.sources.len() {

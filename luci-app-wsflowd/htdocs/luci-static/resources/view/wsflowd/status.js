@@ -149,7 +149,7 @@ return view.extend({
 		return E('div', { 'class': 'cbi-section', 'id': 'wsflowd-not-running' }, [
 			E('div', { 'class': 'alert-message warning' }, [
 				E('h4', _('The sFlow agent is not running')),
-				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector is set under Settings; "logread -e wsflowd" tells why it did not.')),
+				E('p', _('wsflowd does not answer on ubus: the service is stopped, or failed to start. It starts once the agent is enabled and an enabled collector (or DNS-SD) is set under Settings; "logread -e wsflowd" tells why it did not.')),
 				E('p', [ E('small', [ _('Error:'), ' ', E('code', { 'data-field': 'error' }, '%h'.format(error)) ]) ])
 			])
 		]);
@@ -186,10 +186,11 @@ return view.extend({
 		nodes.push(E('div', { 'class': 'cbi-section' }, [
 			E('h3', _('Collectors')),
 			table('wsflowd-collectors',
-				[ _('Address'), _('Port'), _('Sent to'), _('Datagrams sent'), _('Send errors'), _('Last error') ],
+				[ _('Address'), _('Port'), _('From'), _('Sent to'), _('Datagrams sent'), _('Send errors'), _('Last error') ],
 				(st.collectors || []).map((c) => [ '%s:%s'.format(c.address, c.port), [
 					[ 'address', text(c.address) ],
 					[ 'port', text(c.port) ],
+					[ 'source', this.collectorSource(c.source) ],
 					[ 'target', text(c.target) ],
 					[ 'datagrams_sent', text(c.datagrams_sent) ],
 					[ 'send_errors', text(c.send_errors) ],
@@ -197,6 +198,12 @@ return view.extend({
 				] ]),
 				_('No collector: samples are not sent anywhere.'))
 		]));
+
+		if (st.dns_sd)
+			nodes.push(E('div', { 'class': 'cbi-section' }, [
+				E('h3', _('DNS-SD')),
+				this.dnsSd(st.dns_sd)
+			]));
 
 		nodes.push(E('div', { 'class': 'cbi-section' }, [
 			E('h3', _('Data sources')),
@@ -325,6 +332,60 @@ return view.extend({
 			busy.some((b) => b.points.length) ? chart('wsflowd-busy-chart', busy, (v) => '%d %%'.format(v), 100)
 				: E('em', _('No channel utilization from this radio yet (the driver reports no channel survey and hostapd no air time), or fewer than two readings.'))
 		]);
+	},
+
+	/* Where a collector comes from: a collector section of the settings, or DNS-SD. */
+	collectorSource(source) {
+		switch (source) {
+		case 'uci':
+			return _('settings');
+		case 'dns-sd':
+			return _('DNS-SD');
+		default:
+			return text(source);
+		}
+	},
+
+	/* DNS-SD: the names asked, what the last answer gave, when it is asked again, what went wrong. */
+	dnsSd(d) {
+		if (!d.enabled)
+			return facts('wsflowd-dns-sd', [
+				[ 'state', _('Collectors from DNS-SD'), _('off') ]
+			]);
+
+		const a = d.answer;
+		const rows = [
+			[ 'state', _('Collectors from DNS-SD'), d.querying ? _('on, asking now') : _('on') ],
+			[ 'names', _('Records asked for'), text((d.names || []).map((n) => n + ' SRV, TXT').join('; ')) ],
+			[ 'answer', _('Last answer'), a ? text(_('%t ago, from %s').format(a.age, a.server)) : _('none yet') ]
+		];
+
+		if (a) {
+			const found = (a.collectors || []).map((c) => '%s:%d'.format(c.address, c.port));
+			const settings = [];
+
+			if (a.sampling_rate != null)
+				settings.push(_('sampling rate 1 in %d').format(a.sampling_rate));
+
+			if (a.polling_interval != null)
+				settings.push(_('polling interval %d s').format(a.polling_interval));
+
+			rows.push(
+				[ 'ttl', _('TTL'), (typeof a.ttl == 'number') ? _('%d s').format(a.ttl) : _('none given') ],
+				[ 'collectors', _('Collectors found'), found.length ? text(found.join(', ')) : _('none') ],
+				[ 'settings', _('Settings found'), settings.length ? text(settings.join(', ')) : _('none') ]
+			);
+
+			if (Array.isArray(a.notes) && a.notes.length)
+				rows.push([ 'notes', _('Left out'), E('ul', {}, a.notes.map((n) => E('li', {}, text(n)))) ]);
+		}
+
+		rows.push([ 'next_query', _('Next query'), (d.next_query != null) ? _('in %t').format(d.next_query) : '-' ]);
+
+		if (d.error)
+			rows.push([ 'error', _('Error'), text(_('%s (failed lookups in a row: %d, the last %t ago; the last answer stays in force)').format(d.error, d.failures, d.error_age)) ]);
+
+		return facts('wsflowd-dns-sd', rows);
 	},
 
 	/* Which station sources are configured, and how each is doing. */
