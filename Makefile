@@ -4,6 +4,9 @@
 #                decoded samples (root)
 #   make test    install what the tests need, then run them all (root for
 #                the namespace tests)
+#   make vm-test the Wi-Fi test rig: the OpenWrt x86_64 build of the agent on
+#                mac80211_hwsim radios in a VM, with stock hostapd and
+#                wpa_supplicant (root; installs qemu-system-x86)
 #   make bench   encoding benchmark (ns and allocations per sample)
 #   make bench-capture  capture benchmark against pmacctd (root; figures)
 #   make fuzz    run the fuzz targets for a while (needs cargo-fuzz)
@@ -12,8 +15,14 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 # Debian packages the tests and the demo use: tshark (independent sFlow
 # decoder), iproute2 (namespaces, veth), iputils-ping (demo traffic),
-# shellcheck (init and maintainer scripts), python3 (package builder).
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3
+# shellcheck (init and maintainer scripts), python3 (package builder),
+# prometheus (the server that scrapes `collect --prometheus`, and its
+# promtool), pmacct (sfacctd, a collector of the standard records),
+# strace (holds the kernel helper's netlink reads in a test), dnsmasq-base
+# (the DNS server of the DNS-SD tests: the binary only, no service).
+# The tests start their own servers: the prometheus service that its
+# package may start (where no policy-rc.d forbids it) is stopped.
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace dnsmasq-base
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 
@@ -23,6 +32,8 @@ UBUSD_VERSION := 0.5.0
 include mk/openwrt.mk
 # luci-app-wsflowd: JSON/JS checks and the browser test's tools.
 include mk/luci.mk
+# The Wi-Fi test rig: a VM image from Debian packages, scenarios in it.
+include mk/vm.mk
 
 all: build
 
@@ -39,7 +50,9 @@ deps: luci-deps
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	  case " $$missing " in *" prometheus "*) \
+	    invoke-rc.d prometheus stop >/dev/null 2>&1 || true;; esac; \
 	fi
 	@if [ ! -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/ubusd" ]; then \
 	  $(CARGO) install ubusd --version $(UBUSD_VERSION) --locked; \
@@ -59,17 +72,20 @@ unit-tests:
 	  $(CARGO) test --all-targets -- --test-threads=2
 	# Benchmarks build and run briefly, so they cannot rot.
 	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench encode
+	WSFLOWD_BENCH_QUICK=1 $(CARGO) bench --bench collect
 
 # Then the OpenWrt side: static musl builds for the five architectures, the
 # test suite under qemu-mips (big-endian), a self-check of every binary under
-# its qemu, and the .ipk/.apk packages (mk/openwrt.mk).
-test: deps lint unit-tests cross-deps cross-test
+# its qemu, and the .ipk/.apk packages (mk/openwrt.mk). Last, the x86_64
+# binary on real (virtual) radios in a VM (mk/vm.mk).
+test: deps lint unit-tests cross-deps cross-test vm-test
 
 demo: deps release
 	bash scripts/demo.sh target/release/wsflowd
 
 bench:
 	$(CARGO) bench --bench encode
+	$(CARGO) bench --bench collect
 
 # Capture benchmark (root): wsflowd and Debian's pmacctd sampling the same
 # veth, a radiotap TAP, the sample rate sustained before drops; prints

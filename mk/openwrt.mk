@@ -105,12 +105,15 @@ $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
 # unprivileged user: tests needing root skip, those needing tshark or a
 # ubus broker run when these are installed and reachable, and skip
 # otherwise (ubusd, for instance, lets only root publish objects unless its
-# ACL files, owned by root, say otherwise). Not tests/cli.rs and
-# tests/hardening.rs: they execute the wsflowd binary, which needs qemu
-# registered with binfmt_misc; cross_selfcheck.py runs the agent under qemu
-# instead, for every architecture. Not tests/luci_app.rs either: the LuCI
-# pages (JavaScript, a browser) have no byte order.
-CROSS_TESTS_EXCLUDED ?= cli hardening luci_app
+# ACL files, owned by root, say otherwise). Not tests/cli.rs,
+# tests/hardening.rs and the collector's tests: they execute the wsflowd
+# binary, which needs qemu registered with binfmt_misc; cross_selfcheck.py
+# runs the agent under qemu instead, for every architecture (the
+# collector's decoding and aggregation are unit tests of the library, run
+# here). Not tests/luci_app.rs either: the LuCI pages (JavaScript, a
+# browser) have no byte order; nor tests/vm.rs, which drives a VM from the
+# host (`make vm-test`).
+CROSS_TESTS_EXCLUDED ?= cli hardening luci_app collect_prometheus collect_stations vm
 CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcard tests/*.rs))))
 # A test that reads the kernel's own link statistics: qemu-user translates
 # netlink answers incompletely for a big-endian guest (attributes it does

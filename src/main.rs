@@ -16,7 +16,10 @@ Usage: wsflowd [-c PATH] [-f] [-l LEVEL]
 
 #[cfg(feature = "collect")]
 const COLLECT_USAGE: &str = "
-       wsflowd collect [--listen ADDR:PORT] [--json] [--count N] [--read FILE]";
+       wsflowd collect [--listen ADDR:PORT] [--json] [--count N] [--read FILE]
+                       [--stations] [--prometheus ADDR:PORT [--prometheus-stations]]
+                       [--max-agents N] [--max-series N] [--max-stations N]
+                       [--agent-ttl SECONDS] [--station-ttl SECONDS]";
 #[cfg(not(feature = "collect"))]
 const COLLECT_USAGE: &str = "";
 
@@ -24,7 +27,9 @@ const DESCRIPTION: &str = "
 
 sFlow v5 agent for OpenWrt Wi-Fi access points: samples frames on the
 configured interfaces, polls interface and host counters, and sends sFlow
-datagrams to the configured collectors.
+datagrams to the configured collectors, and with option dns_sd '1' to
+those of the SRV records of _sflow._udp.DOMAIN too (DNS-SD; its TXT record
+may set the agent-wide sampling rate and polling interval).
 
 Options:
   -c, --config PATH      configuration file (default /etc/config/wsflowd)
@@ -40,13 +45,33 @@ Options:
 
 #[cfg(feature = "collect")]
 const COLLECT_OPTIONS: &str = "
-collect: print every sample received, one line each
+collect: print every sample received, one line each (by default), show the
+stations across all agents (--stations), or serve Prometheus metrics
+(--prometheus); `wsflowd collect --help` lists the metrics
       --listen ADDR:PORT address to listen on (default [::]:6343, which also
                          receives IPv4)
-      --json             one JSON object per sample, with every field
+      --json             one JSON object per sample (or per station event)
       --count N          exit after N samples
       --read FILE        decode the sFlow datagrams (UDP port 6343, or the
                          --listen port) of a pcap capture instead of listening
+      --stations         the stations seen across all agents (MAC, agent,
+                         BSSID/SSID, last seen, signal, rates) and their
+                         roams: a table redrawn every second on a terminal,
+                         one line per event (new, roam, gone) otherwise
+      --prometheus ADDR:PORT
+                         serve the agents' figures at http://ADDR:PORT/metrics
+                         (Prometheus text format, or OpenMetrics when asked);
+                         samples are not printed
+      --prometheus-stations
+                         also per-station series (signal, rates, traffic)
+      --max-agents N     agents tracked (default 10000)
+      --max-series N     data sources, BSSes and per-BSS traffic classes
+                         tracked (default 100000)
+      --max-stations N   stations tracked (default 10000)
+      --agent-ttl SECONDS  forget agents, interfaces and BSSes not heard
+                         from for this long (default 900)
+      --station-ttl SECONDS  forget stations not seen for this long
+                         (default 300)
 ";
 #[cfg(not(feature = "collect"))]
 const COLLECT_OPTIONS: &str = "";
@@ -71,12 +96,30 @@ enum Command {
     Run(RunOptions),
     #[cfg(feature = "collect")]
     Collect(collect::Options),
+    #[cfg(feature = "collect")]
+    CollectHelp,
     Help,
     Version,
 }
 
 fn value(args: &mut impl Iterator<Item = String>, option: &str) -> Result<String, String> {
     args.next().ok_or_else(|| format!("{option} needs a value"))
+}
+
+#[cfg(feature = "collect")]
+fn number(args: &mut impl Iterator<Item = String>, option: &str) -> Result<usize, String> {
+    let n = value(args, option)?;
+    n.parse().map_err(|_| format!("{option} {n}: not a number"))
+}
+
+/// A number of seconds, in milliseconds.
+#[cfg(feature = "collect")]
+fn seconds(args: &mut impl Iterator<Item = String>, option: &str) -> Result<u64, String> {
+    let n = value(args, option)?;
+    n.parse::<u64>()
+        .ok()
+        .and_then(|s| s.checked_mul(1000))
+        .ok_or_else(|| format!("{option} {n}: not a number of seconds"))
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -105,10 +148,19 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                     );
                 }
                 "--read" => o.read = Some(PathBuf::from(value(&mut args, &a)?)),
-                "-h" | "--help" => return Ok(Command::Help),
+                "--stations" => o.stations = true,
+                "--prometheus" => o.prometheus = Some(value(&mut args, &a)?),
+                "--prometheus-stations" => o.limits.station_series = true,
+                "--max-agents" => o.limits.agents = number(&mut args, &a)?,
+                "--max-series" => o.limits.series = number(&mut args, &a)?,
+                "--max-stations" => o.limits.stations = number(&mut args, &a)?,
+                "--agent-ttl" => o.limits.agent_ttl_ms = seconds(&mut args, &a)?,
+                "--station-ttl" => o.limits.station_ttl_ms = seconds(&mut args, &a)?,
+                "-h" | "--help" => return Ok(Command::CollectHelp),
                 _ => return Err(format!("unknown collect option '{a}'")),
             }
         }
+        o.check()?;
         return Ok(Command::Collect(o));
     }
     let mut o = RunOptions::default();
@@ -193,6 +245,15 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        #[cfg(feature = "collect")]
+        Ok(Command::CollectHelp) => {
+            println!(
+                "{}\nMetrics served with --prometheus (docs/collect.md has more):\n{}",
+                usage(),
+                collect::metrics::help_text()
+            );
+            ExitCode::SUCCESS
+        }
         Ok(Command::Help) => {
             println!("{}", usage());
             ExitCode::SUCCESS

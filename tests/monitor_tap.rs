@@ -206,10 +206,31 @@ fn monitor_frames_of_real_captures() {
         for s in d.samples.iter() {
             if let Sample::Flow(_, f) = s.unwrap() {
                 let records: Vec<FlowRecord> = f.records.iter().map(Result::unwrap).collect();
-                let (FlowRecord::SampledHeader(h), FlowRecord::Extended80211Rx(rx)) =
-                    (records[0], records[1])
-                else {
-                    panic!("a monitor sample is sampled_header + extended_80211_rx");
+                let FlowRecord::SampledHeader(h) = records[0] else {
+                    panic!("a monitor sample starts with sampled_header");
+                };
+                // A frame the radio received, or one it sent (radiotap has
+                // TX flags: its transmit status), which has no signal.
+                let (channel, speed, rcpi, rsni, duration, bssid, sent) = match records[1] {
+                    FlowRecord::Extended80211Rx(rx) => (
+                        rx.channel,
+                        rx.speed,
+                        rx.rcpi,
+                        rx.rsni,
+                        rx.packet_duration,
+                        rx.bssid,
+                        false,
+                    ),
+                    FlowRecord::Extended80211Tx(tx) => (
+                        tx.channel,
+                        tx.speed,
+                        255,
+                        255,
+                        tx.packet_duration,
+                        tx.bssid,
+                        true,
+                    ),
+                    r => panic!("a monitor sample's radio record: {r:?}"),
                 };
                 samples.push((
                     f,
@@ -217,12 +238,13 @@ fn monitor_frames_of_real_captures() {
                     h.frame_length,
                     h.stripped,
                     h.header.to_vec(),
-                    rx.channel,
-                    rx.speed,
-                    rx.rcpi,
-                    rx.rsni,
-                    rx.packet_duration,
-                    rx.bssid,
+                    channel,
+                    speed,
+                    rcpi,
+                    rsni,
+                    duration,
+                    bssid,
+                    sent,
                 ));
             }
         }
@@ -244,6 +266,7 @@ fn monitor_frames_of_real_captures() {
     );
 
     let mut tshark_checks = 0;
+    let mut transmitted = 0;
     for (f, s) in expected.iter().zip(&samples) {
         let (
             sample,
@@ -257,8 +280,13 @@ fn monitor_frames_of_real_captures() {
             rsni,
             duration,
             bssid,
+            sent,
         ) = s;
         let m = MonitorFrame::parse(&f.bytes).unwrap();
+        assert_eq!(*sent, m.transmitted(), "{} frame {}", f.file, f.number);
+        if *sent {
+            transmitted += 1;
+        }
         let at = format!("{} frame {}", f.file, f.number);
         // The 802.11 bytes, radiotap and FCS removed (behind the MPDU
         // delimiter for an A-MPDU subframe).
@@ -288,11 +316,15 @@ fn monitor_frames_of_real_captures() {
             Interface::discarded(263),
             "{at}: not our BSS"
         );
-        assert_eq!(
-            (*rcpi, *rsni, *duration),
-            (m.rcpi, m.rsni, m.packet_duration()),
-            "{at}"
-        );
+        if *sent {
+            assert_eq!(*duration, m.packet_duration(), "{at}");
+        } else {
+            assert_eq!(
+                (*rcpi, *rsni, *duration),
+                (m.rcpi, m.rsni, m.packet_duration()),
+                "{at}"
+            );
+        }
         // What tshark reads from the same capture.
         let (t_channel, t_rate, t_signal, t_snr) = f.tshark;
         if let Some(c) = t_channel {
@@ -307,7 +339,7 @@ fn monitor_frames_of_real_captures() {
             );
             tshark_checks += 1;
         }
-        if let Some(dbm) = t_signal {
+        if let (Some(dbm), false) = (t_signal, *sent) {
             // RCPI = 2 × (dBm + 110), IEEE 802.11k.
             assert_eq!(
                 *rcpi as i32,
@@ -316,7 +348,7 @@ fn monitor_frames_of_real_captures() {
             );
             tshark_checks += 1;
         }
-        if let Some(snr) = t_snr {
+        if let (Some(snr), false) = (t_snr, *sent) {
             // RSNI = 2 × (SNR + 10), IEEE 802.11k.
             assert_eq!(
                 *rsni as i32,
@@ -327,7 +359,7 @@ fn monitor_frames_of_real_captures() {
         }
     }
     println!(
-        "monitor: {} samples compared, {tshark_checks} fields checked against tshark",
+        "monitor: {} samples compared ({transmitted} of frames the radio sent, with extended_80211_tx), {tshark_checks} fields checked against tshark",
         expected.len()
     );
     assert!(tshark_checks > 100);

@@ -1,7 +1,8 @@
 //! `ubus call wsflowd status`: what the agent is doing, for operators and
 //! for the LuCI page.
 
-use crate::config::AgentAddress;
+use super::source::Role;
+use crate::config::{AgentAddress, ForeignBss};
 use crate::stations::{Source, Sources};
 use crate::ubus::blob::BlobBuf;
 
@@ -78,7 +79,7 @@ impl Agent {
         b.string("log_level", agent.log_level.name());
         b.table_end(c);
 
-        let packer = *self.packer.config();
+        let packer = *self.out.packer.config();
         let chosen = packer
             .agent_address
             .map(|a| a.to_string())
@@ -87,13 +88,14 @@ impl Agent {
         int64(
             &mut b,
             "datagrams",
-            u64::from(self.packer.sequence_number()),
+            u64::from(self.out.packer.sequence_number()),
         );
 
         let list = b.array_start("collectors");
-        for col in self.collectors.entries() {
+        for col in self.out.collectors.entries() {
             let t = b.table_start("");
             b.string("section", &col.config.section);
+            b.string("source", col.source.name());
             b.string("address", &col.config.address);
             int64(&mut b, "port", u64::from(col.config.port));
             let target = col.target.map(|t| t.to_string()).unwrap_or_default();
@@ -104,6 +106,7 @@ impl Agent {
             b.table_end(t);
         }
         b.array_end(list);
+        self.dns_sd.status(&mut b, self.now_ms());
 
         let list = b.array_start("interfaces");
         for k in 0..self.sources.len() {
@@ -115,9 +118,9 @@ impl Agent {
             b.bool("sampling", s.is_open());
             b.bool("monitor", s.is_monitor());
             int64(&mut b, "sampling_rate", u64::from(s.sampling_rate));
-            if let Some(c) = &s.capture {
-                b.string("filter", c.method().describe());
-                int64(&mut b, "ring_bytes", c.ring_bytes() as u64);
+            if let Some((method, ring_bytes)) = s.capture_info() {
+                b.string("filter", method);
+                int64(&mut b, "ring_bytes", ring_bytes as u64);
             }
             int64(
                 &mut b,
@@ -127,10 +130,46 @@ impl Agent {
             int64(&mut b, "samples", counts.samples);
             int64(&mut b, "sample_pool", counts.pool);
             int64(&mut b, "drops", counts.drops);
-            if s.is_monitor() {
-                int64(&mut b, "rejected", s.rejected);
+            match &s.role {
+                Role::Monitor(m) => {
+                    int64(&mut b, "rejected", m.rejected);
+                    int64(&mut b, "our_bss", m.ours.len() as u64);
+                    int64(
+                        &mut b,
+                        "channel_mhz",
+                        u64::from(m.operating_mhz.unwrap_or(0)),
+                    );
+                }
+                Role::AccessPoint(ap) => {
+                    b.string("radio_utilization", ap.utilization.unwrap_or(""));
+                    if let Some(r) = &ap.radio {
+                        let t = b.table_start("radio");
+                        int64(&mut b, "elapsed_ms", u64::from(r.elapsed_time));
+                        int64(&mut b, "on_channel_ms", u64::from(r.on_channel_time));
+                        int64(&mut b, "busy_ms", u64::from(r.on_channel_busy_time));
+                        b.table_end(t);
+                    }
+                }
+                Role::Wired => {}
             }
+            b.string(
+                "role",
+                match s.role {
+                    Role::Monitor(_) => "monitor",
+                    Role::AccessPoint(_) => "access point",
+                    Role::Wired => "wired",
+                },
+            );
             b.string("error", s.open_error.as_deref().unwrap_or(""));
+            if let Some(t) = &s.traffic {
+                let c = b.table_start("traffic");
+                int64(&mut b, "at_ms", t.at_ms);
+                int64(&mut b, "rx_bytes", t.rx_bytes);
+                int64(&mut b, "tx_bytes", t.tx_bytes);
+                int64(&mut b, "rx_packets", t.rx_packets);
+                int64(&mut b, "tx_packets", t.tx_packets);
+                b.table_end(c);
+            }
             b.table_end(t);
         }
         b.array_end(list);
@@ -141,34 +180,63 @@ impl Agent {
             if let Some(e) = &s.open_error {
                 b.string("", e);
             }
+            if let Role::Monitor(m) = &s.role {
+                if m.ours.is_empty() && s.settings.foreign_bss == ForeignBss::Ignore {
+                    b.string("", &format!(
+                        "monitor {}: no BSS of ours on its radio and frames of other BSSes ignored (foreign_bss 'ignore'): nothing is sampled; list our BSSes in 'bss', or set foreign_bss 'discard' to report every frame it sees as a discard",
+                        s.device
+                    ));
+                }
+            }
         }
         b.array_end(list);
 
         let u = b.table_start("ubus");
-        b.string("socket", &self.ubus.path().display().to_string());
-        b.bool("connected", self.ubus.is_connected());
-        int64(&mut b, "notifications", self.ubus.stats.notifications);
-        int64(&mut b, "answered", self.ubus.stats.answered);
+        b.string("socket", &self.wifi.ubus.path().display().to_string());
+        b.bool("connected", self.wifi.ubus.is_connected());
+        int64(&mut b, "notifications", self.wifi.ubus.stats.notifications);
+        int64(&mut b, "answered", self.wifi.ubus.stats.answered);
         b.table_end(u);
 
         // Where stations come from: what is configured and what works.
         let t = b.table_start("station_sources");
         sources(&mut b, "configured", self.config.agent.station_sources);
         let k = b.table_start("nl80211");
-        b.bool("available", self.nl80211.is_some());
-        b.bool("notifications", self.nl80211_events.is_some());
+        b.bool("available", self.wifi.nl80211);
+        b.bool("notifications", self.wifi.nl80211_events.is_some());
         b.table_end(k);
         let u = b.table_start("ubus");
-        b.bool("connected", self.ubus.is_connected());
-        int64(&mut b, "bss", self.ubus.followed().count() as u64);
+        b.bool("connected", self.wifi.ubus.is_connected());
+        int64(&mut b, "bss", self.wifi.ubus.followed().count() as u64);
         b.table_end(u);
+        if let Some(control) = &self.wifi.control {
+            let c = control.stats();
+            let h = b.table_start("hostapd");
+            b.string("dir", &control.dir().display().to_string());
+            int64(&mut b, "bss", u64::from(c.attached));
+            int64(&mut b, "sockets", u64::from(c.sockets));
+            int64(&mut b, "events", c.events);
+            int64(&mut b, "replies", c.replies);
+            int64(&mut b, "malformed", c.malformed);
+            int64(&mut b, "timed_out", c.timed_out);
+            int64(&mut b, "reconnects", c.reconnects);
+            int64(&mut b, "refused", c.refused);
+            // How long one message from hostapd took to handle (µs, the
+            // bound of its power-of-two bucket): the proof that following
+            // hostapd never delays it.
+            if let Some(p99) = c.handling.quantile_us(0.99) {
+                int64(&mut b, "handling_p99_us", p99);
+            }
+            int64(&mut b, "handling_max_us", c.handling.max_ns.div_ceil(1000));
+            b.table_end(h);
+        }
         b.table_end(t);
 
         // The station table is sorted by interface name already.
-        let subscribed: Vec<(&str, bool)> = self.ubus.followed().collect();
+        let subscribed: Vec<(&str, bool)> = self.wifi.ubus.followed().collect();
         let mut listed = 0;
         let list = b.array_start("bss");
-        for bss in self.stations.iter() {
+        for bss in self.wifi.stations.iter() {
             let t = b.table_start("");
             b.string("ifname", bss.ifname());
             sources(&mut b, "sources", bss.sources());
@@ -212,6 +280,13 @@ impl Agent {
                 }
                 if let Some(k) = st.tx_rate_kbps() {
                     int64(&mut b, "tx_rate", u64::from(k));
+                }
+                let (rx, tx) = st.bytes();
+                if let Some(v) = rx {
+                    int64(&mut b, "rx_bytes", v);
+                }
+                if let Some(v) = tx {
+                    int64(&mut b, "tx_bytes", v);
                 }
                 sources(&mut b, "sources", st.sources());
                 b.table_end(e);

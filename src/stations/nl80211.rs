@@ -9,11 +9,12 @@
 //! listing brings the rates and signal, and corrects anything a lost
 //! notification left behind.
 
+use crate::agent::kernel::Listing;
 use crate::mac::MacAddr;
 use crate::sorted_map::SortedMap;
 use crate::stations::{BssReport, Source, StationPhy, StationReport, StationTable, Update};
 use crate::wifi::nl80211::events::Nl80211Event;
-use crate::wifi::nl80211::{InterfaceInfo, Nl80211, RateInfo, RateMode, Station};
+use crate::wifi::nl80211::{InterfaceInfo, RateInfo, RateMode, Station};
 
 /// An interface nl80211 is asked about.
 #[derive(Debug, Clone)]
@@ -64,16 +65,17 @@ pub fn station_report(st: &Station) -> StationReport {
         // The rate it is sent at says what it negotiated; the received
         // one only when nothing was sent yet.
         phy: st.tx_rate.or(st.rx_rate).map(|r| phy(&r)),
+        rx_bytes: st.rx_bytes,
+        tx_bytes: st.tx_bytes,
     }
 }
 
 /// What the kernel says of an AP interface's BSS. The interface's address
-/// is its BSSID; the radio is named as sysfs names it.
-pub fn bss_report(info: &InterfaceInfo) -> BssReport {
-    let radio = info
-        .name
-        .as_deref()
-        .and_then(radio_name)
+/// is its BSSID; the radio is named as sysfs named it (`radio`), else by
+/// its index.
+pub fn bss_report(info: &InterfaceInfo, radio: Option<&str>) -> BssReport {
+    let radio = radio
+        .map(str::to_owned)
         .or_else(|| info.wiphy.map(|w| format!("phy{w}")));
     BssReport {
         ssid: info.ssid.clone(),
@@ -85,45 +87,24 @@ pub fn bss_report(info: &InterfaceInfo) -> BssReport {
     }
 }
 
-/// The radio of a wireless interface, as sysfs names it (`phy0`, or what
-/// the system renamed it to).
-fn radio_name(ifname: &str) -> Option<String> {
-    std::fs::read_to_string(format!("/sys/class/net/{ifname}/phy80211/name"))
-        .ok()
-        .map(|p| p.trim().to_owned())
-}
-
 impl KernelStations {
     /// Follows exactly `interfaces` (index, name): those sampled that are
-    /// not monitors. What is new is asked about at once; what is gone is
-    /// forgotten, and its BSS with it.
+    /// not monitors. What is gone is forgotten, and its BSS with it;
+    /// returns the new ones, to be listed.
     pub fn set_interfaces(
         &mut self,
         interfaces: &[(u32, String)],
-        client: &mut Nl80211,
         table: &mut StationTable,
-    ) {
-        let gone: Vec<u32> = self
-            .followed
-            .keys()
-            .copied()
-            .filter(|i| !interfaces.iter().any(|(k, _)| k == i))
-            .collect();
-        for if_index in gone {
-            if let Some(f) = self.followed.remove(&if_index) {
+    ) -> Vec<(u32, String)> {
+        self.followed.retain(|i, f| {
+            let keep = interfaces.iter().any(|(k, n)| k == i && *n == f.ifname);
+            if !keep {
                 table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname });
             }
-        }
+            keep
+        });
+        let mut new = Vec::new();
         for (if_index, ifname) in interfaces {
-            let renamed = self
-                .followed
-                .get(if_index)
-                .is_some_and(|f| &f.ifname != ifname);
-            if renamed {
-                if let Some(f) = self.followed.remove(if_index) {
-                    table.apply(Source::Nl80211, Update::BssGone { ifname: &f.ifname });
-                }
-            }
             if !self.followed.contains_key(if_index) {
                 self.followed.insert(
                     *if_index,
@@ -133,9 +114,10 @@ impl KernelStations {
                         stale: false,
                     },
                 );
-                self.refresh_one(*if_index, client, table);
+                new.push((*if_index, ifname.clone()));
             }
         }
+        new
     }
 
     /// The AP interfaces found, by index (for the radio context of their
@@ -144,27 +126,29 @@ impl KernelStations {
         self.followed.get(&if_index).is_some_and(|f| f.ap)
     }
 
-    /// Lists the stations of every followed AP interface (all of them, or
-    /// only those with new stations) and reads their BSS again.
-    pub fn refresh(&mut self, all: bool, client: &mut Nl80211, table: &mut StationTable) {
-        let due: Vec<u32> = self
-            .followed
-            .iter()
+    /// The interfaces to list now: all of them, or only those with new
+    /// stations (their rates come with a listing).
+    pub fn due(&mut self, all: bool) -> Vec<(u32, String)> {
+        self.followed
+            .iter_mut()
             .filter(|(_, f)| all || f.stale)
-            .map(|(&i, _)| i)
-            .collect();
-        for if_index in due {
-            self.refresh_one(if_index, client, table);
-        }
+            .map(|(&i, f)| {
+                f.stale = false;
+                (i, f.ifname.clone())
+            })
+            .collect()
     }
 
-    fn refresh_one(&mut self, if_index: u32, client: &mut Nl80211, table: &mut StationTable) {
-        let Some(f) = self.followed.get_mut(&if_index) else {
+    /// Applies what nl80211 said of an interface: its BSS and its
+    /// stations, in full.
+    pub fn listed(&mut self, listing: &Listing, table: &mut StationTable) {
+        let Some(f) = self.followed.get_mut(&listing.if_index) else {
             return;
         };
-        f.stale = false;
-        let info = client.interface_info(if_index).ok();
-        let ap = info.as_ref().is_some_and(InterfaceInfo::is_ap);
+        if f.ifname != listing.ifname {
+            return;
+        }
+        let ap = listing.info.as_ref().is_some_and(InterfaceInfo::is_ap);
         if !ap {
             // Not (or no longer) an AP: nothing of it is a BSS of ours.
             if f.ap {
@@ -174,24 +158,18 @@ impl KernelStations {
             return;
         }
         f.ap = true;
-        let ifname = f.ifname.clone();
-        if let Some(info) = &info {
+        if let Some(info) = &listing.info {
             table.apply(
                 Source::Nl80211,
                 Update::Bss {
-                    ifname: &ifname,
-                    report: bss_report(info),
+                    ifname: &listing.ifname,
+                    report: bss_report(info, listing.radio.as_deref()),
                 },
             );
         }
-        match client.station_dump(if_index) {
-            Ok(stations) => self.listing(&ifname, &stations, table),
-            Err(e) => crate::debug!("nl80211: cannot list the stations of {ifname}: {e}"),
-        }
-    }
-
-    /// Applies a full listing of an interface's stations.
-    fn listing(&mut self, ifname: &str, stations: &[Station], table: &mut StationTable) {
+        let Some(stations) = &listing.stations else {
+            return;
+        };
         self.listed.clear();
         for st in stations {
             let mac = MacAddr(st.mac);
@@ -199,7 +177,7 @@ impl KernelStations {
             table.apply(
                 Source::Nl80211,
                 Update::Station {
-                    ifname,
+                    ifname: &listing.ifname,
                     mac,
                     report: station_report(st),
                 },
@@ -208,7 +186,7 @@ impl KernelStations {
         table.apply(
             Source::Nl80211,
             Update::Listed {
-                ifname,
+                ifname: &listing.ifname,
                 stations: &self.listed,
             },
         );
@@ -330,6 +308,8 @@ mod tests {
                 rx_rate_kbps: Some(65_000),
                 tx_rate_kbps: Some(54_000),
                 phy: Some(StationPhy::Legacy),
+                rx_bytes: None,
+                tx_bytes: None,
             }
         );
         let only_authenticated = Station {
@@ -347,7 +327,7 @@ mod tests {
             frequency_mhz: Some(2437),
             ..InterfaceInfo::default()
         };
-        let r = bss_report(&info);
+        let r = bss_report(&info, None);
         assert_eq!(r.bssid, Some(MacAddr([2, 0, 0, 0, 0, 1])));
         assert_eq!((r.freq_mhz, r.channel), (Some(2437), Some(6)));
         assert_eq!(r.radio.as_deref(), Some("phy2"), "no sysfs entry: by index");

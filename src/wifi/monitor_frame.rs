@@ -76,7 +76,29 @@ impl<'a> MonitorFrame<'a> {
     /// included) was `wire_len` (a snap length cut the rest; a
     /// `wire_len` below `data.len()` counts as `data.len()`).
     pub fn parse_with_wire_len(data: &'a [u8], wire_len: usize) -> Result<MonitorFrame<'a>> {
-        let radiotap = Radiotap::parse(data)?;
+        MonitorFrame::parse_on_channel(data, wire_len, None)
+    }
+
+    /// [`MonitorFrame::parse_with_wire_len`], for a radio operating on
+    /// `operating_mhz`: a frame whose radiotap header names no channel (as
+    /// mac80211 writes the transmit status of the frames it sent: rate
+    /// and TX flags only) is on that one, which gives its channel number,
+    /// its band (and so the PHY of a legacy rate and the 2.4 GHz signal
+    /// extension of its air time).
+    pub fn parse_on_channel(
+        data: &'a [u8],
+        wire_len: usize,
+        operating_mhz: Option<u16>,
+    ) -> Result<MonitorFrame<'a>> {
+        let mut radiotap = Radiotap::parse(data)?;
+        if radiotap.frequency_mhz().is_none() {
+            if let Some(freq_mhz) = operating_mhz.filter(|&f| f != 0) {
+                radiotap.channel = Some(super::radiotap::Channel {
+                    freq_mhz,
+                    flags: radiotap.channel_flags().unwrap_or(0),
+                });
+            }
+        }
         let rt_len = radiotap.header_len();
         let wire_len = wire_len.max(data.len());
         let captured = data.get(rt_len..).unwrap_or(&[]);
@@ -147,6 +169,18 @@ impl<'a> MonitorFrame<'a> {
     /// `sampled_header.stripped`: the FCS, never in the header bytes.
     pub fn stripped(&self) -> u32 {
         FCS_LEN as u32
+    }
+
+    /// A frame this radio sent (the transmit status mac80211 reports on
+    /// its monitor interfaces: radiotap has TX flags), not one it received.
+    pub fn transmitted(&self) -> bool {
+        self.radiotap.tx_flags.is_some()
+    }
+
+    /// Attempts of a frame this radio sent: 1 + the retries radiotap
+    /// reports; 0 = unknown.
+    pub fn transmissions(&self) -> u32 {
+        self.radiotap.data_retries.map_or(0, |r| 1 + u32::from(r))
     }
 
     /// The BSSID named by the MAC header, if any.

@@ -51,6 +51,8 @@ struct Bss {
     stations: BTreeMap<Mac, StationState>,
     notify_response: bool,
     subscribed: bool,
+    /// `get_status`'s airtime `time` and `time_busy` (ms).
+    airtime: (i64, i64),
 }
 
 enum Cmd {
@@ -72,6 +74,8 @@ enum Cmd {
     /// have none).
     Forget(String),
     NotifyResponse(String, bool),
+    /// Set the channel times `get_status` reports (ms).
+    SetAirtime(String, i64, i64),
     /// Reconnect to the broker (after it restarted).
     Reconnect,
     /// Put `ifname` in notification payloads (hostapd since late 2024).
@@ -152,6 +156,11 @@ impl FakeHostapd {
     }
     pub fn notify_response(&self, ifname: &str, on: bool) {
         self.send(Cmd::NotifyResponse(ifname.into(), on));
+    }
+    /// The cumulative channel time and busy time (ms) hostapd reports from
+    /// now on (600,000 and 150,000 until set).
+    pub fn set_airtime(&self, ifname: &str, time_ms: i64, busy_ms: i64) {
+        self.send(Cmd::SetAirtime(ifname.into(), time_ms, busy_ms));
     }
     pub fn reconnect(&self) {
         self.send(Cmd::Reconnect);
@@ -484,8 +493,8 @@ impl Fake {
                 reply.int32("beacon_interval", 100);
                 reply.string("phy", &bss.spec.phy);
                 let a = reply.table_start("airtime");
-                reply.int64("time", 600_000);
-                reply.int64("time_busy", 150_000);
+                reply.int64("time", bss.airtime.0);
+                reply.int64("time_busy", bss.airtime.1);
                 reply.int32("utilization", 63);
                 reply.table_end(a);
                 0
@@ -567,6 +576,7 @@ impl Fake {
                         stations: BTreeMap::new(),
                         notify_response: false,
                         subscribed: false,
+                        airtime: (600_000, 150_000),
                     },
                 );
                 if let Some(c) = &mut self.conn {
@@ -617,6 +627,11 @@ impl Fake {
             Cmd::NotifyResponse(ifname, on) => {
                 if let Some(b) = self.bsses.get_mut(&ifname) {
                     b.notify_response = on;
+                }
+            }
+            Cmd::SetAirtime(ifname, time, busy) => {
+                if let Some(b) = self.bsses.get_mut(&ifname) {
+                    b.airtime = (time, busy);
                 }
             }
             Cmd::Reconnect => self.connect(),

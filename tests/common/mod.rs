@@ -16,6 +16,8 @@
 pub mod fake_hostapd;
 pub mod os;
 pub mod process;
+pub mod prometheus;
+pub mod sflow_mix;
 pub mod ubusd;
 
 use std::fs::File;
@@ -47,8 +49,13 @@ pub fn root_or_skip(test: &str) -> bool {
 /// with a message, or fails under `WSFLOWD_REQUIRE_TOOLS=1` (set by
 /// `make test`, which installs the tools), so CI cannot pass by skipping.
 pub fn tool_or_skip(tool: &str, test: &str) -> bool {
+    tool_with_or_skip(tool, "--version", test)
+}
+
+/// [`tool_or_skip`] for a tool that prints its version with `version_arg`.
+pub fn tool_with_or_skip(tool: &str, version_arg: &str, test: &str) -> bool {
     let found = Command::new(tool)
-        .arg("--version")
+        .arg(version_arg)
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {

@@ -1,19 +1,36 @@
-//! A sampled and polled interface: one sFlow data source.
+//! A sampled and polled interface: one sFlow data source, with the role
+//! its link gives it, and one sample builder per role:
+//!
+//! - [`Role::Wired`] (Ethernet, loopback, layer 3 links): the frame's
+//!   header and its path through the bridge (`wired.rs`);
+//! - [`Role::AccessPoint`]: the same, with the radio context of the
+//!   station the frame comes from or goes to, and 802.11 counters
+//!   (`access_point.rs`);
+//! - [`Role::Monitor`]: radiotap + 802.11 frames, our BSSes' only or the
+//!   others' as discards (`monitor.rs`).
+
+pub mod access_point;
+pub mod monitor;
+pub mod wired;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
-use super::monitor::OurBsses;
-use crate::capture::{CaptureConfig, CaptureCounts, FilterChoice, Frame, PacketCapture};
+use crate::capture::{CaptureConfig, CaptureCounts, FilterChoice, PacketCapture};
 use crate::config::{Bss, ForeignBss};
 use crate::counters::dot11::Dot11Counters;
-use crate::sflow::{HeaderProtocol, SampledHeader, SequenceNumber};
+use crate::sflow::{
+    DataSource as SflowSource, FlowRecord, FlowSample, Interface, List, SequenceNumber,
+};
 use crate::sys::socket;
-use crate::{error, info, warn};
+use crate::{debug, error, info, warn};
+use access_point::AccessPoint;
 use libc::ARPHRD_IEEE80211_RADIOTAP;
+use monitor::{Monitor, SsidTable};
 
-const ARPHRD_ETHER: u16 = 1;
-const ARPHRD_LOOPBACK: u16 = 772;
+use super::path::Topology;
+use super::Output;
+use crate::stations::StationTable;
 
 /// Length of the FCS, which the kernel removes before capture on Ethernet
 /// and which is on the air for every 802.11 frame.
@@ -39,6 +56,78 @@ pub struct Settings {
     pub foreign_bss: ForeignBss,
 }
 
+/// What a data source is, from its link: what its samples carry and which
+/// counters it has.
+#[derive(Debug)]
+pub enum Role {
+    Wired,
+    /// Boxed: its counters' state is large, and most sources are wired.
+    AccessPoint(Box<AccessPoint>),
+    Monitor(Monitor),
+}
+
+/// Which role a link calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind {
+    Wired,
+    AccessPoint,
+    Monitor,
+}
+
+impl Role {
+    pub fn kind(&self) -> RoleKind {
+        match self {
+            Role::Wired => RoleKind::Wired,
+            Role::AccessPoint(_) => RoleKind::AccessPoint,
+            Role::Monitor(_) => RoleKind::Monitor,
+        }
+    }
+}
+
+/// What the sample builders read and where samples go.
+pub struct Context<'a> {
+    pub now_ms: u32,
+    pub topology: &'a Topology,
+    pub stations: &'a StationTable,
+    /// SSIDs learned from beacons by every monitor.
+    pub ssids: &'a mut SsidTable,
+    /// Room for the header of an A-MPDU subframe sample.
+    pub scratch: &'a mut Vec<u8>,
+    pub out: &'a mut Output,
+}
+
+/// What every flow sample of a data source shares.
+pub struct Sampler<'a> {
+    pub if_index: u32,
+    pub rate: u32,
+    pub header_bytes: usize,
+    pub sequence: &'a mut SequenceNumber,
+}
+
+impl Sampler<'_> {
+    /// Encodes one flow sample into the pending datagram.
+    pub fn emit(
+        &mut self,
+        out: &mut Output,
+        now_ms: u32,
+        counts: &CaptureCounts,
+        (input, output): (Interface, Interface),
+        records: &[FlowRecord],
+    ) {
+        let sample = FlowSample {
+            sequence_number: self.sequence.advance(),
+            source: SflowSource::interface(self.if_index),
+            sampling_rate: self.rate,
+            sample_pool: counts.pool as u32,
+            drops: counts.drops as u32,
+            input,
+            output,
+            records: List::Items(records),
+        };
+        out.flow(&sample, now_ms);
+    }
+}
+
 pub struct InterfaceSource {
     pub device: String,
     pub settings: Settings,
@@ -50,7 +139,7 @@ pub struct InterfaceSource {
     pub hw_type: u16,
     /// The ifIndex that the counts and sequence numbers belong to.
     counted_index: Option<u32>,
-    pub(crate) capture: Option<PacketCapture>,
+    capture: Option<PacketCapture>,
     /// Counts kept while no socket is open.
     idle_counts: CaptureCounts,
     pub flow_sequence: SequenceNumber,
@@ -58,17 +147,24 @@ pub struct InterfaceSource {
     /// Agent uptime (ms) at which counters are next due.
     pub next_poll_ms: u64,
     reported_missing: bool,
-    /// For a monitor: the BSSes it reports as ours.
-    pub ours: OurBsses,
-    /// For a monitor: frames that could not be parsed.
-    pub rejected: u64,
-    /// The 802.11 counters of an AP interface, kept monotonic.
-    pub dot11: Dot11Counters,
-    /// Transmit power of an AP interface, mW (0 = unknown).
-    pub tx_power_mw: u32,
     /// Why the socket could not be opened, while it cannot (for the log
     /// once, and the status).
     pub open_error: Option<String>,
+    pub role: Role,
+    /// The interface's traffic at its last counter sample (for the status
+    /// page's graphs).
+    pub traffic: Option<Traffic>,
+}
+
+/// An interface's traffic counters as the kernel gave them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Agent uptime when read, ms.
+    pub at_ms: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
 }
 
 impl InterfaceSource {
@@ -86,16 +182,90 @@ impl InterfaceSource {
             counter_sequence: SequenceNumber::default(),
             next_poll_ms: 0,
             reported_missing: false,
-            ours: OurBsses::default(),
-            rejected: 0,
-            dot11: Dot11Counters::new(),
-            tx_power_mw: 0,
             open_error: None,
+            role: Role::Wired,
+            traffic: None,
         }
     }
 
+    /// A monitor interface (radiotap frames), by its link type.
     pub fn is_monitor(&self) -> bool {
         self.hw_type == ARPHRD_IEEE80211_RADIOTAP
+    }
+
+    /// Takes the role `kind`, keeping the state of the one it has if it is
+    /// the same.
+    pub fn set_role(&mut self, kind: RoleKind) {
+        if self.role.kind() == kind {
+            return;
+        }
+        self.role = match kind {
+            RoleKind::Wired => Role::Wired,
+            RoleKind::AccessPoint => Role::AccessPoint(Box::new(AccessPoint {
+                dot11: Dot11Counters::new(),
+                tx_power_mw: 0,
+                utilization: None,
+                radio: None,
+            })),
+            RoleKind::Monitor => Role::Monitor(Monitor::default()),
+        };
+        debug!("{}: sampled as {kind:?}", self.device);
+    }
+
+    /// Reads the sampled frames and encodes their samples, each by the
+    /// builder of the source's role.
+    pub fn read(&mut self, revents: i16, ctx: &mut Context) {
+        if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+            // Read the error so poll does not report it again (no busy
+            // loop); a socket that hangs up is closed and re-opened when
+            // the interface comes back (netlink tells).
+            if let Err(e) = self.clear_error() {
+                debug!("{}: {}", self.device, e);
+            }
+            if revents & (libc::POLLHUP | libc::POLLNVAL) != 0 {
+                self.close();
+                return;
+            }
+        }
+        let (Some(if_index), Some(capture)) = (self.if_index, &mut self.capture) else {
+            return;
+        };
+        let mut sampler = Sampler {
+            if_index,
+            rate: self.sampling_rate,
+            header_bytes: self.settings.header_bytes as usize,
+            sequence: &mut self.flow_sequence,
+        };
+        let result = match &mut self.role {
+            Role::Monitor(m) => {
+                let foreign = self.settings.foreign_bss;
+                capture.read_pending(|frame, counts| {
+                    m.sample(frame, counts, foreign, &mut sampler, ctx)
+                })
+            }
+            Role::AccessPoint(ap) => {
+                let stations = ctx.stations;
+                let bss = stations.by_ifname(&self.device);
+                let power = ap.tx_power_mw;
+                capture.read_pending(|frame, counts| {
+                    access_point::sample(frame, counts, bss, power, &mut sampler, ctx)
+                })
+            }
+            Role::Wired => capture
+                .read_pending(|frame, counts| wired::sample(frame, counts, &mut sampler, ctx)),
+        };
+        match result {
+            Ok(_) => {}
+            // The interface went down: the socket stays bound and resumes
+            // when it comes back up.
+            Err(e) if e.raw_os_error() == Some(libc::ENETDOWN) => {
+                debug!("{}: {}", self.device, e)
+            }
+            Err(e) => {
+                warn!("{}: capture failed: {}; closing", self.device, e);
+                self.close();
+            }
+        }
     }
 
     pub fn counts(&mut self) -> CaptureCounts {
@@ -103,6 +273,13 @@ impl InterfaceSource {
             Some(c) => c.counts(),
             None => self.idle_counts,
         }
+    }
+
+    /// How the open socket samples (its filter) and its ring's size.
+    pub fn capture_info(&self) -> Option<(&'static str, usize)> {
+        self.capture
+            .as_ref()
+            .map(|c| (c.method().describe(), c.ring_bytes()))
     }
 
     pub fn capture_fd(&self) -> Option<RawFd> {
@@ -237,82 +414,5 @@ impl InterfaceSource {
             Some(c) => socket::take_error(c.as_fd()),
             None => Ok(()),
         }
-    }
-}
-
-/// The `sampled_header` record of a frame captured on a wired or layer 3
-/// interface: its protocol from the link type, the frame length on the
-/// medium and the bytes removed before capture. `None` for link types not
-/// reported this way (monitor interfaces have their own path).
-pub fn sampled_header<'a>(frame: &Frame<'a>) -> Option<SampledHeader<'a>> {
-    let (protocol, fcs) = match frame.hw_type {
-        // The kernel strips the FCS: it is added back to the frame length
-        // and counted as stripped, as the specification asks.
-        ARPHRD_ETHER => (HeaderProtocol::ETHERNET, FCS_LEN),
-        ARPHRD_LOOPBACK => (HeaderProtocol::ETHERNET, 0),
-        ARPHRD_IEEE80211_RADIOTAP => return None,
-        // Layer 3 links (tun, ppp, wireguard): the IP version says which.
-        _ => match frame.data.first().map(|b| b >> 4) {
-            Some(4) => (HeaderProtocol::IPV4, 0),
-            Some(6) => (HeaderProtocol::IPV6, 0),
-            _ => return None,
-        },
-    };
-    Some(SampledHeader {
-        protocol,
-        frame_length: frame.length.saturating_add(fcs),
-        stripped: fcs,
-        header: frame.data,
-    })
-}
-
-/// The destination and source MAC addresses of an Ethernet frame.
-pub fn ethernet_addresses(data: &[u8]) -> Option<([u8; 6], [u8; 6])> {
-    let dst = data.get(0..6)?.try_into().ok()?;
-    let src = data.get(6..12)?.try_into().ok()?;
-    Some((dst, src))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::capture::packet_type;
-
-    fn frame(hw_type: u16, packet_type: u8, data: &[u8]) -> Frame<'_> {
-        Frame {
-            data,
-            length: 100,
-            if_index: 7,
-            packet_type,
-            hw_type,
-        }
-    }
-
-    #[test]
-    fn ethernet_frames_count_their_fcs() {
-        let f = frame(ARPHRD_ETHER, packet_type::HOST, &[0; 14]);
-        let h = sampled_header(&f).unwrap();
-        assert_eq!(h.protocol, HeaderProtocol::ETHERNET);
-        assert_eq!((h.frame_length, h.stripped), (104, 4));
-    }
-
-    #[test]
-    fn layer3_links_report_ip() {
-        let f = frame(0xfffe, packet_type::HOST, &[0x45, 0]);
-        assert_eq!(sampled_header(&f).unwrap().protocol, HeaderProtocol::IPV4);
-        let f = frame(0xfffe, packet_type::HOST, &[0x60, 0]);
-        assert_eq!(sampled_header(&f).unwrap().protocol, HeaderProtocol::IPV6);
-        assert!(sampled_header(&frame(0xfffe, 0, &[0x10])).is_none());
-        assert!(sampled_header(&frame(ARPHRD_IEEE80211_RADIOTAP, 3, &[0])).is_none());
-    }
-
-    #[test]
-    fn addresses_of_short_frames() {
-        assert!(ethernet_addresses(&[0; 11]).is_none());
-        let mut f = [0u8; 14];
-        f[0] = 0xff;
-        f[6] = 0x02;
-        let (d, s) = ethernet_addresses(&f).unwrap();
-        assert_eq!((d[0], s[0]), (0xff, 0x02));
     }
 }

@@ -5,14 +5,63 @@
 
 use crate::sorted_map::SortedMap;
 
+use super::{Context, Sampler};
+use crate::capture::{CaptureCounts, Frame};
 use crate::config::{Bss, ForeignBss};
 use crate::mac::MacAddr;
 use crate::netlink::Link;
 use crate::sflow::{
-    discard_reason, Extended80211Rx, HeaderProtocol, Interface, SampledHeader, SSID_MAX,
+    discard_reason, Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Interface,
+    SampledHeader, SSID_MAX,
 };
+use crate::wifi::ampdu::mpdu_delimiter;
 use crate::wifi::monitor_frame::MonitorFrame;
-use crate::wifi::radiotap::Ampdu;
+
+/// What a monitor data source keeps.
+#[derive(Debug, Default)]
+pub struct Monitor {
+    /// The BSSes it reports as ours.
+    pub ours: OurBsses,
+    /// Frames that could not be parsed.
+    pub rejected: u64,
+    /// The channel its radio operates on (nl80211), for the frames whose
+    /// radiotap header names none.
+    pub operating_mhz: Option<u16>,
+}
+
+impl Monitor {
+    /// Samples a radiotap frame: our BSSes' (or, with `foreign` =
+    /// discard, the others' as discards).
+    pub fn sample(
+        &mut self,
+        frame: &Frame,
+        counts: &CaptureCounts,
+        foreign: ForeignBss,
+        sampler: &mut Sampler,
+        ctx: &mut Context,
+    ) {
+        let m = match MonitorFrame::parse_on_channel(
+            frame.data,
+            frame.length as usize,
+            self.operating_mhz,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                self.rejected += 1;
+                crate::debug_limited!("monitor frame rejected: {e}");
+                return;
+            }
+        };
+        ctx.ssids.learn(&m);
+        let Some(path) = path(&m, &self.ours, foreign, sampler.if_index) else {
+            return;
+        };
+        let ssid = ctx.ssids.get(&m.bssid().map_or([0; 6], |b| b.0));
+        let (header, radio) = records(&m, ssid, sampler.header_bytes, ctx.scratch);
+        let records = [FlowRecord::SampledHeader(header), radio];
+        sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
+    }
+}
 
 /// SSIDs kept (BSSID → SSID): bounded so that a flood of fake beacons
 /// cannot exhaust memory. Our own BSSes are learned first in practice.
@@ -77,6 +126,10 @@ impl OurBsses {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// SSIDs learned from beacons and probe responses.
@@ -106,44 +159,10 @@ impl SsidTable {
     }
 }
 
-/// An 802.11n MPDU delimiter (IEEE 802.11-2020 9.7.1): EOF bit, reserved
-/// bit, 14-bit length (12 bits for HT, the top two reserved), CRC-8 of
-/// those 16 bits, and the signature 'N'.
-pub fn mpdu_delimiter(length: u32, ampdu: &Ampdu) -> [u8; 4] {
-    let eof = ampdu.flags & 0x0080 != 0 && ampdu.flags & 0x0040 != 0;
-    let first = (u16::from(eof)) | (((length as u16) & 0x3fff) << 2);
-    let b = first.to_le_bytes();
-    let crc = if ampdu.flags & 0x0020 != 0 {
-        ampdu.delimiter_crc
-    } else {
-        delimiter_crc(b)
-    };
-    [b[0], b[1], crc, 0x4e]
-}
-
-/// CRC-8 of the delimiter (x^8 + x^2 + x + 1, initial value all ones,
-/// ones complement of the remainder), over the bits in transmit order.
-fn delimiter_crc(bytes: [u8; 2]) -> u8 {
-    let mut crc: u8 = 0xff;
-    for byte in bytes {
-        for i in 0..8 {
-            // Bits go out least significant first.
-            let bit = (byte >> i) & 1;
-            let feedback = ((crc >> 7) & 1) ^ bit;
-            crc <<= 1;
-            if feedback == 1 {
-                crc ^= 0x07;
-            }
-        }
-    }
-    // The CRC is sent most significant bit first: reverse for the
-    // least-significant-first octet.
-    (!crc).reverse_bits()
-}
-
 /// Decides about one monitor frame: `None` when it is not reported (a
 /// frame of another BSS, with `foreign` = ignore); otherwise its input and
-/// output interfaces.
+/// output interfaces: a frame of our BSS that the radio received entered
+/// through the BSS's interface; one it sent left through it.
 pub fn path(
     frame: &MonitorFrame,
     ours: &OurBsses,
@@ -151,10 +170,14 @@ pub fn path(
     monitor_index: u32,
 ) -> Option<(Interface, Interface)> {
     match ours.find(frame) {
-        Some(ap) => Some((
-            Interface::index(ap.unwrap_or(monitor_index)),
-            Interface::UNKNOWN,
-        )),
+        Some(ap) => {
+            let ap = Interface::index(ap.unwrap_or(monitor_index));
+            Some(if frame.transmitted() {
+                (Interface::UNKNOWN, ap)
+            } else {
+                (ap, Interface::UNKNOWN)
+            })
+        }
         None => match foreign {
             ForeignBss::Ignore => None,
             ForeignBss::Discard => Some((
@@ -165,14 +188,16 @@ pub fn path(
     }
 }
 
-/// The records of a monitor sample. `scratch` holds the header of an
+/// The records of a monitor sample: the frame's header, and
+/// `extended_80211_rx` for a frame the radio received or
+/// `extended_80211_tx` for one it sent. `scratch` holds the header of an
 /// A-MPDU subframe (its delimiter and the frame bytes).
 pub fn records<'a>(
     frame: &MonitorFrame<'a>,
     ssid: &'a [u8],
     header_bytes: usize,
     scratch: &'a mut Vec<u8>,
-) -> (SampledHeader<'a>, Extended80211Rx<'a>) {
+) -> (SampledHeader<'a>, FlowRecord<'a>) {
     let mpdu = frame.header_bytes();
     let mpdu = &mpdu[..mpdu.len().min(header_bytes)];
     let header = match &frame.ampdu {
@@ -196,55 +221,40 @@ pub fn records<'a>(
             header: mpdu,
         },
     };
-    let rx = Extended80211Rx {
-        ssid,
-        bssid: frame.bssid().map_or([0; 6], |b| b.0),
-        version: frame.version,
-        channel: frame.channel,
-        speed: frame.speed(),
-        rsni: frame.rsni,
-        rcpi: frame.rcpi,
-        packet_duration: frame.packet_duration(),
+    let bssid = frame.bssid().map_or([0; 6], |b| b.0);
+    let radio = if frame.transmitted() {
+        FlowRecord::Extended80211Tx(Extended80211Tx {
+            ssid,
+            bssid,
+            version: frame.version,
+            transmissions: frame.transmissions(),
+            packet_duration: frame.packet_duration(),
+            // The failed attempts' rates are not reported.
+            retrans_duration: 0,
+            channel: frame.channel,
+            speed: frame.speed(),
+            power: frame.radiotap.tx_power_dbm.map_or(0, |dbm| {
+                crate::counters::dot11::channel_power_mw(dbm.max(0) as u32 * 100)
+            }),
+        })
+    } else {
+        FlowRecord::Extended80211Rx(Extended80211Rx {
+            ssid,
+            bssid,
+            version: frame.version,
+            channel: frame.channel,
+            speed: frame.speed(),
+            rsni: frame.rsni,
+            rcpi: frame.rcpi,
+            packet_duration: frame.packet_duration(),
+        })
     };
-    (header, rx)
+    (header, radio)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delimiter_crc() {
-        // The zero-length delimiter that 802.11n drivers insert as padding
-        // is the little-endian word 0x4e140000: bytes 00 00 14 4e.
-        assert_eq!(
-            mpdu_delimiter(0, &Ampdu::default()),
-            [0x00, 0x00, 0x14, 0x4e]
-        );
-        // Length in bits 2..15, signature last.
-        let d = mpdu_delimiter(1500, &Ampdu::default());
-        assert_eq!(&d[..2], &(1500u16 << 2).to_le_bytes());
-        assert_eq!(d[3], 0x4e);
-        assert_ne!(d[2], 0x14);
-        // A CRC that radiotap reports is used as it is.
-        let with_crc = Ampdu {
-            flags: 0x0020,
-            delimiter_crc: 0xab,
-            ..Ampdu::default()
-        };
-        assert_eq!(mpdu_delimiter(100, &with_crc)[2], 0xab);
-        // EOF only when radiotap says it is known and set.
-        let eof = Ampdu {
-            flags: 0x00c0,
-            ..Ampdu::default()
-        };
-        assert_eq!(mpdu_delimiter(100, &eof)[0] & 1, 1);
-        let unknown = Ampdu {
-            flags: 0x0040,
-            ..Ampdu::default()
-        };
-        assert_eq!(mpdu_delimiter(100, &unknown)[0] & 1, 0);
-    }
 
     /// A beacon of BSSID `bssid` with SSID "lab", behind an empty radiotap.
     fn beacon(bssid: [u8; 6], ssid: &[u8]) -> Vec<u8> {
@@ -316,8 +326,49 @@ mod tests {
         let mut scratch = Vec::new();
         let (h, rx) = records(&ours, ssids.get(&OURS), 128, &mut scratch);
         assert_eq!(h.protocol, HeaderProtocol::IEEE80211);
+        let FlowRecord::Extended80211Rx(rx) = rx else {
+            panic!("a received frame: {rx:?}");
+        };
         assert_eq!(rx.ssid, b"lab");
         assert_eq!(rx.bssid, OURS);
+
+        // The same beacon as mac80211 reports it sent: radiotap with the
+        // rate (24 Mb/s), TX flags and retries, no channel. On a radio
+        // operating on 2437 MHz: channel 6, ERP (g), the signal extension
+        // in its air time; transmitted, so it left through wlan0.
+        let mut sent = vec![0u8, 0, 14, 0];
+        // present: rate (2), TX flags (15), data retries (17)
+        sent.extend_from_slice(&((1u32 << 2) | (1 << 15) | (1 << 17)).to_le_bytes());
+        sent.extend_from_slice(&[48, 0]); // rate, pad to align TX flags
+        sent.extend_from_slice(&[0x00, 0x00]); // TX flags
+        sent.extend_from_slice(&[2, 0]); // data retries, pad
+        sent.extend_from_slice(&beacon(OURS, b"lab")[8..]);
+        let tx = MonitorFrame::parse_on_channel(&sent, sent.len(), Some(2437)).unwrap();
+        assert!(tx.transmitted() && !ours.transmitted());
+        assert_eq!(
+            path(&tx, &named, ForeignBss::Ignore, 7),
+            Some((Interface::UNKNOWN, Interface::index(5)))
+        );
+        let (_, radio) = records(&tx, ssids.get(&OURS), 128, &mut scratch);
+        let FlowRecord::Extended80211Tx(tx_record) = radio else {
+            panic!("a transmitted frame: {radio:?}");
+        };
+        assert_eq!(
+            (
+                tx_record.channel,
+                tx_record.version,
+                tx_record.transmissions
+            ),
+            (6, crate::sflow::Ieee80211Version::G, 3)
+        );
+        assert_eq!(tx_record.speed, 24_000_000);
+        let without = MonitorFrame::parse(&sent).unwrap();
+        assert_eq!(without.channel, 0, "no channel known without the radio's");
+        assert_eq!(
+            tx_record.packet_duration,
+            without.packet_duration() + 6,
+            "2.4 GHz OFDM: 6 µs of signal extension"
+        );
     }
 
     #[test]

@@ -1,0 +1,269 @@
+//! The pmacct path, as root: the real agent (with hostapd over ubus, so its
+//! datagrams carry the 802.11 records and counters that sfacctd does not
+//! know and must skip) sends to Debian's `sfacctd` (pmacct), which
+//! renormalizes the 1-in-10 samples (`sfacctd_renormalize: true`) and
+//! prints per-flow totals to a file; the flow's total must match the known
+//! traffic within 4 standard deviations of the sampling.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::process::{Child, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
+use common::ubusd::Broker;
+use common::*;
+
+fn read_mac(ns: &Netns, dev: &str) -> Mac {
+    let out = ns
+        .command("cat")
+        .arg(format!("/sys/class/net/{dev}/address"))
+        .output()
+        .unwrap();
+    let b: Vec<u8> = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split(':')
+        .map(|x| u8::from_str_radix(x, 16).unwrap())
+        .collect();
+    b.try_into().unwrap()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends `count` UDP datagrams of `payload` bytes from `ns` at `rate` per
+/// second, on a thread of its own.
+fn send_udp(
+    ns: &Netns,
+    from: &'static str,
+    to: &'static str,
+    count: u32,
+    payload: usize,
+    rate: f64,
+) -> thread::JoinHandle<()> {
+    ns.spawn(move || {
+        let s = UdpSocket::bind(from).unwrap();
+        let data = vec![0u8; payload];
+        let start = Instant::now();
+        for i in 0..count {
+            if i % 50 == 0 {
+                // The first 500 packets at a tenth of the rate.
+                let due = Duration::from_secs_f64(
+                    f64::from(i.min(500)) * 10.0 / rate + f64::from(i.saturating_sub(500)) / rate,
+                );
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    thread::sleep(wait);
+                }
+            }
+            while s.send_to(&data, to).is_err() {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+    })
+}
+
+/// Sums the PACKETS and BYTES columns of the CSV rows whose SRC_IP is
+/// `source` and PROTOCOL `protocol`.
+fn totals(csv: &str, source: &str, protocol: &str) -> (u64, u64) {
+    let mut lines = csv.lines();
+    let Some(title) = lines.next() else {
+        return (0, 0);
+    };
+    let columns: Vec<&str> = title.split(',').collect();
+    let col = |name: &str| {
+        columns
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no {name} column in {title}"))
+    };
+    let (src, proto, packets, bytes) =
+        (col("SRC_IP"), col("PROTOCOL"), col("PACKETS"), col("BYTES"));
+    let mut sum = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() == columns.len() && f[src] == source && f[proto].eq_ignore_ascii_case(protocol) {
+            sum.0 += f[packets].parse::<u64>().unwrap();
+            sum.1 += f[bytes].parse::<u64>().unwrap();
+        }
+    }
+    sum
+}
+
+#[test]
+fn sfacctd_renormalizes_the_agents_samples() {
+    const TEST: &str = "sfacctd_renormalizes_the_agents_samples";
+    if !root_or_skip(TEST) || !tool_with_or_skip("sfacctd", "-V", TEST) {
+        return;
+    }
+    let Some(broker) = Broker::start_or_skip(TEST) else {
+        return;
+    };
+    let ap = Netns::new("wsfsa");
+    let sta = Netns::new("wsfss");
+    sh(&[
+        "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name", "sta0",
+        "netns", &sta.name,
+    ]);
+    ap.exec(&["ip", "addr", "add", "10.210.0.1/24", "dev", "wlan0"]);
+    sta.exec(&["ip", "addr", "add", "10.210.0.2/24", "dev", "sta0"]);
+    sta.exec(&["ip", "addr", "add", "10.210.0.3/24", "dev", "sta0"]);
+    ap.exec(&["ip", "link", "set", "wlan0", "up"]);
+    sta.exec(&["ip", "link", "set", "sta0", "up"]);
+    let (ap_mac, sta_mac) = (read_mac(&ap, "wlan0"), read_mac(&sta, "sta0"));
+    ap.exec(&[
+        "ip",
+        "neigh",
+        "add",
+        "10.210.0.2",
+        "lladdr",
+        &mac_text(&sta_mac),
+        "dev",
+        "wlan0",
+    ]);
+    ap.exec(&[
+        "ip",
+        "neigh",
+        "add",
+        "10.210.0.3",
+        "lladdr",
+        &mac_text(&sta_mac),
+        "dev",
+        "wlan0",
+    ]);
+    sta.exec(&[
+        "ip",
+        "neigh",
+        "add",
+        "10.210.0.1",
+        "lladdr",
+        &mac_text(&ap_mac),
+        "dev",
+        "sta0",
+    ]);
+
+    let fake = FakeHostapd::start(&broker.socket);
+    fake.add_bss(BssSpec {
+        ifname: "wlan0".into(),
+        bssid: ap_mac,
+        ssid: "wsflowd-lab".into(),
+        freq: 5180,
+        channel: 36,
+        phy: "phy0".into(),
+    });
+    fake.sync();
+
+    let dir = TempDir::new("sfacctd");
+    let csv = dir.path().join("flows.csv");
+    let config = dir.path().join("sfacctd.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "daemonize: false
+pidfile: {}
+sfacctd_ip: 127.0.0.1
+sfacctd_port: 6343
+sfacctd_renormalize: true
+plugins: print[flows]
+aggregate[flows]: src_host, dst_host, proto
+print_output[flows]: csv
+print_output_file[flows]: {}
+print_output_file_append[flows]: true
+print_refresh_time[flows]: 1
+",
+            dir.path().join("sfacctd.pid").display(),
+            csv.display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("sfacctd.log")).unwrap();
+    let _sfacctd = Killed(
+        ap.command("sfacctd")
+            .arg("-f")
+            .arg(&config)
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start sfacctd"),
+    );
+    let cfg = TempConfig::new(&format!(
+        "config agent 'agent'
+	option sampling_rate '10'
+	option polling_interval '1'
+	option ubus_socket '{}'
+	list interface 'wlan0'
+
+config collector
+	option address '127.0.0.1'
+	option port '6343'
+",
+        broker.socket.display()
+    ));
+    let agent = AgentProcess::start(&ap, &cfg.path);
+    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
+    assert!(fake.wait_subscribed("wlan0", Duration::from_secs(5)));
+    fake.associate("wlan0", sta_mac, -57);
+    fake.sync();
+    thread::sleep(Duration::from_millis(1_500));
+
+    // Two flows at once, from two addresses of the station, at different
+    // rates. sfacctd renormalizes each sample by the pool since the
+    // previous sample of its data source, sample by sample: the agent
+    // spreads each ring batch's pool increase evenly over its samples, so
+    // that each stands for about N packets and each flow gets its own
+    // (were a batch's samples given consecutive pools ending at the
+    // batch's, the first of each batch would carry the whole batch to its
+    // flow and the flows' totals would swap thousands of packets).
+    // A receiver, so that the AP sends no ICMP port unreachable back.
+    const FLOWS: [(&str, &str, u32, f64); 2] = [
+        ("10.210.0.2", "10.210.0.2:0", 20_000, 10_000.0),
+        ("10.210.0.3", "10.210.0.3:0", 8_000, 4_000.0),
+    ];
+    let payload = 200;
+    let sink = ap.spawn(|| {
+        let s = UdpSocket::bind("0.0.0.0:9").unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        while s.recv(&mut buf).is_ok() {}
+    });
+    thread::sleep(Duration::from_millis(100));
+    let senders: Vec<_> = FLOWS
+        .iter()
+        .map(|&(_, from, packets, rate)| {
+            send_udp(&sta, from, "10.210.0.1:9", packets, payload, rate)
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    sink.join().unwrap();
+    // The agent flushes within a second, sfacctd prints every second.
+    thread::sleep(Duration::from_millis(3_500));
+    assert!(agent.stop().success());
+    let text = std::fs::read_to_string(&csv).unwrap_or_default();
+    let log = std::fs::read_to_string(dir.path().join("sfacctd.log")).unwrap_or_default();
+    for (src, _, sent, _) in FLOWS {
+        let (packets, bytes) = totals(&text, src, "udp");
+        let sigma = (f64::from(sent) * 10.0 * 0.9).sqrt();
+        println!(
+            "sfacctd: {src}: {packets} packets {bytes} bytes for {sent} sent ({:+.2} σ)",
+            (packets as f64 - f64::from(sent)) / sigma
+        );
+        assert!(
+            (packets as f64 - f64::from(sent)).abs() <= 4.0 * sigma,
+            "{src}: {packets} vs {sent} ± {:.0}\n{text}\n{log}",
+            4.0 * sigma
+        );
+        // sfacctd counts the sampled frames' length on the medium: the
+        // Ethernet, IPv4 and UDP headers, the payload and the FCS.
+        assert_eq!(bytes, packets * (46 + payload as u64));
+    }
+}
