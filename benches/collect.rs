@@ -48,8 +48,9 @@ fn cpu_seconds(path: &str) -> f64 {
     let rest = &stat[stat.rfind(')').unwrap() + 2..];
     let f: Vec<&str> = rest.split(' ').collect();
     let ticks = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    // SAFETY: sysconf only reads a configuration value.
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    // USER_HZ, 100 wherever Linux runs, if sysconf does not say.
+    let hz = wsflowd::sys::system::sysconf(libc::_SC_CLK_TCK).unwrap_or(100);
+    ticks / hz as f64
 }
 
 /// The sum of the series of `metric` in a text exposition.

@@ -210,7 +210,7 @@ fn run(o: RunOptions) -> ExitCode {
     };
     if !o.foreground {
         // SAFETY: no other thread has been started yet (the agent starts
-        // its name-resolution helper later).
+        // its helpers, the kernel's and name resolution's, later).
         if let Err(e) = unsafe { wsflowd::sys::process::daemonize() } {
             eprintln!("wsflowd: cannot detach: {e}");
             return ExitCode::from(1);

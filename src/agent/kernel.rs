@@ -13,14 +13,14 @@
 //! The helper answers one query at a time, in order; the loop asks again
 //! only once an answer of the same kind arrived, so that a stalled kernel
 //! makes queries wait, never pile up. Queries and answers travel through
-//! socket pairs, not a shared queue behind a lock: the loop never waits on
-//! a lock the helper holds (a helper preempted while holding one would
-//! hold the loop up for a scheduling quantum).
+//! socket pairs ([`crate::sys::channel`]), not a shared queue behind a
+//! lock: the loop never waits on a lock the helper holds (a helper
+//! preempted while holding one would hold the loop up for a scheduling
+//! quantum).
 
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 
 use crate::counters::dot11::{self, Dot11Stats};
@@ -28,6 +28,7 @@ use crate::counters::host::{self, HostReader};
 use crate::counters::interface;
 use crate::netlink::{Address, FdbEntry, Link, RouteSocket};
 use crate::sflow::{HostCpu, HostMemory, HostNetIo};
+use crate::sys::channel::{channel, Receiver, Sender};
 use crate::wifi::nl80211::{InterfaceInfo, Nl80211, Station, Survey};
 
 /// What a link's sysfs entry says: its speed and duplex, and its radio if
@@ -131,59 +132,10 @@ pub enum Answer {
     Stations(Vec<Listing>),
 }
 
-/// One end of a private channel that carries owned values between the
-/// loop and the helper without a lock (so that neither ever waits for the
-/// other, even when the scheduler preempts one mid-way): each datagram of
-/// a socket pair is the address of one boxed value, sent once.
-struct Channel<T> {
-    sock: UnixDatagram,
-    _carries: std::marker::PhantomData<T>,
-}
-
-impl<T: Send> Channel<T> {
-    /// Two ends: values sent into the first come out of the second.
-    fn pair() -> io::Result<(Channel<T>, Channel<T>)> {
-        let (a, b) = UnixDatagram::pair()?;
-        let end = |sock| Channel {
-            sock,
-            _carries: std::marker::PhantomData,
-        };
-        Ok((end(a), end(b)))
-    }
-
-    /// Sends `value`; gives it back if the socket's queue is full (the
-    /// sending end is non-blocking) or the other end is gone.
-    fn send(&self, value: T) -> Result<(), T> {
-        let ptr = Box::into_raw(Box::new(value));
-        match self.sock.send(&(ptr as usize).to_ne_bytes()) {
-            Ok(_) => Ok(()),
-            // SAFETY: `ptr` came from Box::into_raw just above and was not
-            // sent: ownership comes back here, exactly once.
-            Err(_) => Err(*unsafe { Box::from_raw(ptr) }),
-        }
-    }
-
-    /// The next value, if one is waiting (a non-blocking end) or when one
-    /// comes (a blocking end).
-    fn recv(&self) -> Option<T> {
-        let mut buf = [0u8; std::mem::size_of::<usize>()];
-        match self.sock.recv(&mut buf) {
-            Ok(n) if n == buf.len() => {
-                let ptr = usize::from_ne_bytes(buf) as *mut T;
-                // SAFETY: only `Channel::send` of the other end of this
-                // private pair writes into it, one whole datagram per value:
-                // the address of a Box<T> it gave up, received here once.
-                Some(*unsafe { Box::from_raw(ptr) })
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The loop's end: posts queries, collects answers.
 pub struct Kernel {
-    queries: Channel<Query>,
-    answers: Channel<Answer>,
+    queries: Sender<Query>,
+    answers: Receiver<Answer>,
     /// Queries the channel did not take yet (its queue was full).
     waiting: VecDeque<Query>,
 }
@@ -201,10 +153,10 @@ const HELPER_STACK: usize = 128 * 1024;
 impl Kernel {
     /// Starts the helper with the sockets it will own.
     pub fn start(route: Option<RouteSocket>, nl80211: Option<Nl80211>) -> io::Result<Kernel> {
-        let (queries, helper_queries) = Channel::<Query>::pair()?;
-        let (helper_answers, answers) = Channel::<Answer>::pair()?;
-        queries.sock.set_nonblocking(true)?;
-        answers.sock.set_nonblocking(true)?;
+        let (queries, helper_queries) = channel::<Query>()?;
+        let (helper_answers, answers) = channel::<Answer>()?;
+        queries.set_nonblocking(true)?;
+        answers.set_nonblocking(true)?;
         let mut helper = Helper {
             route,
             nl80211,
@@ -266,7 +218,7 @@ impl Kernel {
 
 impl AsFd for Kernel {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.answers.sock.as_fd()
+        self.answers.as_fd()
     }
 }
 

@@ -129,12 +129,7 @@ fn accept(listener: TcpListener, requests: Sender<SnapshotRequest>, waker: UnixS
 /// machine scrapes back to back would otherwise leave datagrams waiting
 /// in the socket until it overflows.
 fn lower_priority() {
-    // SAFETY: gettid and setpriority take and return plain integers; on
-    // Linux, PRIO_PROCESS with a thread id sets that thread's nice value.
-    unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
-    }
+    crate::sys::thread::set_nice(10);
 }
 
 /// The parts of a request we use.

@@ -539,13 +539,9 @@ impl<W: Write> StationOutput<W> {
 
 /// The terminal's size (rows, columns), if stdout is a terminal.
 pub fn terminal_size() -> Option<(usize, usize)> {
-    // SAFETY: winsize is plain integers, for which all zeros is valid.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ fills the winsize we pass, which outlives the
-    // call; a failure (not a terminal) leaves it untouched.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-    (ok && ws.ws_row > 0 && ws.ws_col > 0)
-        .then_some((usize::from(ws.ws_row), usize::from(ws.ws_col)))
+    use std::os::fd::AsFd;
+    crate::sys::system::terminal_size(std::io::stdout().as_fd())
+        .map(|(rows, columns)| (usize::from(rows), usize::from(columns)))
 }
 
 #[cfg(test)]

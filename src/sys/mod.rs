@@ -14,11 +14,14 @@
 //! - [`bpf`]: the `bpf(2)` commands used, each with its `bpf_attr` laid
 //!   out as a named structure.
 //! - [`signal`], [`timer`], [`poll()`]: the event loop's descriptors.
-//! - [`thread`], [`fatal`], [`process`], [`system`]: a detached helper
-//!   thread, a last word on a fatal signal, daemonizing, facts about the
-//!   system (uname, interface names, sysconf, random seed, local time).
+//! - [`thread`], [`channel`]: a detached helper thread (and a thread's
+//!   priority), owned values handed between threads without a lock.
+//! - [`fatal`], [`process`], [`system`]: a last word on a fatal signal,
+//!   daemonizing, facts about the system (uname, interface names,
+//!   sysconf, random seed, local time, the terminal's size).
 
 pub mod bpf;
+pub mod channel;
 pub mod fatal;
 pub mod lock;
 pub mod mmap;
@@ -94,3 +97,5 @@ unsafe impl Plain for libc::signalfd_siginfo {}
 unsafe impl Plain for libc::sigset_t {}
 // SAFETY: `struct utsname`: arrays of `char`.
 unsafe impl Plain for libc::utsname {}
+// SAFETY: `struct winsize`: four `unsigned short`s.
+unsafe impl Plain for libc::winsize {}

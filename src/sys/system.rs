@@ -1,7 +1,8 @@
 //! Facts about the system: uname, interface names, sysconf values, a
-//! random seed, the local time.
+//! random seed, the local time, a terminal's size.
 
 use std::ffi::{CStr, CString};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::Plain;
 
@@ -89,6 +90,16 @@ pub fn local_time() -> libc::tm {
     tm
 }
 
+/// The size (rows, columns) of the terminal `fd` is, if it is one and
+/// says (a terminal that was never sized says 0 × 0).
+pub fn terminal_size(fd: BorrowedFd) -> Option<(u16, u16)> {
+    let mut ws = libc::winsize::zeroed();
+    // SAFETY: TIOCGWINSZ writes one `struct winsize`, which `ws` is,
+    // valid for the call; on failure (not a terminal) it writes nothing.
+    let ok = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_row > 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +120,12 @@ mod tests {
         let mut b = [0u8; 16];
         assert!(getrandom(&mut a) && getrandom(&mut b));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_file_is_not_a_terminal() {
+        use std::os::fd::AsFd;
+        let f = std::fs::File::open("/proc/self/stat").unwrap();
+        assert_eq!(terminal_size(f.as_fd()), None);
     }
 }

@@ -1,4 +1,5 @@
-//! A detached helper thread without std's bookkeeping.
+//! A detached helper thread without std's bookkeeping; a thread's
+//! priority.
 
 use std::io;
 use std::mem;
@@ -61,6 +62,19 @@ pub fn spawn_detached(stack_bytes: usize, work: Work) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets the calling thread's nice value (higher: the scheduler favours
+/// the process's other threads); false if it could not (lowering it needs
+/// CAP_SYS_NICE).
+///
+/// On Linux, `setpriority(PRIO_PROCESS, tid)` sets the nice value of the
+/// thread `tid` alone, not the whole process as POSIX would have it.
+pub fn set_nice(nice: i32) -> bool {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    // SAFETY: setpriority takes integers only.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) == 0 }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -87,5 +101,29 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         super::spawn_detached(1, Box::new(move || tx.send(()).unwrap())).unwrap();
         rx.recv().unwrap();
+    }
+
+    #[test]
+    fn a_thread_lowers_its_own_priority_only() {
+        // The nice value, field 19 of a task's stat (after the command
+        // name in parentheses, field 3 on).
+        let nice = |path: &str| -> i32 {
+            let stat = std::fs::read_to_string(path).unwrap();
+            let fields = &stat[stat.rfind(')').unwrap() + 2..];
+            fields.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+        };
+        // The process's main thread (the test harness's), not this one.
+        let main_before = nice("/proc/self/stat");
+        let (own, main_after) = std::thread::spawn(move || {
+            let wanted = (main_before + 5).min(19);
+            assert!(super::set_nice(wanted));
+            (
+                nice("/proc/thread-self/stat") - wanted,
+                nice("/proc/self/stat"),
+            )
+        })
+        .join()
+        .unwrap();
+        assert_eq!((own, main_after), (0, main_before));
     }
 }

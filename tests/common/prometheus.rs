@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -101,8 +100,7 @@ pub fn in_namespace<T: Send + 'static>(name: &str, f: impl FnOnce() -> T + Send 
     let path = format!("/var/run/netns/{name}");
     thread::spawn(move || {
         let ns = File::open(&path).expect("namespace file");
-        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        super::os::enter_netns(&ns).unwrap_or_else(|e| panic!("setns: {e}"));
         f()
     })
     .join()

@@ -494,8 +494,7 @@ fn apply(state: &Mutex<State>) -> bool {
     std::fs::rename(&temp, &path).unwrap();
     if let Some(pid) = st.settings.agent_pid {
         // procd_send_signal wsflowd '*' 1
-        // SAFETY: kill takes no pointers.
-        unsafe { libc::kill(pid as i32, libc::SIGHUP) };
+        let _ = crate::common::os::kill(pid, libc::SIGHUP);
     }
     st.journal.applies += 1;
     true
