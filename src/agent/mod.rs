@@ -434,9 +434,16 @@ impl Agent {
                     Role::Monitor(m) => format!(", rejected {}", m.rejected),
                     _ => String::new(),
                 };
+                // Frames read may be more than samples sent: a monitor
+                // reads the frames of other BSSes too, and ignores them.
                 info!(
-                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}{rejected}",
-                    s.device, c.pool, c.samples, c.drops, c.accepted
+                    "{}: pool {}, frames read {}, samples sent {}, drops {}, accepted by the filter {}{rejected}",
+                    s.device,
+                    c.pool,
+                    c.samples,
+                    s.flow_sequence.last(),
+                    c.drops,
+                    c.accepted
                 );
             }
             let now = self.now_ms() as u32;
