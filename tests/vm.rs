@@ -87,21 +87,9 @@ const KNOWN_AGENT_GAPS: &[Gap] = &[
          received frame (input the AP, output internal), consecutive pools",
     ),
     Gap::always(
-        "ap_sampling/layer2_update_direction",
-        "hostapd's Layer-2 Update frame (source = the station's MAC, sent by \
-         hostapd on the AP interface) is reported as received from the station",
-    ),
-    Gap::always(
         "unprivileged/classic_bpf_egress",
         "with CAP_NET_RAW only (no CAP_BPF) the classic BPF fallback samples \
          ingress only: the AP's transmitted frames are invisible",
-    ),
-    Gap::always(
-        "monitor/sensor_monitor",
-        "a monitor interface on a radio with no AP of ours samples nothing by \
-         default (every frame is foreign: ignored), and neither the log nor \
-         the exit figures say so (\"samples 428\" counts frames the filter \
-         accepted, not samples sent)",
     ),
     Gap::intermittent(
         "ap_sampling/pools_wlan0b",
