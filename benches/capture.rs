@@ -404,7 +404,7 @@ fn exit_counts(log: &[String], device: &str) -> Option<ExitCounts> {
     };
     Some(ExitCounts {
         pool: count("pool")?,
-        samples: count("samples")?,
+        samples: count("frames read")?,
         drops: count("drops")?,
         accepted: count("accepted by the filter")?,
         rejected: count("rejected"),

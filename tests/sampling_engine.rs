@@ -406,7 +406,7 @@ fn an_overrun_ring_counts_drops() {
     };
     let (pool, samples, drops, accepted) = (
         count("pool"),
-        count("samples"),
+        count("frames read"),
         count("drops"),
         count("accepted by the filter"),
     );

@@ -102,14 +102,17 @@ impl Agent {
             let ours = OurBsses::resolve(&settings.bss, &s.device, &ap_interfaces, links, |name| {
                 facts.get(name).and_then(|f| f.radio.clone())
             });
-            if ours != m.ours {
+            if ours != m.ours || !m.resolved {
                 if ours.is_empty() && settings.foreign_bss == config::ForeignBss::Ignore {
+                    // A sensor radio (no access point of ours on it) by
+                    // default: every frame is another BSS's.
                     warn!(
-                        "monitor {}: no BSS of ours found (set 'bss'): nothing will be sampled",
+                        "monitor {}: no BSS of ours on its radio, and frames of other BSSes are ignored (foreign_bss 'ignore'): nothing will be sampled; list the BSSes to report in 'bss', or set foreign_bss 'discard' to report every frame as a discard",
                         s.device
                     );
                 }
                 m.ours = ours;
+                m.resolved = true;
             }
         }
         // The kernel's stations of the sampled interfaces that are APs.

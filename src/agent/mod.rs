@@ -105,6 +105,10 @@ enum Slot {
     Dns,
 }
 
+/// How often the kernel's stations are listed at most (a dump per AP
+/// interface, made by the kernel helper).
+const KERNEL_STATIONS_MS: u64 = 5_000;
+
 /// Period of the housekeeping timer.
 const TICK_MS: u64 = 1000;
 /// How often hostapd's status and stations are listed when counter polling
@@ -187,6 +191,8 @@ struct Wifi {
 struct Due {
     address_check_ms: u64,
     ubus_refresh_ms: u64,
+    /// The next listing of the kernel's stations (their rates and signal).
+    kernel_stations_ms: u64,
 }
 
 pub struct Agent {
@@ -434,9 +440,16 @@ impl Agent {
                     Role::Monitor(m) => format!(", rejected {}", m.rejected),
                     _ => String::new(),
                 };
+                // Frames read may be more than samples sent: a monitor
+                // reads the frames of other BSSes too, and ignores them.
                 info!(
-                    "{}: pool {}, samples {}, drops {}, accepted by the filter {}{rejected}",
-                    s.device, c.pool, c.samples, c.drops, c.accepted
+                    "{}: pool {}, frames read {}, samples sent {}, drops {}, accepted by the filter {}{rejected}",
+                    s.device,
+                    c.pool,
+                    c.samples,
+                    s.flow_sequence.last(),
+                    c.drops,
+                    c.accepted
                 );
             }
             let now = self.now_ms() as u32;
@@ -603,7 +616,18 @@ impl Agent {
         // The kernel's stations: all of them every polling interval (for
         // their rates and signal), those just joined at the next tick.
         if self.config.agent.station_sources.contains(Source::Nl80211) && self.wifi.nl80211 {
-            let due = self.wifi.kernel_stations.due(refresh);
+            // At most every KERNEL_STATIONS_MS: a sample carries its
+            // station's rate and signal as last listed, and the rate
+            // control changes them within seconds of an association.
+            let all = now >= self.due.kernel_stations_ms;
+            if all {
+                let interval = match u64::from(self.config.agent.polling_interval) * 1000 {
+                    0 => KERNEL_STATIONS_MS,
+                    ms => ms.min(KERNEL_STATIONS_MS),
+                };
+                self.due.kernel_stations_ms = now + interval;
+            }
+            let due = self.wifi.kernel_stations.due(all);
             self.list_stations(due);
         }
         if refresh {

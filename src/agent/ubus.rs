@@ -285,6 +285,19 @@ impl UbusLink {
                     Err(e) => self.down(now_ms, &format!("cannot talk to ubus: {e}"), table),
                 }
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.stats.connects == 0 => {
+                // No ubusd at all (not OpenWrt, or before ubusd started):
+                // nothing is wrong, and nothing to warn about.
+                self.down_as(
+                    crate::log::Level::Info,
+                    now_ms,
+                    &format!(
+                        "ubus: no ubusd at {} (not OpenWrt?): no ubus object, hostapd followed through nl80211 and its control sockets; connecting when it appears",
+                        self.path.display()
+                    ),
+                    table,
+                )
+            }
             Err(e) => self.down(now_ms, &format!("ubus not available ({e})"), table),
         }
     }
@@ -309,6 +322,21 @@ impl UbusLink {
     /// The connection is gone (or never came): forget what it told us, and
     /// try again later, each time later up to [`BACKOFF_MAX_MS`].
     fn down(&mut self, now_ms: u64, why: &str, table: &mut StationTable) {
+        let line = format!(
+            "{why}: retrying, each time later (up to every {} s)",
+            BACKOFF_MAX_MS / 1000
+        );
+        self.down_as(crate::log::Level::Warn, now_ms, &line, table)
+    }
+
+    /// [`UbusLink::down`], its line at `level`.
+    fn down_as(
+        &mut self,
+        level: crate::log::Level,
+        now_ms: u64,
+        line: &str,
+        table: &mut StationTable,
+    ) {
         let stable = self
             .greeted_at_ms
             .is_some_and(|t| now_ms.saturating_sub(t) >= STABLE_MS);
@@ -317,11 +345,7 @@ impl UbusLink {
             self.episode_lines = 0;
             self.last_line = None;
         }
-        let line = format!(
-            "{why}: retrying, each time later (up to every {} s)",
-            BACKOFF_MAX_MS / 1000
-        );
-        self.episode_line(crate::log::Level::Warn, &line);
+        self.episode_line(level, line);
         self.conn = None;
         self.greeted_at_ms = None;
         self.listener = None;
@@ -818,7 +842,9 @@ mod tests {
         let (_, lines) = capture::lines(|| run(&mut link, &mut rig, &Broker::Drops, 0, 120_000));
         assert_eq!(link.stats.attempts, 8, "0, 1, 3, 7, 15, 31, 61, 91 s");
         assert_eq!(visible(&lines), 1, "{lines:?}");
-        assert!(lines[0].1.contains("ubus not available"), "{lines:?}");
+        // No socket file: not OpenWrt, said once at the info level.
+        assert!(lines[0].1.contains("no ubusd at"), "{lines:?}");
+        assert_eq!(lines[0].0, crate::log::Level::Info, "{lines:?}");
     }
 
     #[test]

@@ -459,8 +459,19 @@ impl StationTable {
                 }
                 let st = bss.stations.get_or_insert_with(mac, Station::default);
                 let was = st.associated();
+                let rates = (st.rx_rate_kbps(), st.tx_rate_kbps());
                 st.sources.insert(source);
                 st.reports[source as usize].merge(&report);
+                if !known {
+                    crate::debug!("{ifname}: station {mac} ({})", source.name());
+                } else if rates != (st.rx_rate_kbps(), st.tx_rate_kbps()) {
+                    crate::debug_limited!(
+                        "{ifname}: station {mac}: rates {:?}/{:?} kbit/s (rx/tx, {})",
+                        st.rx_rate_kbps(),
+                        st.tx_rate_kbps(),
+                        source.name()
+                    );
+                }
                 !known || was != st.associated()
             }
             Update::StationGone { ifname, mac } => {
@@ -474,6 +485,7 @@ impl StationTable {
                 st.reports[source as usize] = StationReport::default();
                 if st.sources.is_empty() {
                     bss.stations.remove(&mac);
+                    crate::debug!("{ifname}: station {mac} gone ({})", source.name());
                     return true;
                 }
                 false

@@ -50,15 +50,26 @@ pub fn sample(
         sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
         return;
     };
+    let header = FlowRecord::SampledHeader(header);
+    if is_layer2_update(frame.data) {
+        // The Layer-2 Update of a station that just associated: made by
+        // the access point on its behalf (mac80211 injects it as received
+        // on this interface, hostapd may send its own) so that bridges
+        // learn where the station is; it never crossed the air. It is
+        // told apart by its content only: the station table may not know
+        // the station yet, the frame comes at the moment it associates.
+        let path = (Interface::INTERNAL, Interface::index(sampler.if_index));
+        sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header]);
+        return;
+    }
     let mut path = ctx
         .topology
         .path(sampler.if_index, frame.direction(), &dst, &src);
     if frame.direction() == Direction::Egress {
-        if let Some(input) = egress_input(bss, sampler.if_index, frame.data, &src) {
+        if let Some(input) = egress_input(bss, sampler.if_index, &src) {
             path.0 = input;
         }
     }
-    let header = FlowRecord::SampledHeader(header);
     match bss.and_then(|b| record(b, frame.direction(), &dst, &src, power_mw)) {
         Some(radio) => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header, radio]),
         None => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header]),
@@ -66,34 +77,22 @@ pub fn sample(
 }
 
 /// Where a frame leaving the access point's interface came from, when the
-/// station table knows better than the bridge (or there is no bridge):
-///
-/// - hostapd's Layer-2 Update frame, which it sends on a station's behalf
-///   when the station associates (so that bridges learn where it is):
-///   from the access point itself;
-/// - a frame from a station of this BSS to another one, relayed by the
-///   802.11 stack without going through a bridge (`ap_isolate` off): it
-///   entered and left through this interface ("packets relayed by the
-///   wireless interface have both source and destination ifIndex = the
-///   wireless interface").
+/// station table knows better than the bridge (or there is no bridge): a
+/// frame from a station of this BSS to another one, relayed by the 802.11
+/// stack without going through a bridge (`ap_isolate` off), entered and
+/// left through this interface ("packets relayed by the wireless interface
+/// have both source and destination ifIndex = the wireless interface").
 ///
 /// `None`: the bridge's forwarding database said, or nothing is known.
-pub fn egress_input(
-    bss: Option<&Bss>,
-    if_index: u32,
-    frame: &[u8],
-    source: &[u8; 6],
-) -> Option<Interface> {
+pub fn egress_input(bss: Option<&Bss>, if_index: u32, source: &[u8; 6]) -> Option<Interface> {
     bss?.station(&MacAddr(*source))?;
-    if is_layer2_update(frame) {
-        return Some(Interface::INTERNAL);
-    }
     Some(Interface::index(if_index))
 }
 
-/// An IEEE 802.2 XID frame as hostapd sends for a station that associated
-/// (IEEE 802.11F "Layer 2 Update"): broadcast, an 802.3 length field, LLC
-/// null DSAP, SSAP 0x01, control XID (0xAF, poll/final bit either way).
+/// An IEEE 802.2 XID frame as mac80211 and hostapd send for a station that
+/// associated (IEEE 802.11F "Layer 2 Update"): broadcast, an 802.3 length
+/// field, LLC null DSAP, SSAP 0x01, control XID (0xAF, poll/final bit
+/// either way).
 pub fn is_layer2_update(frame: &[u8]) -> bool {
     let Some(h) = frame.get(..17) else {
         return false;
@@ -239,19 +238,15 @@ mod tests {
         let mut unicast = vec![0x02, 0, 0, 0, 0, 6];
         unicast.extend_from_slice(&sta);
         unicast.extend_from_slice(&[0x08, 0x00, 0x45]);
-        assert_eq!(
-            egress_input(bss, 3, &unicast, &sta),
-            Some(Interface::index(3))
-        );
-        // hostapd's Layer-2 Update for it: from the access point.
+        assert_eq!(egress_input(bss, 3, &sta), Some(Interface::index(3)));
+        // The Layer-2 Update for it (made by the access point).
         let mut xid = vec![0xff; 6];
         xid.extend_from_slice(&sta);
         xid.extend_from_slice(&[0x00, 0x06, 0x00, 0x01, 0xaf, 0x81, 0x01, 0x00]);
         assert!(is_layer2_update(&xid));
-        assert_eq!(egress_input(bss, 3, &xid, &sta), Some(Interface::INTERNAL));
         // Not a station of ours: the bridge decides.
-        assert_eq!(egress_input(bss, 3, &unicast, &[0x02, 0, 0, 0, 0, 7]), None);
-        assert_eq!(egress_input(None, 3, &unicast, &sta), None);
+        assert_eq!(egress_input(bss, 3, &[0x02, 0, 0, 0, 0, 7]), None);
+        assert_eq!(egress_input(None, 3, &sta), None);
         assert!(!is_layer2_update(&unicast));
     }
 }

@@ -27,6 +27,8 @@ pub struct Monitor {
     /// The channel its radio operates on (nl80211), for the frames whose
     /// radiotap header names none.
     pub operating_mhz: Option<u16>,
+    /// Whether `ours` was worked out once (the log says what it found).
+    pub resolved: bool,
 }
 
 impl Monitor {

@@ -4,11 +4,14 @@
 # same AP interface while a station pings the AP. util-linux's setpriv sets
 # the user and the ambient capabilities.
 radios 2
+# Two agents in one network namespace need two sub-agent ids (a second
+# agent with the same id refuses to start).
 for name in raw bpf; do
-	port=6343
-	[ $name = bpf ] && port=6344
+	port=6343 id=0
+	[ $name = bpf ] && port=6344 id=1
 	agent_conf "$RUN/agent-$name.conf" $port \
 		"config agent 'agent'" \
+		"\toption sub_agent_id '$id'" \
 		"\toption polling_interval '2'" \
 		"\toption sampling_rate '4'" \
 		"\tlist interface '$WLAN0'"
