@@ -148,79 +148,101 @@ impl Ring {
     pub fn drain(&mut self, max_blocks: u32, mut each: impl FnMut(&Frame)) -> usize {
         let mut frames = 0;
         for _ in 0..max_blocks.min(self.geometry.block_count) {
-            let block = self.block(self.next_block);
-            if !self.ours(block) {
+            let Some(bytes) = self.next_ready() else {
                 break;
-            }
-            frames += self.walk_block(block, &mut each);
-            // Release: we are done reading before the kernel may rewrite.
-            if let Some(status) = self.status(block) {
-                status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
-            }
-            self.next_block = (self.next_block + 1) % self.geometry.block_count;
+            };
+            frames += walk_block(bytes, &mut each);
+            self.release_next();
         }
         frames
     }
 
-    /// Walks the frames of one block. Offsets come from the kernel, but are
-    /// still checked against the block so that nothing is read outside it.
+    /// The bytes of the next block, if the kernel has handed it over
+    /// (Acquire: the frames it wrote are visible after this). The borrow
+    /// of `self` keeps the block ours: it goes back to the kernel only
+    /// through [`Ring::release_next`], which needs `&mut self`.
     ///
-    /// The block must be ours (`TP_STATUS_USER`, loaded with Acquire) and
-    /// stay ours until this returns.
-    fn walk_block(&self, block: usize, each: &mut impl FnMut(&Frame)) -> usize {
-        let size = self.geometry.block_size as usize;
-        // SAFETY: the caller (`drain`) found the block ours and hands it
-        // back only after this returns, with the slices it gave `each`.
-        let Some(bytes) = (unsafe { self.map.bytes(block, size) }) else {
-            return 0;
-        };
-        let u32_at = |at: usize| -> Option<u32> {
-            bytes
-                .get(at..at + 4)
-                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let u16_at = |at: usize| -> Option<u16> {
-            bytes
-                .get(at..at + 2)
-                .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-        };
-        let count = u32_at(BLOCK_NUM_PKTS).unwrap_or(0);
-        let block_len = (u32_at(BLOCK_LEN).unwrap_or(0) as usize).min(size);
-        let mut at = u32_at(BLOCK_FIRST_PKT).unwrap_or(0) as usize;
-        let mut seen = 0;
-        for _ in 0..count {
-            if at + PKT_SOCKADDR + 12 > block_len {
-                break;
-            }
-            let (Some(snaplen), Some(len), Some(mac), Some(next)) = (
-                u32_at(at + PKT_SNAPLEN),
-                u32_at(at + PKT_LEN),
-                u16_at(at + PKT_MAC),
-                u32_at(at + PKT_NEXT_OFFSET),
-            ) else {
-                break;
-            };
-            let sll = at + PKT_SOCKADDR;
-            let start = at + mac as usize;
-            let Some(data) = bytes.get(start..start + snaplen as usize) else {
-                break;
-            };
-            let frame = Frame {
-                data,
-                length: len,
-                if_index: u32_at(sll + SLL_IFINDEX).unwrap_or(0),
-                packet_type: bytes.get(sll + SLL_PKTTYPE).copied().unwrap_or(0),
-                hw_type: u16_at(sll + SLL_HATYPE).unwrap_or(0),
-            };
-            each(&frame);
-            seen += 1;
-            if next == 0 {
-                break;
-            }
-            at += next as usize;
+    /// Not generic and not inlined, as `release_next`: `drain` is
+    /// instantiated once per sample builder, and these are the same for
+    /// all.
+    #[inline(never)]
+    fn next_ready(&self) -> Option<&[u8]> {
+        let block = self.block(self.next_block);
+        if !self.ours(block) {
+            return None;
         }
-        seen
+        // SAFETY: the block is ours (TP_STATUS_USER, loaded with Acquire
+        // above), and the kernel writes it again only after
+        // `release_next`, which needs `&mut self`, so after the slice is
+        // gone. (Always inside the mapping: blocks are laid out in it.)
+        let bytes = unsafe { self.map.bytes(block, self.geometry.block_size as usize) };
+        Some(bytes.unwrap_or_default())
     }
+
+    /// Hands the next block back to the kernel and moves on to the one
+    /// after it.
+    #[inline(never)]
+    fn release_next(&mut self) {
+        let block = self.block(self.next_block);
+        // Release: we are done reading before the kernel may rewrite.
+        if let Some(status) = self.status(block) {
+            status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
+        }
+        self.next_block = (self.next_block + 1) % self.geometry.block_count;
+    }
+}
+
+/// Walks the frames of one block (the kernel's `tpacket_block_desc` and
+/// `tpacket3_hdr`s). Offsets come from the kernel, but are still checked
+/// against the block so that nothing is read outside it.
+fn walk_block(bytes: &[u8], each: &mut impl FnMut(&Frame)) -> usize {
+    let size = bytes.len();
+    let u32_at = |at: usize| -> Option<u32> {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+    };
+    let count = u32_at(BLOCK_NUM_PKTS).unwrap_or(0);
+    let block_len = (u32_at(BLOCK_LEN).unwrap_or(0) as usize).min(size);
+    let mut at = u32_at(BLOCK_FIRST_PKT).unwrap_or(0) as usize;
+    let mut seen = 0;
+    for _ in 0..count {
+        if at + PKT_SOCKADDR + 12 > block_len {
+            break;
+        }
+        let (Some(snaplen), Some(len), Some(mac), Some(next)) = (
+            u32_at(at + PKT_SNAPLEN),
+            u32_at(at + PKT_LEN),
+            u16_at(at + PKT_MAC),
+            u32_at(at + PKT_NEXT_OFFSET),
+        ) else {
+            break;
+        };
+        let sll = at + PKT_SOCKADDR;
+        let start = at + mac as usize;
+        let Some(data) = bytes.get(start..start + snaplen as usize) else {
+            break;
+        };
+        let frame = Frame {
+            data,
+            length: len,
+            if_index: u32_at(sll + SLL_IFINDEX).unwrap_or(0),
+            packet_type: bytes.get(sll + SLL_PKTTYPE).copied().unwrap_or(0),
+            hw_type: u16_at(sll + SLL_HATYPE).unwrap_or(0),
+        };
+        each(&frame);
+        seen += 1;
+        if next == 0 {
+            break;
+        }
+        at += next as usize;
+    }
+    seen
 }
 
 #[cfg(test)]
