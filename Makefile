@@ -15,10 +15,11 @@ FUZZ_SECONDS ?= 60
 # shellcheck (init and maintainer scripts), python3 (package builder),
 # prometheus (the server that scrapes `collect --prometheus`, and its
 # promtool), pmacct (sfacctd, a collector of the standard records),
-# strace (holds the kernel helper's netlink reads in a test).
+# strace (holds the kernel helper's netlink reads in a test), busybox
+# (its ash is OpenWrt's /bin/sh: the init script's tests run under it too).
 # The tests start their own servers: the prometheus service that its
 # package may start (where no policy-rc.d forbids it) is stopped.
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace busybox
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 
