@@ -84,7 +84,13 @@ impl Device {
     fn new(shell: &[String], config: &str) -> Device {
         let tmp = TempDir::new("openwrt-init");
         let root = tmp.path().to_path_buf();
-        for dir in ["etc/init.d", "etc/config", "etc/capabilities", "sbin", "usr/sbin"] {
+        for dir in [
+            "etc/init.d",
+            "etc/config",
+            "etc/capabilities",
+            "sbin",
+            "usr/sbin",
+        ] {
             std::fs::create_dir_all(root.join(dir)).unwrap();
         }
         std::fs::copy(
@@ -109,8 +115,11 @@ impl Device {
             .unwrap();
         }
         std::fs::write(root.join("sbin/ujail"), "#!/bin/sh\nexit 1\n").unwrap();
-        std::fs::set_permissions(root.join("sbin/ujail"), std::fs::Permissions::from_mode(0o755))
-            .unwrap();
+        std::fs::set_permissions(
+            root.join("sbin/ujail"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         std::os::unix::fs::symlink(common::wsflowd(), root.join("usr/sbin/wsflowd")).unwrap();
         Device {
             _tmp: tmp,
@@ -169,8 +178,7 @@ impl Device {
                         let (method, msg) = rest.split_once(' ').unwrap();
                         Record::Ubus {
                             method: method.to_owned(),
-                            msg: serde_json::from_str(msg)
-                                .unwrap_or_else(|e| panic!("{e}: {msg}")),
+                            msg: serde_json::from_str(msg).unwrap_or_else(|e| panic!("{e}: {msg}")),
                         }
                     }
                     "logger" => Record::Log {
@@ -225,7 +233,9 @@ fn events() -> Vec<(&'static str, Value, bool)> {
             false,
         ));
     }
-    for package in ["wireless", "network", "firewall", "dhcp", "system", "luci", "wsflowd2"] {
+    for package in [
+        "wireless", "network", "firewall", "dhcp", "system", "luci", "wsflowd2",
+    ] {
         events.push(("config.change", json!({ "package": package }), false));
     }
     events.push(("config.change", json!({ "package": "wsflowd" }), true));
@@ -372,7 +382,12 @@ fn start_runs_the_daemon_as_wsflowd_with_the_capabilities_of_its_kernel() {
     let sets = with.as_object().unwrap();
     assert_eq!(sets.len(), 5);
     for (set, names) in sets {
-        let mut names: Vec<&str> = names.as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+        let mut names: Vec<&str> = names
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
         names.retain(|n| *n != "CAP_BPF");
         assert_eq!(json!(names), without[set], "{set}");
     }
@@ -403,12 +418,20 @@ fn without_the_user_it_does_not_start() {
     let test = "without_the_user_it_does_not_start";
     for shell in shells(test) {
         let device = Device::new(&shell, WITH_COLLECTOR);
-        std::fs::write(device.root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/ash\n").unwrap();
+        std::fs::write(
+            device.root.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/ash\n",
+        )
+        .unwrap();
         let (set, logs) = device.start();
         assert_eq!(instance(&set), None, "{shell:?}: never as root");
         let errors = errors(&logs);
         assert_eq!(errors.len(), 1, "{shell:?}: {logs:?}");
-        assert!(errors[0].contains("user wsflowd is missing"), "{}", errors[0]);
+        assert!(
+            errors[0].contains("user wsflowd is missing"),
+            "{}",
+            errors[0]
+        );
         // The triggers stay registered.
         assert_eq!(triggers_of(&set).len(), 1);
     }
@@ -551,7 +574,11 @@ fn script_validation() -> BTreeMap<(String, String), (String, Option<String>)> {
         .env("SHIM_OUT", tmp.path().join("out"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut tuples = BTreeMap::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
         let (section, tuple) = line.split_once('\t').unwrap();
@@ -584,7 +611,10 @@ fn validation_has_every_option_with_its_datatype_and_default() {
         seen.insert(key);
     }
     let extra: Vec<_> = tuples.keys().filter(|k| !seen.contains(*k)).collect();
-    assert!(extra.is_empty(), "options the daemon does not know: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "options the daemon does not know: {extra:?}"
+    );
 
     // What procd is given for "ubus call service validate" is the same.
     let (set, _) = Device::new(&["sh".to_owned()], WITH_COLLECTOR).start();
@@ -600,7 +630,10 @@ fn validation_has_every_option_with_its_datatype_and_default() {
     }
     let dumped: BTreeMap<_, _> = tuples.into_iter().map(|(k, (d, _))| (k, d)).collect();
     assert_eq!(registered, dumped);
-    println!("{} options: datatype and default as in the daemon's schema", SCHEMA.len());
+    println!(
+        "{} options: datatype and default as in the daemon's schema",
+        SCHEMA.len()
+    );
 }
 
 /// Whether the daemon accepts `value` for the option (in a section holding
@@ -622,7 +655,9 @@ fn daemon_accepts(spec: &OptionSpec, value: &str) -> bool {
 /// Random text from an alphabet.
 fn random_text(rng: &mut wsflowd::rng::Rng, alphabet: &[&str], max: usize) -> String {
     let len = rng.index(max + 1);
-    (0..len).map(|_| alphabet[rng.index(alphabet.len())]).collect()
+    (0..len)
+        .map(|_| alphabet[rng.index(alphabet.len())])
+        .collect()
 }
 
 /// Values worth trying for an option of this kind: the edges of the
@@ -634,25 +669,116 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
         .map(|s| s.to_string())
         .collect();
     let names = [
-        "eth0", "wlan0", "phy0-ap0", "br-lan", "eth0.1", "a", "abcdefghijklmno",
-        "abcdefghijklmnop", ".", "..", "...", "a..b", "eth0.", ".eth0", "a/b", "a:b", "a%b",
-        "wlan%d", "a\tb", "éé", "-a", "a-", "a_b", "_", "1234", "1.2.3.4", "1.2.3", "01.2.3.4",
-        "256.1.1.1", "0123456789ab", "wlan0 eth0", "a b", "a\u{a0}b", "A", "WLAN0", "a+b",
-        "a@b", "a,b", "a'b", "a\"b", "a$b", "a\\b", "a(b)",
+        "eth0",
+        "wlan0",
+        "phy0-ap0",
+        "br-lan",
+        "eth0.1",
+        "a",
+        "abcdefghijklmno",
+        "abcdefghijklmnop",
+        ".",
+        "..",
+        "...",
+        "a..b",
+        "eth0.",
+        ".eth0",
+        "a/b",
+        "a:b",
+        "a%b",
+        "wlan%d",
+        "a\tb",
+        "éé",
+        "-a",
+        "a-",
+        "a_b",
+        "_",
+        "1234",
+        "1.2.3.4",
+        "1.2.3",
+        "01.2.3.4",
+        "256.1.1.1",
+        "0123456789ab",
+        "wlan0 eth0",
+        "a b",
+        "a\u{a0}b",
+        "A",
+        "WLAN0",
+        "a+b",
+        "a@b",
+        "a,b",
+        "a'b",
+        "a\"b",
+        "a$b",
+        "a\\b",
+        "a(b)",
     ];
     let addresses = [
-        "192.0.2.1", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5",
-        "01.2.3.4", "1.2.3.04", "1.2.3.4/24", "1.2.3.4:6343", "1.2.3.4.", " 1.2.3.4", "::",
-        "::1", "2001:db8::10", "2001:DB8::A", "2001:db8:0:0:0:0:0:1", "1:2:3:4:5:6:7:8",
-        "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "1::2:3:4:5:6:7",
-        "::2:3:4:5:6:7:8", "1::3:4:5:6:7:8", "::1:2:3:4:5:6:7:8", "1:::2", "12345::1",
-        "::ffff:1.2.3.4", "::ffff:1.2.3", "::ffff:01.2.3.4", "1:2:3:4:5:6:1.2.3.4",
-        "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4", "1::1.2.3.4", "fe80::1%eth0", "[2001:db8::1]",
-        "[2001:db8::1]:6343", "[1.2.3.4]", "[]", "[::1", "2001:db8::1:6343", ":1::", "1:",
-        "example.com", "example.com.", "example..com", "a.", "-a.com", "a-.com", "a-b.com",
-        "a_b.com", "xn--bcher-kva.example", "host.123", "123", "1e3", "sflow.example.net.",
-        "ünicode.de", "localhost", "0x7f.1", "com", "_a.example", "a.-b.example",
-        "12.example", "sflow.example.123", "0a.1.2.3",
+        "192.0.2.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "1.2.3",
+        "1.2.3.4.5",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1.2.3.4/24",
+        "1.2.3.4:6343",
+        "1.2.3.4.",
+        " 1.2.3.4",
+        "::",
+        "::1",
+        "2001:db8::10",
+        "2001:DB8::A",
+        "2001:db8:0:0:0:0:0:1",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7::",
+        "::1:2:3:4:5:6:7",
+        "1::2:3:4:5:6:7",
+        "::2:3:4:5:6:7:8",
+        "1::3:4:5:6:7:8",
+        "::1:2:3:4:5:6:7:8",
+        "1:::2",
+        "12345::1",
+        "::ffff:1.2.3.4",
+        "::ffff:1.2.3",
+        "::ffff:01.2.3.4",
+        "1:2:3:4:5:6:1.2.3.4",
+        "1:2:3:4:5:6:7:1.2.3.4",
+        "::1.2.3.4",
+        "1::1.2.3.4",
+        "fe80::1%eth0",
+        "[2001:db8::1]",
+        "[2001:db8::1]:6343",
+        "[1.2.3.4]",
+        "[]",
+        "[::1",
+        "2001:db8::1:6343",
+        ":1::",
+        "1:",
+        "example.com",
+        "example.com.",
+        "example..com",
+        "a.",
+        "-a.com",
+        "a-.com",
+        "a-b.com",
+        "a_b.com",
+        "xn--bcher-kva.example",
+        "host.123",
+        "123",
+        "1e3",
+        "sflow.example.net.",
+        "ünicode.de",
+        "localhost",
+        "0x7f.1",
+        "com",
+        "_a.example",
+        "a.-b.example",
+        "12.example",
+        "sflow.example.123",
+        "0a.1.2.3",
     ];
     let label63 = "a".repeat(63);
     let long_name = |total: usize| {
@@ -678,16 +804,41 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
         long_name(300),
     ];
     let macs = [
-        "02:00:5e:10:00:01", "02-00-5E-10-00-01", "02:00-5e:10:00:01", "03:00:5e:10:00:01",
-        "00:00:00:00:00:00", "02:00:5e:10:00", "02:00:5e:10:00:01:02", "0g:00:5e:10:00:01",
-        "fe:ff:ff:ff:ff:ff", "FF:FF:FF:FF:FF:FF", "2:0:5e:10:0:1", ":::::", "02:::::",
-        " 2:0:5e:10:0:1", "+2:0:5e:10:0:1", "-0:0:0:0:0:0", "0x2:0:5e:10:0:1",
-        "002:00:5e:10:00:01", "02:00:5e:10:00:01 phy0-ap0", "0200.5e10.0001", "02005e100001",
+        "02:00:5e:10:00:01",
+        "02-00-5E-10-00-01",
+        "02:00-5e:10:00:01",
+        "03:00:5e:10:00:01",
+        "00:00:00:00:00:00",
+        "02:00:5e:10:00",
+        "02:00:5e:10:00:01:02",
+        "0g:00:5e:10:00:01",
+        "fe:ff:ff:ff:ff:ff",
+        "FF:FF:FF:FF:FF:FF",
+        "2:0:5e:10:0:1",
+        ":::::",
+        "02:::::",
+        " 2:0:5e:10:0:1",
+        "+2:0:5e:10:0:1",
+        "-0:0:0:0:0:0",
+        "0x2:0:5e:10:0:1",
+        "002:00:5e:10:00:01",
+        "02:00:5e:10:00:01 phy0-ap0",
+        "0200.5e10.0001",
+        "02005e100001",
         "02:00:5e:10:00:1ff",
     ];
     match spec.kind {
         Kind::Integer { min, max, .. } => {
-            for n in [0, 1, min.saturating_sub(1), min, min + 1, max - 1, max, max + 1] {
+            for n in [
+                0,
+                1,
+                min.saturating_sub(1),
+                min,
+                min + 1,
+                max - 1,
+                max,
+                max + 1,
+            ] {
                 v.push(n.to_string());
                 v.push(format!("0{n}"));
                 v.push(format!("00{n}"));
@@ -695,16 +846,45 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
                 v.push(format!("0X{n:X}"));
             }
             for s in [
-                "-0", "-1", "+1", " 1", "1 ", "1.0", "1e3", "0x", "0x1g", "08", "09", "0128",
-                "010", "0100000", "0177777", "037777777777", "abc", "a1", "f", "0xff",
-                "2147483647", "2147483648", "4294967295", "4294967296", "4294967297",
-                "4294967312", "18446744073709551615", "18446744073709551616",
-                "99999999999999999999", "٣",
+                "-0",
+                "-1",
+                "+1",
+                " 1",
+                "1 ",
+                "1.0",
+                "1e3",
+                "0x",
+                "0x1g",
+                "08",
+                "09",
+                "0128",
+                "010",
+                "0100000",
+                "0177777",
+                "037777777777",
+                "abc",
+                "a1",
+                "f",
+                "0xff",
+                "2147483647",
+                "2147483648",
+                "4294967295",
+                "4294967296",
+                "4294967297",
+                "4294967312",
+                "18446744073709551615",
+                "18446744073709551616",
+                "99999999999999999999",
+                "٣",
             ] {
                 v.push(s.into());
             }
             for _ in 0..400 {
-                v.push(random_text(rng, &["0", "1", "5", "9", "x", "a", "-", "+", ".", " "], 12));
+                v.push(random_text(
+                    rng,
+                    &["0", "1", "5", "9", "x", "a", "-", "+", ".", " "],
+                    12,
+                ));
             }
         }
         Kind::Word { words, aliases, .. } => {
@@ -722,7 +902,9 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
             }
         }
         Kind::Bool(_) => {
-            for b in ["0", "1", "on", "off", "yes", "no", "true", "false", "enabled", "disabled"] {
+            for b in [
+                "0", "1", "on", "off", "yes", "no", "true", "false", "enabled", "disabled",
+            ] {
                 v.push(b.into());
                 v.push(b.to_uppercase());
                 v.push(format!("{b}x"));
@@ -743,7 +925,9 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
             for _ in 0..2000 {
                 v.push(random_text(
                     rng,
-                    &["0", "1", "ff", "abcd", "12345", ":", ":", ":", ".", "1.2.3.4", "::"],
+                    &[
+                        "0", "1", "ff", "abcd", "12345", ":", ":", ":", ".", "1.2.3.4", "::",
+                    ],
                     12,
                 ));
             }
@@ -755,13 +939,23 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
             for _ in 0..2000 {
                 v.push(random_text(
                     rng,
-                    &["0", "2", "a", "F", "x", ":", "-", ".", "/", " ", "é", "_", "%", "+"],
+                    &[
+                        "0", "2", "a", "F", "x", ":", "-", ".", "/", " ", "é", "_", "%", "+",
+                    ],
                     18,
                 ));
             }
         }
         Kind::SocketPath(_) => {
-            for s in ["/var/run/hostapd", "/var/run/ubus/ubus.sock", "var/run", "./x", "/", "//", "/a b"] {
+            for s in [
+                "/var/run/hostapd",
+                "/var/run/ubus/ubus.sock",
+                "var/run",
+                "./x",
+                "/",
+                "//",
+                "/a b",
+            ] {
                 v.push(s.into());
             }
             for n in [106, 107, 108] {
@@ -778,20 +972,25 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
 /// runs before every start, refuses the value with a message naming it),
 /// or stricter (a value nobody writes, which the daemon reads). None for a
 /// difference that is not expected.
-fn deliberate_difference(spec: &OptionSpec, value: &str, target: Target, ubox: bool) -> Option<&'static str> {
+fn deliberate_difference(
+    spec: &OptionSpec,
+    value: &str,
+    target: Target,
+    ubox: bool,
+) -> Option<&'static str> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let hex_prefix = |s: &str| {
         let s = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
         let s = s.strip_prefix(['+', '-']).unwrap_or(s);
         s.starts_with("0x") || s.starts_with("0X")
     };
-    let dotted_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let dotted_digits =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let in_hostname_alphabet = |s: &str| {
-        s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
-    let labels_ok = |s: &str| {
-        !s.is_empty() && s.split('.').all(|l| !l.is_empty() && l.len() <= 63)
-    };
+    let labels_ok = |s: &str| !s.is_empty() && s.split('.').all(|l| !l.is_empty() && l.len() <= 63);
     let bracketed_v6 = value
         .strip_prefix('[')
         .and_then(|v| v.strip_suffix(']'))
@@ -805,7 +1004,9 @@ fn deliberate_difference(spec: &OptionSpec, value: &str, target: Target, ubox: b
                 return Some("0x: uinteger and range() read hexadecimal (strtoul/strtol, base 0), the daemon decimal digits only");
             }
             // Decimal digits beyond what a C int or unsigned long holds.
-            let big = |limit: u64| digits(value) && value.parse::<u128>().is_ok_and(|n| n > u128::from(limit));
+            let big = |limit: u64| {
+                digits(value) && value.parse::<u128>().is_ok_and(|n| n > u128::from(limit))
+            };
             if ubox && target == Target::Long64 && max <= i32::MAX as u64 && big(i32::MAX as u64) {
                 return Some("beyond 2^31 on a 64-bit target: range() keeps the low 32 bits of strtol's long in an int");
             }
@@ -849,11 +1050,18 @@ fn deliberate_difference(spec: &OptionSpec, value: &str, target: Target, ubox: b
             }
             let name = value.strip_suffix('.').unwrap_or(value);
             let last = name.rsplit('.').next().unwrap_or("");
-            if value.split(' ').any(|w| dotted_digits(w) && w.parse::<std::net::Ipv4Addr>().is_err()) || digits(last) {
+            if value
+                .split(' ')
+                .any(|w| dotted_digits(w) && w.parse::<std::net::Ipv4Addr>().is_err())
+                || digits(last)
+            {
                 return Some("digits and dots, or a name ending in a number: hostname takes it, the daemon refuses what reads as a mistyped IPv4 address");
             }
             if matches!(spec.kind, Kind::Host(_)) {
-                if value.split('.').any(|l| l.starts_with('-') || l.ends_with('-') || l.contains('_')) {
+                if value
+                    .split('.')
+                    .any(|l| l.starts_with('-') || l.ends_with('-') || l.contains('_'))
+                {
                     return Some("'_', or '-' at the start or end of a label: hostname takes them, the daemon keeps to RFC 1123");
                 }
                 if value.len() > 253 || value.split('.').any(|l| l.len() > 63) {
@@ -866,13 +1074,21 @@ fn deliberate_difference(spec: &OptionSpec, value: &str, target: Target, ubox: b
             if bracketed_v6 {
                 return Some("an IPv6 address in brackets: ipaddr takes none");
             }
-            if matches!(spec.kind, Kind::Host(_)) && value.ends_with('.') && labels_ok(&value[..value.len() - 1]) {
+            if matches!(spec.kind, Kind::Host(_))
+                && value.ends_with('.')
+                && labels_ok(&value[..value.len() - 1])
+            {
                 return Some("a host name with a final dot: hostname refuses the empty last label");
             }
-            if matches!(spec.kind, Kind::Bss(_)) && value.contains('-') && config::parse_mac(value).is_some() {
+            if matches!(spec.kind, Kind::Bss(_))
+                && value.contains('-')
+                && config::parse_mac(value).is_some()
+            {
                 return Some("a BSSID written with '-': ether_aton takes ':' only");
             }
-            if !matches!(spec.kind, Kind::Host(_)) && (!in_hostname_alphabet(value) || !labels_ok(value)) {
+            if !matches!(spec.kind, Kind::Host(_))
+                && (!in_hostname_alphabet(value) || !labels_ok(value))
+            {
                 return Some("a device name outside hostname's rules (%, non-ASCII, other punctuation, an empty label as in 'a..b' or 'eth0.'): the kernel takes it, no OpenWrt device has it");
             }
             None
@@ -911,7 +1127,10 @@ fn validation_agrees_with_the_daemon_but_for_listed_reasons() {
                     Some(why) => deliberate
                         .entry((direction, why))
                         .or_default()
-                        .push(format!("{}.{}={value:?} ({target:?})", spec.section, spec.name)),
+                        .push(format!(
+                            "{}.{}={value:?} ({target:?})",
+                            spec.section, spec.name
+                        )),
                     None => mismatches.push(format!(
                         "{}.{} = {value:?} on {target:?}: validate_data {}, the daemon {}",
                         spec.section,
@@ -948,10 +1167,16 @@ fn the_script_and_the_shims_pass_shellcheck() {
     if !common::tool_or_skip("shellcheck", test) {
         return;
     }
-    let files: Vec<PathBuf> = ["functions.sh", "procd.sh", "rc.common", "bin/logger", "bin/uname"]
-        .iter()
-        .map(|f| shim().join(f))
-        .collect();
+    let files: Vec<PathBuf> = [
+        "functions.sh",
+        "procd.sh",
+        "rc.common",
+        "bin/logger",
+        "bin/uname",
+    ]
+    .iter()
+    .map(|f| shim().join(f))
+    .collect();
     for file in &files {
         let out = Command::new("shellcheck")
             .args(["--shell=sh", "-x", "--exclude=SC1091"])
@@ -966,4 +1191,55 @@ fn the_script_and_the_shims_pass_shellcheck() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// The port of ubox's checks against the real validate_data, on every
+/// value of the corpus: `WSFLOWD_VALIDATE_DATA` is the command (with its
+/// runner, e.g. "qemu-mips-static /path/validate_data"), built from
+/// openwrt/ubox (validate/) with musl; `WSFLOWD_VALIDATE_LONG` 32 or 64,
+/// the width of its C long. By hand: `cargo test --test openwrt_init --
+/// --ignored`.
+#[test]
+#[ignore]
+fn real_validate_data_by_hand() {
+    let test = "real_validate_data_by_hand";
+    let Ok(command) = std::env::var("WSFLOWD_VALIDATE_DATA") else {
+        eprintln!("{test}: set WSFLOWD_VALIDATE_DATA to validate_data (and its runner)");
+        return;
+    };
+    let target = match std::env::var("WSFLOWD_VALIDATE_LONG").as_deref() {
+        Ok("32") => Target::Long32,
+        Ok("64") => Target::Long64,
+        _ => panic!("{test}: set WSFLOWD_VALIDATE_LONG to 32 or 64"),
+    };
+    let command: Vec<&str> = command.split_whitespace().collect();
+    let tuples = script_validation();
+    let mut rng = wsflowd::rng::Rng::from_seed(0x0b0c_5a1d_0000_0001);
+    let mut pairs = BTreeSet::new();
+    for spec in SCHEMA {
+        let (datatype, _) = &tuples[&(spec.section.to_owned(), spec.name.to_owned())];
+        for value in corpus(spec, &mut rng) {
+            pairs.insert((datatype.clone(), value));
+        }
+    }
+    let mut differ = Vec::new();
+    for (datatype, value) in &pairs {
+        let real = Command::new(command[0])
+            .args(&command[1..])
+            .arg(datatype)
+            .arg(value)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if real != ubox_validate::valid(datatype, value, target) {
+            differ.push(format!("{datatype} {value:?}: validate_data says {real}"));
+        }
+    }
+    println!(
+        "{} (datatype, value) pairs: the port and validate_data ({target:?}) differ on {}",
+        pairs.len(),
+        differ.len()
+    );
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
 }

@@ -142,7 +142,12 @@ fn expected() -> Expected {
     assert!(makefile.contains("DEPENDS:=$(RUST_ARCH_DEPENDS)"));
     // Its files come from its own directory, and it says nothing of this
     // repository's tooling.
-    for absent in ["PKG_BUILD_DIR)/files", "WSFLOWD_SRC", "openwrt_pkg", "make package"] {
+    for absent in [
+        "PKG_BUILD_DIR)/files",
+        "WSFLOWD_SRC",
+        "openwrt_pkg",
+        "make package",
+    ] {
         assert!(!makefile.contains(absent), "openwrt/Makefile: {absent}");
     }
     let file = |p: &str| Some(std::fs::read(repo().join("openwrt/files").join(p)).unwrap());
@@ -795,7 +800,10 @@ fn feed_layout_expands_in_a_stub_tree() {
     assert_eq!(vars["PKG_NAME"], "wsflowd");
     assert_eq!(vars["PKG_VERSION"], exp.version);
     assert_eq!(vars["PKG_RELEASE"], exp.release);
-    assert_eq!(vars["STUB_RUST_PACKAGE_MK"], "../../lang/rust/rust-package.mk");
+    assert_eq!(
+        vars["STUB_RUST_PACKAGE_MK"],
+        "../../lang/rust/rust-package.mk"
+    );
     assert_eq!(vars["CARGO_PKG_ARGS"], "--locked --no-default-features");
     assert_eq!(vars["STUB_RUST_BIN_PACKAGES"], "wsflowd");
     assert_eq!(vars["STUB_PACKAGES"], "wsflowd");
@@ -814,7 +822,11 @@ fn feed_layout_expands_in_a_stub_tree() {
         &package,
     );
     let installed = tree(&root);
-    let want: BTreeMap<String, u32> = exp.files.iter().map(|(p, (m, _))| (p.clone(), *m)).collect();
+    let want: BTreeMap<String, u32> = exp
+        .files
+        .iter()
+        .map(|(p, (m, _))| (p.clone(), *m))
+        .collect();
     assert_eq!(installed, want, "installed files and modes");
     for (path, (_, content)) in &exp.files {
         if let Some(content) = content {

@@ -22,9 +22,11 @@
 //!   the wrong type is skipped, the slot keeps waiting) decides which
 //!   elements a command or condition reads.
 //!
-//! Checked by hand: trigger.c and json_script.c of openwrt/procd and
-//! openwrt/libubox master, built with a harness that feeds them the same
-//! services and events, queued the same commands (openwrt/README.md).
+//! Checked against procd itself: trigger.c and json_script.c of
+//! openwrt/procd and openwrt/libubox master, built by hand with a harness
+//! that registers a service's triggers, sends one event and prints the
+//! command lines procd runs; their answers are
+//! `tests::verdicts_of_the_real_trigger_c`.
 
 use serde_json::Value;
 
@@ -259,7 +261,10 @@ impl Run<'_> {
         };
         match name {
             "eq" => {
-                let tb = parse_array(&[Some(BlobType::String), Some(BlobType::String), None], items);
+                let tb = parse_array(
+                    &[Some(BlobType::String), Some(BlobType::String), None],
+                    items,
+                );
                 let (Some(var), Some(want)) = (tb[1], tb[2]) else {
                     return -1;
                 };
@@ -316,7 +321,10 @@ impl Run<'_> {
                 i32::from(and)
             }
             "not" => {
-                let tb = parse_array(&[Some(BlobType::String), Some(BlobType::Array), None], items);
+                let tb = parse_array(
+                    &[Some(BlobType::String), Some(BlobType::Array), None],
+                    items,
+                );
                 let Some(e) = tb[1] else {
                     return -1;
                 };
@@ -326,7 +334,10 @@ impl Run<'_> {
                 }
             }
             "isdir" => {
-                let tb = parse_array(&[Some(BlobType::String), Some(BlobType::String), None], items);
+                let tb = parse_array(
+                    &[Some(BlobType::String), Some(BlobType::String), None],
+                    items,
+                );
                 let Some(pattern) = tb[1].and_then(Value::as_str) else {
                     return -1;
                 };
@@ -380,6 +391,79 @@ mod tests {
         assert!(!trigger_match("config.changed", "config.change"));
     }
 
+    /// What procd's own trigger.c and json_script.c (openwrt/procd and
+    /// openwrt/libubox master, built with a harness that registers these
+    /// triggers, sends one event and prints the command lines procd runs
+    /// after their delays) ran for each event: the triggers as procd.sh
+    /// builds them for procd_add_reload_trigger wsflowd wireless,
+    /// procd_add_raw_trigger 'interface.*' 2000, procd_add_reload_interface_trigger
+    /// wan, procd_add_interface_trigger interface.update lan .. restart and
+    /// procd_add_config_trigger config.change network.
+    #[test]
+    fn verdicts_of_the_real_trigger_c() {
+        let service = json!({"triggers": [
+            ["config.change",["if",["eq","package","wsflowd"],["run_script","/etc/init.d/trig","reload"]],1000],
+            ["config.change",["if",["eq","package","wireless"],["run_script","/etc/init.d/trig","reload"]],1000],
+            ["interface.*",[["run_script","/etc/init.d/trig","reload"]],2000],
+            ["interface.*",["if",["eq","interface","wan"],["run_script","/etc/init.d/trig","reload"]],1000],
+            ["interface.update",["if",["eq","interface","lan"],["run_script","/etc/init.d/trig","restart"]],1000],
+            ["config.change",["if",["eq","package","network"],["run_script","/etc/init.d/trig","reload"]],1000]
+        ]});
+        let triggers = triggers_of(&service);
+        let cases: &[(&str, Value, &[&str])] = &[
+            (
+                "interface.update",
+                json!({"interface":"wan","up":true,"l3_device":"eth1","updated":["addresses"]}),
+                &["reload"],
+            ),
+            (
+                "interface.down",
+                json!({"interface":"wan","up":false}),
+                &["reload"],
+            ),
+            (
+                "interface.update",
+                json!({"interface":"wan6","up":true}),
+                &["reload"],
+            ),
+            (
+                "interface.update",
+                json!({"interface":"lan","up":true}),
+                &["restart", "reload"],
+            ),
+            (
+                "interface.down",
+                json!({"interface":"lan","up":false}),
+                &["reload"],
+            ),
+            (
+                "interface.update",
+                json!({"interface":"loopback","up":true}),
+                &["reload"],
+            ),
+            ("config.change", json!({"package":"wsflowd"}), &["reload"]),
+            ("config.change", json!({"package":"wireless"}), &["reload"]),
+            ("config.change", json!({"package":"network"}), &["reload"]),
+            ("config.change", json!({"package":"firewall"}), &[]),
+            ("instance.update", json!({}), &[]),
+            ("service.data.update", json!({"name":"wsflowd"}), &[]),
+            ("interfaces", json!({"interface":"wan"}), &["reload"]),
+        ];
+        for (event, data, want) in cases {
+            let mut queued = fire(&triggers, event, data);
+            // procd runs them as their delays expire.
+            queued.sort_by_key(|q| q.delay_ms);
+            let ran: Vec<&str> = queued
+                .iter()
+                .map(|q| {
+                    assert_eq!(q.command[0], "/etc/init.d/trig");
+                    q.command[1].as_str()
+                })
+                .collect();
+            assert_eq!(&ran, want, "{event} {data}");
+        }
+    }
+
     #[test]
     fn eval_string_replaces_variables() {
         let data = json!({"interface": "wan", "up": true});
@@ -387,7 +471,10 @@ mod tests {
             vars: &data,
             commands: Vec::new(),
         };
-        assert_eq!(run.eval_string("a %interface% b").as_deref(), Some("a wan b"));
+        assert_eq!(
+            run.eval_string("a %interface% b").as_deref(),
+            Some("a wan b")
+        );
         assert_eq!(run.eval_string("100%%").as_deref(), Some("100%"));
         assert_eq!(run.eval_string("%up%x").as_deref(), Some("x"));
         assert_eq!(run.eval_string("%interface"), None);
