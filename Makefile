@@ -4,6 +4,9 @@
 #                decoded samples (root)
 #   make test    install what the tests need, then run them all (root for
 #                the namespace tests)
+#   make vm-test the Wi-Fi test rig: the OpenWrt x86_64 build of the agent on
+#                mac80211_hwsim radios in a VM, with stock hostapd and
+#                wpa_supplicant (root; installs qemu-system-x86)
 #   make bench   encoding benchmark (ns and allocations per sample)
 #   make bench-capture  capture benchmark against pmacctd (root; figures)
 #   make fuzz    run the fuzz targets for a while (needs cargo-fuzz)
@@ -15,11 +18,13 @@ FUZZ_SECONDS ?= 60
 # shellcheck (init and maintainer scripts), python3 (package builder),
 # prometheus (the server that scrapes `collect --prometheus`, and its
 # promtool), pmacct (sfacctd, a collector of the standard records),
-# strace (holds the kernel helper's netlink reads in a test), busybox
-# (its ash is OpenWrt's /bin/sh: the init script's tests run under it too).
+# strace (holds the kernel helper's netlink reads in a test), dnsmasq-base
+# (the DNS server of the DNS-SD tests: the binary only, no service),
+# busybox (its ash is OpenWrt's /bin/sh: the init script's tests run under
+# it too).
 # The tests start their own servers: the prometheus service that its
 # package may start (where no policy-rc.d forbids it) is stopped.
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace busybox
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace dnsmasq-base busybox
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 
@@ -29,6 +34,8 @@ UBUSD_VERSION := 0.5.0
 include mk/openwrt.mk
 # luci-app-wsflowd: JSON/JS checks and the browser test's tools.
 include mk/luci.mk
+# The Wi-Fi test rig: a VM image from Debian packages, scenarios in it.
+include mk/vm.mk
 
 all: build
 
@@ -70,8 +77,9 @@ unit-tests:
 
 # Then the OpenWrt side: static musl builds for the five architectures, the
 # test suite under qemu-mips (big-endian), a self-check of every binary under
-# its qemu, and the .ipk/.apk packages (mk/openwrt.mk).
-test: deps lint unit-tests cross-deps cross-test
+# its qemu, and the .ipk/.apk packages (mk/openwrt.mk). Last, the x86_64
+# binary on real (virtual) radios in a VM (mk/vm.mk).
+test: deps lint unit-tests cross-deps cross-test vm-test
 
 demo: deps release
 	bash scripts/demo.sh target/release/wsflowd

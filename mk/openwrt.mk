@@ -116,10 +116,11 @@ $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
 # runs the agent under qemu instead, for every architecture (the
 # collector's decoding and aggregation are unit tests of the library, run
 # here). Not tests/luci_app.rs either: the LuCI pages (JavaScript, a
-# browser) have no byte order; nor tests/openwrt_init.rs, which runs the
-# init script with the wsflowd binary (its port of ubox's checks models
-# both widths of C's long itself).
-CROSS_TESTS_EXCLUDED ?= cli hardening luci_app collect_prometheus collect_stations openwrt_init
+# browser) have no byte order; nor tests/vm.rs, which drives a VM from the
+# host (`make vm-test`); nor tests/openwrt_init.rs, which runs the init
+# script with the wsflowd binary (its port of ubox's checks models both
+# widths of C's long itself).
+CROSS_TESTS_EXCLUDED ?= cli hardening luci_app collect_prometheus collect_stations vm openwrt_init
 CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcard tests/*.rs))))
 # A test that reads the kernel's own link statistics: qemu-user translates
 # netlink answers incompletely for a big-endian guest (attributes it does

@@ -14,6 +14,8 @@
 //! - [`hostapd`]: hostapd's BSSes and stations, as ubus reports them.
 //! - [`ubus`]: a non-blocking client of OpenWrt's ubus (hostapd, our own
 //!   `wsflowd` object).
+//! - [`dns`]: DNS messages, resolv.conf and a non-blocking SRV/TXT lookup,
+//!   for DNS-SD discovery of collectors.
 //! - [`output`]: the collectors (UDP over IPv4/IPv6, names resolved off
 //!   the event loop).
 //! - [`agent`]: the single-threaded event loop that ties them together.
@@ -28,6 +30,7 @@ pub mod capture;
 pub mod collect;
 pub mod config;
 pub mod counters;
+pub mod dns;
 pub mod mac;
 pub mod netlink;
 pub mod output;

@@ -27,7 +27,9 @@ const DESCRIPTION: &str = "
 
 sFlow v5 agent for OpenWrt Wi-Fi access points: samples frames on the
 configured interfaces, polls interface and host counters, and sends sFlow
-datagrams to the configured collectors.
+datagrams to the configured collectors, and with option dns_sd '1' to
+those of the SRV records of _sflow._udp.DOMAIN too (DNS-SD; its TXT record
+may set the agent-wide sampling rate and polling interval).
 
 Options:
   -c, --config PATH      configuration file (default /etc/config/wsflowd)

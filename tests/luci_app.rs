@@ -758,7 +758,7 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 v.push(rng.text(&["0", "1", "5", "9", "-", "."], 11));
             }
         }
-        Kind::Host(_) | Kind::AgentAddress(_) => {
+        Kind::Host(_) | Kind::AgentAddress(_) | Kind::Domain(_) => {
             v.extend(addresses);
             v.extend(interfaces);
             let alphabet = [
@@ -840,7 +840,7 @@ fn deliberate_difference(spec: &OptionSpec, value: &str) -> Option<&'static str>
         {
             Some("'::' standing for one group at the start or end of an IPv6 address: LuCI's parseIPv6 refuses it")
         }
-        Kind::Host(_) if value.ends_with('.') && (value.len() == 254 || !value[..value.len() - 1].contains('.')) => {
+        Kind::Host(_) | Kind::Domain(_) if value.ends_with('.') && (value.len() == 254 || !value[..value.len() - 1].contains('.')) => {
             Some("a host name with a final dot, of 254 characters or a single label: LuCI's hostname refuses it")
         }
         Kind::Interface(_) | Kind::AgentAddress(_) | Kind::Bss(_)
@@ -936,6 +936,13 @@ fn settings_form_writes_the_daemons_options_with_its_limits() {
                         Some("or(ipaddr(\"nomask\"),netdevname)"),
                         &json!(true)
                     ),
+                    "{what}"
+                );
+            }
+            Kind::Domain(_) => {
+                assert_eq!(
+                    (widget, o["datatype"].as_str(), &o["validate"]),
+                    ("CBI.Value", Some("hostname"), &json!(true)),
                     "{what}"
                 );
             }
@@ -2029,7 +2036,16 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
                 "{key} {field}"
             );
         }
+        assert_eq!(c["source"], "uci", "{c}");
+        assert_eq!(cell(&b, "wsflowd-collectors", &key, "source"), "settings");
     }
+    // DNS-SD is off in this configuration: said so.
+    assert_eq!(s["dns_sd"]["enabled"], false, "{s}");
+    let dns_sd = b.js(
+        "const td = document.querySelector('#wsflowd-dns-sd [data-field=\"state\"]'); return td ? td.textContent : null;",
+        json!([]),
+    );
+    assert_eq!(dns_sd, json!("off"));
     let interfaces = s["interfaces"].as_array().unwrap();
     assert_eq!(interfaces.len(), 2);
     for i in interfaces {
@@ -2106,6 +2122,35 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
         ),
         Duration::from_secs(8),
     );
+
+    // Graphs: traffic per SSID from two counter readings or more (the
+    // agent polls every second here, the page every 5 s), drawn as SVG.
+    b.wait(
+        "the traffic graph",
+        "const g = document.querySelector('#wsflowd-traffic-chart g[data-series]'); return g && g.querySelectorAll('circle').length >= 2;",
+        Duration::from_secs(20),
+    );
+    let series = b.js(
+        "return Array.from(document.querySelectorAll('#wsflowd-traffic-chart g[data-series]')).map(g => g.getAttribute('data-series'));",
+        json!([]),
+    );
+    assert!(
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "wsflowd <i>lab</i> in"),
+        "traffic of the SSID: {series}"
+    );
+    let legend = b.js(
+        "return document.querySelector('#wsflowd-traffic-chart .wsflowd-legend').textContent;",
+        json!([]),
+    );
+    assert!(
+        legend.as_str().unwrap().contains("wsflowd <i>lab</i> in"),
+        "the legend shows the SSID as it is: {legend}"
+    );
+    b.screenshot(&shots.join("status-graphs.png"));
 
     // ---- The agent stopped: said plainly.
     server.set_agent_pid(None);

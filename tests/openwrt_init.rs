@@ -459,6 +459,10 @@ fn start_waits_for_a_collector_and_refuses_an_invalid_file() {
                 "{shell:?}: {logs:?}"
             );
         }
+        // DNS-SD may find collectors: it runs without one in the file.
+        let (set, logs) =
+            Device::new(&shell, "config agent 'agent'\n\toption dns_sd '1'\n").start();
+        assert!(instance(&set).is_some(), "{shell:?}: {logs:?}");
         let invalid = format!("{WITH_COLLECTOR}\toption port '65536'\n");
         let (set, logs) = Device::new(&shell, &invalid).start();
         assert_eq!(instance(&set), None);
@@ -551,6 +555,7 @@ fn expected_datatype(spec: &OptionSpec) -> String {
             format!("or({})", all.join(","))
         }
         Kind::Host(_) => "host".to_owned(),
+        Kind::Domain(_) => "hostname".to_owned(),
         Kind::AgentAddress(_) => format!("or(ipaddr,{IFNAME})"),
         Kind::Interface(_) => IFNAME.to_owned(),
         Kind::Bss(_) => format!("or(macaddr,{IFNAME})"),
@@ -911,7 +916,8 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
             }
             v.extend(["2", "y", "n", "01"].map(String::from));
         }
-        Kind::Host(_) | Kind::AgentAddress(_) => {
+        Kind::Host(_) | Kind::AgentAddress(_) | Kind::Domain(_) => {
+            v.extend([".example.com", "._sflow._udp.example.com", "local"].map(String::from));
             v.extend(addresses.iter().map(|s| s.to_string()));
             v.extend(names.iter().map(|s| s.to_string()));
             v.extend(long);
@@ -1037,7 +1043,13 @@ fn deliberate_difference(
             }
             None
         }
-        Kind::Host(_) | Kind::AgentAddress(_) | Kind::Interface(_) | Kind::Bss(_) if ubox => {
+        Kind::Host(_)
+        | Kind::Domain(_)
+        | Kind::AgentAddress(_)
+        | Kind::Interface(_)
+        | Kind::Bss(_)
+            if ubox =>
+        {
             if let Kind::Bss(_) = spec.kind {
                 if let Some(mac) = config::parse_mac(value) {
                     if mac[0] & 1 != 0 || mac == [0; 6] {
@@ -1057,7 +1069,7 @@ fn deliberate_difference(
             {
                 return Some("digits and dots, or a name ending in a number: hostname takes it, the daemon refuses what reads as a mistyped IPv4 address");
             }
-            if matches!(spec.kind, Kind::Host(_)) {
+            if matches!(spec.kind, Kind::Host(_) | Kind::Domain(_)) {
                 if value
                     .split('.')
                     .any(|l| l.starts_with('-') || l.ends_with('-') || l.contains('_'))
@@ -1070,11 +1082,15 @@ fn deliberate_difference(
             }
             None
         }
-        Kind::Host(_) | Kind::AgentAddress(_) | Kind::Interface(_) | Kind::Bss(_) => {
+        Kind::Host(_)
+        | Kind::Domain(_)
+        | Kind::AgentAddress(_)
+        | Kind::Interface(_)
+        | Kind::Bss(_) => {
             if bracketed_v6 {
                 return Some("an IPv6 address in brackets: ipaddr takes none");
             }
-            if matches!(spec.kind, Kind::Host(_))
+            if matches!(spec.kind, Kind::Host(_) | Kind::Domain(_))
                 && value.ends_with('.')
                 && labels_ok(&value[..value.len() - 1])
             {
@@ -1086,7 +1102,7 @@ fn deliberate_difference(
             {
                 return Some("a BSSID written with '-': ether_aton takes ':' only");
             }
-            if !matches!(spec.kind, Kind::Host(_))
+            if !matches!(spec.kind, Kind::Host(_) | Kind::Domain(_))
                 && (!in_hostname_alphabet(value) || !labels_ok(value))
             {
                 return Some("a device name outside hostname's rules (%, non-ASCII, other punctuation, an empty label as in 'a..b' or 'eth0.'): the kernel takes it, no OpenWrt device has it");

@@ -114,6 +114,7 @@ fn sfacctd_renormalizes_the_agents_samples() {
     ]);
     ap.exec(&["ip", "addr", "add", "10.210.0.1/24", "dev", "wlan0"]);
     sta.exec(&["ip", "addr", "add", "10.210.0.2/24", "dev", "sta0"]);
+    sta.exec(&["ip", "addr", "add", "10.210.0.3/24", "dev", "sta0"]);
     ap.exec(&["ip", "link", "set", "wlan0", "up"]);
     sta.exec(&["ip", "link", "set", "sta0", "up"]);
     let (ap_mac, sta_mac) = (read_mac(&ap, "wlan0"), read_mac(&sta, "sta0"));
@@ -122,6 +123,16 @@ fn sfacctd_renormalizes_the_agents_samples() {
         "neigh",
         "add",
         "10.210.0.2",
+        "lladdr",
+        &mac_text(&sta_mac),
+        "dev",
+        "wlan0",
+    ]);
+    ap.exec(&[
+        "ip",
+        "neigh",
+        "add",
+        "10.210.0.3",
         "lladdr",
         &mac_text(&sta_mac),
         "dev",
@@ -202,54 +213,57 @@ config collector
     fake.sync();
     thread::sleep(Duration::from_millis(1_500));
 
-    // One flow, from the station. sfacctd renormalizes each sample by the
-    // pool since the previous sample of its data source; the agent's eBPF
-    // sampler gives the ~100 samples of a ring batch consecutive pools
-    // ending at the batch's, so with several flows at once the first
-    // sample of each batch would carry the batch's packets to its flow.
-    // With one flow the renormalized total is the flow's, but for the
-    // first sample: sfacctd has no previous one and counts it as one
-    // sampling interval, while its batch's pool says more. The flow starts
-    // slowly, so that the agent's first batch is small.
+    // Two flows at once, from two addresses of the station, at different
+    // rates. sfacctd renormalizes each sample by the pool since the
+    // previous sample of its data source, sample by sample: the agent
+    // spreads each ring batch's pool increase evenly over its samples, so
+    // that each stands for about N packets and each flow gets its own
+    // (were a batch's samples given consecutive pools ending at the
+    // batch's, the first of each batch would carry the whole batch to its
+    // flow and the flows' totals would swap thousands of packets).
     // A receiver, so that the AP sends no ICMP port unreachable back.
-    const PACKETS: u32 = 20_000;
+    const FLOWS: [(&str, &str, u32, f64); 2] = [
+        ("10.210.0.2", "10.210.0.2:0", 20_000, 10_000.0),
+        ("10.210.0.3", "10.210.0.3:0", 8_000, 4_000.0),
+    ];
     let payload = 200;
     let sink = ap.spawn(|| {
-        let s = UdpSocket::bind("10.210.0.1:9").unwrap();
+        let s = UdpSocket::bind("0.0.0.0:9").unwrap();
         s.set_read_timeout(Some(Duration::from_millis(500)))
             .unwrap();
         let mut buf = [0u8; 2048];
         while s.recv(&mut buf).is_ok() {}
     });
     thread::sleep(Duration::from_millis(100));
-    send_udp(
-        &sta,
-        "10.210.0.2:0",
-        "10.210.0.1:9",
-        PACKETS,
-        payload,
-        10_000.0,
-    )
-    .join()
-    .unwrap();
+    let senders: Vec<_> = FLOWS
+        .iter()
+        .map(|&(_, from, packets, rate)| {
+            send_udp(&sta, from, "10.210.0.1:9", packets, payload, rate)
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
     sink.join().unwrap();
     // The agent flushes within a second, sfacctd prints every second.
     thread::sleep(Duration::from_millis(3_500));
     assert!(agent.stop().success());
     let text = std::fs::read_to_string(&csv).unwrap_or_default();
     let log = std::fs::read_to_string(dir.path().join("sfacctd.log")).unwrap_or_default();
-    let (packets, bytes) = totals(&text, "10.210.0.2", "udp");
-    let sigma = (f64::from(PACKETS) * 10.0 * 0.9).sqrt();
-    println!(
-        "sfacctd: {packets} packets {bytes} bytes for {PACKETS} sent ({:+.2} σ)",
-        (packets as f64 - f64::from(PACKETS)) / sigma
-    );
-    assert!(
-        (packets as f64 - f64::from(PACKETS)).abs() <= 4.0 * sigma,
-        "{packets} vs {PACKETS} ± {:.0}\n{text}\n{log}",
-        4.0 * sigma
-    );
-    // sfacctd counts the sampled frames' length on the medium: the
-    // Ethernet, IPv4 and UDP headers, the payload and the FCS.
-    assert_eq!(bytes, packets * (46 + payload as u64));
+    for (src, _, sent, _) in FLOWS {
+        let (packets, bytes) = totals(&text, src, "udp");
+        let sigma = (f64::from(sent) * 10.0 * 0.9).sqrt();
+        println!(
+            "sfacctd: {src}: {packets} packets {bytes} bytes for {sent} sent ({:+.2} σ)",
+            (packets as f64 - f64::from(sent)) / sigma
+        );
+        assert!(
+            (packets as f64 - f64::from(sent)).abs() <= 4.0 * sigma,
+            "{src}: {packets} vs {sent} ± {:.0}\n{text}\n{log}",
+            4.0 * sigma
+        );
+        // sfacctd counts the sampled frames' length on the medium: the
+        // Ethernet, IPv4 and UDP headers, the payload and the FCS.
+        assert_eq!(bytes, packets * (46 + payload as u64));
+    }
 }

@@ -4,7 +4,7 @@
 //! /proc); the samples are encoded when its answer comes.
 
 use super::kernel::{CounterTarget, HostFigures, InterfaceFigures, Query};
-use super::source::Role;
+use super::source::{Role, Traffic};
 use super::Agent;
 use crate::counters::dot11;
 use crate::counters::interface;
@@ -149,10 +149,12 @@ fn interface_sample(agent: &mut Agent, f: InterfaceFigures, now_ms: u32) {
             let from = match (survey, from_hostapd) {
                 (Some(r), _) => {
                     records.push(CounterRecord::RadioUtilization(r));
+                    ap.radio = Some(r);
                     "survey"
                 }
                 (None, Some(r)) => {
                     records.push(CounterRecord::RadioUtilization(r));
+                    ap.radio = Some(r);
                     "hostapd"
                 }
                 (None, None) => "unavailable",
@@ -166,6 +168,13 @@ fn interface_sample(agent: &mut Agent, f: InterfaceFigures, now_ms: u32) {
             ap.utilization = Some(from);
         }
     }
+    s.traffic = Some(Traffic {
+        at_ms: u64::from(now_ms),
+        rx_bytes: link.stats.rx_bytes,
+        tx_bytes: link.stats.tx_bytes,
+        rx_packets: link.stats.rx_packets,
+        tx_packets: link.stats.tx_packets,
+    });
     let sample = CountersSample {
         sequence_number: s.counter_sequence.advance(),
         source: DataSource::interface(if_index),

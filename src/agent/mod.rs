@@ -31,12 +31,15 @@
 
 pub mod address;
 pub mod counters;
+pub mod discovery;
 pub mod instance;
+mod interfaces;
 pub mod kernel;
 pub mod path;
 pub mod source;
 pub mod ubus;
 
+mod reconfigure;
 mod status;
 
 use std::io;
@@ -44,26 +47,26 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::capture::FilterChoice;
-use crate::config::{self, Config, Loaded, SamplingFilter};
+use crate::config::{self, Config, Loaded};
 use crate::counters::host::HostDescription;
-use crate::netlink::{Event, EventSocket, EventsStatus, Link, RouteSocket};
+use crate::netlink::{EventSocket, EventsStatus, Link, RouteSocket};
 use crate::output::Collectors;
 use crate::rng::Rng;
 use crate::sflow::{
     CountersSample, DatagramPacker, FlowSample, PackerConfig, SampleForm, SequenceNumber,
 };
 use crate::sorted_map::SortedMap;
+use crate::stations::hostapd_control::HostapdControl;
 use crate::stations::nl80211::KernelStations;
-use crate::stations::{Source, Sources, StationTable};
+use crate::stations::{Source, StationTable};
 use crate::sys::{poll, pollfd, InstanceLock, SignalFd, TimerFd};
 use crate::wifi::nl80211::events::Nl80211Events;
 use crate::wifi::nl80211::Nl80211;
-use crate::{debug, error, info, log, warn};
+use crate::{debug, info, warn};
 use kernel::{Answer, Kernel, LinkFacts, Query};
 use path::Topology;
-use source::monitor::{OurBsses, SsidTable};
-use source::{Context, InterfaceSource, Role, RoleKind, Settings};
+use source::monitor::SsidTable;
+use source::{Context, InterfaceSource, Role};
 use ubus::{Call, UbusLink};
 
 /// The ubusd socket: configured, else OpenWrt's default path, else the
@@ -91,11 +94,15 @@ enum Slot {
     LinkEvents,
     /// nl80211: stations and AP interfaces.
     KernelStations,
+    /// A hostapd control socket (stock hostapd), by its descriptor.
+    HostapdControl(i32),
     /// The kernel helper's answers.
     Kernel,
     Timer,
     /// A sampled interface's ring, by its index in `sources`.
     Source(usize),
+    /// DNS-SD's lookup, while its queries are out.
+    Dns,
 }
 
 /// Period of the housekeeping timer.
@@ -170,6 +177,8 @@ struct Wifi {
     /// a station source.
     nl80211_events: Option<Nl80211Events>,
     kernel_stations: KernelStations,
+    /// Stock hostapd's control sockets, when they are a station source.
+    control: Option<HostapdControl>,
     ssids: SsidTable,
 }
 
@@ -205,6 +214,10 @@ pub struct Agent {
     agent_address_chosen: bool,
     /// Room for the header of an A-MPDU subframe sample (allocated once).
     scratch: Vec<u8>,
+    /// The configuration as the file says it; `config` is this with what
+    /// DNS-SD found laid over it.
+    file_config: Config,
+    dns_sd: discovery::DnsSd,
 }
 
 impl Agent {
@@ -268,6 +281,7 @@ impl Agent {
                 nl80211: nl80211.is_some(),
                 nl80211_events,
                 kernel_stations: KernelStations::default(),
+                control: None,
                 ssids: SsidTable::default(),
             },
             kernel: Kernel::start(route, nl80211)?,
@@ -279,12 +293,14 @@ impl Agent {
             timer,
             agent_address_chosen: false,
             scratch: Vec::with_capacity(config::MAX_HEADER_BYTES as usize + 4),
+            file_config: Config::default(),
+            dns_sd: discovery::DnsSd::new(),
         };
         for w in &loaded.warnings {
             warn!("{w}");
         }
         let sources = config.agent.station_sources;
-        agent.apply(config);
+        agent.apply_file(config);
         agent.set_station_sources(sources, true);
         Ok(agent)
     }
@@ -292,407 +308,6 @@ impl Agent {
     /// Milliseconds since the agent started: the datagrams' uptime.
     fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
-    }
-
-    /// Applies a (new) configuration without disturbing what did not
-    /// change: unchanged interfaces keep their sockets, counts and sequence
-    /// numbers (a new rate is applied in place), collectors keep their
-    /// statistics, datagram sequence numbers go on.
-    fn apply(&mut self, new: Config) {
-        log::set_level(new.agent.log_level);
-        let now = self.now_ms();
-        let agent = &new.agent;
-        let filter = match agent.sampling_filter {
-            SamplingFilter::Auto => FilterChoice::Auto,
-            SamplingFilter::Ebpf => FilterChoice::EbpfOnly,
-            SamplingFilter::Classic => FilterChoice::ClassicOnly,
-        };
-        let mut old = std::mem::take(&mut self.sources);
-        for i in &new.interfaces {
-            let settings = Settings {
-                sampling_rate: agent.sampling_rate_for(i),
-                polling_interval: agent.polling_interval_for(i),
-                header_bytes: agent.header_bytes,
-                ring_bytes: agent.ring_kib_for(i).saturating_mul(1024),
-                filter,
-                bss: i.bss.clone(),
-                foreign_bss: i.foreign_bss,
-            };
-            let source = match old.iter().position(|s| s.device == i.device) {
-                Some(k) => {
-                    let mut s = old.swap_remove(k);
-                    let was = std::mem::replace(&mut s.settings, settings);
-                    let s_new = &s.settings;
-                    // Snap length, ring and filter kind are fixed when a
-                    // socket opens; the rate changes in place.
-                    if was.header_bytes != s_new.header_bytes
-                        || was.ring_bytes != s_new.ring_bytes
-                        || was.filter != s_new.filter
-                    {
-                        s.close();
-                    } else if was.sampling_rate != s_new.sampling_rate {
-                        // Applied to the open socket by refresh_sources.
-                        let rate = match s_new.sampling_rate {
-                            Some(rate) => rate,
-                            None => self.speed_rate(&s.device),
-                        };
-                        if rate != s.sampling_rate {
-                            info!("{}: sampling rate now 1-in-{}", s.device, rate);
-                            s.sampling_rate = rate;
-                        }
-                    }
-                    if was.polling_interval != s.settings.polling_interval {
-                        s.next_poll_ms = now + self.stagger(s.settings.polling_interval);
-                    }
-                    s
-                }
-                None => {
-                    let polling = settings.polling_interval;
-                    let mut s = InterfaceSource::new(i.device.clone(), settings);
-                    s.next_poll_ms = now + self.stagger(polling);
-                    s
-                }
-            };
-            self.sources.push(source);
-        }
-        for s in &old {
-            info!("{}: no longer sampled", s.device);
-        }
-        drop(old);
-        if self.config.agent.polling_interval != agent.polling_interval
-            || self.host.next_poll_ms == 0
-        {
-            self.host.next_poll_ms = now + self.stagger(agent.polling_interval);
-        }
-        self.out.collectors.configure(&new.collectors);
-        let socket = ubus_socket(&new);
-        if socket != self.wifi.ubus.path() {
-            info!("ubus socket now {}", socket.display());
-            self.wifi.ubus = UbusLink::new(socket);
-        }
-        let sources = new.agent.station_sources;
-        if sources != self.config.agent.station_sources {
-            self.set_station_sources(sources, false);
-        }
-        let enabled = new.agent.enabled;
-        self.config = new;
-        self.host.description = HostDescription::read();
-        self.due.address_check_ms = 0;
-        if enabled {
-            self.resync();
-        } else {
-            info!("disabled in the configuration: not sampling");
-            for s in &mut self.sources {
-                s.close();
-            }
-        }
-        self.housekeeping(now);
-    }
-
-    /// Starts and stops the station sources the configuration names, and
-    /// says in the log what each can and cannot give.
-    fn set_station_sources(&mut self, sources: Sources, starting: bool) {
-        let w = &mut self.wifi;
-        if sources.contains(Source::Nl80211) {
-            if !w.nl80211 {
-                info!("stations: nl80211 is not available: the kernel cannot tell stations");
-            } else if starting || !self.config.agent.station_sources.contains(Source::Nl80211) {
-                info!("stations: following the kernel's (nl80211)");
-            }
-        } else {
-            w.kernel_stations.clear(&mut w.stations);
-        }
-        w.ubus
-            .follow_hostapd(sources.contains(Source::Ubus), &mut w.stations);
-    }
-
-    /// The rate chosen from an interface's link speed (as sysfs last said).
-    fn speed_rate(&self, device: &str) -> u32 {
-        let speed = self.facts.get(device).map_or(0, |f| f.speed_bps);
-        config::sampling_rate_for_speed(speed)
-    }
-
-    /// A random first delay within one polling interval, so that counter
-    /// polls of different sources (and agents) are not synchronised.
-    fn stagger(&mut self, interval_s: u32) -> u64 {
-        if interval_s == 0 {
-            return 0;
-        }
-        1000 + u64::from(self.rng.below(interval_s.saturating_mul(1000)))
-    }
-
-    /// Re-reads the configuration file; keeps the running configuration if
-    /// the new one is invalid.
-    fn reload(&mut self) -> bool {
-        match config::load(&self.config_path) {
-            Ok(loaded) => {
-                let id = loaded.config.agent.sub_agent_id;
-                if id != self.config.agent.sub_agent_id {
-                    match instance::acquire(id) {
-                        // The old lock goes with the old sub-agent id.
-                        Ok(lock) => self.lock = lock,
-                        Err(e) => {
-                            error!("reload refused, keeping the running configuration: {e}");
-                            return false;
-                        }
-                    }
-                }
-                for w in &loaded.warnings {
-                    warn!("{w}");
-                }
-                info!("configuration reloaded from {}", self.config_path.display());
-                self.apply(loaded.config);
-                true
-            }
-            Err(e) => {
-                error!("reload refused, keeping the running configuration: {e}");
-                false
-            }
-        }
-    }
-
-    /// Asks the kernel helper for the links and the bridges' forwarding
-    /// databases afresh (at start, after a reload, after link changes or
-    /// lost notifications); [`Agent::topology_read`] brings every source
-    /// in line when the answer comes.
-    fn resync(&mut self) {
-        if self.asked.topology {
-            self.asked.topology_again = true;
-            return;
-        }
-        // What sysfs says of the sampled interfaces and of those named in
-        // monitors' BSS lists (their radios tell the monitors' BSSes).
-        let mut facts_of: Vec<String> = Vec::with_capacity(self.sources.len());
-        for s in &self.sources {
-            facts_of.push(s.device.clone());
-            for b in &s.settings.bss {
-                if let config::Bss::Interface(name) = b {
-                    facts_of.push(name.clone());
-                }
-            }
-        }
-        facts_of.sort();
-        facts_of.dedup();
-        self.kernel.ask(Query::Topology { facts_of });
-        self.asked.topology = true;
-    }
-
-    /// The links and forwarding entries came.
-    fn topology_read(&mut self, t: kernel::Topology) {
-        self.asked.topology = false;
-        if let Some(links) = t.links {
-            self.topology.set_links(&links);
-            self.links = links;
-        }
-        if let Some(fdb) = &t.fdb {
-            self.topology.set_fdb(fdb);
-        }
-        self.facts = t.facts.into_iter().collect();
-        self.refresh_sources();
-        if std::mem::take(&mut self.asked.topology_again) {
-            self.resync();
-        }
-    }
-
-    /// Matches every source with its interface (by name) and role, then
-    /// opens the sockets that can be opened and gives every filter the
-    /// current set of other sampled interfaces.
-    fn refresh_sources(&mut self) {
-        if !self.config.agent.enabled {
-            return;
-        }
-        let mut missing: Vec<&str> = Vec::new();
-        let links = &self.links;
-        for s in &mut self.sources {
-            let newly_missing = match links.iter().find(|l| l.name == s.device) {
-                Some(l) => s.set_index(Some(l.if_index), l.hw_type),
-                None => s.set_index(None, 0),
-            };
-            if newly_missing {
-                missing.push(&s.device);
-            }
-        }
-        match missing.as_slice() {
-            [] => {}
-            [one] => warn!("interface {one} does not exist (yet): waiting for it"),
-            many => warn!(
-                "{} interfaces do not exist (yet): {}; waiting for them",
-                many.len(),
-                many.join(", ")
-            ),
-        }
-        drop(missing);
-        self.assign_roles();
-        let links = &self.links;
-        let ap_interfaces: Vec<String> = self
-            .sources
-            .iter()
-            .filter(|s| !s.is_monitor() && s.if_index.is_some())
-            .map(|s| s.device.clone())
-            .collect();
-        let facts = &self.facts;
-        for s in self.sources.iter_mut() {
-            let (settings, role) = (&s.settings, &mut s.role);
-            let Role::Monitor(m) = role else {
-                continue;
-            };
-            let ours = OurBsses::resolve(&settings.bss, &s.device, &ap_interfaces, links, |name| {
-                facts.get(name).and_then(|f| f.radio.clone())
-            });
-            if ours != m.ours {
-                if ours.is_empty() && settings.foreign_bss == config::ForeignBss::Ignore {
-                    warn!(
-                        "monitor {}: no BSS of ours found (set 'bss'): nothing will be sampled",
-                        s.device
-                    );
-                }
-                m.ours = ours;
-            }
-        }
-        // The kernel's stations of the sampled interfaces that are APs.
-        if self.config.agent.station_sources.contains(Source::Nl80211) && self.wifi.nl80211 {
-            let followed: Vec<(u32, String)> = self
-                .sources
-                .iter()
-                .filter(|s| !s.is_monitor())
-                .filter_map(|s| Some((s.if_index?, s.device.clone())))
-                .collect();
-            let new = self
-                .wifi
-                .kernel_stations
-                .set_interfaces(&followed, &mut self.wifi.stations);
-            self.list_stations(new);
-        }
-        // The monitors' channels (for the frames they sent: radiotap names
-        // none).
-        let monitors = self.monitors();
-        self.list_stations(monitors);
-        // A frame leaving through any sampled interface that entered
-        // through one (itself included: relayed back out of the radio it
-        // came from) was a candidate where it entered.
-        let sampled: Vec<u32> = self
-            .sources
-            .iter()
-            .filter(|s| !s.is_monitor())
-            .filter_map(|s| s.if_index)
-            .collect();
-        for k in 0..self.sources.len() {
-            if self.sources[k].is_open() {
-                self.sources[k].update_filter(&sampled);
-            } else {
-                let rate = self.speed_rate(&self.sources[k].device);
-                self.sources[k].open(&sampled, rate);
-            }
-        }
-        self.due.address_check_ms = 0;
-    }
-
-    /// Gives every source the role its link calls for: a monitor by its
-    /// link type; an access point if it is an 802.11 interface or a BSS is
-    /// known on it (hostapd may serve one on any interface); else wired.
-    fn assign_roles(&mut self) {
-        for s in &mut self.sources {
-            let kind = if s.is_monitor() {
-                RoleKind::Monitor
-            } else if self.facts.get(&s.device).is_some_and(|f| f.radio.is_some())
-                || self.wifi.stations.by_ifname(&s.device).is_some()
-            {
-                RoleKind::AccessPoint
-            } else {
-                RoleKind::Wired
-            };
-            s.set_role(kind);
-        }
-    }
-
-    /// The monitor interfaces that exist (index, name).
-    fn monitors(&self) -> Vec<(u32, String)> {
-        if !self.wifi.nl80211 {
-            return Vec::new();
-        }
-        self.sources
-            .iter()
-            .filter(|s| matches!(s.role, Role::Monitor(_)))
-            .filter_map(|s| Some((s.if_index?, s.device.clone())))
-            .collect()
-    }
-
-    /// A monitor whose radio nl80211 gave no channel for takes the channel
-    /// of a BSS of ours on the same radio.
-    fn monitor_channels(&mut self) {
-        for s in &mut self.sources {
-            let Role::Monitor(m) = &mut s.role else {
-                continue;
-            };
-            if m.operating_mhz.is_some() {
-                continue;
-            }
-            let Some(radio) = self.facts.get(&s.device).and_then(|f| f.radio.as_deref()) else {
-                continue;
-            };
-            m.operating_mhz = self
-                .wifi
-                .stations
-                .iter()
-                .filter(|b| b.radio().is_some_and(|(_, r)| r == radio))
-                .find_map(|b| b.freq_mhz())
-                .and_then(|(_, f)| u16::try_from(f).ok());
-        }
-    }
-
-    /// Asks nl80211 for the BSS and stations of these interfaces (now, or
-    /// when the answer to the query under way came).
-    fn list_stations(&mut self, interfaces: Vec<(u32, String)>) {
-        if interfaces.is_empty() {
-            return;
-        }
-        if self.asked.stations {
-            for i in interfaces {
-                if !self.asked.stations_next.contains(&i) {
-                    self.asked.stations_next.push(i);
-                }
-            }
-            return;
-        }
-        self.kernel.ask(Query::Stations { interfaces });
-        self.asked.stations = true;
-    }
-
-    /// Handles the link and forwarding changes the kernel announced.
-    fn handle_events(&mut self) {
-        let Some(events) = &mut self.events else {
-            return;
-        };
-        let mut relevant = false;
-        let (topology, sources) = (&mut self.topology, &self.sources);
-        let status = events.read(|event| match event {
-            Event::LinkNew(link) => {
-                topology.link_changed(&link);
-                relevant |= sources
-                    .iter()
-                    .any(|s| s.device == link.name || s.if_index == Some(link.if_index));
-            }
-            Event::LinkDel { if_index, name } => {
-                topology.link_removed(if_index);
-                relevant |= sources
-                    .iter()
-                    .any(|s| s.device == name || s.if_index == Some(if_index));
-            }
-            Event::FdbNew(e) => topology.fdb_add(&e),
-            Event::FdbDel(e) => topology.fdb_remove(&e),
-        });
-        match status {
-            Ok(EventsStatus::Ok) if relevant => self.resync(),
-            Ok(EventsStatus::Ok) => {}
-            Ok(EventsStatus::Lost) => {
-                info!("netlink events were lost: re-reading links and bridges");
-                self.resync();
-            }
-            Err(e) => {
-                warn!("netlink events: {e}; re-reading links and bridges");
-                self.resync();
-            }
-        }
     }
 
     /// The descriptors to poll, each with the slot it stands for, in the
@@ -720,8 +335,18 @@ impl Agent {
         if let Some(e) = &self.wifi.nl80211_events {
             add(e.as_fd().as_raw_fd(), libc::POLLIN, Slot::KernelStations);
         }
+        if let Some(c) = &self.wifi.control {
+            let mut control = Vec::new();
+            c.poll_fds(&mut control);
+            for (fd, events) in control {
+                add(fd, events, Slot::HostapdControl(fd));
+            }
+        }
         add(self.kernel.as_fd().as_raw_fd(), libc::POLLIN, Slot::Kernel);
         add(self.timer.as_fd().as_raw_fd(), libc::POLLIN, Slot::Timer);
+        if let Some(fd) = self.dns_sd.poll_fd() {
+            add(fd, libc::POLLIN, Slot::Dns);
+        }
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(fd) = s.capture_fd() {
                 add(fd, libc::POLLIN, Slot::Source(i));
@@ -758,6 +383,12 @@ impl Agent {
                     }
                     Slot::LinkEvents => self.handle_events(),
                     Slot::KernelStations => self.kernel_events(),
+                    Slot::HostapdControl(fd) => {
+                        let now = self.now_ms();
+                        if let Some(c) = &mut self.wifi.control {
+                            c.handle(fd, now, &mut self.wifi.stations);
+                        }
+                    }
                     Slot::Kernel => {
                         if self.kernel_answered() {
                             // Sources may have been re-opened.
@@ -767,9 +398,21 @@ impl Agent {
                     Slot::Timer => {
                         if self.timer.read() > 0 {
                             self.tick();
+                            if self.dns_sd_tick() {
+                                // Applied what DNS-SD found: sources may
+                                // have changed.
+                                break;
+                            }
                         }
                     }
                     Slot::Source(i) => self.service(i, revents),
+                    Slot::Dns => {
+                        let now = self.now_ms();
+                        if self.dns_sd.readable(now) {
+                            self.apply_discovered();
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -954,6 +597,9 @@ impl Agent {
             self.due.ubus_refresh_ms = now + u64::from(interval) * 1000;
         }
         self.wifi.ubus.tick(now, refresh, &mut self.wifi.stations);
+        if let Some(c) = &mut self.wifi.control {
+            c.tick(now, refresh, &mut self.wifi.stations);
+        }
         // The kernel's stations: all of them every polling interval (for
         // their rates and signal), those just joined at the next tick.
         if self.config.agent.station_sources.contains(Source::Nl80211) && self.wifi.nl80211 {
@@ -971,62 +617,5 @@ impl Agent {
             self.kernel.ask(Query::Addresses);
             self.asked.addresses = true;
         }
-    }
-
-    /// Chooses the agent address and the sample form from the links and
-    /// addresses the kernel helper read; reconfigures the packer (flushing
-    /// pending samples) when either changes.
-    fn update_packer(&mut self, links: &[Link], addresses: &[crate::netlink::Address], now: u64) {
-        let addresses: Vec<address::InterfaceAddress> = addresses
-            .iter()
-            .filter_map(|a| {
-                let link = links.iter().find(|l| l.if_index == a.if_index)?;
-                Some(address::InterfaceAddress {
-                    interface: link.name.clone(),
-                    address: a.address,
-                })
-            })
-            .collect();
-        let devices: Vec<String> = self.sources.iter().map(|s| s.device.clone()).collect();
-        let master_of = |name: &str| {
-            let master = links.iter().find(|l| l.name == name)?.master?;
-            links
-                .iter()
-                .find(|l| l.if_index == master)
-                .map(|l| l.name.clone())
-        };
-        let chosen = address::choose(
-            &self.config.agent.agent_address,
-            &devices,
-            &addresses,
-            master_of,
-        );
-        // Every ifIndex that can appear in a sample: sources, bridge ports.
-        let max_index = links.iter().map(|l| l.if_index).max().unwrap_or(0);
-        let config = PackerConfig {
-            agent_address: chosen,
-            sub_agent_id: self.config.agent.sub_agent_id,
-            max_datagram_bytes: self.config.agent.datagram_bytes as usize,
-            form: SampleForm::for_max_if_index(max_index),
-        };
-        let old = *self.out.packer.config();
-        if old.agent_address != chosen || !self.agent_address_chosen {
-            self.agent_address_chosen = true;
-            match chosen {
-                Some(ip) => info!("agent address {ip}"),
-                None => warn!(
-                    "no address found for the agent: datagrams carry an unknown agent address"
-                ),
-            }
-        }
-        if old.form != config.form {
-            info!(
-                "using {:?} samples (largest ifIndex {max_index})",
-                config.form
-            );
-        }
-        self.out
-            .packer
-            .reconfigure(config, now as u32, &mut self.out.collectors);
     }
 }

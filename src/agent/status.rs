@@ -95,6 +95,7 @@ impl Agent {
         for col in self.out.collectors.entries() {
             let t = b.table_start("");
             b.string("section", &col.config.section);
+            b.string("source", col.source.name());
             b.string("address", &col.config.address);
             int64(&mut b, "port", u64::from(col.config.port));
             let target = col.target.map(|t| t.to_string()).unwrap_or_default();
@@ -105,6 +106,7 @@ impl Agent {
             b.table_end(t);
         }
         b.array_end(list);
+        self.dns_sd.status(&mut b, self.now_ms());
 
         let list = b.array_start("interfaces");
         for k in 0..self.sources.len() {
@@ -140,6 +142,13 @@ impl Agent {
                 }
                 Role::AccessPoint(ap) => {
                     b.string("radio_utilization", ap.utilization.unwrap_or(""));
+                    if let Some(r) = &ap.radio {
+                        let t = b.table_start("radio");
+                        int64(&mut b, "elapsed_ms", u64::from(r.elapsed_time));
+                        int64(&mut b, "on_channel_ms", u64::from(r.on_channel_time));
+                        int64(&mut b, "busy_ms", u64::from(r.on_channel_busy_time));
+                        b.table_end(t);
+                    }
                 }
                 Role::Wired => {}
             }
@@ -152,6 +161,15 @@ impl Agent {
                 },
             );
             b.string("error", s.open_error.as_deref().unwrap_or(""));
+            if let Some(t) = &s.traffic {
+                let c = b.table_start("traffic");
+                int64(&mut b, "at_ms", t.at_ms);
+                int64(&mut b, "rx_bytes", t.rx_bytes);
+                int64(&mut b, "tx_bytes", t.tx_bytes);
+                int64(&mut b, "rx_packets", t.rx_packets);
+                int64(&mut b, "tx_packets", t.tx_packets);
+                b.table_end(c);
+            }
             b.table_end(t);
         }
         b.array_end(list);
@@ -191,6 +209,27 @@ impl Agent {
         b.bool("connected", self.wifi.ubus.is_connected());
         int64(&mut b, "bss", self.wifi.ubus.followed().count() as u64);
         b.table_end(u);
+        if let Some(control) = &self.wifi.control {
+            let c = control.stats();
+            let h = b.table_start("hostapd");
+            b.string("dir", &control.dir().display().to_string());
+            int64(&mut b, "bss", u64::from(c.attached));
+            int64(&mut b, "sockets", u64::from(c.sockets));
+            int64(&mut b, "events", c.events);
+            int64(&mut b, "replies", c.replies);
+            int64(&mut b, "malformed", c.malformed);
+            int64(&mut b, "timed_out", c.timed_out);
+            int64(&mut b, "reconnects", c.reconnects);
+            int64(&mut b, "refused", c.refused);
+            // How long one message from hostapd took to handle (µs, the
+            // bound of its power-of-two bucket): the proof that following
+            // hostapd never delays it.
+            if let Some(p99) = c.handling.quantile_us(0.99) {
+                int64(&mut b, "handling_p99_us", p99);
+            }
+            int64(&mut b, "handling_max_us", c.handling.max_ns.div_ceil(1000));
+            b.table_end(h);
+        }
         b.table_end(t);
 
         // The station table is sorted by interface name already.
@@ -241,6 +280,13 @@ impl Agent {
                 }
                 if let Some(k) = st.tx_rate_kbps() {
                     int64(&mut b, "tx_rate", u64::from(k));
+                }
+                let (rx, tx) = st.bytes();
+                if let Some(v) = rx {
+                    int64(&mut b, "rx_bytes", v);
+                }
+                if let Some(v) = tx {
+                    int64(&mut b, "tx_bytes", v);
                 }
                 sources(&mut b, "sources", st.sources());
                 b.table_end(e);

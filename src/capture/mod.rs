@@ -264,9 +264,13 @@ impl PacketCapture {
     /// counts at that frame. Returns the number of frames read.
     ///
     /// The pool is read once per batch, after the frames of the batch were
-    /// written by the kernel: the i-th of k frames gets `pool - (k - i)`,
-    /// the most it can have been (each later frame was a later candidate),
-    /// so pools are exact at the end of each batch and strictly increasing.
+    /// written by the kernel: the batch's increase is spread evenly over
+    /// its k frames (the i-th gets `start + ⌈i·(end − start)/k⌉`), so the
+    /// pool is exact at the end of each batch, strictly increasing, and
+    /// each sample stands for about N candidates. A collector that takes
+    /// `Δpool / Δsequence` sample by sample (sfacctd, sflowtool's users)
+    /// then sees each sample as N packets, not the first of a batch as the
+    /// whole batch and the others as one.
     pub fn read_pending(
         &mut self,
         mut on_sample: impl FnMut(&Frame, &CaptureCounts),
@@ -278,11 +282,10 @@ impl PacketCapture {
         }
         let now = self.pool.read()?;
         let batch_end = self.carry.pool + now.wrapping_sub(self.pool_origin);
-        let mut left = pending as u64;
         let counts = &mut self.counts;
+        let mut spread = PoolSpread::new(counts.pool, batch_end, pending as u64);
         let read = self.ring.drain(blocks, |f| {
-            left = left.saturating_sub(1);
-            counts.pool = (counts.pool + 1).max(batch_end.saturating_sub(left));
+            counts.pool = spread.next();
             counts.samples += 1;
             let frame = Frame {
                 data: f.data,
@@ -314,6 +317,43 @@ impl PacketCapture {
             self.counts.drops += u64::from(stats.tp_drops);
             self.counts.accepted += u64::from(stats.tp_packets);
         }
+    }
+}
+
+/// The pools of the k samples of one batch: the batch's increase, from the
+/// pool before it to the pool read after it, spread evenly over them.
+#[derive(Debug, Clone, Copy)]
+struct PoolSpread {
+    start: u64,
+    increase: u64,
+    k: u64,
+    i: u64,
+    last: u64,
+}
+
+impl PoolSpread {
+    fn new(start: u64, end: u64, k: u64) -> PoolSpread {
+        PoolSpread {
+            start,
+            increase: end.saturating_sub(start),
+            k: k.max(1),
+            i: 0,
+            last: start,
+        }
+    }
+
+    /// The next sample's pool. Strictly increasing even when the kernel's
+    /// count is behind (more frames than the increase, or more frames read
+    /// than announced): every sample was a candidate.
+    fn next(&mut self) -> u64 {
+        self.i += 1;
+        let i = self.i.min(self.k);
+        // ⌈i·increase/k⌉ without overflow: increase < 2^64 and i ≤ k, so
+        // the 128-bit product is exact.
+        let share = (u128::from(i) * u128::from(self.increase)).div_ceil(u128::from(self.k));
+        let pool = self.start + share as u64;
+        self.last = pool.max(self.last + 1);
+        self.last
     }
 }
 
@@ -382,4 +422,45 @@ pub fn take_socket_error(fd: BorrowedFd) -> io::Result<()> {
         return Err(io::Error::from_raw_os_error(err));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PoolSpread;
+
+    fn spread(start: u64, end: u64, k: u64) -> Vec<u64> {
+        let mut s = PoolSpread::new(start, end, k);
+        (0..k).map(|_| s.next()).collect()
+    }
+
+    #[test]
+    fn a_batch_increase_is_spread_evenly() {
+        // 1-in-100: 4 samples over 400 candidates stand for 100 each.
+        assert_eq!(spread(1000, 1400, 4), [1100, 1200, 1300, 1400]);
+        // Uneven: shares differ by at most one, the last is exact.
+        let p = spread(0, 10, 3);
+        assert_eq!(p, [4, 7, 10]);
+        let mut prev = 0;
+        for pool in spread(7, 100_007, 97) {
+            let d = pool - prev;
+            assert!(prev == 0 || (1030..=1031).contains(&d), "{d}");
+            prev = pool;
+        }
+        assert_eq!(prev, 100_007);
+    }
+
+    #[test]
+    fn pools_increase_even_when_the_count_is_behind() {
+        // More frames than the increase, or a count that did not move.
+        assert_eq!(spread(50, 52, 4), [51, 52, 53, 54]);
+        assert_eq!(spread(50, 40, 3), [51, 52, 53]);
+        // More frames read than announced: each one more.
+        let mut s = PoolSpread::new(0, 20, 2);
+        assert_eq!([s.next(), s.next(), s.next()], [10, 20, 21]);
+        // No overflow near the top.
+        assert_eq!(
+            spread(u64::MAX - 10, u64::MAX - 1, 3),
+            [u64::MAX - 7, u64::MAX - 4, u64::MAX - 1]
+        );
+    }
 }

@@ -374,7 +374,7 @@ impl Checker<'_> {
         }
 
         if config.agent.enabled {
-            if config.collectors.is_empty() {
+            if config.collectors.is_empty() && !config.agent.dns_sd {
                 let message = "no collector configured: samples will not be sent anywhere";
                 self.warn(0, message.to_owned());
             }

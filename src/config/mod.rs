@@ -48,7 +48,10 @@ pub use self::schema::{
     SCHEMA, SECTIONS,
 };
 pub use self::uci::{Package, ParseError, Section, UciOption, Value};
-pub use self::values::{is_valid_interface_name, parse_bool, parse_host, parse_mac};
+pub use self::values::{
+    is_valid_interface_name, parse_bool, parse_domain, parse_host, parse_mac,
+    quoted as quoted_value,
+};
 pub use check::MAX_WARNINGS;
 
 use std::fmt;

@@ -59,6 +59,13 @@ pub struct AgentConfig {
     pub station_sources: Sources,
     /// The directory of hostapd's control sockets.
     pub hostapd_control_dir: std::path::PathBuf,
+    /// Collectors (and the agent-wide sampling rate and polling interval)
+    /// also from DNS-SD: the SRV and TXT records of `_sflow._udp.DOMAIN`
+    /// (`agent/discovery.rs`).
+    pub dns_sd: bool,
+    /// The DOMAIN of DNS-SD, without a final dot; `None`: the search
+    /// domains of /etc/resolv.conf.
+    pub dns_sd_domain: Option<String>,
 }
 
 impl AgentConfig {
@@ -79,6 +86,8 @@ impl AgentConfig {
             ubus_socket: None,
             station_sources: Sources::NONE,
             hostapd_control_dir: std::path::PathBuf::new(),
+            dns_sd: false,
+            dns_sd_domain: None,
         }
     }
 }

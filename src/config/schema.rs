@@ -14,7 +14,9 @@
 use std::path::PathBuf;
 
 use super::model::{AgentAddress, AgentConfig, Bss, ForeignBss, SamplingFilter};
-use super::values::{is_valid_interface_name, parse_bool, parse_decimal, parse_host, parse_mac};
+use super::values::{
+    is_valid_interface_name, parse_bool, parse_decimal, parse_domain, parse_host, parse_mac,
+};
 use crate::log::Level;
 use crate::stations::{Source, Sources};
 
@@ -116,6 +118,9 @@ pub enum Kind {
     Bss(fn(&mut Draft, Bss)),
     /// An absolute path of at most 107 bytes (a Unix socket's path).
     SocketPath(fn(&mut Draft, PathBuf)),
+    /// A DNS domain name, without a final dot once read; see
+    /// [`parse_domain`].
+    Domain(fn(&mut Draft, String)),
 }
 
 /// Why a value was refused: what it was taken for and what was expected,
@@ -225,6 +230,9 @@ impl Kind {
                 }
                 text.to_owned()
             }
+            Kind::Domain(_) => {
+                parse_domain(text).map_err(|e| refused(e.trim_start_matches("expected ")))?
+            }
         };
         Ok((canonical, None))
     }
@@ -269,6 +277,11 @@ impl Kind {
                 }
             }
             Kind::SocketPath(set) => set(draft, PathBuf::from(text)),
+            Kind::Domain(set) => {
+                if let Ok(domain) = parse_domain(text) {
+                    set(draft, domain)
+                }
+            }
         }
     }
 }
@@ -514,6 +527,15 @@ pub static SCHEMA: &[OptionSpec] = &[
             Kind::SocketPath(|d, v| d.agent.hostapd_control_dir = v),
         ),
         "/var/run/hostapd",
+    ),
+    with_default(
+        spec("agent", "dns_sd", Kind::Bool(|d, v| d.agent.dns_sd = v)),
+        "0",
+    ),
+    spec(
+        "agent",
+        "dns_sd_domain",
+        Kind::Domain(|d, v| d.agent.dns_sd_domain = Some(v)),
     ),
     required(spec(
         "interface",

@@ -102,6 +102,8 @@ fn example_file() {
             ubus_socket: None,
             station_sources: crate::stations::Sources::ALL,
             hostapd_control_dir: "/var/run/hostapd".into(),
+            dns_sd: false,
+            dns_sd_domain: None,
         },
         interfaces: vec![
             InterfaceConfig {
@@ -149,6 +151,8 @@ fn full_example_file() {
             ubus_socket: None,
             station_sources: crate::stations::Sources::ALL,
             hostapd_control_dir: "/var/run/hostapd".into(),
+            dns_sd: false,
+            dns_sd_domain: None,
         }
     );
     assert_eq!(
@@ -1362,6 +1366,7 @@ fn other_value(spec: &OptionSpec) -> &'static str {
         Kind::Host(_) => "192.0.2.7",
         Kind::AgentAddress(_) | Kind::Interface(_) | Kind::Bss(_) => "eth1",
         Kind::SocketPath(_) => "/var/run/ubus/ubus.sock",
+        Kind::Domain(_) => "example.net",
     }
 }
 
@@ -1753,4 +1758,36 @@ fn station_sources_are_all_unless_listed() {
         e.message.contains("expected one of nl80211, hostapd, ubus"),
         "{e}"
     );
+}
+
+#[test]
+fn dns_sd_options() {
+    let a = agent("dns_sd", "yes");
+    assert!(a.dns_sd);
+    assert_eq!(a.dns_sd_domain, None);
+    assert!(!AgentConfig::default().dns_sd);
+    assert_eq!(
+        agent("dns_sd_domain", "Example.NET.")
+            .dns_sd_domain
+            .as_deref(),
+        Some("Example.NET")
+    );
+    for bad in [
+        ".example.com",
+        "a..b",
+        "_sflow.example",
+        "example.123",
+        "a b",
+        "-a.example",
+    ] {
+        let e = agent_err("dns_sd_domain", bad);
+        assert!(e.message.contains("domain name"), "{bad:?}: {e}");
+    }
+    let e = agent_err("dns_sd_domain", ".example.com");
+    assert!(e.message.contains("without a leading dot"), "{e}");
+    // No collector section: no warning when DNS-SD may give collectors.
+    let text = "config agent 'agent'\n\toption dns_sd '1'\n\tlist interface 'eth0'\n";
+    assert!(ok(text).warnings.is_empty(), "{:?}", ok(text).warnings);
+    let text = "config agent 'agent'\n\tlist interface 'eth0'\n";
+    assert!(ok(text).warnings[0].contains("no collector configured"));
 }

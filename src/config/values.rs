@@ -63,6 +63,18 @@ pub fn parse_host(text: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Checks a DNS domain name (`option dns_sd_domain`): labels as in a host
+/// name (see [`parse_host`]), an optional final dot, which is removed.
+pub fn parse_domain(text: &str) -> Result<String, &'static str> {
+    if text.starts_with('.') && text.len() > 1 {
+        return Err("expected a domain name without a leading dot (hsflowd's DNSSD_domain is written '.example.com', this one 'example.com')");
+    }
+    if !is_dns_name(text) {
+        return Err("expected a domain name: labels of 1 to 63 letters, digits and '-' (not first or last), the last one not all digits");
+    }
+    Ok(text.strip_suffix('.').unwrap_or(text).to_owned())
+}
+
 /// Parses a MAC address written as six pairs of hex digits separated by
 /// `:` or `-` (the same separator throughout), in any case:
 /// `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`.

@@ -27,10 +27,30 @@ const RESOLVE_RETRY_MS: u64 = 30 * 1000;
 /// successes alternate, and must not alternate in the log too).
 const RECOVERED_MS: u64 = 60 * 1000;
 
+/// Where a collector was configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectorSource {
+    /// A `collector` section of the configuration file.
+    Uci,
+    /// An SRV record found by DNS-SD (`agent/discovery.rs`).
+    DnsSd,
+}
+
+impl CollectorSource {
+    /// As `ubus call wsflowd status` shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectorSource::Uci => "uci",
+            CollectorSource::DnsSd => "dns-sd",
+        }
+    }
+}
+
 /// A collector and what happened to the datagrams sent to it.
 #[derive(Debug)]
 pub struct Collector {
     pub config: CollectorConfig,
+    pub source: CollectorSource,
     /// Where datagrams go; `None` until the name is resolved.
     pub target: Option<SocketAddr>,
     pub datagrams_sent: u64,
@@ -49,7 +69,7 @@ pub struct Collector {
 }
 
 impl Collector {
-    fn new(config: CollectorConfig) -> Collector {
+    fn new(config: CollectorConfig, source: CollectorSource) -> Collector {
         // IP literals need no resolution.
         let target = config
             .address
@@ -60,6 +80,7 @@ impl Collector {
             next_resolve_ms: if target.is_some() { None } else { Some(0) },
             target,
             config,
+            source,
             datagrams_sent: 0,
             send_errors: 0,
             last_error: None,
@@ -108,21 +129,42 @@ impl Collector {
         let Some(socket) = &self.socket else {
             return;
         };
-        match socket.send(datagram) {
+        let mut sent = socket.send(datagram);
+        if let Err(e) = &sent {
+            if let Some(code @ (libc::ECONNREFUSED | libc::EHOSTUNREACH | libc::ENETUNREACH)) =
+                e.raw_os_error()
+            {
+                // The ICMP error of an earlier datagram, reported (and
+                // cleared) by this send, which sent nothing: counted, then
+                // this datagram is sent all the same. A collector that
+                // only captures (Wireshark, tcpdump) with nothing
+                // listening gets every datagram, not every other one.
+                let message = unreachable_message(code, target, e);
+                sent = socket.send(datagram);
+                self.record_error(message, now_ms);
+            }
+        }
+        match sent {
             Ok(_) => self.datagrams_sent += 1,
             Err(e) => {
                 let message = match e.raw_os_error() {
-                    Some(libc::ECONNREFUSED) => format!(
-                        "port unreachable: nothing listens at {target} (ICMP port unreachable)"
-                    ),
-                    Some(libc::EHOSTUNREACH | libc::ENETUNREACH) => {
-                        format!("{target} is unreachable: {e}")
-                    }
-                    _ => format!("cannot send to {target}: {e}"),
+                    Some(code) => unreachable_message(code, target, &e),
+                    None => format!("cannot send to {target}: {e}"),
                 };
                 self.record_error(message, now_ms);
             }
         }
+    }
+}
+
+/// What a failed send says, by its error code.
+fn unreachable_message(code: i32, target: SocketAddr, e: &io::Error) -> String {
+    match code {
+        libc::ECONNREFUSED => {
+            format!("port unreachable: nothing listens at {target} (ICMP port unreachable)")
+        }
+        libc::EHOSTUNREACH | libc::ENETUNREACH => format!("{target} is unreachable: {e}"),
+        _ => format!("cannot send to {target}: {e}"),
     }
 }
 
@@ -172,25 +214,34 @@ impl Collectors {
         &self.entries
     }
 
-    /// Applies a new list of collectors. Collectors whose address and port
-    /// did not change keep their resolved target and their statistics.
-    pub fn configure(&mut self, configs: &[CollectorConfig]) {
+    /// Applies a new list of collectors: those of the configuration file,
+    /// then those DNS-SD found that the file does not name (same address
+    /// and port). Collectors whose address and port did not change keep
+    /// their resolved target and their statistics.
+    pub fn configure(&mut self, configured: &[CollectorConfig], discovered: &[CollectorConfig]) {
         let mut old = std::mem::take(&mut self.entries);
-        self.entries = configs
+        let same = |a: &CollectorConfig, b: &CollectorConfig| {
+            a.address.eq_ignore_ascii_case(&b.address) && a.port == b.port
+        };
+        let from_dns = discovered
             .iter()
-            .map(|c| {
-                match old
-                    .iter()
-                    .position(|o| o.config.address == c.address && o.config.port == c.port)
-                {
+            .filter(|d| !configured.iter().any(|c| same(c, d)));
+        let all = configured
+            .iter()
+            .map(|c| (c, CollectorSource::Uci))
+            .chain(from_dns.map(|c| (c, CollectorSource::DnsSd)));
+        self.entries = all
+            .map(
+                |(c, source)| match old.iter().position(|o| same(&o.config, c)) {
                     Some(i) => {
                         let mut kept = old.swap_remove(i);
                         kept.config = c.clone();
+                        kept.source = source;
                         kept
                     }
-                    None => Collector::new(c.clone()),
-                }
-            })
+                    None => Collector::new(c.clone(), source),
+                },
+            )
             .collect();
     }
 
@@ -219,11 +270,9 @@ impl Collectors {
                 continue;
             };
             self.resolving.swap_remove(i);
-            let Some(c) = self
-                .entries
-                .iter_mut()
-                .find(|c| c.config.address == r.address && c.config.port == r.port)
-            else {
+            let Some(c) = self.entries.iter_mut().find(|c| {
+                c.config.address.eq_ignore_ascii_case(&r.address) && c.config.port == r.port
+            }) else {
                 continue; // removed by a reload meanwhile
             };
             c.resolving = false;
@@ -323,16 +372,19 @@ mod tests {
         a.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         b.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut c = Collectors::new();
-        c.configure(&[
-            config("127.0.0.1", a.local_addr().unwrap().port()),
-            config("::1", b.local_addr().unwrap().port()),
-        ]);
+        c.configure(
+            &[
+                config("127.0.0.1", a.local_addr().unwrap().port()),
+                config("::1", b.local_addr().unwrap().port()),
+            ],
+            &[],
+        );
         c.send_datagram(b"one");
         let mut buf = [0u8; 16];
         assert_eq!(a.recv(&mut buf).unwrap(), 3);
         assert_eq!(b.recv(&mut buf).unwrap(), 3);
         // Reload with the second collector only: its statistics survive.
-        c.configure(&[config("::1", b.local_addr().unwrap().port())]);
+        c.configure(&[config("::1", b.local_addr().unwrap().port())], &[]);
         assert_eq!(c.entries().len(), 1);
         assert_eq!(c.entries()[0].datagrams_sent, 1);
     }
@@ -342,7 +394,7 @@ mod tests {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         a.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut c = Collectors::new();
-        c.configure(&[config("localhost", a.local_addr().unwrap().port())]);
+        c.configure(&[config("localhost", a.local_addr().unwrap().port())], &[]);
         assert!(c.entries()[0].target.is_none());
         for t in 0..200 {
             c.tick(t);
@@ -370,10 +422,13 @@ mod tests {
             s.local_addr().unwrap().port()
         };
         let mut c = Collectors::new();
-        c.configure(&[
-            config("127.0.0.1", closed_port),
-            config("127.0.0.1", open.local_addr().unwrap().port()),
-        ]);
+        c.configure(
+            &[
+                config("127.0.0.1", closed_port),
+                config("127.0.0.1", open.local_addr().unwrap().port()),
+            ],
+            &[],
+        );
         let ((), lines) = crate::log::capture::lines(|| {
             c.tick(1_000);
             for _ in 0..10 {
@@ -383,6 +438,9 @@ mod tests {
         });
         let (bad, good) = (&c.entries()[0], &c.entries()[1]);
         assert!(bad.send_errors >= 4, "{bad:?}");
+        // Each error is an earlier datagram's ICMP: every datagram still
+        // left (a capture-only collector gets them all).
+        assert_eq!(bad.datagrams_sent, 10, "{bad:?}");
         assert!(
             bad.last_error
                 .as_deref()
@@ -397,5 +455,51 @@ mod tests {
         assert_eq!(warnings, 1, "{lines:?}");
         c.tick(1_000 + RECOVERED_MS);
         assert!(c.entries()[0].last_error.is_none());
+    }
+
+    /// The collectors DNS-SD found come after the file's; one the file
+    /// names too is the file's; a collector that moves from one list to
+    /// the other keeps its statistics.
+    #[test]
+    fn discovered_collectors_merge_with_the_configured_ones() {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (pa, pb) = (
+            a.local_addr().unwrap().port(),
+            b.local_addr().unwrap().port(),
+        );
+        let dns = |address: &str, port| CollectorConfig {
+            section: "dns-sd".into(),
+            ..config(address, port)
+        };
+        let mut c = Collectors::new();
+        c.configure(
+            &[config("127.0.0.1", pa)],
+            &[dns("127.0.0.1", pa), dns("127.0.0.1", pb)],
+        );
+        let sources: Vec<_> = c
+            .entries()
+            .iter()
+            .map(|e| (e.config.port, e.source))
+            .collect();
+        assert_eq!(
+            sources,
+            [(pa, CollectorSource::Uci), (pb, CollectorSource::DnsSd)]
+        );
+        c.send_datagram(b"x");
+        assert_eq!(a.recv(&mut [0u8; 4]).unwrap(), 1);
+        assert_eq!(b.recv(&mut [0u8; 4]).unwrap(), 1);
+        // The file's collector goes: DNS-SD's stays, with its count.
+        c.configure(&[], &[dns("127.0.0.1", pa), dns("127.0.0.1", pb)]);
+        assert_eq!(c.entries().len(), 2);
+        assert!(c
+            .entries()
+            .iter()
+            .all(|e| e.source == CollectorSource::DnsSd));
+        assert!(c.entries().iter().all(|e| e.datagrams_sent == 1));
+        assert_eq!(c.entries()[0].config.section, "dns-sd");
+        // The records go.
+        c.configure(&[], &[]);
+        assert!(c.entries().is_empty());
     }
 }

@@ -2,7 +2,7 @@
 
 use super::list::List;
 use super::xdr::{DecodeError, EncodeError, Reader, Writer};
-use super::{fixed_record, split_format, Decode, Encode, RecordBody, Visit, Visitor};
+use super::{fixed_record, record_enum, Decode, Encode, RecordBody, Visit, Visitor};
 
 /// Generic interface counters, RFC 2233 (format 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -452,111 +452,19 @@ fixed_record!(HostNetIo, 2006, "host_net_io", {
     drops_out: u32 => "drops_out",
 });
 
-/// A counter record: `counter_format` and the `counter_data` it identifies.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CounterRecord<'a> {
-    Interface(IfCounters),
-    Ethernet(EthernetCounters),
-    Ieee80211(Ieee80211Counters),
-    RadioUtilization(RadioUtilization),
-    HostDescr(HostDescr<'a>),
-    HostAdapters(HostAdapters<'a>),
-    HostCpu(HostCpu),
-    HostMemory(HostMemory),
-    HostNetIo(HostNetIo),
-    /// A record this decoder does not know, kept as its raw `counter_data`.
-    Unknown {
-        format: u32,
-        data: &'a [u8],
-    },
-}
-
-/// Calls `$f` with the record body of every known variant.
-macro_rules! each_counter {
-    ($rec:expr, $body:ident => $f:expr, $unknown:pat => $u:expr) => {
-        match $rec {
-            CounterRecord::Interface($body) => $f,
-            CounterRecord::Ethernet($body) => $f,
-            CounterRecord::Ieee80211($body) => $f,
-            CounterRecord::RadioUtilization($body) => $f,
-            CounterRecord::HostDescr($body) => $f,
-            CounterRecord::HostAdapters($body) => $f,
-            CounterRecord::HostCpu($body) => $f,
-            CounterRecord::HostMemory($body) => $f,
-            CounterRecord::HostNetIo($body) => $f,
-            $unknown => $u,
-        }
-    };
-}
-
-fn format_of<'a, T: RecordBody<'a>>(_: &T) -> u32 {
-    T::FORMAT
-}
-
-fn name_of<'a, T: RecordBody<'a>>(_: &T) -> &'static str {
-    T::NAME
-}
-
-impl CounterRecord<'_> {
-    /// The record's `data_format`.
-    pub fn format(&self) -> u32 {
-        each_counter!(self, r => format_of(r), CounterRecord::Unknown { format, .. } => *format)
-    }
-
-    /// The record's name in the specification.
-    pub fn name(&self) -> &'static str {
-        each_counter!(self, r => name_of(r), CounterRecord::Unknown { .. } => "unknown")
-    }
-}
-
-impl Encode for CounterRecord<'_> {
-    fn encode(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        each_counter!(self, r => w.record(format_of(r), |w| r.encode_body(w)),
-        CounterRecord::Unknown { format, data } => {
-            w.u32(*format)?;
-            w.opaque(data, usize::MAX)
-        })
-    }
-}
-
-impl<'a> Decode<'a> for CounterRecord<'a> {
-    const NAME: &'static str = "counter_record";
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        let format = r.u32("counter_record.counter_format")?;
-        let mut body = r.nested("counter_record.counter_data")?;
-        let b = &mut body;
-        // Bytes after the known fields are extensions: ignored.
-        Ok(match split_format(format) {
-            (0, 1) => CounterRecord::Interface(IfCounters::decode_body(b)?),
-            (0, 2) => CounterRecord::Ethernet(EthernetCounters::decode_body(b)?),
-            (0, 6) => CounterRecord::Ieee80211(Ieee80211Counters::decode_body(b)?),
-            (0, 1002) => CounterRecord::RadioUtilization(RadioUtilization::decode_body(b)?),
-            (0, 2000) => CounterRecord::HostDescr(HostDescr::decode_body(b)?),
-            (0, 2001) => CounterRecord::HostAdapters(HostAdapters::decode_body(b)?),
-            (0, 2003) => CounterRecord::HostCpu(HostCpu::decode_body(b)?),
-            (0, 2004) => CounterRecord::HostMemory(HostMemory::decode_body(b)?),
-            (0, 2006) => CounterRecord::HostNetIo(HostNetIo::decode_body(b)?),
-            _ => CounterRecord::Unknown {
-                format,
-                data: b.rest(),
-            },
-        })
-    }
-
-    fn skip(r: &mut Reader<'a>) -> Result<(), DecodeError> {
-        r.u32("counter_record.counter_format")?;
-        r.nested("counter_record.counter_data").map(drop)
-    }
-}
-
-impl Visit for CounterRecord<'_> {
-    fn visit(&self, v: &mut dyn Visitor) {
-        v.label("type", self.name());
-        let (enterprise, format) = split_format(self.format());
-        v.u32("enterprise", enterprise);
-        v.u32("format", format);
-        each_counter!(self, r => r.visit_body(v),
-            CounterRecord::Unknown { data, .. } => v.bytes("data", data))
+record_enum! {
+    /// A counter record: `counter_format` and the `counter_data` it
+    /// identifies.
+    pub enum CounterRecord<'a>, "counter_record", "counter_record.counter_format",
+        "counter_record.counter_data" {
+        Interface(IfCounters),
+        Ethernet(EthernetCounters),
+        Ieee80211(Ieee80211Counters),
+        RadioUtilization(RadioUtilization),
+        HostDescr(HostDescr<'a>),
+        HostAdapters(HostAdapters<'a>),
+        HostCpu(HostCpu),
+        HostMemory(HostMemory),
+        HostNetIo(HostNetIo),
     }
 }

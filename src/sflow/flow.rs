@@ -2,7 +2,7 @@
 
 use super::list::List;
 use super::xdr::{DecodeError, DecodeErrorKind, EncodeError, Reader, Writer};
-use super::{split_format, Decode, Encode, RecordBody, Visit, Visitor};
+use super::{record_enum, Decode, Encode, RecordBody, Visit, Visitor};
 
 /// `header_protocol` of a `sampled_header` (sFlow v5 and 802.11 values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -312,110 +312,13 @@ impl<'a> RecordBody<'a> for Extended80211Aggregation<'a> {
     }
 }
 
-/// A flow record: `flow_format` and the `flow_data` it identifies.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FlowRecord<'a> {
-    SampledHeader(SampledHeader<'a>),
-    Extended80211Payload(Extended80211Payload<'a>),
-    Extended80211Rx(Extended80211Rx<'a>),
-    Extended80211Tx(Extended80211Tx<'a>),
-    Extended80211Aggregation(Extended80211Aggregation<'a>),
-    /// A record this decoder does not know, kept as its raw `flow_data`.
-    Unknown {
-        format: u32,
-        data: &'a [u8],
-    },
-}
-
-impl FlowRecord<'_> {
-    /// The record's `data_format`.
-    pub fn format(&self) -> u32 {
-        match self {
-            FlowRecord::SampledHeader(_) => SampledHeader::FORMAT,
-            FlowRecord::Extended80211Payload(_) => Extended80211Payload::FORMAT,
-            FlowRecord::Extended80211Rx(_) => Extended80211Rx::FORMAT,
-            FlowRecord::Extended80211Tx(_) => Extended80211Tx::FORMAT,
-            FlowRecord::Extended80211Aggregation(_) => Extended80211Aggregation::FORMAT,
-            FlowRecord::Unknown { format, .. } => *format,
-        }
-    }
-
-    /// The record's name in the specification.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FlowRecord::SampledHeader(_) => SampledHeader::NAME,
-            FlowRecord::Extended80211Payload(_) => Extended80211Payload::NAME,
-            FlowRecord::Extended80211Rx(_) => Extended80211Rx::NAME,
-            FlowRecord::Extended80211Tx(_) => Extended80211Tx::NAME,
-            FlowRecord::Extended80211Aggregation(_) => Extended80211Aggregation::NAME,
-            FlowRecord::Unknown { .. } => "unknown",
-        }
-    }
-}
-
-fn encode_record<'a, T: RecordBody<'a>>(body: &T, w: &mut Writer) -> Result<(), EncodeError> {
-    w.record(T::FORMAT, |w| body.encode_body(w))
-}
-
-impl Encode for FlowRecord<'_> {
-    fn encode(&self, w: &mut Writer) -> Result<(), EncodeError> {
-        match self {
-            FlowRecord::SampledHeader(r) => encode_record(r, w),
-            FlowRecord::Extended80211Payload(r) => encode_record(r, w),
-            FlowRecord::Extended80211Rx(r) => encode_record(r, w),
-            FlowRecord::Extended80211Tx(r) => encode_record(r, w),
-            FlowRecord::Extended80211Aggregation(r) => encode_record(r, w),
-            FlowRecord::Unknown { format, data } => {
-                w.u32(*format)?;
-                w.opaque(data, usize::MAX)
-            }
-        }
-    }
-}
-
-impl<'a> Decode<'a> for FlowRecord<'a> {
-    const NAME: &'static str = "flow_record";
-
-    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
-        let format = r.u32("flow_record.flow_format")?;
-        let mut body = r.nested("flow_record.flow_data")?;
-        let body = &mut body;
-        // Bytes after the known fields are extensions (the specification
-        // lets structures grow at the end): they are ignored.
-        Ok(match split_format(format) {
-            (0, 1) => FlowRecord::SampledHeader(SampledHeader::decode_body(body)?),
-            (0, 1013) => FlowRecord::Extended80211Payload(Extended80211Payload::decode_body(body)?),
-            (0, 1014) => FlowRecord::Extended80211Rx(Extended80211Rx::decode_body(body)?),
-            (0, 1015) => FlowRecord::Extended80211Tx(Extended80211Tx::decode_body(body)?),
-            (0, 1016) => {
-                FlowRecord::Extended80211Aggregation(Extended80211Aggregation::decode_body(body)?)
-            }
-            _ => FlowRecord::Unknown {
-                format,
-                data: body.rest(),
-            },
-        })
-    }
-
-    fn skip(r: &mut Reader<'a>) -> Result<(), DecodeError> {
-        r.u32("flow_record.flow_format")?;
-        r.nested("flow_record.flow_data").map(drop)
-    }
-}
-
-impl Visit for FlowRecord<'_> {
-    fn visit(&self, v: &mut dyn Visitor) {
-        v.label("type", self.name());
-        let (enterprise, format) = split_format(self.format());
-        v.u32("enterprise", enterprise);
-        v.u32("format", format);
-        match self {
-            FlowRecord::SampledHeader(r) => r.visit_body(v),
-            FlowRecord::Extended80211Payload(r) => r.visit_body(v),
-            FlowRecord::Extended80211Rx(r) => r.visit_body(v),
-            FlowRecord::Extended80211Tx(r) => r.visit_body(v),
-            FlowRecord::Extended80211Aggregation(r) => r.visit_body(v),
-            FlowRecord::Unknown { data, .. } => v.bytes("data", data),
-        }
+record_enum! {
+    /// A flow record: `flow_format` and the `flow_data` it identifies.
+    pub enum FlowRecord<'a>, "flow_record", "flow_record.flow_format", "flow_record.flow_data" {
+        SampledHeader(SampledHeader<'a>),
+        Extended80211Payload(Extended80211Payload<'a>),
+        Extended80211Rx(Extended80211Rx<'a>),
+        Extended80211Tx(Extended80211Tx<'a>),
+        Extended80211Aggregation(Extended80211Aggregation<'a>),
     }
 }

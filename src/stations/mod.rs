@@ -30,13 +30,14 @@
 //! | field | order | why |
 //! | --- | --- | --- |
 //! | station present, associated | any source | each sees (re)associations at the same moment; the union counts a station once |
-//! | signal, rx/tx rate | nl80211, ubus, control socket | the kernel's figures are per frame and fresh at every dump; hostapd relays the driver's, less often |
+//! | signal, rx/tx rate, bytes | nl80211, ubus, control socket | the kernel's figures are per frame and fresh at every dump; hostapd relays the driver's, less often |
 //! | PHY (HT/VHT/HE) | ubus, control socket, nl80211 | hostapd knows the negotiated capabilities; the kernel only the last rate's |
 //! | SSID | ubus, control socket, nl80211 | hostapd's configuration is the SSID; older kernels do not report it |
 //! | BSSID | nl80211, control socket, ubus | the interface's address is the BSSID; hostapd's `get_status` reports the *configured* `bssid`, all zeros when none is set (all-zero values are ignored) |
 //! | frequency, channel, radio | nl80211, ubus, control socket | the kernel follows channel switches at once |
 //! | air time | ubus | only OpenWrt's hostapd reports it |
 
+pub mod hostapd_control;
 pub mod nl80211;
 pub mod ubus;
 
@@ -130,6 +131,10 @@ pub struct StationReport {
     /// The last rate of frames to the station, kbit/s.
     pub tx_rate_kbps: Option<u32>,
     pub phy: Option<StationPhy>,
+    /// Bytes received from the station since it associated.
+    pub rx_bytes: Option<u64>,
+    /// Bytes sent to the station since it associated.
+    pub tx_bytes: Option<u64>,
 }
 
 impl StationReport {
@@ -142,6 +147,8 @@ impl StationReport {
         self.rx_rate_kbps = other.rx_rate_kbps.or(self.rx_rate_kbps);
         self.tx_rate_kbps = other.tx_rate_kbps.or(self.tx_rate_kbps);
         self.phy = other.phy.or(self.phy);
+        self.rx_bytes = other.rx_bytes.or(self.rx_bytes);
+        self.tx_bytes = other.tx_bytes.or(self.tx_bytes);
     }
 }
 
@@ -264,6 +271,14 @@ impl Station {
 
     pub fn phy(&self) -> Option<StationPhy> {
         self.first(HOSTAPD_FIRST, |r| r.phy)
+    }
+
+    /// Bytes from and to the station since it associated.
+    pub fn bytes(&self) -> (Option<u64>, Option<u64>) {
+        (
+            self.first(RADIO_FIRST, |r| r.rx_bytes),
+            self.first(RADIO_FIRST, |r| r.tx_bytes),
+        )
     }
 }
 

@@ -65,6 +65,8 @@ pub fn station_report(st: &Station) -> StationReport {
         // The rate it is sent at says what it negotiated; the received
         // one only when nothing was sent yet.
         phy: st.tx_rate.or(st.rx_rate).map(|r| phy(&r)),
+        rx_bytes: st.rx_bytes,
+        tx_bytes: st.tx_bytes,
     }
 }
 
@@ -306,6 +308,8 @@ mod tests {
                 rx_rate_kbps: Some(65_000),
                 tx_rate_kbps: Some(54_000),
                 phy: Some(StationPhy::Legacy),
+                rx_bytes: None,
+                tx_bytes: None,
             }
         );
         let only_authenticated = Station {

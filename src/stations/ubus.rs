@@ -141,6 +141,7 @@ pub fn clients(
             continue;
         };
         let rate = c.get_table("rate");
+        let bytes = c.get_table("bytes");
         let report = StationReport {
             associated: Some(c.get_bool("assoc").unwrap_or(false)),
             authorized: Some(c.get_bool("authorized").unwrap_or(false)),
@@ -148,6 +149,8 @@ pub fn clients(
             rx_rate_kbps: rate.as_ref().and_then(|r| r.get_u32("rx")),
             tx_rate_kbps: rate.as_ref().and_then(|r| r.get_u32("tx")),
             phy: Some(phy(&c)),
+            rx_bytes: bytes.as_ref().and_then(|b| b.get_u64("rx")),
+            tx_bytes: bytes.as_ref().and_then(|b| b.get_u64("tx")),
         };
         listed.push(mac);
         apply(Update::Station {

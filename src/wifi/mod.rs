@@ -16,6 +16,8 @@
 //! - [`phy`]: data rate (legacy, HT, VHT, HE) computed from the PHY
 //!   parameters, air time, channel numbers, RCPI, RSNI and the sFlow
 //!   `ieee80211_version` code.
+//! - [`ampdu`]: the MPDU delimiter of an A-MPDU subframe, rebuilt from
+//!   radiotap's A-MPDU status.
 //! - [`monitor`]: [`MonitorFrame::parse`], the one call the capture path
 //!   makes per sampled monitor frame.
 //!
@@ -32,6 +34,7 @@
 //! - Air time is the standard's TXTIME for a PPDU carrying the frame
 //!   alone; see [`Phy::duration_us`] and [`MonitorFrame`] for A-MPDUs.
 
+pub mod ampdu;
 pub mod error;
 pub mod ieee80211;
 pub mod monitor;

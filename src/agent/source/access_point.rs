@@ -11,7 +11,7 @@ use crate::capture::{CaptureCounts, Direction, Frame};
 use crate::counters::dot11::Dot11Counters;
 use crate::mac::MacAddr;
 use crate::sflow::{
-    Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Ieee80211Version,
+    Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Ieee80211Version, Interface,
 };
 use crate::stations::{Bss, Station, StationPhy};
 use crate::wifi::{rcpi, rsni};
@@ -26,6 +26,8 @@ pub struct AccessPoint {
     /// Where its radio's utilization came from at the last poll
     /// ("survey", "hostapd", or "unavailable"), when it reports it.
     pub utilization: Option<&'static str>,
+    /// Its radio's utilization as last sent.
+    pub radio: Option<crate::sflow::RadioUtilization>,
 }
 
 /// Samples a frame of an access point's interface.
@@ -48,14 +50,56 @@ pub fn sample(
         sampler.emit(ctx.out, ctx.now_ms, counts, path, &records);
         return;
     };
-    let path = ctx
+    let mut path = ctx
         .topology
         .path(sampler.if_index, frame.direction(), &dst, &src);
+    if frame.direction() == Direction::Egress {
+        if let Some(input) = egress_input(bss, sampler.if_index, frame.data, &src) {
+            path.0 = input;
+        }
+    }
     let header = FlowRecord::SampledHeader(header);
     match bss.and_then(|b| record(b, frame.direction(), &dst, &src, power_mw)) {
         Some(radio) => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header, radio]),
         None => sampler.emit(ctx.out, ctx.now_ms, counts, path, &[header]),
     }
+}
+
+/// Where a frame leaving the access point's interface came from, when the
+/// station table knows better than the bridge (or there is no bridge):
+///
+/// - hostapd's Layer-2 Update frame, which it sends on a station's behalf
+///   when the station associates (so that bridges learn where it is):
+///   from the access point itself;
+/// - a frame from a station of this BSS to another one, relayed by the
+///   802.11 stack without going through a bridge (`ap_isolate` off): it
+///   entered and left through this interface ("packets relayed by the
+///   wireless interface have both source and destination ifIndex = the
+///   wireless interface").
+///
+/// `None`: the bridge's forwarding database said, or nothing is known.
+pub fn egress_input(
+    bss: Option<&Bss>,
+    if_index: u32,
+    frame: &[u8],
+    source: &[u8; 6],
+) -> Option<Interface> {
+    bss?.station(&MacAddr(*source))?;
+    if is_layer2_update(frame) {
+        return Some(Interface::INTERNAL);
+    }
+    Some(Interface::index(if_index))
+}
+
+/// An IEEE 802.2 XID frame as hostapd sends for a station that associated
+/// (IEEE 802.11F "Layer 2 Update"): broadcast, an 802.3 length field, LLC
+/// null DSAP, SSAP 0x01, control XID (0xAF, poll/final bit either way).
+pub fn is_layer2_update(frame: &[u8]) -> bool {
+    let Some(h) = frame.get(..17) else {
+        return false;
+    };
+    let length = u16::from_be_bytes([h[12], h[13]]);
+    h[..6] == [0xff; 6] && length <= 1500 && h[14] == 0x00 && h[15] == 0x01 && h[16] & 0xef == 0xaf
 }
 
 /// The sFlow version of a station's PHY: HT is 802.11n; VHT, HE and EHT
@@ -173,5 +217,41 @@ mod tests {
         };
         assert_eq!((tx.power, tx.transmissions), (20, 0));
         assert!(record(bss, Direction::Ingress, &sta, &other, 0).is_none());
+    }
+
+    #[test]
+    fn frames_relayed_between_stations_and_layer2_updates() {
+        let mut t = StationTable::default();
+        let sta = [0x02, 0, 0, 0, 0, 5];
+        t.apply(
+            Source::Nl80211,
+            Update::Station {
+                ifname: "wlan0",
+                mac: MacAddr(sta),
+                report: StationReport {
+                    associated: Some(true),
+                    ..StationReport::default()
+                },
+            },
+        );
+        let bss = t.by_ifname("wlan0");
+        // From a station of this BSS: entered through this interface.
+        let mut unicast = vec![0x02, 0, 0, 0, 0, 6];
+        unicast.extend_from_slice(&sta);
+        unicast.extend_from_slice(&[0x08, 0x00, 0x45]);
+        assert_eq!(
+            egress_input(bss, 3, &unicast, &sta),
+            Some(Interface::index(3))
+        );
+        // hostapd's Layer-2 Update for it: from the access point.
+        let mut xid = vec![0xff; 6];
+        xid.extend_from_slice(&sta);
+        xid.extend_from_slice(&[0x00, 0x06, 0x00, 0x01, 0xaf, 0x81, 0x01, 0x00]);
+        assert!(is_layer2_update(&xid));
+        assert_eq!(egress_input(bss, 3, &xid, &sta), Some(Interface::INTERNAL));
+        // Not a station of ours: the bridge decides.
+        assert_eq!(egress_input(bss, 3, &unicast, &[0x02, 0, 0, 0, 0, 7]), None);
+        assert_eq!(egress_input(None, 3, &unicast, &sta), None);
+        assert!(!is_layer2_update(&unicast));
     }
 }

@@ -62,7 +62,8 @@ pub struct Settings {
 #[derive(Debug)]
 pub enum Role {
     Wired,
-    AccessPoint(AccessPoint),
+    /// Boxed: its counters' state is large, and most sources are wired.
+    AccessPoint(Box<AccessPoint>),
     Monitor(Monitor),
 }
 
@@ -151,6 +152,20 @@ pub struct InterfaceSource {
     /// once, and the status).
     pub open_error: Option<String>,
     pub role: Role,
+    /// The interface's traffic at its last counter sample (for the status
+    /// page's graphs).
+    pub traffic: Option<Traffic>,
+}
+
+/// An interface's traffic counters as the kernel gave them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Agent uptime when read, ms.
+    pub at_ms: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
 }
 
 impl InterfaceSource {
@@ -170,6 +185,7 @@ impl InterfaceSource {
             reported_missing: false,
             open_error: None,
             role: Role::Wired,
+            traffic: None,
         }
     }
 
@@ -186,11 +202,12 @@ impl InterfaceSource {
         }
         self.role = match kind {
             RoleKind::Wired => Role::Wired,
-            RoleKind::AccessPoint => Role::AccessPoint(AccessPoint {
+            RoleKind::AccessPoint => Role::AccessPoint(Box::new(AccessPoint {
                 dot11: Dot11Counters::new(),
                 tx_power_mw: 0,
                 utilization: None,
-            }),
+                radio: None,
+            })),
             RoleKind::Monitor => Role::Monitor(Monitor::default()),
         };
         debug!("{}: sampled as {kind:?}", self.device);

@@ -147,6 +147,14 @@ function validateHost(section_id, value) {
 	return isIpAddress(value) ? narrowIpAddress(value) : narrowHostName(value);
 }
 
+/* After datatype 'hostname': a domain name as the daemon reads one (no '_', no empty label...); empty: none. */
+function validateDomain(section_id, value) {
+	if (value === '' || narrowHostName(value) === true)
+		return true;
+
+	return expecting(_('a domain name: labels of 1 to 63 letters, digits and "-" (not first or last), the last one not all digits'));
+}
+
 /* After or(ipaddr("nomask"),netdevname): an IP address, or an interface whose address to use. */
 function validateAgentAddress(section_id, value) {
 	if (isIpAddress(value))
@@ -411,6 +419,15 @@ return view.extend({
 		words(s.taboption('advanced', form.ListValue, 'log_level', _('Log level')),
 			[ [ 'error', _('Errors') ], [ 'warning', _('Warnings') ], [ 'info', _('Information') ], [ 'debug', _('Debugging') ] ],
 			'info', { err: 'error', warn: 'warning', notice: 'info' });
+
+		flag(s.taboption('general', form.Flag, 'dns_sd', _('Collectors from DNS-SD'),
+			_('Also send to the collectors published in the DNS, as hsflowd finds them: the SRV records of _sflow._udp.DOMAIN. Its TXT record may set the sampling rate ("sampling=N") and polling interval ("polling=N"), which then replace the two above; an interface\'s own settings stay. Asked again when the records\' TTL ends (between a minute and an hour) and on Save & Apply; if the DNS fails, the last answer stays.')), '0');
+
+		o = s.taboption('general', form.Value, 'dns_sd_domain', _('DNS-SD domain'),
+			_('The DOMAIN of _sflow._udp.DOMAIN, e.g. example.net. Empty: the search domains of /etc/resolv.conf (on OpenWrt the local domain, "lan" by default).'));
+		o.datatype = 'hostname';
+		o.validate = validateDomain;
+		o.placeholder = _('search domains');
 
 		wordList(s.taboption('advanced', form.MultiValue, 'station_source', _('Station sources'),
 			_('Where the stations and networks of this access point are learnt from: the kernel (nl80211, on every mac80211 driver), hostapd\'s control sockets (any hostapd), hostapd over ubus (OpenWrt\'s). With several, each detail comes from the one that knows it best.')),
