@@ -19,10 +19,12 @@ FUZZ_SECONDS ?= 60
 # prometheus (the server that scrapes `collect --prometheus`, and its
 # promtool), pmacct (sfacctd, a collector of the standard records),
 # strace (holds the kernel helper's netlink reads in a test), dnsmasq-base
-# (the DNS server of the DNS-SD tests: the binary only, no service).
+# (the DNS server of the DNS-SD tests: the binary only, no service),
+# busybox (its ash is OpenWrt's /bin/sh: the init script's tests run under
+# it too).
 # The tests start their own servers: the prometheus service that its
 # package may start (where no policy-rc.d forbids it) is stopped.
-APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace dnsmasq-base
+APT_PACKAGES := tshark iproute2 iputils-ping shellcheck python3 prometheus pmacct strace dnsmasq-base busybox
 # The pure-Rust ubus broker the hostapd tests run against.
 UBUSD_VERSION := 0.5.0
 

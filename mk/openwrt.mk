@@ -12,6 +12,11 @@
 #                     --version, --check-config and an encode/decode
 #                     self-check of every binary under its qemu
 #   make package      .ipk and .apk per architecture into dist/<arch>/
+#   make feed         the package and the LuCI application as they sit in
+#                     the feeds, in $(FEED_OUT) (dist/feeds):
+#                     packages/net/wsflowd/ (Makefile, files/) and
+#                     luci/applications/luci-app-wsflowd/; copy them into
+#                     checkouts of openwrt/packages and openwrt/luci
 #
 # The recipe is the one in ../shared/NOTES.md ("Cross builds for OpenWrt
 # targets"): Debian's Rust with its std sources, -Zbuild-std, zig as the
@@ -64,7 +69,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 # CARGO_TARGET_<TRIPLE>_<what>, for an OpenWrt architecture.
 cross_env = CARGO_TARGET_$(shell echo '$(cross_triple_$(1))' | tr 'a-z-' 'A-Z_')_$(2)
 
-.PHONY: cross-deps cross cross-check-tools cross-test cross-unit-test package $(addprefix cross-,$(CROSS_ARCHES))
+.PHONY: cross-deps cross cross-check-tools cross-test cross-unit-test package feed $(addprefix cross-,$(CROSS_ARCHES))
 
 cross-deps:
 	@missing=""; for p in $(CROSS_APT_PACKAGES); do \
@@ -112,8 +117,10 @@ $(addprefix cross-,$(CROSS_ARCHES)): cross-%: cross-check-tools
 # collector's decoding and aggregation are unit tests of the library, run
 # here). Not tests/luci_app.rs either: the LuCI pages (JavaScript, a
 # browser) have no byte order; nor tests/vm.rs, which drives a VM from the
-# host (`make vm-test`).
-CROSS_TESTS_EXCLUDED ?= cli hardening luci_app collect_prometheus collect_stations vm
+# host (`make vm-test`); nor tests/openwrt_init.rs, which runs the init
+# script with the wsflowd binary (its port of ubox's checks models both
+# widths of C's long itself).
+CROSS_TESTS_EXCLUDED ?= cli hardening luci_app collect_prometheus collect_stations vm openwrt_init
 CROSS_TESTS = $(filter-out $(CROSS_TESTS_EXCLUDED),$(basename $(notdir $(wildcard tests/*.rs))))
 # A test that reads the kernel's own link statistics: qemu-user translates
 # netlink answers incompletely for a big-endian guest (attributes it does
@@ -160,3 +167,19 @@ package: cross
 	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(PYTHON) scripts/openwrt_pkg.py \
 	    --binary $(DIST)/$$a/wsflowd --arch $$a --outdir $(DIST)/$$a || exit 1; \
 	done
+
+# The package directory is openwrt/ (its Makefile and files/; not its
+# README.md); the application's is luci-app-wsflowd/, whose name luci.mk
+# takes as the package's. Both Makefiles include what the feeds hold
+# (../../lang/rust/rust-package.mk, ../../luci.mk): tests/packaging.rs
+# builds this layout and expands it in a stub tree.
+FEED_OUT ?= $(DIST)/feeds
+FEED_PACKAGE := $(FEED_OUT)/packages/net/wsflowd
+FEED_LUCI_APP := $(FEED_OUT)/luci/applications/luci-app-wsflowd
+
+feed:
+	rm -rf $(FEED_PACKAGE) $(FEED_LUCI_APP)
+	mkdir -p $(FEED_PACKAGE) $(FEED_LUCI_APP)
+	cp -R openwrt/Makefile openwrt/files $(FEED_PACKAGE)/
+	cp -R $(LUCI_APP)/. $(FEED_LUCI_APP)/
+	@echo "feed: $(FEED_PACKAGE) and $(FEED_LUCI_APP)"

@@ -10,7 +10,7 @@ leave the collector out), and a DECODER, the same sources built for the same
 target with the default features. --native must have `collect` too.
 
 1. `wsflowd --version` must print the same line as the native binary.
-2. `wsflowd --check-config` must accept files/wsflowd.config.
+2. `wsflowd --check-config` must accept openwrt/files/wsflowd.config.
 3. Decoding: the DECODER's `collect --read CAPTURE --json` must print exactly what
    the native binary prints for the same capture: a pcap of datagrams the
    native agent sent (counter samples with every host structure: strings,
@@ -147,9 +147,9 @@ def check(args, native, work):
         if got != version:
             problems.append("--version printed %r, expected %r" % (got, version))
 
-        r = run(cmd + ["--check-config", "-c", os.path.join(REPO, "files", "wsflowd.config")])
+        r = run(cmd + ["--check-config", "-c", os.path.join(REPO, "openwrt", "files", "wsflowd.config")])
         if r.returncode != 0:
-            problems.append("--check-config refused files/wsflowd.config: " + r.stderr.strip())
+            problems.append("--check-config refused openwrt/files/wsflowd.config: " + r.stderr.strip())
 
         out, err = decode(decoder_cmd, reference_pcap)
         if out != reference:

@@ -5,10 +5,16 @@
         --arch mips_24kc --outdir dist/mips_24kc
 
 Everything about the package comes from openwrt/Makefile, the recipe the
-OpenWrt SDK uses: name, version and release, license, maintainer, section,
+OpenWrt SDK uses (it sits in the packages feed as net/wsflowd, see
+`make feed`): name, version and release, license, maintainer, section,
 URL, dependencies, USERID, description, conffiles, the package-specific
-postinst, and the install section (which file goes where, with which mode).
-The output follows OpenWrt's own tools:
+postinst, and the install section (which file goes where, with which mode:
+the binary from $(PKG_INSTALL_DIR)/bin, the other files from ./files/ next
+to the Makefile). The Makefile is a feed maintainer's file and says nothing
+of this script: what it may hold is what Recipe reads below (plain `VAR:=`
+lines, `define`s, install lines of one $(INSTALL_*) each), and
+tests/packaging.rs fails when the two stop agreeing. The output follows
+OpenWrt's own tools:
 
 - .ipk (opkg, OpenWrt <= 24.10), as scripts/ipkg-build makes it: a gzip'd
   tar of ./debian-binary, ./data.tar.gz and ./control.tar.gz; GNU tar
@@ -140,8 +146,10 @@ class Recipe:
                 dest += os.path.basename(src)
             if src == "$(PKG_INSTALL_DIR)/bin/" + self.name:
                 src_file = binary
-            elif src.startswith("$(PKG_BUILD_DIR)/"):
-                src_file = os.path.join(REPO, src[len("$(PKG_BUILD_DIR)/"):])
+            elif src.startswith("./files/"):
+                # package.mk runs the install section in the package's
+                # directory.
+                src_file = os.path.join(os.path.dirname(self.path), src[2:])
             else:
                 raise SystemExit("%s: unknown source in install line: %s" % (self.path, line))
             add_dir(tree, os.path.dirname(dest))
@@ -298,7 +306,9 @@ def control_text(recipe, arch, epoch, installed_size):
         ("Package", recipe.name),
         ("Version", recipe.ipk_version()),
         ("Depends", ", ".join(recipe.depends)),
-        ("Source", "feeds/%s/openwrt" % recipe.name),
+        # The package's directory in the tree, as package-pack.mk writes
+        # it: where `make feed` puts it in the packages feed.
+        ("Source", "feeds/packages/net/%s" % recipe.name),
         ("SourceName", recipe.name),
         ("License", recipe.vars.get("PKG_LICENSE", "")),
         ("LicenseFiles", recipe.vars.get("PKG_LICENSE_FILES", "")),
@@ -437,7 +447,7 @@ def build_apk(recipe, tree, arch, epoch):
         "description": " ".join(l.strip() for l in recipe.description),
         "arch": arch,
         "license": recipe.vars.get("PKG_LICENSE", ""),
-        "origin": "feeds/%s/openwrt" % name,
+        "origin": "feeds/packages/net/%s" % name,
         "maintainer": recipe.vars.get("PKG_MAINTAINER", ""),
         "url": recipe.url,
     }

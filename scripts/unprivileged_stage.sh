@@ -7,7 +7,7 @@
 #
 # prints the path of a new directory (mode 0755, in /tmp) holding
 #   src/     a read-only copy of what the tests read at run time (fixtures,
-#            scripts, files/, dist/; not target/ or .git),
+#            scripts, openwrt/files/, dist/; not target/ or .git),
 #   shared/  the shared captures, when ../shared/captures is beside SOURCE_DIR,
 #   bin/     the test binaries, linked or copied there as they run,
 #   run      the runner for cargo (CARGO_TARGET_<TRIPLE>_RUNNER): it puts the

@@ -342,7 +342,8 @@ fn unreachable_collectors_and_missing_capabilities_are_reported() {
     // The package's ubusd ACL, for the test's unprivileged user: ubusd
     // refuses publishing our object to anyone else but root.
     let acl = TempDir::new("acl");
-    let ours = std::fs::read_to_string(source_dir().join("files/wsflowd.acl.json")).unwrap();
+    let ours =
+        std::fs::read_to_string(source_dir().join("openwrt/files/wsflowd.acl.json")).unwrap();
     let ours = ours.replace("\"user\": \"wsflowd\"", "\"user\": \"nobody\"");
     std::fs::write(acl.path().join("wsflowd.json"), ours).unwrap();
     let Some(broker) =

@@ -1505,7 +1505,7 @@ fn input_state(b: &Browser, css: &str) -> (bool, String) {
 /// words and booleans in other spellings, collectors by host name and
 /// IPv6 address, with brackets, an anonymous agent section, none at all).
 const SAVED_CONFIGS: &[(&str, &str)] = &[
-    ("default", include_str!("../files/wsflowd.config")),
+    ("default", include_str!("../openwrt/files/wsflowd.config")),
     (
         "many-interfaces",
         "config agent 'agent'\n\toption polling_interval '30'\n\tlist interface 'phy0-ap0'\n\tlist interface 'phy0-ap1'\n\tlist interface 'phy1-ap0'\n\tlist interface 'phy1-ap1'\n\tlist interface 'phy2-ap0'\n\tlist interface 'wlan0'\n\tlist interface 'wlan1'\n\tlist interface 'wlan0-1'\n\tlist interface 'lan1'\n\tlist interface 'lan2'\n\tlist interface 'lan3'\n\tlist interface 'lan4'\n\tlist interface 'eth0.1'\n\tlist interface 'br-lan'\n\tlist interface 'wlan5 wlan6'\n\tlist interface 'abcdefghijklmno'\n",

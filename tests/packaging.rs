@@ -13,7 +13,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,8 +54,8 @@ fn shell_scripts_pass_shellcheck() {
     let dir = tmp.path();
     python(&["--scripts", dir.to_str().unwrap()]);
     let mut scripts = vec![
-        repo().join("files/wsflowd.init"),
-        repo().join("files/wsflowd.uci-defaults"),
+        repo().join("openwrt/files/wsflowd.init"),
+        repo().join("openwrt/files/wsflowd.uci-defaults"),
     ];
     let mut generated: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -126,35 +126,59 @@ fn expected() -> Expected {
         "openwrt/Makefile and Cargo.toml versions"
     );
     assert_eq!(var("PKG_LICENSE"), "MIT");
-    assert!(makefile.contains("include $(INCLUDE_DIR)/package.mk"));
-    assert!(makefile.contains("rust-package.mk"));
-    assert!(makefile.contains("$(eval $(call RustBinPackage,wsflowd))"));
-    assert!(makefile.contains("$(eval $(call BuildPackage,wsflowd))"));
+    // As the packages feed's Rust packages have it (net/wsflowd there).
+    for line in [
+        "include $(TOPDIR)/rules.mk",
+        "include $(INCLUDE_DIR)/package.mk",
+        "include ../../lang/rust/rust-package.mk",
+        "$(eval $(call RustBinPackage,wsflowd))",
+        "$(eval $(call BuildPackage,wsflowd))",
+    ] {
+        assert!(
+            makefile.lines().any(|l| l == line),
+            "openwrt/Makefile lacks {line}"
+        );
+    }
     assert!(makefile.contains("DEPENDS:=$(RUST_ARCH_DEPENDS)"));
-    let file = |p: &str| Some(std::fs::read(repo().join(p)).unwrap());
+    // Its files come from its own directory, and it says nothing of this
+    // repository's tooling.
+    for absent in [
+        "PKG_BUILD_DIR)/files",
+        "WSFLOWD_SRC",
+        "openwrt_pkg",
+        "make package",
+    ] {
+        assert!(!makefile.contains(absent), "openwrt/Makefile: {absent}");
+    }
+    let file = |p: &str| Some(std::fs::read(repo().join("openwrt/files").join(p)).unwrap());
     let files = BTreeMap::from([
         ("usr/sbin/wsflowd".to_owned(), (0o755, None)),
         (
             "etc/init.d/wsflowd".to_owned(),
-            (0o755, file("files/wsflowd.init")),
+            (0o755, file("wsflowd.init")),
         ),
         // World-readable: the daemon reads it as the user wsflowd.
         (
             "etc/config/wsflowd".to_owned(),
-            (0o644, file("files/wsflowd.config")),
+            (0o644, file("wsflowd.config")),
         ),
         (
             "etc/uci-defaults/90_wsflowd".to_owned(),
-            (0o755, file("files/wsflowd.uci-defaults")),
+            (0o755, file("wsflowd.uci-defaults")),
         ),
         (
             "etc/capabilities/wsflowd.json".to_owned(),
-            (0o644, file("files/wsflowd.capabilities.json")),
+            (0o644, file("wsflowd.capabilities.json")),
+        ),
+        // For kernels without CAP_BPF (before 5.8).
+        (
+            "etc/capabilities/wsflowd-nobpf.json".to_owned(),
+            (0o644, file("wsflowd-nobpf.capabilities.json")),
         ),
         // ubusd ignores an ACL file not owned by root or writable by others.
         (
             "usr/share/acl.d/wsflowd.json".to_owned(),
-            (0o644, file("files/wsflowd.acl.json")),
+            (0o644, file("wsflowd.acl.json")),
         ),
     ]);
     Expected {
@@ -195,21 +219,28 @@ fn check_elf(binary: &[u8], arch: &str) {
 }
 
 fn check_capabilities_and_acl(files: &BTreeMap<String, Vec<u8>>) {
-    let caps: Value = serde_json::from_slice(&files["etc/capabilities/wsflowd.json"]).unwrap();
-    for set in [
-        "bounding",
-        "effective",
-        "ambient",
-        "permitted",
-        "inheritable",
+    for (file, want) in [
+        ("wsflowd.json", &["CAP_NET_RAW", "CAP_BPF"][..]),
+        ("wsflowd-nobpf.json", &["CAP_NET_RAW"][..]),
     ] {
-        let names: Vec<&str> = caps[set]
-            .as_array()
-            .unwrap_or_else(|| panic!("capability set {set}"))
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["CAP_NET_RAW", "CAP_BPF"], "capability set {set}");
+        let caps: Value =
+            serde_json::from_slice(&files[&format!("etc/capabilities/{file}")]).unwrap();
+        assert_eq!(caps.as_object().unwrap().len(), 5, "{file}");
+        for set in [
+            "bounding",
+            "effective",
+            "ambient",
+            "permitted",
+            "inheritable",
+        ] {
+            let names: Vec<&str> = caps[set]
+                .as_array()
+                .unwrap_or_else(|| panic!("{file}: capability set {set}"))
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(names, want, "{file}: capability set {set}");
+        }
     }
     let acl: Value = serde_json::from_slice(&files["usr/share/acl.d/wsflowd.json"]).unwrap();
     assert_eq!(acl["user"], "wsflowd");
@@ -639,4 +670,195 @@ fn packages_hold_the_right_files_fields_and_scripts() {
             check_apk(path, arch, &exp, binary.as_deref());
         }
     }
+}
+
+/// The files under `dir`, relative, with their modes (directories left out).
+fn tree(dir: &Path) -> BTreeMap<String, u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
+                out.insert(rel, meta.permissions().mode() & 0o7777);
+            }
+        }
+    }
+    out
+}
+
+fn make(args: &[&str], dir: &Path) -> String {
+    let out = Command::new("make")
+        .arg("--no-print-directory")
+        .arg("-s")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run make");
+    assert!(
+        out.status.success(),
+        "make {args:?} in {}: {}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `make -C DIR stub-record` in the stub tree: what the Makefile gave the
+/// stubs.
+fn recorded(dir: &Path, top: &Path, vars: &str) -> BTreeMap<String, String> {
+    let text = make(
+        &[
+            &format!("TOPDIR={}", top.display()),
+            &format!("STUB_RECORD={vars}"),
+            "stub-record",
+        ],
+        dir,
+    );
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                v.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+/// `make feed` lays out the package as net/wsflowd of the packages feed and
+/// the LuCI application as applications/luci-app-wsflowd of the LuCI feed.
+/// In a stub tree (tests/openwrt/stub: rules.mk, package.mk, and
+/// rust-package.mk and luci.mk where the feeds have them, each recording
+/// what it is given), the Makefiles' relative includes resolve, cargo gets
+/// --no-default-features after rust-package.mk's own arguments, the package
+/// is named after its directory, and the install sections install exactly
+/// the files of the packages, with their modes, from the package's own
+/// files/.
+#[test]
+fn feed_layout_expands_in_a_stub_tree() {
+    let test = "feed_layout_expands_in_a_stub_tree";
+    if !common::tool_or_skip("make", test) {
+        return;
+    }
+    let tmp = TempDir::new("feed");
+    let feeds = tmp.path().join("feeds");
+    make(&["feed", &format!("FEED_OUT={}", feeds.display())], &repo());
+    let package = feeds.join("packages/net/wsflowd");
+    let app = feeds.join("luci/applications/luci-app-wsflowd");
+
+    // The package directory: its Makefile and files/, each file used.
+    let files = tree(&repo().join("openwrt/files"));
+    let mut want: BTreeSet<String> = files.keys().map(|f| format!("files/{f}")).collect();
+    want.insert("Makefile".into());
+    let got: BTreeSet<String> = tree(&package).into_keys().collect();
+    assert_eq!(got, want, "packages/net/wsflowd");
+    let makefile = std::fs::read_to_string(package.join("Makefile")).unwrap();
+    let referenced: BTreeSet<String> = makefile
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("./files/"))
+        .map(str::to_owned)
+        .collect();
+    let present: BTreeSet<String> = files.keys().cloned().collect();
+    assert_eq!(referenced, present, "files/ and the install section");
+    assert_eq!(
+        tree(&app),
+        tree(&repo().join("luci-app-wsflowd")),
+        "applications/luci-app-wsflowd"
+    );
+
+    // The stub tree.
+    let stub = repo().join("tests/openwrt/stub");
+    let top = tmp.path().join("top");
+    std::fs::create_dir_all(top.join("include")).unwrap();
+    std::fs::create_dir_all(feeds.join("packages/lang/rust")).unwrap();
+    for (from, to) in [
+        ("rules.mk", top.join("rules.mk")),
+        ("include/package.mk", top.join("include/package.mk")),
+        (
+            "rust-package.mk",
+            feeds.join("packages/lang/rust/rust-package.mk"),
+        ),
+        ("luci.mk", feeds.join("luci/luci.mk")),
+    ] {
+        std::fs::copy(stub.join(from), to).unwrap();
+    }
+
+    let vars = recorded(
+        &package,
+        &top,
+        "PKG_NAME PKG_VERSION PKG_RELEASE CARGO_PKG_ARGS STUB_RUST_PACKAGE_MK STUB_RUST_BIN_PACKAGES",
+    );
+    let exp = expected();
+    assert_eq!(vars["PKG_NAME"], "wsflowd");
+    assert_eq!(vars["PKG_VERSION"], exp.version);
+    assert_eq!(vars["PKG_RELEASE"], exp.release);
+    assert_eq!(
+        vars["STUB_RUST_PACKAGE_MK"],
+        "../../lang/rust/rust-package.mk"
+    );
+    assert_eq!(vars["CARGO_PKG_ARGS"], "--locked --no-default-features");
+    assert_eq!(vars["STUB_RUST_BIN_PACKAGES"], "wsflowd");
+    assert_eq!(vars["STUB_PACKAGES"], "wsflowd");
+
+    let root = tmp.path().join("root");
+    let pkg_install = tmp.path().join("pkg-install");
+    std::fs::create_dir_all(pkg_install.join("bin")).unwrap();
+    std::fs::write(pkg_install.join("bin/wsflowd"), b"\x7fELF").unwrap();
+    make(
+        &[
+            &format!("TOPDIR={}", top.display()),
+            &format!("DESTDIR={}", root.display()),
+            &format!("PKG_INSTALL_DIR={}", pkg_install.display()),
+            "stub-install",
+        ],
+        &package,
+    );
+    let installed = tree(&root);
+    let want: BTreeMap<String, u32> = exp
+        .files
+        .iter()
+        .map(|(p, (m, _))| (p.clone(), *m))
+        .collect();
+    assert_eq!(installed, want, "installed files and modes");
+    for (path, (_, content)) in &exp.files {
+        if let Some(content) = content {
+            assert_eq!(&std::fs::read(root.join(path)).unwrap(), content, "{path}");
+        }
+    }
+
+    let vars = recorded(&app, &top, "LUCI_NAME PKG_NAME LUCI_DEPENDS STUB_LUCI_MK");
+    assert_eq!(vars["STUB_LUCI_MK"], "../../luci.mk");
+    assert_eq!(vars["LUCI_NAME"], "luci-app-wsflowd");
+    assert_eq!(vars["STUB_PACKAGES"], "luci-app-wsflowd");
+    assert!(
+        vars["LUCI_DEPENDS"].split(' ').any(|d| d == "+wsflowd"),
+        "{vars:?}"
+    );
+    let root = tmp.path().join("luci-root");
+    make(
+        &[
+            &format!("TOPDIR={}", top.display()),
+            &format!("DESTDIR={}", root.display()),
+            "stub-install",
+        ],
+        &app,
+    );
+    let installed: Vec<String> = tree(&root).into_keys().collect();
+    assert_eq!(
+        installed,
+        [
+            "usr/share/luci/menu.d/luci-app-wsflowd.json",
+            "usr/share/rpcd/acl.d/luci-app-wsflowd.json",
+            "www/luci-static/resources/view/wsflowd/settings.js",
+            "www/luci-static/resources/view/wsflowd/status.js",
+        ]
+    );
 }
