@@ -57,6 +57,16 @@ impl Rng {
         result
     }
 
+    /// A generator of its own, seeded from this one: for a task that keeps
+    /// it (a DNS lookup's query ids).
+    pub fn fork(&mut self) -> Rng {
+        let mut seed = 0u128;
+        for _ in 0..4 {
+            seed = (seed << 32) | u128::from(self.next_u32());
+        }
+        Rng::from_seed(seed)
+    }
+
     /// A uniformly distributed index in `0..len` (`len > 0`; lengths
     /// beyond `u32::MAX` are treated as `u32::MAX`).
     pub fn index(&mut self, len: usize) -> usize {

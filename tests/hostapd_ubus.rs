@@ -519,8 +519,8 @@ fn notify_response_answered_at_once() {
     assert!(r.agent.stop().success());
 }
 
-/// The agent's threads other than the main one (the kernel helper; no
-/// name is resolved here, so no other helper runs).
+/// The agent's threads other than the main one: the kernel helper only
+/// (names are resolved on the loop, by the agent's own DNS client).
 fn helper_threads(pid: u32) -> Vec<u32> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()

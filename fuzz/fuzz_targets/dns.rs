@@ -1,17 +1,18 @@
 //! Fuzzes the DNS message reader on arbitrary bytes, as a response from a
 //! nameserver would come: the header, the question, every record of every
-//! section and its data (SRV, TXT, CNAME, SOA), names with compression at
-//! every offset; then the lookup's reading of the answer and what DNS-SD
-//! makes of it. Nothing may panic, and what reads must hold together:
-//! names fit 255 bytes, record data lies inside the message, the answer
-//! stays within its bounds (SRV records kept, TXT bytes, collectors).
+//! section and its data (SRV, TXT, CNAME, A, AAAA, SOA), names with
+//! compression at every offset; then the lookup's reading of the answer
+//! (as SRV, TXT, A and AAAA) and what DNS-SD makes of it. Nothing may
+//! panic, and what reads must hold together: names fit 255 bytes, record
+//! data lies inside the message, the answer stays within its bounds (SRV
+//! records kept, TXT bytes, addresses, collectors).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use wsflowd::agent::discovery::interpret;
 use wsflowd::config::MAX_COLLECTORS;
-use wsflowd::dns::client::{read_reply, ServiceAnswer, MAX_SRV, MAX_TXT_BYTES};
+use wsflowd::dns::client::{read_reply, Answer, MAX_ADDRESSES, MAX_SRV, MAX_TXT_BYTES};
 use wsflowd::dns::message::{read_name, rtype, Message, Name, Rdata, MAX_NAME_LEN};
 
 fn check_name(name: &Name) {
@@ -65,6 +66,8 @@ fuzz_target!(|data: &[u8]| {
                 let total: usize = t.strings().map(|s| 1 + s.len()).sum();
                 assert_eq!(total, r.rdata.len());
             }
+            Ok(Rdata::A(_)) => assert_eq!(r.rdata.len(), 4),
+            Ok(Rdata::Aaaa(_)) => assert_eq!(r.rdata.len(), 16),
             Ok(Rdata::Soa(_)) | Ok(Rdata::Other) => {}
             Err(e) => assert!(e.offset <= data.len(), "{e}"),
         }
@@ -76,20 +79,22 @@ fuzz_target!(|data: &[u8]| {
     let qname = question
         .map(|q| q.name)
         .unwrap_or_else(|_| Name::from_text("_sflow._udp.example.net").unwrap());
-    for qtype in [rtype::SRV, rtype::TXT] {
+    for qtype in [rtype::SRV, rtype::TXT, rtype::A, rtype::AAAA] {
         let Ok(reply) = read_reply(&msg, &qname, qtype) else {
             continue;
         };
         assert!(reply.srv.len() <= MAX_SRV);
+        assert!(reply.addresses.len() <= MAX_ADDRESSES);
         assert!(reply.txt_bytes <= MAX_TXT_BYTES);
         assert_eq!(reply.txt.iter().map(Vec::len).sum::<usize>(), reply.txt_bytes);
-        let answer = ServiceAnswer {
+        let answer = Answer {
             name: qname.to_string(),
             srv: reply.srv.clone(),
             srv_left_out: reply.srv_left_out,
             txt: reply.txt.clone(),
             txt_records: reply.txt_records,
             txt_left_out: reply.txt_left_out,
+            addresses: reply.addresses.clone(),
             ttl_s: reply.ttl_s,
             truncated: reply.truncated,
             server: "192.0.2.53:53".parse().unwrap(),

@@ -47,7 +47,7 @@ use std::path::PathBuf;
 use crate::config::{
     parse_host, CollectorConfig, Config, MAX_COLLECTORS, MAX_POLLING_INTERVAL, MAX_SAMPLING_RATE,
 };
-use crate::dns::client::{Lookup, Progress, ServiceAnswer, SrvTarget};
+use crate::dns::client::{Answer, Lookup, Progress, Query, SrvTarget};
 use crate::dns::message::Name;
 use crate::dns::resolv::{ResolvConf, RESOLV_CONF};
 use crate::rng::Rng;
@@ -191,7 +191,7 @@ fn txt_settings(strings: &[Vec<u8>], notes: &mut Vec<String>) -> TxtSettings {
 
 /// What an answer means: the collectors of its SRV records, the settings
 /// of its TXT strings, when to ask again.
-pub fn interpret(answer: &ServiceAnswer) -> Discovered {
+pub fn interpret(answer: &Answer) -> Discovered {
     let mut notes = Vec::new();
     // A stable order whatever order the server sends them in (servers
     // rotate records): by priority, then weight (larger first), then name
@@ -559,11 +559,7 @@ impl DnsSd {
                 .join(", ")
         );
         self.state.started(now_ms, texts);
-        let seed = (u128::from(rng.next_u32()) << 96)
-            | (u128::from(rng.next_u32()) << 64)
-            | (u128::from(rng.next_u32()) << 32)
-            | u128::from(rng.next_u32());
-        let mut lookup = Lookup::new(names, &conf, Rng::from_seed(seed));
+        let mut lookup = Lookup::new(Query::Service, names, &conf, rng.fork());
         let progress = lookup.start(now_ms);
         self.lookup = Some(lookup);
         self.progress(now_ms, progress)
@@ -593,7 +589,7 @@ impl DnsSd {
         }
     }
 
-    fn answered(&mut self, now_ms: u64, answer: &ServiceAnswer) -> bool {
+    fn answered(&mut self, now_ms: u64, answer: &Answer) -> bool {
         let found = interpret(answer);
         let failures = self.state.failures();
         let first = self.state.answer().is_none();
@@ -721,14 +717,15 @@ mod tests {
         }
     }
 
-    fn answer(srv: Vec<SrvTarget>, txt: &[&str], ttl_s: Option<u32>) -> ServiceAnswer {
-        ServiceAnswer {
+    fn answer(srv: Vec<SrvTarget>, txt: &[&str], ttl_s: Option<u32>) -> Answer {
+        Answer {
             name: "_sflow._udp.example.net".into(),
             srv,
             srv_left_out: 0,
             txt: txt.iter().map(|s| s.as_bytes().to_vec()).collect(),
             txt_records: usize::from(!txt.is_empty()),
             txt_left_out: 0,
+            addresses: Vec::new(),
             ttl_s,
             truncated: false,
             server: "192.0.2.53:53".parse().unwrap(),

@@ -13,8 +13,9 @@
 //! when the answer comes (`counters.rs`).
 //!
 //! Nothing on the loop waits: sends are non-blocking, names are resolved
-//! on a helper thread, and every netlink request, sysfs, debugfs and /proc
-//! read is made by the kernel helper.
+//! by the agent's own non-blocking DNS client (`dns::host`), and every
+//! netlink request, sysfs, debugfs and /proc read is made by the kernel
+//! helper.
 //!
 //! One frame, from ring to datagram: the ring's socket is readable →
 //! [`Slot::Source`] → `InterfaceSource::read` → the builder of its role

@@ -1,10 +1,11 @@
-//! A non-blocking lookup of a service's SRV and TXT records, for the event
-//! loop: nothing here waits.
+//! A non-blocking lookup, for the event loop: a service's SRV and TXT
+//! records (DNS-SD), or a host's A and AAAA records (a collector's name,
+//! [`super::host`]). Nothing here waits.
 //!
 //! A [`Lookup`] asks the nameservers of resolv.conf as the C libraries do:
 //! one server at a time, in order, for `attempts` rounds, each try waiting
 //! `timeout` seconds (checked by [`Lookup::tick`], once a second). Both
-//! queries of a name (SRV and TXT) go out together on one UDP socket
+//! queries of a name (SRV and TXT, or A and AAAA) go out together on one UDP socket
 //! connected to the server, so only that server's datagrams arrive (and an
 //! ICMP "port unreachable", nothing listening there, ends the try at once);
 //! a response counts only if its id, its question (name, type, class) and
@@ -16,8 +17,8 @@
 //! error code, or a malformed response: the next server is asked. FORMERR
 //! to a query with EDNS(0) is asked again without it, from the same
 //! server. NOERROR and NXDOMAIN are answers; a name without SRV records
-//! (NXDOMAIN, or no data) moves on to the next name of the search list, as
-//! `res_search` does. A truncated response (TC) whose records are complete
+//! (or without addresses; NXDOMAIN, or no data) moves on to the next name
+//! of the search list, as `res_search` does. A truncated response (TC) whose records are complete
 //! is used as it is (1232 bytes hold more SRV records than the agent uses);
 //! one without a single complete record fails the try: there is no TCP.
 
@@ -44,9 +45,27 @@ pub const MAX_SRV: usize = 64;
 pub const MAX_TXT_BYTES: usize = 1024;
 /// CNAMEs followed from the name asked at most.
 const MAX_CNAMES: usize = 8;
+/// Addresses kept from one answer at most (musl's `MAXADDRS`).
+pub const MAX_ADDRESSES: usize = 48;
 
-/// The query types of a lookup, in the order of its replies.
-const TYPES: [u16; 2] = [rtype::SRV, rtype::TXT];
+/// What a lookup asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Query {
+    /// A service's SRV and TXT records (DNS-SD).
+    Service,
+    /// A host's addresses: A and AAAA records.
+    Host,
+}
+
+impl Query {
+    /// The query types, in the order of the replies.
+    fn types(self) -> [u16; 2] {
+        match self {
+            Query::Service => [rtype::SRV, rtype::TXT],
+            Query::Host => [rtype::A, rtype::AAAA],
+        }
+    }
+}
 
 /// One SRV record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +78,11 @@ pub struct SrvTarget {
     pub target: String,
 }
 
-/// What the DNS said of a service.
+/// What the DNS said of a service or a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceAnswer {
-    /// The name that has the SRV records; the last one asked when none
-    /// has.
+pub struct Answer {
+    /// The name that has the SRV records (or the addresses); the last one
+    /// asked when none has.
     pub name: String,
     /// The SRV records, as sent (at most [`MAX_SRV`]).
     pub srv: Vec<SrvTarget>,
@@ -76,6 +95,9 @@ pub struct ServiceAnswer {
     pub txt_records: usize,
     /// Bytes of TXT strings beyond [`MAX_TXT_BYTES`], left out.
     pub txt_left_out: usize,
+    /// A host's addresses: those of the A records, then those of the AAAA
+    /// records, each in the order sent (at most [`MAX_ADDRESSES`] each).
+    pub addresses: Vec<IpAddr>,
     /// The smallest TTL of the records read (and the CNAMEs that led to
     /// them); for a name without records, the negative TTL of the zone's
     /// SOA if the server sent it (RFC 2308). `None`: no TTL was given.
@@ -91,7 +113,7 @@ pub struct ServiceAnswer {
 pub enum Progress {
     Pending,
     /// The answer, or why there is none (every try failed).
-    Done(Result<ServiceAnswer, String>),
+    Done(Result<Answer, String>),
 }
 
 /// What one response said of the name and type asked.
@@ -105,6 +127,8 @@ pub struct Reply {
     pub txt_records: usize,
     pub txt_bytes: usize,
     pub txt_left_out: usize,
+    /// Addresses (A or AAAA), at most [`MAX_ADDRESSES`].
+    pub addresses: Vec<IpAddr>,
     /// Smallest TTL of the records used.
     pub ttl_s: Option<u32>,
     /// From an SOA in the authority section.
@@ -177,6 +201,14 @@ pub fn read_reply(msg: &Message<'_>, qname: &Name, qtype: u16) -> Result<Reply, 
                             target: s.target.to_string(),
                         });
                     }
+                    Rdata::A(a) if reply.addresses.len() < MAX_ADDRESSES => {
+                        reply.ttl_s = min_ttl(reply.ttl_s, r.ttl());
+                        reply.addresses.push(a.into());
+                    }
+                    Rdata::Aaaa(a) if reply.addresses.len() < MAX_ADDRESSES => {
+                        reply.ttl_s = min_ttl(reply.ttl_s, r.ttl());
+                        reply.addresses.push(a.into());
+                    }
                     Rdata::Txt(t) => {
                         reply.ttl_s = min_ttl(reply.ttl_s, r.ttl());
                         reply.txt_records += 1;
@@ -219,9 +251,11 @@ fn socket_error(server: SocketAddr, e: &io::Error) -> String {
     }
 }
 
-/// A lookup of the SRV and TXT records of the first name of a list that
-/// has SRV records.
+/// A lookup of the SRV and TXT records (or the addresses) of the first
+/// name of a list that has some.
+#[derive(Debug)]
 pub struct Lookup {
+    query: Query,
     names: Vec<Name>,
     /// The name being asked.
     name_index: usize,
@@ -249,13 +283,14 @@ pub struct Lookup {
 impl Lookup {
     /// A lookup of `names` (at least one) from the servers of `conf`; it
     /// starts with [`Lookup::start`].
-    pub fn new(names: Vec<Name>, conf: &ResolvConf, rng: Rng) -> Lookup {
+    pub fn new(query: Query, names: Vec<Name>, conf: &ResolvConf, rng: Rng) -> Lookup {
         let servers = if conf.nameservers.is_empty() {
             ResolvConf::default().nameservers
         } else {
             conf.nameservers.clone()
         };
         Lookup {
+            query,
             names,
             name_index: 0,
             tries: servers.len() * conf.attempts.max(1) as usize,
@@ -344,7 +379,7 @@ impl Lookup {
         let name = self.names[self.name_index];
         let payload = self.edns.then_some(EDNS_PAYLOAD);
         let mut query = [0u8; MAX_QUERY_LEN];
-        for (k, qtype) in TYPES.into_iter().enumerate() {
+        for (k, qtype) in self.query.types().into_iter().enumerate() {
             let mut id = self.rng.next_u32() as u16;
             if k == 1 && id == self.ids[0] {
                 id = id.wrapping_add(1);
@@ -418,14 +453,15 @@ impl Lookup {
             return Progress::Pending;
         }
         let name = self.names[self.name_index];
+        let qtype = self.query.types()[k];
         match msg.question() {
-            Ok(q) if q.name == name && q.qtype == TYPES[k] && q.qclass == CLASS_IN => {}
+            Ok(q) if q.name == name && q.qtype == qtype && q.qclass == CLASS_IN => {}
             // Not an answer to our question: dropped, as a resolver does.
             _ => return Progress::Pending,
         }
         let server = self.server;
         match msg.rcode() {
-            rcode::NOERROR | rcode::NXDOMAIN => match read_reply(&msg, &name, TYPES[k]) {
+            rcode::NOERROR | rcode::NXDOMAIN => match read_reply(&msg, &name, qtype) {
                 Ok(reply) => self.replies[k] = Some(reply),
                 Err(e) => return self.next_try(now_ms, format!("{server}: {e}")),
             },
@@ -442,7 +478,7 @@ impl Lookup {
                     "{server} answered {} to {} {}",
                     rcode::name(code),
                     name,
-                    rtype::name(TYPES[k])
+                    rtype::name(qtype)
                 );
                 return self.next_try(now_ms, e);
             }
@@ -456,29 +492,37 @@ impl Lookup {
     /// Both replies of the current name came.
     fn name_answered(&mut self, now_ms: u64) -> Progress {
         self.socket = None;
-        let [Some(srv), Some(txt)] = std::mem::take(&mut self.replies) else {
+        let [Some(first), Some(second)] = std::mem::take(&mut self.replies) else {
             return Progress::Done(Err("internal: a reply is missing".into()));
         };
         let name = self.names[self.name_index];
-        if !srv.srv.is_empty() || srv.srv_left_out > 0 {
-            let ttl_s = match (srv.ttl_s, txt.ttl_s) {
+        let found = match self.query {
+            Query::Service => !first.srv.is_empty() || first.srv_left_out > 0,
+            Query::Host => !first.addresses.is_empty() || !second.addresses.is_empty(),
+        };
+        if found {
+            let ttl_s = match (first.ttl_s, second.ttl_s) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            return Progress::Done(Ok(ServiceAnswer {
+            let mut addresses = first.addresses;
+            addresses.extend(second.addresses);
+            return Progress::Done(Ok(Answer {
                 name: name.to_string(),
-                srv: srv.srv,
-                srv_left_out: srv.srv_left_out,
-                txt: txt.txt,
-                txt_records: txt.txt_records,
-                txt_left_out: txt.txt_left_out,
+                srv: first.srv,
+                srv_left_out: first.srv_left_out,
+                txt: second.txt,
+                txt_records: second.txt_records,
+                txt_left_out: second.txt_left_out,
+                addresses,
                 ttl_s,
-                truncated: srv.truncated || txt.truncated,
+                truncated: first.truncated || second.truncated,
                 server: self.server,
             }));
         }
-        // No SRV record here: the next name of the list, if any.
-        match srv.negative_ttl_s {
+        // Nothing here: the next name of the list, if any. The negative
+        // TTL is the first reply's (SRV's, or A's).
+        match first.negative_ttl_s {
             Some(t) => self.negative_ttl_s = Some(self.negative_ttl_s.map_or(t, |n| n.min(t))),
             None => self.negative_without_ttl = true,
         }
@@ -487,13 +531,14 @@ impl Lookup {
             self.try_index = 0;
             return self.send_try(now_ms);
         }
-        Progress::Done(Ok(ServiceAnswer {
+        Progress::Done(Ok(Answer {
             name: name.to_string(),
             srv: Vec::new(),
             srv_left_out: 0,
             txt: Vec::new(),
             txt_records: 0,
             txt_left_out: 0,
+            addresses: Vec::new(),
             // A name without a negative TTL could be published any time:
             // none is claimed then.
             ttl_s: if self.negative_without_ttl {
@@ -589,6 +634,7 @@ mod tests {
         ResolvConf {
             nameservers: servers.to_vec(),
             search: Vec::new(),
+            ndots: 1,
             timeout_s: 1,
             attempts: 1,
         }
@@ -614,6 +660,7 @@ mod tests {
     fn srv_and_txt_from_one_server() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["_sflow._udp.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(1),
@@ -659,6 +706,7 @@ mod tests {
     fn mismatched_responses_are_dropped() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(2),
@@ -697,7 +745,7 @@ mod tests {
         let second = TestServer::new();
         let mut c = conf(&[first.addr(), second.addr()]);
         c.attempts = 2;
-        let mut l = Lookup::new(names(&["s.test"]), &c, Rng::from_seed(3));
+        let mut l = Lookup::new(Query::Service, names(&["s.test"]), &c, Rng::from_seed(3));
         l.start(0);
         // The first server fails.
         for _ in 0..2 {
@@ -730,6 +778,7 @@ mod tests {
     fn every_try_failing_is_a_failure_naming_the_last_error() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(4),
@@ -750,7 +799,12 @@ mod tests {
             let s = UdpSocket::bind("127.0.0.1:0").unwrap();
             s.local_addr().unwrap()
         };
-        let mut l = Lookup::new(names(&["s.test"]), &conf(&[port]), Rng::from_seed(5));
+        let mut l = Lookup::new(
+            Query::Service,
+            names(&["s.test"]),
+            &conf(&[port]),
+            Rng::from_seed(5),
+        );
         // The second send may already see the ICMP error.
         let p = match l.start(0) {
             Progress::Pending => finish(&mut l),
@@ -766,6 +820,7 @@ mod tests {
     fn names_without_srv_move_to_the_next_name() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["_sflow._udp.a.test", "_sflow._udp.b.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(6),
@@ -804,6 +859,7 @@ mod tests {
     fn formerr_is_asked_again_without_edns() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(7),
@@ -831,6 +887,7 @@ mod tests {
         // Complete records: used.
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(8),
@@ -862,6 +919,7 @@ mod tests {
         assert_eq!((a.srv.len(), a.truncated), (1, true));
         // None complete: the try fails.
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(9),
@@ -883,6 +941,7 @@ mod tests {
     fn cnames_are_followed_and_bounded_bytes_kept() {
         let server = TestServer::new();
         let mut l = Lookup::new(
+            Query::Service,
             names(&["s.test"]),
             &conf(&[server.addr()]),
             Rng::from_seed(10),

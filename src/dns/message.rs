@@ -1,6 +1,6 @@
 //! The DNS message (RFC 1035 §4.1): a zero-copy view of a received message,
-//! the records wsflowd reads from it (SRV, TXT, CNAME, SOA), and the query
-//! it sends.
+//! the records wsflowd reads from it (SRV, TXT, CNAME, SOA, A, AAAA), and
+//! the query it sends.
 //!
 //! Every reader here is total over untrusted bytes: it returns an [`Error`]
 //! naming the offset, never panics, and does a bounded amount of work
@@ -19,6 +19,7 @@
 //! ```
 
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Bytes of the header.
 pub const HEADER_LEN: usize = 12;
@@ -511,7 +512,8 @@ impl<'a> Record<'a> {
     }
 
     /// The record's data read by its type, if it is one of the types read
-    /// here: SRV, TXT, CNAME and SOA; [`Rdata::Other`] for the rest.
+    /// here: SRV, TXT, CNAME, A, AAAA and SOA; [`Rdata::Other`] for the
+    /// rest.
     pub fn data(&self, msg: &Message<'a>) -> Result<Rdata<'a>, Error> {
         let end = self.rdata_at + self.rdata.len();
         // The record came from `msg`; a record from another message is
@@ -551,6 +553,14 @@ impl<'a> Record<'a> {
                 whole(after)?;
                 Ok(Rdata::Cname(target))
             }
+            rtype::A => match self.rdata {
+                &[a, b, c, d] => Ok(Rdata::A(Ipv4Addr::new(a, b, c, d))),
+                _ => error(ErrorKind::BadRdata, self.rdata_at),
+            },
+            rtype::AAAA => match <[u8; 16]>::try_from(self.rdata) {
+                Ok(octets) => Ok(Rdata::Aaaa(Ipv6Addr::from(octets))),
+                Err(_) => error(ErrorKind::BadRdata, self.rdata_at),
+            },
             rtype::SOA => {
                 let (_mname, after) = self.name_in_rdata(msg, self.rdata_at)?;
                 let (_rname, after) = self.name_in_rdata(msg, after)?;
@@ -571,6 +581,8 @@ pub enum Rdata<'a> {
     Srv(Srv),
     Txt(Txt<'a>),
     Cname(Name),
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
     Soa(Soa),
     Other,
 }
@@ -1108,6 +1120,33 @@ mod tests {
             Rdata::Soa(s) => assert_eq!((s.serial, s.minimum), (7, 300)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn addresses_have_their_exact_length() {
+        let q = wire("h.test");
+        let ptr = [0xc0, 12];
+        let mut v6 = [0u8; 16];
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[15] = 9;
+        let m = response(
+            1,
+            0x8180,
+            &q,
+            rtype::A,
+            &[
+                record(&ptr, rtype::A, 60, &[192, 0, 2, 1]),
+                record(&ptr, rtype::AAAA, 60, &v6),
+                record(&ptr, rtype::A, 60, &[192, 0, 2]),
+                record(&ptr, rtype::AAAA, 60, &[0; 4]),
+            ],
+        );
+        let msg = Message::new_checked(&m).unwrap();
+        let data: Vec<_> = msg.records().map(|r| r.unwrap().data(&msg)).collect();
+        assert!(matches!(data[0], Ok(Rdata::A(a)) if a == Ipv4Addr::new(192, 0, 2, 1)));
+        assert!(matches!(data[1], Ok(Rdata::Aaaa(a)) if a.to_string() == "2001::9"));
+        assert!(data[2].is_err() && data[3].is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The resolver's configuration, `/etc/resolv.conf` (resolv.conf(5)): the
-//! nameservers to ask, the search list, and the timeout and attempts.
+//! nameservers to ask, the search list and when it applies (`ndots`), and
+//! the timeout and attempts.
 //!
 //! Read as glibc and musl read it: one keyword per line (`nameserver`,
 //! `search`, `domain`, `options`), `#` or `;` at the start of a line for a
@@ -27,6 +28,10 @@ pub const DEFAULT_TIMEOUT_S: u32 = 5;
 pub const MAX_TIMEOUT_S: u32 = 30;
 pub const DEFAULT_ATTEMPTS: u32 = 2;
 pub const MAX_ATTEMPTS: u32 = 5;
+/// Dots a host name needs to be asked as it is, without the search list
+/// (`RES_DFLNDOTS`; `RES_MAXNDOTS`, musl's bound too).
+pub const DEFAULT_NDOTS: u32 = 1;
+pub const MAX_NDOTS: u32 = 15;
 
 /// What resolv.conf says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +40,9 @@ pub struct ResolvConf {
     pub nameservers: Vec<SocketAddr>,
     /// Domains a relative name is tried in, in order, without final dots.
     pub search: Vec<String>,
+    /// A host name with fewer dots than this is tried in the search
+    /// domains first ([`super::host`]).
+    pub ndots: u32,
     /// Seconds to wait for an answer from one server.
     pub timeout_s: u32,
     /// Rounds over all the servers.
@@ -46,6 +54,7 @@ impl Default for ResolvConf {
         ResolvConf {
             nameservers: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53)],
             search: Vec::new(),
+            ndots: DEFAULT_NDOTS,
             timeout_s: DEFAULT_TIMEOUT_S,
             attempts: DEFAULT_ATTEMPTS,
         }
@@ -98,6 +107,8 @@ impl ResolvConf {
                             conf.timeout_s = t.clamp(1, MAX_TIMEOUT_S);
                         } else if let Some(a) = number("attempts:") {
                             conf.attempts = a.clamp(1, MAX_ATTEMPTS);
+                        } else if let Some(n) = number("ndots:") {
+                            conf.ndots = n.min(MAX_NDOTS);
                         }
                     }
                 }
@@ -114,24 +125,27 @@ impl ResolvConf {
     /// so reading never waits) of which the first [`MAX_FILE_BYTES`] are
     /// read.
     pub fn load(path: &Path) -> Result<ResolvConf, String> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if !meta.is_file() {
-            return Err(format!("{} is not a regular file", path.display()));
-        }
-        let mut text = Vec::new();
-        file.take(MAX_FILE_BYTES)
-            .read_to_end(&mut text)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Ok(ResolvConf::parse(&String::from_utf8_lossy(&text)))
+        read_text(path, MAX_FILE_BYTES).map(|text| ResolvConf::parse(&text))
     }
+}
+
+/// The text of the regular file `path` (a FIFO or device is refused at
+/// once, so reading never waits), its first `max` bytes; bytes that are
+/// not UTF-8 become U+FFFD.
+pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(fail)?;
+    if !file.metadata().map_err(fail)?.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    let mut text = Vec::new();
+    file.take(max).read_to_end(&mut text).map_err(fail)?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
 #[cfg(test)]
@@ -161,12 +175,13 @@ mod tests {
         assert_eq!(c.nameservers.len(), 3);
         assert_eq!(c.nameservers[2], "192.0.2.3:53".parse().unwrap());
         assert_eq!(c.search, ["a.example", "b.example", "c", "d", "e", "f"]);
-        assert_eq!((c.timeout_s, c.attempts), (1, 5));
+        assert_eq!((c.timeout_s, c.attempts, c.ndots), (1, 5, 2));
         // The last of search and domain wins; domain names one.
         let c = ResolvConf::parse("search a b\ndomain x.example y\n");
         assert_eq!(c.search, ["x.example"]);
-        let c = ResolvConf::parse("options timeout:99 attempts:0\n");
-        assert_eq!((c.timeout_s, c.attempts), (30, 1));
+        let c = ResolvConf::parse("options timeout:99 attempts:0 ndots:40\n");
+        assert_eq!((c.timeout_s, c.attempts, c.ndots), (30, 1, 15));
+        assert_eq!(ResolvConf::parse("options ndots:0\n").ndots, 0);
     }
 
     #[test]

@@ -6,15 +6,18 @@
 //! unreachable" (nothing listens there) or "host unreachable" to that
 //! collector's next send, so each collector's errors are its own and are
 //! counted and shown (`ubus call wsflowd status`).
-//! Host names are resolved on a short-lived helper thread, never on the
-//! loop: `getaddrinfo` can block for seconds when DNS is down. Names are
+//! Host names are resolved as musl's `getaddrinfo` would (`/etc/hosts`,
+//! then A and AAAA records from the nameservers of `/etc/resolv.conf`,
+//! [`crate::dns::host`]), by the agent's own DNS client, which never
+//! blocks: its answers are read at the once-a-second tick. Names are
 //! re-resolved periodically so that a collector that moves is followed.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 use crate::config::CollectorConfig;
+use crate::dns::host::{self, Files, HostLookup, Resolution};
+use crate::rng::Rng;
 use crate::sflow::DatagramSink;
 use crate::{info, warn};
 
@@ -65,7 +68,8 @@ pub struct Collector {
     /// Connected to `target`; made when first needed.
     socket: Option<UdpSocket>,
     next_resolve_ms: Option<u64>,
-    resolving: bool,
+    /// The DNS lookup of the name, while one is out.
+    resolving: Option<Box<HostLookup>>,
 }
 
 impl Collector {
@@ -86,7 +90,33 @@ impl Collector {
             last_error: None,
             last_error_ms: 0,
             socket: None,
-            resolving: false,
+            resolving: None,
+        }
+    }
+
+    /// What a resolution of the name gave.
+    fn resolved(&mut self, result: Result<IpAddr, String>, now_ms: u64) {
+        match result {
+            Ok(ip) => {
+                let addr = SocketAddr::new(ip, self.config.port);
+                if self.target != Some(addr) {
+                    info!(
+                        "collector {}: {} is {}",
+                        self.config.section, self.config.address, ip
+                    );
+                }
+                self.set_target(addr);
+                self.next_resolve_ms = Some(now_ms + RESOLVE_INTERVAL_MS);
+            }
+            Err(e) => {
+                // Keep sending to the last known address, if any.
+                let message = format!("cannot resolve {}: {}", self.config.address, e);
+                if self.last_error.as_deref() != Some(&message) {
+                    warn!("collector {}: {}", self.config.section, message);
+                    self.last_error = Some(message);
+                }
+                self.next_resolve_ms = Some(now_ms + RESOLVE_RETRY_MS);
+            }
         }
     }
 
@@ -181,18 +211,14 @@ fn connected_socket(target: SocketAddr) -> io::Result<UdpSocket> {
     Ok(s)
 }
 
-struct Resolved {
-    address: String,
-    port: u16,
-    result: Result<SocketAddr, String>,
-}
-
 pub struct Collectors {
     entries: Vec<Collector>,
     /// Agent uptime at the last tick: when the sends of a datagram happen.
     now_ms: u64,
-    /// Resolutions under way: the slot each helper thread fills when done.
-    resolving: Vec<Arc<Mutex<Option<Resolved>>>>,
+    /// What name resolution reads.
+    files: Files,
+    /// For the ids of DNS queries.
+    rng: Rng,
 }
 
 impl Default for Collectors {
@@ -206,7 +232,8 @@ impl Collectors {
         Collectors {
             entries: Vec::new(),
             now_ms: 0,
-            resolving: Vec::new(),
+            files: Files::default(),
+            rng: Rng::from_entropy(),
         }
     }
 
@@ -245,7 +272,8 @@ impl Collectors {
             .collect();
     }
 
-    /// Collects finished name resolutions and starts the ones due.
+    /// Reads the answers of the name resolutions under way and starts the
+    /// ones due.
     pub fn tick(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
         for c in &mut self.entries {
@@ -259,88 +287,23 @@ impl Collectors {
                 );
             }
         }
-        let mut i = 0;
-        while i < self.resolving.len() {
-            let done = self.resolving[i]
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            let Some(r) = done else {
-                i += 1;
-                continue;
-            };
-            self.resolving.swap_remove(i);
-            let Some(c) = self.entries.iter_mut().find(|c| {
-                c.config.address.eq_ignore_ascii_case(&r.address) && c.config.port == r.port
-            }) else {
-                continue; // removed by a reload meanwhile
-            };
-            c.resolving = false;
-            match r.result {
-                Ok(addr) => {
-                    if c.target != Some(addr) {
-                        info!(
-                            "collector {}: {} is {}",
-                            c.config.section,
-                            r.address,
-                            addr.ip()
-                        );
-                    }
-                    c.set_target(addr);
-                    c.next_resolve_ms = Some(now_ms + RESOLVE_INTERVAL_MS);
-                }
-                Err(e) => {
-                    // Keep sending to the last known address, if any.
-                    let message = format!("cannot resolve {}: {}", r.address, e);
-                    if c.last_error.as_deref() != Some(&message) {
-                        warn!("collector {}: {}", c.config.section, message);
-                        c.last_error = Some(message);
-                    }
-                    c.next_resolve_ms = Some(now_ms + RESOLVE_RETRY_MS);
-                }
-            }
-        }
         for c in &mut self.entries {
-            if c.resolving || c.next_resolve_ms.is_none_or(|due| now_ms < due) {
+            if let Some(lookup) = &mut c.resolving {
+                if let Some(result) = lookup.tick(now_ms) {
+                    c.resolving = None;
+                    c.resolved(result, now_ms);
+                }
                 continue;
             }
-            c.resolving = true;
-            let (address, port) = (c.config.address.clone(), c.config.port);
-            let slot = Arc::new(Mutex::new(None));
-            let filled = Arc::clone(&slot);
-            let work = move || {
-                let result = resolve(&address, port);
-                let resolved = Resolved {
-                    address,
-                    port,
-                    result,
-                };
-                *filled.lock().unwrap_or_else(|e| e.into_inner()) = Some(resolved);
-            };
-            match crate::sys::spawn_detached(256 * 1024, Box::new(work)) {
-                Ok(()) => self.resolving.push(slot),
-                Err(e) => {
-                    c.resolving = false;
-                    c.next_resolve_ms = Some(now_ms + RESOLVE_RETRY_MS);
-                    warn!("cannot start name resolution: {e}");
-                }
+            if c.next_resolve_ms.is_none_or(|due| now_ms < due) {
+                continue;
+            }
+            match host::resolve(&c.config.address, &self.files, &mut self.rng, now_ms) {
+                Resolution::Done(result) => c.resolved(result, now_ms),
+                Resolution::Asking(lookup) => c.resolving = Some(lookup),
             }
         }
     }
-}
-
-fn resolve(address: &str, port: u16) -> Result<SocketAddr, String> {
-    let addrs: Vec<SocketAddr> = (address, port)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .collect();
-    // Prefer IPv4, as most collectors listen there; IPv6 if that is all.
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| "no address".to_string())
 }
 
 impl DatagramSink for Collectors {

@@ -13,7 +13,7 @@ type Work = Box<dyn FnOnce() + Send>;
 /// `pthread_setname_np`, which formats a /proc path with `snprintf` and so
 /// links all of printf, and it keeps per-thread bookkeeping for join and
 /// stack overflow reports; with those, ~17 KB of a mips binary for the one
-/// short-lived helper the daemon has (name resolution, which may block).
+/// helper the daemon has (the kernel helper, `agent::kernel`).
 /// The thread inherits the caller's signal mask, as std's do: signals stay
 /// with the event loop's signalfd.
 pub fn spawn_detached(stack_bytes: usize, work: Work) -> io::Result<()> {
