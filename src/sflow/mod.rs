@@ -112,10 +112,8 @@ macro_rules! fixed_record {
         impl<'a> $crate::sflow::RecordBody<'a> for $ty {
             const FORMAT: u32 = $format;
             const NAME: &'static str = $name;
-            #[inline]
             fn encode_body(&self, w: &mut $crate::sflow::Writer) -> Result<(), $crate::sflow::EncodeError> {
-                $( w.$kind(self.$field)?; )*
-                Ok(())
+                w.fields(&[$( $crate::sflow::xdr::Field::from(self.$field) ),*])
             }
             fn decode_body(r: &mut $crate::sflow::Reader<'a>) -> Result<Self, $crate::sflow::DecodeError> {
                 Ok($ty { $( $field: r.$kind(concat!($name, ".", $spec))?, )* })

