@@ -7,7 +7,7 @@
 //! thing to fix; warnings (unknown options and sections, repeats) are
 //! collected with their lines.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::model::{CollectorConfig, Config, InterfaceConfig};
 use super::schema::{
@@ -134,7 +134,8 @@ impl Checker<'_> {
         // A list, in OpenWrt's shell style too (`option interface 'wlan0
         // eth0'`): every item is split on whitespace; repeats are warned
         // about and left out.
-        let mut seen: BTreeSet<String> = BTreeSet::new();
+        // At most `max_items` + 1 entries (more fail): a list is enough.
+        let mut seen: Vec<String> = Vec::new();
         for (item, &line) in option.value.items().iter().zip(&option.item_lines) {
             let mut words = item.split_ascii_whitespace().peekable();
             if words.peek().is_none() {
@@ -145,7 +146,7 @@ impl Checker<'_> {
                 let Some(canonical) = self.checked(section, option, spec, line, word) else {
                     continue;
                 };
-                if !seen.insert(canonical) {
+                if seen.contains(&canonical) {
                     let message = format!(
                         "{} is listed more than once in option '{}' of section {}, the repeat is ignored",
                         quoted(word),
@@ -155,6 +156,7 @@ impl Checker<'_> {
                     self.warn(line, message);
                     continue;
                 }
+                seen.push(canonical);
                 if seen.len() > spec.max_items {
                     let message = format!(
                         "too many items: at most {} (a configuration this large is refused)",
@@ -289,7 +291,12 @@ impl Checker<'_> {
                 ..InterfaceConfig::new(&device, &agent_name)
             }));
         }
-        let mut configured: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        // Maps are B-trees (no input costs quadratic time), all of one type:
+        // each instantiation of BTreeMap is ~1.5 KB of a mips binary.
+        // `configured`: each device and the section (in `first`) that
+        // configured it first.
+        let mut configured: BTreeMap<String, usize> = BTreeMap::new();
+        let mut first: Vec<&Section> = Vec::new();
         for section in package.sections_of("interface") {
             let mut draft = defaults.clone();
             self.section(section, &mut draft);
@@ -298,14 +305,18 @@ impl Checker<'_> {
                 continue;
             };
             let line = Self::line_of(section, "device");
-            if let Some((other, other_line)) = configured.get(&device) {
+            if let Some(&other) = configured.get(&device) {
+                let other = first[other];
                 let message = format!(
-                    "device '{device}' is already configured in section {other} (line {other_line})"
+                    "device '{device}' is already configured in section {} (line {})",
+                    other.display_name(),
+                    Self::line_of(other, "device")
                 );
                 self.fail(line, section, Some("device"), message);
                 continue;
             }
-            configured.insert(device.clone(), (section.display_name(), line));
+            configured.insert(device.clone(), first.len());
+            first.push(section);
             let entry = InterfaceConfig {
                 device: device.clone(),
                 sampling_rate: read.sampling_rate,
@@ -334,7 +345,8 @@ impl Checker<'_> {
         config.interfaces = interfaces.into_iter().flatten().collect();
         self.ring_total(package, &config);
 
-        let mut seen: BTreeSet<(String, u16)> = BTreeSet::new();
+        // Address and port as one key (an address holds no space).
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for section in package.sections_of("collector") {
             let mut draft = defaults.clone();
             self.section(section, &mut draft);
@@ -347,8 +359,12 @@ impl Checker<'_> {
                 port: c.port,
                 section: section.display_name(),
             };
-            let key = (collector.address.to_ascii_lowercase(), collector.port);
-            if seen.insert(key) {
+            let key = format!(
+                "{} {}",
+                collector.address.to_ascii_lowercase(),
+                collector.port
+            );
+            if seen.insert(key, 0).is_none() {
                 config.collectors.push(collector);
             } else {
                 let message = format!(
