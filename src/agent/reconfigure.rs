@@ -86,13 +86,16 @@ impl Agent {
             .collectors
             .configure(&new.collectors, self.dns_sd.collectors());
         let socket = ubus_socket(&new);
-        if socket != self.wifi.ubus.path() {
+        // Paths are compared as written, not component by component
+        // (std's Path equality, 1.6 KB of a mips binary): a path spelled
+        // differently costs one reconnect.
+        if socket.as_os_str() != self.wifi.ubus.path().as_os_str() {
             info!("ubus socket now {}", socket.display());
             self.wifi.ubus = UbusLink::new(socket);
         }
         let sources = new.agent.station_sources;
-        let control_dir_changed =
-            new.agent.hostapd_control_dir != self.config.agent.hostapd_control_dir;
+        let control_dir_changed = new.agent.hostapd_control_dir.as_os_str()
+            != self.config.agent.hostapd_control_dir.as_os_str();
         let enabled = new.agent.enabled;
         let old_sources = std::mem::replace(&mut self.config, new)
             .agent
@@ -173,7 +176,10 @@ impl Agent {
         }
         let dir = &self.config.agent.hostapd_control_dir;
         let wanted = sources.contains(Source::HostapdControl);
-        let moved = w.control.as_ref().is_some_and(|c| c.dir() != dir.as_path());
+        let moved = w
+            .control
+            .as_ref()
+            .is_some_and(|c| c.dir().as_os_str() != dir.as_os_str());
         if (!wanted || moved) && w.control.take().is_some() {
             w.stations
                 .apply(Source::HostapdControl, crate::stations::Update::SourceLost);
