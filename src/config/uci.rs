@@ -194,11 +194,14 @@ fn statement(
         Keyword::Word { word, delimited } => (word, delimited),
         Keyword::Invalid => return Err(error(line, "invalid command")),
     };
-    let kind = match word {
-        b"package" | b"p" => Command::Package,
-        b"config" | b"c" => Command::Config,
-        b"option" | b"o" => Command::Option,
-        b"list" | b"l" => Command::List,
+    // Matched as `str`: rustc compares byte-string patterns byte by byte,
+    // str patterns with one call (smaller); bytes that are not UTF-8 are
+    // no command.
+    let kind = match std::str::from_utf8(word).unwrap_or_default() {
+        "package" | "p" => Command::Package,
+        "config" | "c" => Command::Config,
+        "option" | "o" => Command::Option,
+        "list" | "l" => Command::List,
         _ => return Err(error(line, "invalid command")),
     };
     if matches!(kind, Command::Option | Command::List) && builder.current.is_none() {

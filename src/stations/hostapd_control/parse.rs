@@ -126,20 +126,20 @@ pub fn event(text: &[u8]) -> Result<Event<'_>, ParseError> {
     let text = trim_end(text);
     let (name, rest) = split_word(text);
     let args = rest;
-    match name {
-        b"AP-STA-CONNECTED" | b"AP-STA-DISCONNECTED" => {
+    match as_str(name) {
+        kind @ ("AP-STA-CONNECTED" | "AP-STA-DISCONNECTED") => {
             let (mac, _) = split_word(args);
             let mac = parse_mac(mac).ok_or(err("no station address after the event name"))?;
-            Ok(if name == b"AP-STA-CONNECTED" {
+            Ok(if kind == "AP-STA-CONNECTED" {
                 Event::StationConnected(mac)
             } else {
                 Event::StationDisconnected(mac)
             })
         }
-        b"AP-ENABLED" => Ok(Event::Enabled),
-        b"AP-DISABLED" => Ok(Event::Disabled),
-        b"CTRL-EVENT-TERMINATING" => Ok(Event::Terminating),
-        b"AP-CSA-FINISHED" | b"CTRL-EVENT-CHANNEL-SWITCH" => {
+        "AP-ENABLED" => Ok(Event::Enabled),
+        "AP-DISABLED" => Ok(Event::Disabled),
+        "CTRL-EVENT-TERMINATING" => Ok(Event::Terminating),
+        "AP-CSA-FINISHED" | "CTRL-EVENT-CHANNEL-SWITCH" => {
             let freq = words(args)
                 .find_map(|w| w.strip_prefix(b"freq="))
                 .ok_or(err("no freq= in a channel switch event"))?;
@@ -172,12 +172,12 @@ pub enum Reply<'a> {
 }
 
 pub fn reply(bytes: &[u8]) -> Reply<'_> {
-    match trim_end(bytes) {
-        b"" if bytes.is_empty() => Reply::Empty,
-        b"PONG" => Reply::Pong,
-        b"OK" => Reply::Ok,
-        b"FAIL" => Reply::Fail,
-        b"UNKNOWN COMMAND" => Reply::UnknownCommand,
+    match as_str(trim_end(bytes)) {
+        _ if bytes.is_empty() => Reply::Empty,
+        "PONG" => Reply::Pong,
+        "OK" => Reply::Ok,
+        "FAIL" => Reply::Fail,
+        "UNKNOWN COMMAND" => Reply::UnknownCommand,
         _ => Reply::Text(bytes),
     }
 }
@@ -225,8 +225,8 @@ pub fn station(block: &[u8]) -> Result<StationInfo, ParseError> {
             continue;
         };
         let bad = |why| ParseError { what, line, why };
-        match key {
-            b"flags" => {
+        match as_str(key) {
+            "flags" => {
                 let mut report = StationReport {
                     associated: Some(false),
                     authorized: Some(false),
@@ -234,33 +234,33 @@ pub fn station(block: &[u8]) -> Result<StationInfo, ParseError> {
                     ..info.report
                 };
                 for flag in flags(value) {
-                    match flag {
-                        b"ASSOC" => report.associated = Some(true),
-                        b"AUTHORIZED" => report.authorized = Some(true),
-                        b"HT" => report.phy = Some(higher(report.phy, StationPhy::Ht)),
-                        b"VHT" => report.phy = Some(higher(report.phy, StationPhy::Vht)),
-                        b"HE" => report.phy = Some(higher(report.phy, StationPhy::He)),
-                        b"EHT" => report.phy = Some(higher(report.phy, StationPhy::Eht)),
+                    match as_str(flag) {
+                        "ASSOC" => report.associated = Some(true),
+                        "AUTHORIZED" => report.authorized = Some(true),
+                        "HT" => report.phy = Some(higher(report.phy, StationPhy::Ht)),
+                        "VHT" => report.phy = Some(higher(report.phy, StationPhy::Vht)),
+                        "HE" => report.phy = Some(higher(report.phy, StationPhy::He)),
+                        "EHT" => report.phy = Some(higher(report.phy, StationPhy::Eht)),
                         _ => {}
                     }
                 }
                 info.report = report;
             }
-            b"aid" => {
+            "aid" => {
                 info.aid = Some(
                     parse_u64(value)
                         .and_then(|v| u16::try_from(v).ok())
                         .ok_or(bad("aid= is not a number"))?,
                 )
             }
-            b"signal" => {
+            "signal" => {
                 let dbm = parse_i64(value)
                     .and_then(|v| i8::try_from(v).ok())
                     .ok_or(bad("signal= is not a dBm value"))?;
                 // hostapd writes 0 when the driver reported no signal.
                 info.report.signal_dbm = (dbm != 0).then_some(dbm);
             }
-            b"rx_rate_info" | b"tx_rate_info" => {
+            "rx_rate_info" | "tx_rate_info" => {
                 let (number, _) = split_word(value);
                 let kbps = parse_u64(number)
                     .map(|units| units.saturating_mul(100).min(u64::from(u32::MAX)) as u32)
@@ -272,18 +272,18 @@ pub fn station(block: &[u8]) -> Result<StationInfo, ParseError> {
                     info.report.tx_rate_kbps = kbps;
                 }
             }
-            b"rx_bytes" => {
+            "rx_bytes" => {
                 info.rx_bytes = Some(number(value, bad)?);
                 info.report.rx_bytes = info.rx_bytes;
             }
-            b"tx_bytes" => {
+            "tx_bytes" => {
                 info.tx_bytes = Some(number(value, bad)?);
                 info.report.tx_bytes = info.tx_bytes;
             }
-            b"rx_packets" => info.rx_packets = Some(number(value, bad)?),
-            b"tx_packets" => info.tx_packets = Some(number(value, bad)?),
-            b"inactive_msec" => info.inactive_ms = Some(number(value, bad)?),
-            b"connected_time" => info.connected_s = Some(number(value, bad)?),
+            "rx_packets" => info.rx_packets = Some(number(value, bad)?),
+            "tx_packets" => info.tx_packets = Some(number(value, bad)?),
+            "inactive_msec" => info.inactive_ms = Some(number(value, bad)?),
+            "connected_time" => info.connected_s = Some(number(value, bad)?),
             _ => {}
         }
     }
@@ -361,16 +361,16 @@ pub fn status(text: &[u8], ifname: &str) -> Result<Option<StatusInfo>, ParseErro
             if ours != Some(index) {
                 continue;
             }
-            match name {
-                b"bssid" => {
+            match as_str(name) {
+                "bssid" => {
                     info.report.bssid =
                         Some(parse_mac(value).ok_or(bad("bssid[] is not a MAC address"))?)
                 }
-                b"ssid" => {
+                "ssid" => {
                     info.report.ssid =
                         Some(decode_ssid(value).ok_or(bad("ssid[] is longer than 32 octets"))?)
                 }
-                b"num_sta" => {
+                "num_sta" => {
                     info.num_sta = Some(
                         parse_u64(value)
                             .and_then(|v| u32::try_from(v).ok())
@@ -381,18 +381,18 @@ pub fn status(text: &[u8], ifname: &str) -> Result<Option<StatusInfo>, ParseErro
             }
             continue;
         }
-        match key {
-            b"state" => info.enabled = value == b"ENABLED",
-            b"phy" if !value.is_empty() => {
+        match as_str(key) {
+            "state" => info.enabled = value == b"ENABLED",
+            "phy" if !value.is_empty() => {
                 info.report.radio = std::str::from_utf8(value).ok().map(str::to_owned)
             }
-            b"freq" => {
+            "freq" => {
                 let f = parse_u64(value)
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or(bad("freq= is not a number"))?;
                 info.report.freq_mhz = (f != 0).then_some(f);
             }
-            b"channel" => {
+            "channel" => {
                 let c = parse_u64(value)
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or(bad("channel= is not a number"))?;
@@ -409,6 +409,14 @@ pub fn status(text: &[u8], ifname: &str) -> Result<Option<StatusInfo>, ParseErro
         });
     }
     Ok(ours.map(|_| info))
+}
+
+/// A word of hostapd's text as `str`, for `match`: rustc compares a
+/// byte-string pattern byte by byte (16 bytes of mips code per
+/// character), a `str` pattern with one call. A word that is not UTF-8
+/// matches none of the names looked for here.
+fn as_str(word: &[u8]) -> &str {
+    std::str::from_utf8(word).unwrap_or_default()
 }
 
 /// `name[index]` → (`name`, `index`).
