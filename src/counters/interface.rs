@@ -180,11 +180,12 @@ fn link_speed_in(class_net: &Path, name: &str) -> (u64, u32) {
     let dir = class_net.join(name);
     let mut buf = [0u8; 32];
     // Reading `speed` fails (EINVAL) while the link is down, and gives -1
-    // when the driver does not know: both are "unknown".
+    // when the driver does not know: both are "unknown" (-1 is no u64: the
+    // parser the rest of the agent uses, not one more for i64).
     let speed = read_small(&dir.join("speed"), &mut buf)
-        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| s.parse::<u64>().ok())
         .filter(|&mbps| mbps > 0)
-        .map_or(0, |mbps| (mbps as u64).saturating_mul(1_000_000));
+        .map_or(0, |mbps| mbps.saturating_mul(1_000_000));
     let direction = match read_small(&dir.join("duplex"), &mut buf) {
         Some("full") => 1,
         Some("half") => 2,
