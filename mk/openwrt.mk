@@ -55,9 +55,12 @@ cross_extra_mipsel_24kc := -C relocation-model=static
 # anyway) save ~60 KB on mips; a panic stops at a trap instruction, without
 # formatting a message or linking the unwinder that would print a
 # backtrace: another ~85 KB. The daemon still leaves a line in the log
-# when it dies that way (sys::report_fatal_signals). Empty it for the plain
-# recipe of ../shared/NOTES.md (panic messages, 612 KB on mips).
-CROSS_SIZE_RUSTFLAGS ?= -Zlocation-detail=none -Cforce-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort
+# when it dies that way (sys::report_fatal_signals). Nothing unwinds, so the
+# unwind tables zig builds musl with are discarded at link time
+# (mk/no-eh-frame.ld): another 7.4 KB. Empty it for the plain recipe of
+# ../shared/NOTES.md (panic messages, 612 KB on mips).
+CROSS_SIZE_RUSTFLAGS ?= -Zlocation-detail=none -Cforce-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort \
+	-Clink-arg=-Wl,-T,$(CURDIR)/mk/no-eh-frame.ld
 # The tests: unwinding std (a failing test must not abort the run).
 CROSS_TEST_BUILD_STD := -Zbuild-std=std,panic_unwind
 CROSS_TEST_ARCH := mips_24kc
