@@ -314,8 +314,8 @@ impl Agent {
         }
         if old.form != config.form {
             info!(
-                "using {:?} samples (largest ifIndex {max_index})",
-                config.form
+                "using {} samples (largest ifIndex {max_index})",
+                config.form.name()
             );
         }
         self.out

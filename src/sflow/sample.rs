@@ -16,6 +16,14 @@ pub enum SampleForm {
 }
 
 impl SampleForm {
+    /// For the log (`{:?}` would link Debug's machinery).
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleForm::Compact => "Compact",
+            SampleForm::Expanded => "Expanded",
+        }
+    }
+
     /// The form an agent must use given its largest ifIndex.
     pub fn for_max_if_index(max_if_index: u32) -> SampleForm {
         if max_if_index < 1 << 24 {

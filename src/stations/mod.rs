@@ -465,10 +465,13 @@ impl StationTable {
                 if !known {
                     crate::debug!("{ifname}: station {mac} ({})", source.name());
                 } else if rates != (st.rx_rate_kbps(), st.tx_rate_kbps()) {
+                    // Not `{:?}` of the options: Debug's machinery is ~1 KB
+                    // of a mips binary.
+                    let rate = |r: Option<u32>| r.map_or("unknown".into(), |r| r.to_string());
                     crate::debug_limited!(
-                        "{ifname}: station {mac}: rates {:?}/{:?} kbit/s (rx/tx, {})",
-                        st.rx_rate_kbps(),
-                        st.tx_rate_kbps(),
+                        "{ifname}: station {mac}: rates {}/{} kbit/s (rx/tx, {})",
+                        rate(st.rx_rate_kbps()),
+                        rate(st.tx_rate_kbps()),
                         source.name()
                     );
                 }

@@ -74,6 +74,17 @@ pub enum RoleKind {
     Monitor,
 }
 
+impl RoleKind {
+    /// For the log (`{:?}` would link Debug's machinery).
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleKind::Wired => "Wired",
+            RoleKind::AccessPoint => "AccessPoint",
+            RoleKind::Monitor => "Monitor",
+        }
+    }
+}
+
 impl Role {
     pub fn kind(&self) -> RoleKind {
         match self {
@@ -209,7 +220,7 @@ impl InterfaceSource {
             })),
             RoleKind::Monitor => Role::Monitor(Monitor::default()),
         };
-        debug!("{}: sampled as {kind:?}", self.device);
+        debug!("{}: sampled as {}", self.device, kind.name());
     }
 
     /// Reads the sampled frames and encodes their samples, each by the
