@@ -45,7 +45,7 @@ mod status;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::{self, Config, Loaded};
 use crate::counters::host::HostDescription;
@@ -411,7 +411,9 @@ impl Agent {
                             }
                         }
                     }
-                    Slot::Source(i) => self.service(i, revents),
+                    Slot::Source(i) => {
+                        self.service(i, revents);
+                    }
                     Slot::Dns => {
                         let now = self.now_ms();
                         if self.dns_sd.readable(now) {
@@ -434,6 +436,7 @@ impl Agent {
                 continue;
             }
             info!("terminating on signal {signal}");
+            self.drain_sources();
             for s in &mut self.sources {
                 let c = s.counts();
                 let rejected = match &s.role {
@@ -567,10 +570,10 @@ impl Agent {
     }
 
     /// Reads the sampled frames of one source and encodes their samples.
-    fn service(&mut self, index: usize, revents: i16) {
+    fn service(&mut self, index: usize, revents: i16) -> usize {
         let now_ms = self.now_ms() as u32;
         let Some(source) = self.sources.get_mut(index) else {
-            return;
+            return 0;
         };
         let mut ctx = Context {
             now_ms,
@@ -580,7 +583,31 @@ impl Agent {
             scratch: &mut self.scratch,
             out: &mut self.out,
         };
-        source.read(revents, &mut ctx);
+        source.read(revents, &mut ctx)
+    }
+
+    /// At exit: every frame the sources sampled, to the last one, so that
+    /// the final pools and the samples agree. Their filters stop taking
+    /// frames (the pools stop moving), the kernel hands over the blocks it
+    /// is filling (within two block timeouts: at most a quarter of a
+    /// second here, once, at exit), and every frame is read.
+    fn drain_sources(&mut self) {
+        for s in &mut self.sources {
+            s.stop_sampling();
+        }
+        let wait =
+            Duration::from_millis(2 * u64::from(crate::capture::ring::BLOCK_TIMEOUT_MS) + 50);
+        let deadline = Instant::now() + wait;
+        loop {
+            for i in 0..self.sources.len() {
+                while self.service(i, 0) > 0 {}
+            }
+            let held = self.sources.iter().any(|s| s.frames_in_kernel() > 0);
+            if !held || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Once a second: flush, ask for the counters that are due, look after
