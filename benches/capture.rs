@@ -43,6 +43,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "capture/filter_cost.rs"]
+mod filter_cost;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -1911,6 +1913,87 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Part 0: the filter every packet pays.
+fn filter_part(plan: &Plan) -> Res<()> {
+    let (repeat, trials) = if plan.quick {
+        (1_000_000, 5)
+    } else {
+        (4_000_000, 11)
+    };
+    println!(
+        "\n== 0. The filter every packet pays: ns per run, BPF_PROG_TEST_RUN ×{}, least of {trials} trials (thread CPU time, minus an empty program's) ==",
+        thousands(u64::from(repeat))
+    );
+    for (rate, excluded) in [(100, vec![2]), (400, vec![2, 3, 4, 5])] {
+        eprintln!("filter test runs at 1-in-{rate}...");
+        let f = filter_cost::test_runs(rate, &excluded, repeat, trials)?;
+        println!(
+            "  1-in-{rate}, {} sampled interface(s); the empty program: {:.2} ns per run (subtracted)",
+            excluded.len(),
+            f.empty_ns
+        );
+        let mut t = Table::new(
+            "",
+            f.columns
+                .iter()
+                .cloned()
+                .chain(["kernel's ns".into(), "JIT bytes".into()]),
+        );
+        for (row, (_, jited)) in f.rows.iter().zip(&f.jited) {
+            t.row(
+                &row.name,
+                row.ns
+                    .iter()
+                    .map(|n| format!("{n:.2}"))
+                    .chain([row.kernel_ns.to_string(), jited.to_string()])
+                    .collect::<Vec<_>>(),
+            );
+        }
+        t.print();
+        if let [old, new, called, peer] = &f.rows[..] {
+            println!(
+                "  new vs old: {:+.2} ns, new vs classic peer: {:+.2} ns; with a call more (a kernel that does not inline the lookup): {:+.2} ns, {:+.2} ns (ingress 64 B)",
+                new.ns[0] - old.ns[0],
+                new.ns[0] - peer.ns[0],
+                called.ns[0] - old.ns[0],
+                called.ns[0] - peer.ns[0]
+            );
+        }
+        println!(
+            "  per-CPU array lookup inlined by this kernel: {}",
+            match f.lookup_inlined {
+                Some(true) => "yes (the new program's common path has no call)",
+                Some(false) => "no (a call to percpu_array_map_lookup_elem on every packet)",
+                None => "unknown (the translated program could not be read)",
+            }
+        );
+    }
+    let ns = new_netns("taps")?;
+    let (count, trials) = if plan.quick {
+        (30_000, 5)
+    } else {
+        (100_000, 9)
+    };
+    eprintln!("filter taps loop...");
+    let taps = filter_cost::taps(&ns, 100, count, trials)?;
+    println!(
+        "\n  Through the packet taps (egress): {} sockets on a TAP, {} frames sent ({} filter runs each), sender CPU, least of {trials} trials, minus an empty filter of the same kind; 1-in-100",
+        filter_cost::TAPS,
+        thousands(u64::from(count)),
+        filter_cost::TAPS
+    );
+    let mut t = Table::new("", ["ns per filter run".to_string()]);
+    for (name, ns) in &taps.filters {
+        t.row(name, vec![format!("{ns:.2}")]);
+    }
+    t.print();
+    println!(
+        "  an empty classic filter over an empty eBPF one, per run: {:.2} ns",
+        taps.classic_over_ebpf
+    );
+    Ok(())
+}
+
 fn run_benchmark() -> Res<()> {
     if !os::is_root() {
         return Err("needs root (network namespaces, AF_PACKET, TAP)".into());
@@ -1950,6 +2033,12 @@ fn run_benchmark() -> Res<()> {
             });
         println!("peer: {} ({})", p.display(), v.trim());
     }
+    // 0. The filter alone.
+    filter_part(&plan)?;
+    if std::env::var_os("WSFLOWD_BENCH_FILTER_ONLY").is_some_and(|v| v != "0") {
+        return Ok(());
+    }
+
     // Filter run times are measured while this is held (and only then).
     let stats = bpf::enable_stats();
 
