@@ -30,6 +30,8 @@ impl Gap {
         }
     }
 
+    /// A gap seen in some runs only (none is listed today).
+    #[allow(dead_code)]
     pub const fn intermittent(check: &'static str, why: &'static str) -> Gap {
         Gap {
             check,
