@@ -1994,6 +1994,107 @@ fn filter_part(plan: &Plan) -> Res<()> {
     Ok(())
 }
 
+/// Part 0, end to end: the veth with each sampler, the sender's CPU
+/// (the receive softirq runs in its context), the softirq threads' and
+/// the sampler's, per packet, over the run without a sampler.
+fn end_to_end_part(plan: &Plan, rig: &VethRig) -> Res<()> {
+    const RATE: u32 = 100;
+    const PPS: f64 = 100_000.0;
+    let (packets, rounds) = if plan.quick {
+        (100_000, 2)
+    } else {
+        (150_000, 10)
+    };
+    let ap_ifindex = rig.ap.if_index(AP_IF);
+    let (samplers, _new_map, _old_map) = filter_cost::end_to_end_samplers(RATE, ap_ifindex)?;
+    let mut runs: Vec<Vec<filter_cost::EndToEnd>> = vec![Vec::new(); samplers.len()];
+    for round in 0..rounds {
+        eprintln!(
+            "end to end, round {}/{rounds}: {} packets at 1-in-{RATE} with each sampler...",
+            round + 1,
+            thousands(packets),
+        );
+        for (i, s) in samplers.iter().enumerate() {
+            runs[i].push(filter_cost::end_to_end(rig, s, RATE, packets, PPS)?);
+        }
+    }
+    println!(
+        "\n  End to end: {} UDP packets at {} packets/s across a veth per run, 1-in-{RATE}, {rounds} rounds alternating the samplers; CPU per packet, ns: the sender's (the receive softirq runs in its context), the softirq threads', the sampler's",
+        thousands(packets),
+        thousands(PPS as u64)
+    );
+    let per = |ns: u64, e: &filter_cost::EndToEnd| ns as f64 / e.packets.max(1) as f64;
+    let totals: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|r| r.iter().map(|e| per(e.total_ns(), e)).collect())
+        .collect();
+    let stat = |v: &[f64], least: bool| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        if least {
+            v[0]
+        } else {
+            v[v.len() / 2]
+        }
+    };
+    let mean = |r: &[filter_cost::EndToEnd], f: &dyn Fn(&filter_cost::EndToEnd) -> u64| {
+        r.iter().map(|e| per(f(e), e)).sum::<f64>() / r.len() as f64
+    };
+    let (base_least, base_median) = (stat(&totals[0], true), stat(&totals[0], false));
+    let mut t = Table::new(
+        "",
+        [
+            "sender",
+            "softirq thr.",
+            "sampler",
+            "total, least",
+            "over none",
+            "total, median",
+            "over none",
+            "samples (±4σ)",
+        ]
+        .map(String::from),
+    );
+    for ((s, r), tot) in samplers.iter().zip(&runs).zip(&totals) {
+        let samples: u64 = r.iter().map(|e| e.samples).sum();
+        let crossed: u64 = r.iter().map(|e| e.packets).sum();
+        let (expected, sigma4) = expectation(crossed, RATE);
+        t.row(
+            s.name(),
+            vec![
+                format!("{:.0}", mean(r, &|e| e.sender_ns)),
+                format!("{:.0}", mean(r, &|e| e.softirq_ns)),
+                format!("{:.1}", mean(r, &|e| e.sampler_ns)),
+                format!("{:.0}", stat(tot, true)),
+                format!("{:+.1}", stat(tot, true) - base_least),
+                format!("{:.0}", stat(tot, false)),
+                format!("{:+.1}", stat(tot, false) - base_median),
+                match s {
+                    filter_cost::Sampler::Nothing => "-".into(),
+                    _ => format!(
+                        "{} ({:.0} ± {:.0}, {})",
+                        thousands(samples),
+                        expected,
+                        sigma4,
+                        within(samples, crossed, RATE)
+                    ),
+                },
+            ],
+        );
+    }
+    t.print();
+    let spread: Vec<String> = totals[0].iter().map(|t| format!("{t:.0}")).collect();
+    let (lo, hi) = totals[0]
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    println!(
+        "  the runs without a sampler, ns per packet: {} (this machine's noise: {:.0} ns between them; a filter's few ns per packet show in part 0, not here)",
+        spread.join(", "),
+        hi - lo
+    );
+    Ok(())
+}
+
 fn run_benchmark() -> Res<()> {
     if !os::is_root() {
         return Err("needs root (network namespaces, AF_PACKET, TAP)".into());
@@ -2033,8 +2134,14 @@ fn run_benchmark() -> Res<()> {
             });
         println!("peer: {} ({})", p.display(), v.trim());
     }
-    // 0. The filter alone.
+    // 0. The filter alone, then end to end.
     filter_part(&plan)?;
+    {
+        let load = OtherLoad::start();
+        let rig = VethRig::new()?;
+        end_to_end_part(&plan, &rig)?;
+        println!("  machine during this part: {}", load.report());
+    }
     if std::env::var_os("WSFLOWD_BENCH_FILTER_ONLY").is_some_and(|v| v != "0") {
         return Ok(());
     }

@@ -40,6 +40,7 @@
 //!    the run without a sampler.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use wsflowd::capture::filter::{self, op, PoolMap};
 use wsflowd::rng::Rng;
@@ -569,4 +570,267 @@ pub fn taps(ns: &super::Netns, rate: u32, count: u32, trials: usize) -> Res<Taps
         ],
         classic_over_ebpf: (classic0 - ebpf0) / runs,
     })
+}
+
+// ---------------------------------------------------------------------
+// 3. End to end: a veth, the sender's softirq and the sampler's CPU
+// ---------------------------------------------------------------------
+
+/// CPU of the softirq threads (`ksoftirqd/N`), ns: the receive softirq
+/// runs there when the sender's context cannot take it all.
+fn softirq_threads_ns() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .is_ok_and(|c| c.starts_with("ksoftirqd/"))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// What samples the veth in one end-to-end run.
+#[derive(Clone)]
+pub enum Sampler {
+    /// Nothing: the baseline.
+    Nothing,
+    /// A packet socket of the benchmark's own on the AP's end with this
+    /// filter, its samples read by a thread of ours (`recv`).
+    Socket(&'static str, TapFilter),
+    /// The wsflowd agent (its own filter: eBPF where it can).
+    Wsflowd,
+}
+
+impl Clone for TapFilter {
+    fn clone(&self) -> Self {
+        match self {
+            TapFilter::Classic(c) => TapFilter::Classic(c.clone()),
+            TapFilter::Ebpf(p) => TapFilter::Ebpf(p.clone()),
+        }
+    }
+}
+
+impl Sampler {
+    pub fn name(&self) -> &str {
+        match self {
+            Sampler::Nothing => "no sampler",
+            Sampler::Socket(name, _) => name,
+            Sampler::Wsflowd => "wsflowd (eBPF)",
+        }
+    }
+}
+
+/// One end-to-end run: CPU in ns of the sender thread (its softirqs
+/// included), of the softirq threads and of the sampler, and the packets
+/// and samples.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndToEnd {
+    pub packets: u64,
+    pub sender_ns: u64,
+    pub softirq_ns: u64,
+    pub sampler_ns: u64,
+    pub samples: u64,
+}
+
+impl EndToEnd {
+    pub fn total_ns(&self) -> u64 {
+        self.sender_ns + self.softirq_ns + self.sampler_ns
+    }
+}
+
+/// A thread reading a packet socket on `ifname` in `ns` until `stop`,
+/// returning (its CPU ns, frames read).
+fn socket_sampler(
+    ns: &super::Netns,
+    ifname: &str,
+    filter: TapFilter,
+    ready: std::sync::mpsc::Sender<Res<()>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Res<(u64, u64)>> {
+    use std::sync::atomic::Ordering;
+    let if_index = ns.if_index(ifname);
+    ns.spawn(move || -> Res<(u64, u64)> {
+        let start = thread_cpu_ns();
+        let setup = || -> Res<OwnedFd> {
+            let fd = socket::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0)
+                .map_err(|e| e.to_string())?;
+            // Woken by each sample only (and to look at `stop`).
+            socket::set_receive_timeout(fd.as_fd(), Duration::from_millis(50))
+                .map_err(|e| e.to_string())?;
+            match &filter {
+                TapFilter::Classic(c) => filter::attach_classic(fd.as_fd(), c),
+                TapFilter::Ebpf(p) => {
+                    let prog = filter::load_ebpf(p).map_err(|e| e.to_string())?;
+                    filter::attach_ebpf(fd.as_fd(), prog.as_fd())
+                }
+            }
+            .map_err(|e| format!("attach: {e}"))?;
+            socket::bind(
+                fd.as_fd(),
+                &socket::PacketAddr::new(if_index, libc::ETH_P_ALL as u16),
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(fd)
+        };
+        let fd = match setup() {
+            Ok(fd) => {
+                let _ = ready.send(Ok(()));
+                fd
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e.clone()));
+                return Err(e);
+            }
+        };
+        let mut buf = [0u8; 256];
+        let mut frames = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            if socket::recv(fd.as_fd(), &mut buf, 0).is_ok() {
+                frames += 1;
+            }
+        }
+        Ok((thread_cpu_ns() - start, frames))
+    })
+}
+
+/// Sends `count` UDP packets from the rig's sender paced at `pps`,
+/// returning the sender thread's CPU time (ns).
+fn paced_sender(rig: &super::VethRig, count: u64, pps: f64) -> Res<u64> {
+    let (from, to) = (
+        format!("{}:0", super::STA_ADDR),
+        format!("{}:{}", super::AP_ADDR, super::SINK_PORT),
+    );
+    rig.sta
+        .spawn(move || -> Res<u64> {
+            let s = std::net::UdpSocket::bind(&from).map_err(|e| format!("bind {from}: {e}"))?;
+            s.connect(&to).map_err(|e| format!("connect {to}: {e}"))?;
+            const BATCH: usize = 32;
+            let payload = [0u8; super::PAYLOAD];
+            let mut batch = super::os::BatchSender::new(&payload, BATCH);
+            let start = std::time::Instant::now();
+            let cpu = thread_cpu_ns();
+            let mut sent = 0u64;
+            while sent < count {
+                super::check_stop()?;
+                let due = start + Duration::from_secs_f64(sent as f64 / pps);
+                let now = std::time::Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+                let n = (count - sent).min(BATCH as u64) as usize;
+                match batch.send(&s, n) {
+                    Ok(n) => sent += n as u64,
+                    Err(e) => match e.raw_os_error() {
+                        Some(libc::ENOBUFS | libc::EAGAIN | libc::EINTR) => {
+                            std::thread::sleep(Duration::from_micros(50))
+                        }
+                        _ => return Err(format!("sendmmsg: {e}")),
+                    },
+                }
+            }
+            Ok(thread_cpu_ns() - cpu)
+        })
+        .join()
+        .map_err(|_| "sender thread panicked".to_string())?
+}
+
+/// One run of `count` packets at `pps` across the rig's veth with
+/// `sampler` on the AP's end, 1-in-`rate`.
+pub fn end_to_end(
+    rig: &super::VethRig,
+    sampler: &Sampler,
+    rate: u32,
+    count: u64,
+    pps: f64,
+) -> Res<EndToEnd> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut reader = None;
+    let mut agent = None;
+    let mut config = None;
+    match sampler {
+        Sampler::Nothing => {}
+        Sampler::Socket(_, f) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            reader = Some(socket_sampler(
+                &rig.ap,
+                super::AP_IF,
+                f.clone(),
+                tx,
+                stop.clone(),
+            ));
+            rx.recv().map_err(|_| "sampler thread")??;
+        }
+        Sampler::Wsflowd => {
+            let cfg = super::TempConfig::new(&super::wsflowd_config(rate, super::AP_IF, 9, ""));
+            let (d, _) = super::start_wsflowd(&rig.ap, &cfg.path, super::AP_IF)?;
+            agent = Some(d);
+            config = Some(cfg);
+        }
+    }
+    super::nap(Duration::from_millis(300))?;
+    let k0 = rig.packets()?;
+    let soft0 = softirq_threads_ns();
+    let a0 = agent.as_ref().map(|a| super::read_tree(a.pid()));
+    let sender_ns = paced_sender(rig, count, pps)?;
+    // The last frames through the softirq.
+    super::nap(Duration::from_millis(100))?;
+    let soft1 = softirq_threads_ns();
+    let a1 = agent.as_ref().map(|a| super::read_tree(a.pid()));
+    let packets = rig.packets()? - k0;
+    stop.store(true, Ordering::Relaxed);
+    let (mut sampler_ns, mut samples) = (0, 0);
+    if let Some(r) = reader {
+        (sampler_ns, samples) = r.join().map_err(|_| "sampler thread panicked")??;
+    }
+    if let (Some(a0), Some(a1)) = (a0, a1) {
+        sampler_ns = super::cpu_between(&a0, &a1);
+    }
+    if let Some(a) = agent {
+        let log = a.stop()?;
+        samples = super::exit_counts(&log, super::AP_IF).map_or(0, |e| e.samples);
+    }
+    drop(config);
+    Ok(EndToEnd {
+        packets,
+        sender_ns,
+        softirq_ns: soft1.saturating_sub(soft0),
+        sampler_ns,
+        samples,
+    })
+}
+
+/// The samplers of the end-to-end comparison at 1-in-`rate`, the maps
+/// they need kept alive by the caller.
+pub fn end_to_end_samplers(
+    rate: u32,
+    ap_ifindex: u32,
+) -> Res<(Vec<Sampler>, PoolMap, Map<u32, u64>)> {
+    let mut rng = Rng::from_entropy();
+    let new_map = PoolMap::create(rate, &mut rng).map_err(|e| format!("map: {e}"))?;
+    let old_map: Map<u32, u64> =
+        Map::create(MapType::PerCpuArray, 1).map_err(|e| format!("map: {e}"))?;
+    // One sampled interface: the AP's veth end.
+    let excluded = [ap_ifindex];
+    let samplers = vec![
+        Sampler::Nothing,
+        Sampler::Socket(
+            "wsflowd old filter (socket of ours)",
+            TapFilter::Ebpf(old_program(rate, 128, old_map.raw_fd(), &excluded)),
+        ),
+        Sampler::Socket(
+            "wsflowd new filter (socket of ours)",
+            TapFilter::Ebpf(filter::ebpf_program(rate, 128, new_map.raw_fd(), &excluded)),
+        ),
+        Sampler::Socket(
+            "classic random filter (socket of ours)",
+            TapFilter::Classic(classic_peer(rate)),
+        ),
+        Sampler::Wsflowd,
+    ];
+    Ok((samplers, new_map, old_map))
 }
