@@ -452,6 +452,20 @@ impl Agent {
                     c.accepted
                 );
             }
+            if let Some(c) = &self.wifi.control {
+                // What following hostapd cost it: each message from its
+                // control sockets handled within these times.
+                let st = c.stats();
+                info!(
+                    "hostapd control: {} sockets, {} events, {} replies, {} timed out, handling p99 {} µs, max {} µs",
+                    st.sockets,
+                    st.events,
+                    st.replies,
+                    st.timed_out,
+                    st.handling.quantile_us(0.99).unwrap_or(0),
+                    st.handling.max_ns.div_ceil(1000)
+                );
+            }
             let now = self.now_ms() as u32;
             self.out.packer.flush(now, &mut self.out.collectors);
             return Ok(true);
