@@ -495,6 +495,13 @@ impl Agent {
                 w.nl80211_events = None;
             }
         }
+        // A station that just joined is announced without its rates and
+        // signal: its interface is listed at once (by the kernel helper),
+        // not at the next tick, so that its first samples carry them.
+        if self.config.agent.station_sources.contains(Source::Nl80211) {
+            let due = self.wifi.kernel_stations.due(false);
+            self.list_stations(due);
+        }
     }
 
     /// Handles what the kernel helper answered; returns whether the
