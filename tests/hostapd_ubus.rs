@@ -13,87 +13,11 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
+use common::ap_lab::ApLab;
+use common::fake_hostapd::{mac_text, FakeHostapd, Mac};
 use common::ubusd::{Broker, UbusError};
 use common::*;
 use wsflowd::sflow::*;
-
-/// An access point namespace with `wlan0` (a veth standing for the AP
-/// interface) and a station namespace with its peer `sta0`.
-struct Lab {
-    ap: Netns,
-    sta: Netns,
-    wlan0: u32,
-    ap_mac: Mac,
-    sta_mac: Mac,
-}
-
-fn read_mac(ns: &Netns, dev: &str) -> Mac {
-    let out = ns
-        .command("cat")
-        .arg(format!("/sys/class/net/{dev}/address"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let b: Vec<u8> = text
-        .trim()
-        .split(':')
-        .map(|x| u8::from_str_radix(x, 16).unwrap())
-        .collect();
-    b.try_into().unwrap()
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let ap = Netns::new("wsfha");
-        let sta = Netns::new("wsfhs");
-        sh(&[
-            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
-            "sta0", "netns", &sta.name,
-        ]);
-        ap.exec(&["ip", "addr", "add", "10.204.0.1/24", "dev", "wlan0"]);
-        sta.exec(&["ip", "addr", "add", "10.204.0.2/24", "dev", "sta0"]);
-        ap.exec(&["ip", "link", "set", "wlan0", "up"]);
-        sta.exec(&["ip", "link", "set", "sta0", "up"]);
-        let wlan0 = ap.if_index("wlan0");
-        let ap_mac = read_mac(&ap, "wlan0");
-        let sta_mac = read_mac(&sta, "sta0");
-        Lab {
-            ap,
-            sta,
-            wlan0,
-            ap_mac,
-            sta_mac,
-        }
-    }
-
-    fn bss(&self) -> BssSpec {
-        BssSpec {
-            ifname: "wlan0".into(),
-            bssid: self.ap_mac,
-            ssid: "wsflowd-lab".into(),
-            freq: 5180,
-            channel: 36,
-            phy: "phy0".into(),
-        }
-    }
-}
-
-fn config(socket: &Path, collector: u16) -> String {
-    format!(
-        "config agent 'agent'
-	option sampling_rate '1'
-	option polling_interval '1'
-	option ubus_socket '{}'
-	list interface 'wlan0'
-
-config collector
-	option address '127.0.0.1'
-	option port '{collector}'
-",
-        socket.display()
-    )
-}
 
 /// The associated-station counts of wlan0's counter samples that arrived
 /// after `since`.
@@ -143,7 +67,7 @@ fn ubus_call(socket: &Path, path: &str, method: &str) -> serde_json::Value {
 }
 
 struct Running {
-    lab: Lab,
+    lab: ApLab,
     broker: Broker,
     fake: FakeHostapd,
     collector: Collector,
@@ -156,18 +80,12 @@ fn start(test: &str) -> Option<Running> {
         return None;
     }
     let broker = Broker::start_or_skip(test)?;
-    let lab = Lab::new();
+    let lab = ApLab::new("wsfha", "wsfhs", 204);
     let fake = FakeHostapd::start(&broker.socket);
-    fake.add_bss(lab.bss());
+    fake.add_bss(lab.bss("wsflowd-lab"));
     fake.sync();
     let collector = Collector::start(&lab.ap);
-    let cfg = TempConfig::new(&config(&broker.socket, collector.port));
-    let agent = AgentProcess::start(&lab.ap, &cfg.path);
-    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
-    assert!(
-        fake.wait_subscribed("wlan0", Duration::from_secs(5)),
-        "the agent subscribed to hostapd.wlan0"
-    );
+    let (agent, cfg) = lab.start_agent(&fake, &broker.socket, 1, collector.port);
     Some(Running {
         lab,
         broker,
@@ -416,7 +334,7 @@ fn bsses_come_and_go() {
     let Some(r) = start("bsses_come_and_go") else {
         return;
     };
-    let mut spec = r.lab.bss();
+    let mut spec = r.lab.bss("wsflowd-lab");
     spec.ifname = "wlan1".into();
     spec.ssid = "guest".into();
     spec.bssid[5] ^= 1;
