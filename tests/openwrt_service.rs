@@ -44,27 +44,9 @@ fn reload_moves_the_collector_and_the_rate_while_traffic_flows() {
     // The AP namespace with two sampled interfaces: veth-a (to the
     // station namespace) and veth-c (a second link to it).
     let net = VethPair::new();
-    sh(&[
-        "ip",
-        "link",
-        "add",
-        "veth-c",
-        "netns",
-        &net.a.name,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "veth-d",
-        "netns",
-        &net.b.name,
-    ]);
-    net.a
-        .exec(&["ip", "addr", "add", "10.202.0.1/24", "dev", "veth-c"]);
-    net.b
-        .exec(&["ip", "addr", "add", "10.202.0.2/24", "dev", "veth-d"]);
-    net.a.exec(&["ip", "link", "set", "veth-c", "up"]);
-    net.b.exec(&["ip", "link", "set", "veth-d", "up"]);
+    veth(&net.a, "veth-c", &net.b, "veth-d");
+    net.a.address_up("veth-c", "10.202.0.1/24");
+    net.b.address_up("veth-d", "10.202.0.2/24");
     let index_a = net.a.if_index("veth-a");
     let index_c = net.a.if_index("veth-c");
 

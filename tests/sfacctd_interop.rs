@@ -25,24 +25,6 @@ impl Drop for Killed {
     }
 }
 
-/// Sends `count` UDP datagrams of `payload` bytes from `ns` at `rate` per
-/// second, on a thread of its own; the first 500 at a tenth of the rate.
-fn send_udp(
-    ns: &Netns,
-    from: &'static str,
-    to: &'static str,
-    count: u32,
-    payload: usize,
-    rate: f64,
-) -> thread::JoinHandle<()> {
-    let due = move |i: u32| {
-        Duration::from_secs_f64(
-            f64::from(i.min(500)) * 10.0 / rate + f64::from(i.saturating_sub(500)) / rate,
-        )
-    };
-    send_udp_paced(ns, from, to, count, vec![0u8; payload], due)
-}
-
 /// Sums the PACKETS and BYTES columns of the CSV rows whose SRC_IP is
 /// `source` and PROTOCOL `protocol`.
 fn totals(csv: &str, source: &str, protocol: &str) -> (u64, u64) {
@@ -147,7 +129,13 @@ print_refresh_time[flows]: 1
     let senders: Vec<_> = FLOWS
         .iter()
         .map(|&(_, from, packets, rate)| {
-            send_udp(sta, from, "10.210.0.1:9", packets, payload, rate)
+            // The first 500 packets at a tenth of the rate.
+            let due = move |i: u32| {
+                Duration::from_secs_f64(
+                    f64::from(i.min(500)) * 10.0 / rate + f64::from(i.saturating_sub(500)) / rate,
+                )
+            };
+            send_udp_paced(sta, from, "10.210.0.1:9", packets, vec![0; payload], due)
         })
         .collect();
     for s in senders {
