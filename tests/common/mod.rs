@@ -323,6 +323,37 @@ impl AgentProcess {
         AgentProcess::spawn(command)
     }
 
+    /// Starts the agent in `ns` as nobody (uid and gid 65534, no
+    /// supplementary group) with `capability` ("net_raw") as its only
+    /// capability, or none at all; from a copy of the binary beside its
+    /// configuration, both made reachable and readable for nobody, as on
+    /// OpenWrt (/usr/sbin/wsflowd, /etc/config/wsflowd 0644).
+    pub fn start_as_nobody(ns: &Netns, cfg: &TempConfig, capability: Option<&str>) -> AgentProcess {
+        use std::os::unix::fs::PermissionsExt;
+        let binary = cfg.dir.join("sbin-wsflowd");
+        std::fs::copy(wsflowd(), &binary).unwrap();
+        for (path, mode) in [(&cfg.dir, 0o755), (&binary, 0o755), (&cfg.path, 0o644)] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let mut command = ns.command("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        match capability {
+            // In every set: the ambient set carries it across exec.
+            Some(c) => command.args([
+                format!("--inh-caps=-all,+{c}"),
+                format!("--ambient-caps=-all,+{c}"),
+                format!("--bounding-set=-all,+{c}"),
+            ]),
+            None => command.args(["--inh-caps=-all", "--bounding-set=-all"]),
+        };
+        command
+            .arg("--")
+            .arg(&binary)
+            .args(["--foreground", "--config"])
+            .arg(&cfg.path);
+        AgentProcess::spawn(command)
+    }
+
     /// Runs `command` (which starts an agent in the foreground), collecting
     /// its stderr.
     pub fn spawn(mut command: Command) -> AgentProcess {
