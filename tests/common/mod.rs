@@ -1,7 +1,11 @@
 //! Shared test rigs: network namespaces, veth pairs, the agent as a child
-//! process, a collector socket inside a namespace, processes' CPU and
-//! memory ([`process`]), temporary directories, and the few system calls
-//! the rigs make ([`os`]).
+//! process (also as an unprivileged user), a collector socket inside a
+//! namespace, UDP traffic, processes' CPU and memory ([`process`]),
+//! temporary directories, and the few system calls the rigs make ([`os`]);
+//! an access point with hostapd over ubus ([`ap_lab`], [`fake_hostapd`],
+//! [`ubusd`]), Prometheus ([`prometheus`]), simulated AP agents
+//! ([`sflow_mix`]), owned 802.11 flow records ([`owned_80211`]), and the
+//! daemon's verdict on option values ([`option_values`]).
 //!
 //! The integration tests include it as `mod common;`, the benchmarks as a
 //! path module (`#[path = "../tests/common/mod.rs"]`): one rig for both,
