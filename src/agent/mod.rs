@@ -455,6 +455,20 @@ impl Agent {
                     c.accepted
                 );
             }
+            if let Some(c) = &self.wifi.control {
+                // What following hostapd cost it: each message from its
+                // control sockets handled within these times.
+                let st = c.stats();
+                info!(
+                    "hostapd control: {} sockets, {} events, {} replies, {} timed out, handling p99 {} µs, max {} µs",
+                    st.sockets,
+                    st.events,
+                    st.replies,
+                    st.timed_out,
+                    st.handling.quantile_us(0.99).unwrap_or(0),
+                    st.handling.max_ns.div_ceil(1000)
+                );
+            }
             let now = self.now_ms() as u32;
             self.out.packer.flush(now, &mut self.out.collectors);
             return Ok(true);
@@ -483,6 +497,13 @@ impl Agent {
                 );
                 w.nl80211_events = None;
             }
+        }
+        // A station that just joined is announced without its rates and
+        // signal: its interface is listed at once (by the kernel helper),
+        // not at the next tick, so that its first samples carry them.
+        if self.config.agent.station_sources.contains(Source::Nl80211) {
+            let due = self.wifi.kernel_stations.due(false);
+            self.list_stations(due);
         }
     }
 
