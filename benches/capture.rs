@@ -43,6 +43,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "capture/filter_cost.rs"]
+mod filter_cost;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -1911,6 +1913,188 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Part 0: the filter every packet pays.
+fn filter_part(plan: &Plan) -> Res<()> {
+    let (repeat, trials) = if plan.quick {
+        (1_000_000, 5)
+    } else {
+        (4_000_000, 11)
+    };
+    println!(
+        "\n== 0. The filter every packet pays: ns per run, BPF_PROG_TEST_RUN ×{}, least of {trials} trials (thread CPU time, minus an empty program's) ==",
+        thousands(u64::from(repeat))
+    );
+    for (rate, excluded) in [(100, vec![2]), (400, vec![2, 3, 4, 5])] {
+        eprintln!("filter test runs at 1-in-{rate}...");
+        let f = filter_cost::test_runs(rate, &excluded, repeat, trials)?;
+        println!(
+            "  1-in-{rate}, {} sampled interface(s); the empty program: {:.2} ns per run (subtracted)",
+            excluded.len(),
+            f.empty_ns
+        );
+        let mut t = Table::new(
+            "",
+            f.columns
+                .iter()
+                .cloned()
+                .chain(["kernel's ns".into(), "JIT bytes".into()]),
+        );
+        for (row, (_, jited)) in f.rows.iter().zip(&f.jited) {
+            t.row(
+                &row.name,
+                row.ns
+                    .iter()
+                    .map(|n| format!("{n:.2}"))
+                    .chain([row.kernel_ns.to_string(), jited.to_string()])
+                    .collect::<Vec<_>>(),
+            );
+        }
+        t.print();
+        if let [old, new, called, peer] = &f.rows[..] {
+            println!(
+                "  new vs old: {:+.2} ns, new vs classic peer: {:+.2} ns; with a call more (a kernel that does not inline the lookup): {:+.2} ns, {:+.2} ns (ingress 64 B)",
+                new.ns[0] - old.ns[0],
+                new.ns[0] - peer.ns[0],
+                called.ns[0] - old.ns[0],
+                called.ns[0] - peer.ns[0]
+            );
+        }
+        println!(
+            "  per-CPU array lookup inlined by this kernel: {}",
+            match f.lookup_inlined {
+                Some(true) => "yes (the new program's common path has no call)",
+                Some(false) => "no (a call to percpu_array_map_lookup_elem on every packet)",
+                None => "unknown (the translated program could not be read)",
+            }
+        );
+    }
+    let ns = new_netns("taps")?;
+    let (count, trials) = if plan.quick {
+        (30_000, 5)
+    } else {
+        (100_000, 9)
+    };
+    eprintln!("filter taps loop...");
+    let taps = filter_cost::taps(&ns, 100, count, trials)?;
+    println!(
+        "\n  Through the packet taps (egress): {} sockets on a TAP, {} frames sent ({} filter runs each), sender CPU, least of {trials} trials, minus an empty filter of the same kind; 1-in-100",
+        filter_cost::TAPS,
+        thousands(u64::from(count)),
+        filter_cost::TAPS
+    );
+    let mut t = Table::new("", ["ns per filter run".to_string()]);
+    for (name, ns) in &taps.filters {
+        t.row(name, vec![format!("{ns:.2}")]);
+    }
+    t.print();
+    println!(
+        "  an empty classic filter over an empty eBPF one, per run: {:.2} ns",
+        taps.classic_over_ebpf
+    );
+    Ok(())
+}
+
+/// Part 0, end to end: the veth with each sampler, the sender's CPU
+/// (the receive softirq runs in its context), the softirq threads' and
+/// the sampler's, per packet, over the run without a sampler.
+fn end_to_end_part(plan: &Plan, rig: &VethRig) -> Res<()> {
+    const RATE: u32 = 100;
+    const PPS: f64 = 100_000.0;
+    let (packets, rounds) = if plan.quick {
+        (100_000, 2)
+    } else {
+        (150_000, 10)
+    };
+    let ap_ifindex = rig.ap.if_index(AP_IF);
+    let (samplers, _new_map, _old_map) = filter_cost::end_to_end_samplers(RATE, ap_ifindex)?;
+    let mut runs: Vec<Vec<filter_cost::EndToEnd>> = vec![Vec::new(); samplers.len()];
+    for round in 0..rounds {
+        eprintln!(
+            "end to end, round {}/{rounds}: {} packets at 1-in-{RATE} with each sampler...",
+            round + 1,
+            thousands(packets),
+        );
+        for (i, s) in samplers.iter().enumerate() {
+            runs[i].push(filter_cost::end_to_end(rig, s, RATE, packets, PPS)?);
+        }
+    }
+    println!(
+        "\n  End to end: {} UDP packets at {} packets/s across a veth per run, 1-in-{RATE}, {rounds} rounds alternating the samplers; CPU per packet, ns: the sender's (the receive softirq runs in its context), the softirq threads', the sampler's",
+        thousands(packets),
+        thousands(PPS as u64)
+    );
+    let per = |ns: u64, e: &filter_cost::EndToEnd| ns as f64 / e.packets.max(1) as f64;
+    let totals: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|r| r.iter().map(|e| per(e.total_ns(), e)).collect())
+        .collect();
+    let stat = |v: &[f64], least: bool| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        if least {
+            v[0]
+        } else {
+            v[v.len() / 2]
+        }
+    };
+    let mean = |r: &[filter_cost::EndToEnd], f: &dyn Fn(&filter_cost::EndToEnd) -> u64| {
+        r.iter().map(|e| per(f(e), e)).sum::<f64>() / r.len() as f64
+    };
+    let (base_least, base_median) = (stat(&totals[0], true), stat(&totals[0], false));
+    let mut t = Table::new(
+        "",
+        [
+            "sender",
+            "softirq thr.",
+            "sampler",
+            "total, least",
+            "over none",
+            "total, median",
+            "over none",
+            "samples (±4σ)",
+        ]
+        .map(String::from),
+    );
+    for ((s, r), tot) in samplers.iter().zip(&runs).zip(&totals) {
+        let samples: u64 = r.iter().map(|e| e.samples).sum();
+        let crossed: u64 = r.iter().map(|e| e.packets).sum();
+        let (expected, sigma4) = expectation(crossed, RATE);
+        t.row(
+            s.name(),
+            vec![
+                format!("{:.0}", mean(r, &|e| e.sender_ns)),
+                format!("{:.0}", mean(r, &|e| e.softirq_ns)),
+                format!("{:.1}", mean(r, &|e| e.sampler_ns)),
+                format!("{:.0}", stat(tot, true)),
+                format!("{:+.1}", stat(tot, true) - base_least),
+                format!("{:.0}", stat(tot, false)),
+                format!("{:+.1}", stat(tot, false) - base_median),
+                match s {
+                    filter_cost::Sampler::Nothing => "-".into(),
+                    _ => format!(
+                        "{} ({:.0} ± {:.0}, {})",
+                        thousands(samples),
+                        expected,
+                        sigma4,
+                        within(samples, crossed, RATE)
+                    ),
+                },
+            ],
+        );
+    }
+    t.print();
+    let spread: Vec<String> = totals[0].iter().map(|t| format!("{t:.0}")).collect();
+    let (lo, hi) = totals[0]
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    println!(
+        "  the runs without a sampler, ns per packet: {} (this machine's noise: {:.0} ns between them; a filter's few ns per packet show in part 0, not here)",
+        spread.join(", "),
+        hi - lo
+    );
+    Ok(())
+}
+
 fn run_benchmark() -> Res<()> {
     if !os::is_root() {
         return Err("needs root (network namespaces, AF_PACKET, TAP)".into());
@@ -1950,6 +2134,18 @@ fn run_benchmark() -> Res<()> {
             });
         println!("peer: {} ({})", p.display(), v.trim());
     }
+    // 0. The filter alone, then end to end.
+    filter_part(&plan)?;
+    {
+        let load = OtherLoad::start();
+        let rig = VethRig::new()?;
+        end_to_end_part(&plan, &rig)?;
+        println!("  machine during this part: {}", load.report());
+    }
+    if std::env::var_os("WSFLOWD_BENCH_FILTER_ONLY").is_some_and(|v| v != "0") {
+        return Ok(());
+    }
+
     // Filter run times are measured while this is held (and only then).
     let stats = bpf::enable_stats();
 

@@ -21,7 +21,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
+use common::ap_lab::ApLab;
+use common::fake_hostapd::{mac_text, FakeHostapd};
 use common::prometheus::*;
 use common::sflow_mix::SimAgent;
 use common::ubusd::Broker;
@@ -241,74 +242,6 @@ fn prometheus_scrapes_a_simulated_fleet() {
     wait("wsflowd_sampling_rate{agent=\"10.100.0.2\"}", 20.0);
 }
 
-/// An access point namespace with `wlan0` (a veth standing for the AP
-/// interface) and a station namespace with its peer `sta0`.
-struct Lab {
-    ap: Netns,
-    sta: Netns,
-    wlan0: u32,
-    ap_mac: Mac,
-    sta_mac: Mac,
-}
-
-fn read_mac(ns: &Netns, dev: &str) -> Mac {
-    let out = ns
-        .command("cat")
-        .arg(format!("/sys/class/net/{dev}/address"))
-        .output()
-        .unwrap();
-    let b: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .split(':')
-        .map(|x| u8::from_str_radix(x, 16).unwrap())
-        .collect();
-    b.try_into().unwrap()
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let ap = Netns::new("wsfpa");
-        let sta = Netns::new("wsfps");
-        sh(&[
-            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
-            "sta0", "netns", &sta.name,
-        ]);
-        ap.exec(&["ip", "addr", "add", "10.207.0.1/24", "dev", "wlan0"]);
-        sta.exec(&["ip", "addr", "add", "10.207.0.2/24", "dev", "sta0"]);
-        ap.exec(&["ip", "link", "set", "wlan0", "up"]);
-        sta.exec(&["ip", "link", "set", "sta0", "up"]);
-        // Static neighbours: no ARP frames among the counted ones.
-        let (ap_mac, sta_mac) = (read_mac(&ap, "wlan0"), read_mac(&sta, "sta0"));
-        ap.exec(&[
-            "ip",
-            "neigh",
-            "add",
-            "10.207.0.2",
-            "lladdr",
-            &mac_text(&sta_mac),
-            "dev",
-            "wlan0",
-        ]);
-        sta.exec(&[
-            "ip",
-            "neigh",
-            "add",
-            "10.207.0.1",
-            "lladdr",
-            &mac_text(&ap_mac),
-            "dev",
-            "sta0",
-        ]);
-        Lab {
-            wlan0: ap.if_index("wlan0"),
-            ap,
-            sta,
-            ap_mac,
-            sta_mac,
-        }
-    }
-}
-
 /// Sends `count` UDP datagrams of `payload` bytes from `ns`, paced at
 /// about `rate` per second, on a thread of its own.
 fn send_udp(
@@ -319,23 +252,8 @@ fn send_udp(
     payload: usize,
     rate: u32,
 ) -> thread::JoinHandle<()> {
-    ns.spawn(move || {
-        let s = UdpSocket::bind(from).unwrap();
-        let data = vec![0x5au8; payload];
-        let start = Instant::now();
-        for i in 0..count {
-            if i % 50 == 0 {
-                let due = Duration::from_secs_f64(f64::from(i) / f64::from(rate));
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
-                    thread::sleep(wait);
-                }
-            }
-            // A full socket buffer: try again (every packet must go out).
-            while s.send_to(&data, to).is_err() {
-                thread::sleep(Duration::from_millis(1));
-            }
-        }
-    })
+    let due = move |i| Duration::from_secs_f64(f64::from(i) / f64::from(rate));
+    send_udp_paced(ns, from, to, count, vec![0x5a; payload], due)
 }
 
 #[test]
@@ -347,16 +265,11 @@ fn prometheus_sees_a_real_agent() {
     let Some(broker) = Broker::start_or_skip(TEST) else {
         return;
     };
-    let lab = Lab::new();
+    let lab = ApLab::new("wsfpa", "wsfps", 207);
+    // Static neighbours: no ARP frames among the counted ones.
+    lab.static_neighbours("10.207.0.1", &["10.207.0.2"]);
     let fake = FakeHostapd::start(&broker.socket);
-    fake.add_bss(BssSpec {
-        ifname: "wlan0".into(),
-        bssid: lab.ap_mac,
-        ssid: "wsflowd-lab".into(),
-        freq: 5180,
-        channel: 36,
-        phy: "phy0".into(),
-    });
+    fake.add_bss(lab.bss("wsflowd-lab"));
     fake.sync();
     let collect = CollectProcess::start(
         Some(&lab.ap),
@@ -369,22 +282,7 @@ fn prometheus_sees_a_real_agent() {
         ],
     );
     let prometheus = Prometheus::start(Some(&lab.ap), 9090, &["127.0.0.1:9106".into()]);
-    let cfg = TempConfig::new(&format!(
-        "config agent 'agent'
-	option sampling_rate '10'
-	option polling_interval '1'
-	option ubus_socket '{}'
-	list interface 'wlan0'
-
-config collector
-	option address '127.0.0.1'
-	option port '6343'
-",
-        broker.socket.display()
-    ));
-    let mut agent = AgentProcess::start(&lab.ap, &cfg.path);
-    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
-    assert!(fake.wait_subscribed("wlan0", Duration::from_secs(5)));
+    let (mut agent, cfg) = lab.start_agent(&fake, &broker.socket, 10, 6343);
     fake.associate("wlan0", lab.sta_mac, -57);
     fake.sync();
     // The agent lists the new station's rates within a second.
@@ -396,20 +294,8 @@ config collector
     const UP: u32 = 20_000;
     const DOWN: u32 = 10_000;
     let (up_payload, down_payload) = (200usize, 1000usize);
-    let sink_ap = lab.ap.spawn(|| {
-        let s = UdpSocket::bind("10.207.0.1:7001").unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
-        let mut buf = [0u8; 2048];
-        while s.recv(&mut buf).is_ok() {}
-    });
-    let sink_sta = lab.sta.spawn(|| {
-        let s = UdpSocket::bind("10.207.0.2:7000").unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
-        let mut buf = [0u8; 2048];
-        while s.recv(&mut buf).is_ok() {}
-    });
+    let sink_ap = udp_sink(&lab.ap, "10.207.0.1:7001");
+    let sink_sta = udp_sink(&lab.sta, "10.207.0.2:7000");
     thread::sleep(Duration::from_millis(100));
     let t0 = Instant::now();
     // Both directions at once, over the same two seconds, as an AP's

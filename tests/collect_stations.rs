@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
 use common::prometheus::CollectProcess;
+use common::sflow_mix;
 use common::ubusd::Broker;
 use common::*;
 use wsflowd::pcap::{ethernet_ipv4_udp, link_type, PcapWriter};
@@ -120,10 +121,9 @@ fn encode(agent: u8, sequence: u32, records: &[FlowRecord]) -> Vec<u8> {
         uptime: sequence * 1000,
         samples: List::Items(&samples),
     };
-    let mut buf = vec![0u8; 2048];
-    let mut w = Writer::new(&mut buf);
-    d.encode(&mut w).unwrap();
-    w.written().to_vec()
+    let mut buf = Vec::new();
+    sflow_mix::encode(&d, &mut buf);
+    buf
 }
 
 /// The story: (milliseconds, datagram).
@@ -167,17 +167,11 @@ fn write_capture(path: &std::path::Path) {
 }
 
 fn run_collect(args: &[&str]) -> String {
-    let out = std::process::Command::new(wsflowd())
-        .arg("collect")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_of(
+        std::process::Command::new(wsflowd())
+            .arg("collect")
+            .args(args),
+    )
 }
 
 #[test]
@@ -248,20 +242,6 @@ fn roams_live() {
     assert!(lines[1].contains(" agent=10.0.0.2 ifindex=3 bssid=02:00:00:00:0b:01 "));
 }
 
-fn read_mac(ns: &Netns, dev: &str) -> Mac {
-    let out = ns
-        .command("cat")
-        .arg(format!("/sys/class/net/{dev}/address"))
-        .output()
-        .unwrap();
-    let b: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .split(':')
-        .map(|x| u8::from_str_radix(x, 16).unwrap())
-        .collect();
-    b.try_into().unwrap()
-}
-
 fn udp_burst(ns: &Netns, from: &'static str, to: &'static str, count: u32) {
     ns.spawn(move || {
         let s = UdpSocket::bind(from).unwrap();
@@ -295,24 +275,12 @@ fn a_station_roams_between_two_real_agents() {
         ("wlan0", "sta0", &here_a, 208),
         ("wlan1", "sta1", &here_b, 209),
     ] {
-        sh(&[
-            "ip", "link", "add", wlan, "netns", &ap.name, "type", "veth", "peer", "name", sta,
-            "netns", &ns.name,
-        ]);
+        veth(&ap, wlan, ns, sta);
         ns.exec(&["ip", "link", "set", sta, "address", &mac_text(&STA)]);
-        ap.exec(&[
-            "ip",
-            "addr",
-            "add",
-            &format!("10.{net}.0.1/24"),
-            "dev",
-            wlan,
-        ]);
-        ns.exec(&["ip", "addr", "add", &format!("10.{net}.0.2/24"), "dev", sta]);
-        ap.exec(&["ip", "link", "set", wlan, "up"]);
-        ns.exec(&["ip", "link", "set", sta, "up"]);
+        ap.address_up(wlan, &format!("10.{net}.0.1/24"));
+        ns.address_up(sta, &format!("10.{net}.0.2/24"));
     }
-    let (bss_a, bss_b) = (read_mac(&ap, "wlan0"), read_mac(&ap, "wlan1"));
+    let (bss_a, bss_b) = (ap.mac("wlan0"), ap.mac("wlan1"));
     let collect = CollectProcess::start(Some(&ap), &["--stations", "--listen", "127.0.0.1:6343"]);
     let mut fakes = Vec::new();
     let mut agents = Vec::new();

@@ -364,25 +364,8 @@ fn unreachable_collectors_and_missing_capabilities_are_reported() {
     for p in [&broker.dir, &broker.socket] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
-    std::fs::set_permissions(&cfg.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&cfg.path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let binary = cfg.dir.join("sbin-wsflowd");
-    std::fs::copy(wsflowd(), &binary).unwrap();
     // As nobody with no capability at all.
-    let mut command = net.a.command("setpriv");
-    command
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--",
-        ])
-        .arg(&binary)
-        .args(["--foreground", "--config"])
-        .arg(&cfg.path);
-    let agent = AgentProcess::spawn(command);
+    let agent = AgentProcess::start_as_nobody(&net.a, &cfg, None);
     assert!(agent.wait_for_log("ubus: connected", Duration::from_secs(5)));
     assert!(agent.wait_for_log("port unreachable", Duration::from_secs(5)));
     thread::sleep(Duration::from_millis(2_000));

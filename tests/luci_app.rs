@@ -35,8 +35,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 use wsflowd::config::{self, uci, Kind, OptionSpec, SCHEMA};
+use wsflowd::rng::Rng;
 
-use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd};
+use common::ap_lab::ApLab;
+use common::fake_hostapd::{mac_text, FakeHostapd};
+use common::option_values::{daemon_accepts, long_name, random_text};
 use common::ubusd::{ubus_call, Broker, UbusError};
 use common::*;
 use server::{LuciServer, Settings};
@@ -399,18 +402,12 @@ fn real_i18n_scan_by_hand() {
         .status()
         .unwrap();
     assert!(copied.success());
-    let out = Command::new("perl")
-        .arg(luci.join("build/i18n-scan.pl"))
-        .arg("applications/luci-app-wsflowd")
-        .current_dir(&tree.dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let scanned = stdout_of(
+        Command::new("perl")
+            .arg(luci.join("build/i18n-scan.pl"))
+            .arg("applications/luci-app-wsflowd")
+            .current_dir(&tree.dir),
     );
-    let scanned = String::from_utf8(out.stdout).unwrap();
     assert_eq!(scanned, read(&app().join(POT)), "i18n-scan.pl and {POT}");
     let ours = i18n_scan::template(&app(), "applications/luci-app-wsflowd").unwrap();
     assert_eq!(scanned, ours, "i18n-scan.pl and our port of it");
@@ -556,37 +553,6 @@ fn run_form_with(
     (options, results)
 }
 
-/// What the daemon says of `value` in option `spec` (with `extra` lines
-/// in the same section): accepted or not.
-fn daemon_accepts(spec: &OptionSpec, value: &str, extra: &str) -> bool {
-    let quoted = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
-    let mut text = format!("config {} 's'\n", spec.section);
-    match (spec.section, spec.name) {
-        ("interface", "device") | ("collector", "address") => {}
-        ("interface", _) => text.push_str("\toption device 'eth1'\n"),
-        ("collector", _) => text.push_str("\toption address '192.0.2.1'\n"),
-        _ => {}
-    }
-    text.push_str(extra);
-    if !value.is_empty() {
-        let keyword = if spec.list { "list" } else { "option" };
-        text.push_str(&format!("\t{keyword} {} {}\n", spec.name, quoted(value)));
-    }
-    config::parse(text.as_bytes(), "t").is_ok()
-}
-
-/// Random text for the validation corpus.
-struct Rng(wsflowd::rng::Rng);
-
-impl Rng {
-    fn text(&mut self, alphabet: &[&str], max: usize) -> String {
-        let len = self.0.index(max + 1);
-        (0..len)
-            .map(|_| alphabet[self.0.index(alphabet.len())])
-            .collect()
-    }
-}
-
 /// Values worth trying for an option of this kind.
 fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
     let mut v: Vec<String> = vec![
@@ -597,17 +563,6 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
         "a\nb".into(),
     ];
     let label63 = "a".repeat(63);
-    let long_name = |total: usize| {
-        let mut s = String::new();
-        while s.len() < total {
-            if !s.is_empty() {
-                s.push('.');
-            }
-            let n = (total - s.len()).min(63);
-            s.push_str(&"b".repeat(n));
-        }
-        s
-    };
     let addresses: Vec<String> = [
         "192.0.2.1",
         "0.0.0.0",
@@ -755,7 +710,7 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 v.push(s.into());
             }
             for _ in 0..200 {
-                v.push(rng.text(&["0", "1", "5", "9", "-", "."], 11));
+                v.push(random_text(rng, &["0", "1", "5", "9", "-", "."], 11));
             }
         }
         Kind::Host(_) | Kind::AgentAddress(_) | Kind::Domain(_) => {
@@ -766,11 +721,12 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 "_", "%", "/", " ",
             ];
             for _ in 0..4000 {
-                v.push(rng.text(&alphabet, 18));
+                v.push(random_text(rng, &alphabet, 18));
             }
             // IPv6-shaped text: hex groups and separators.
             for _ in 0..3000 {
-                v.push(rng.text(
+                v.push(random_text(
+                    rng,
                     &[
                         "0", "1", "ff", "abcd", "12345", ":", ":", ":", ".", "1.2.3.4", "::",
                     ],
@@ -803,7 +759,11 @@ fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
                 v.push(m.into());
             }
             for _ in 0..3000 {
-                v.push(rng.text(&["0", "2", "a", "F", "x", ":", "-", ".", "/", " ", "é"], 18));
+                v.push(random_text(
+                    rng,
+                    &["0", "2", "a", "F", "x", ":", "-", ".", "/", " ", "é"],
+                    18,
+                ));
             }
         }
         _ => {}
@@ -1014,7 +974,7 @@ struct Case {
 /// The values to try in every option of the page that takes typed text,
 /// as form-schema.js cases and as the daemon will read them.
 fn validation_cases(options: &[Json]) -> (Vec<Json>, Vec<Case>) {
-    let mut rng = Rng(wsflowd::rng::Rng::from_seed(0x5eed_1ac1_0000_0001));
+    let mut rng = Rng::from_seed(0x5eed_1ac1_0000_0001);
     let mut cases = Vec::new();
     let mut specs = Vec::new();
     let mut seen = BTreeSet::new();
@@ -1333,8 +1293,7 @@ fn real_luci_validation_by_hand() {
 /// another namespace) and `mon0` (a radiotap TAP), hostapd's BSS on wlan0
 /// with two stations, two collectors, and traffic from the station.
 struct Lab {
-    ap: Netns,
-    sta: Netns,
+    net: ApLab,
     _mon0: File,
     broker: Broker,
     _fake: FakeHostapd,
@@ -1346,54 +1305,26 @@ struct Lab {
 impl Lab {
     fn new(test: &str) -> Option<Lab> {
         let broker = Broker::start_or_skip(test)?;
-        let ap = Netns::new("wsflu");
-        let sta = Netns::new("wsfls");
-        sh(&[
-            "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name",
-            "sta0", "netns", &sta.name,
-        ]);
-        ap.exec(&["ip", "addr", "add", "10.206.0.1/24", "dev", "wlan0"]);
-        sta.exec(&["ip", "addr", "add", "10.206.0.2/24", "dev", "sta0"]);
-        ap.exec(&["ip", "link", "set", "wlan0", "up"]);
-        sta.exec(&["ip", "link", "set", "sta0", "up"]);
-        let mon0 = ap
+        let net = ApLab::new("wsflu", "wsfls", 206);
+        let mon0 = net
+            .ap
             .spawn(|| monitor_tap("mon0").expect("radiotap TAP"))
             .join()
             .unwrap();
-        ap.exec(&["ip", "link", "set", "mon0", "up"]);
-        let mac = |ns: &Netns, dev: &str| -> [u8; 6] {
-            let out = ns
-                .command("cat")
-                .arg(format!("/sys/class/net/{dev}/address"))
-                .output()
-                .unwrap();
-            let v: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .split(':')
-                .map(|x| u8::from_str_radix(x, 16).unwrap())
-                .collect();
-            v.try_into().unwrap()
-        };
+        net.ap.exec(&["ip", "link", "set", "mon0", "up"]);
         let fake = FakeHostapd::start(&broker.socket);
-        fake.add_bss(BssSpec {
-            ifname: "wlan0".into(),
-            bssid: mac(&ap, "wlan0"),
-            // Markup in an SSID is shown as text, not taken for HTML.
-            ssid: "wsflowd <i>lab</i>".into(),
-            freq: 5180,
-            channel: 36,
-            phy: "phy0".into(),
-        });
-        fake.associate("wlan0", mac(&sta, "sta0"), -52);
+        // Markup in an SSID is shown as text, not taken for HTML.
+        fake.add_bss(net.bss("wsflowd <i>lab</i>"));
+        fake.associate("wlan0", net.sta_mac, -52);
         fake.associate("wlan0", [0x02, 0x5a, 0, 0, 0, 7], -67);
         fake.sync();
-        let collector_a = Collector::start(&ap);
-        let collector_b = Collector::start(&ap);
+        let collector_a = Collector::start(&net.ap);
+        let collector_b = Collector::start(&net.ap);
         // From the station to the access point, until the test ends (two
         // minutes at most).
         let traffic = Arc::new(AtomicBool::new(true));
         let on = traffic.clone();
-        sta.spawn(move || {
+        net.sta.spawn(move || {
             let s = UdpSocket::bind("10.206.0.2:0").unwrap();
             let end = Instant::now() + Duration::from_secs(120);
             while on.load(Ordering::Relaxed) && Instant::now() < end {
@@ -1402,8 +1333,7 @@ impl Lab {
             }
         });
         Some(Lab {
-            ap,
-            sta,
+            net,
             _mon0: mon0,
             broker,
             _fake: fake,
@@ -1417,7 +1347,6 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         self.traffic.store(false, Ordering::Relaxed);
-        let _ = &self.sta;
     }
 }
 
@@ -1725,13 +1654,13 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
         lab.collector_a.port
     );
     let cfg = TempConfig::new(&initial);
-    let agent = AgentProcess::start(&lab.ap, &cfg.path);
+    let agent = AgentProcess::start(&lab.net.ap, &cfg.path);
     assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
     let server = LuciServer::start(Settings {
         config: cfg.path.clone(),
         ubus_socket: lab.broker.socket.clone(),
         agent_pid: Some(agent.child.id()),
-        netns: Some(lab.ap.name.clone()),
+        netns: Some(lab.net.ap.name.clone()),
         devices: None,
         luci_root: None,
     });
@@ -2093,23 +2022,7 @@ fn pages_in_a_browser_edit_the_file_and_show_the_running_agent() {
     );
     assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "stations"), "2");
     assert_eq!(cell(&b, "wsflowd-bss", "wlan0", "channel"), "36 (5180 MHz)");
-    assert_eq!(
-        bss["bssid"],
-        mac_text(&{
-            let out = lab
-                .ap
-                .command("cat")
-                .arg("/sys/class/net/wlan0/address")
-                .output()
-                .unwrap();
-            let v: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .split(':')
-                .map(|x| u8::from_str_radix(x, 16).unwrap())
-                .collect();
-            <[u8; 6]>::try_from(v).unwrap()
-        })
-    );
+    assert_eq!(bss["bssid"], mac_text(&lab.net.ap_mac));
     b.screenshot(&shots.join("status.png"));
 
     // The page polls: once the agent is asked again, new figures appear.
@@ -2200,12 +2113,12 @@ fn real_luci_framework_by_hand() {
         lab.broker.socket.display(),
         lab.collector_a.port
     ));
-    let agent = AgentProcess::start(&lab.ap, &cfg.path);
+    let agent = AgentProcess::start(&lab.net.ap, &cfg.path);
     let server = LuciServer::start(Settings {
         config: cfg.path.clone(),
         ubus_socket: lab.broker.socket.clone(),
         agent_pid: Some(agent.child.id()),
-        netns: Some(lab.ap.name.clone()),
+        netns: Some(lab.net.ap.name.clone()),
         devices: None,
         luci_root: Some(luci),
     });

@@ -29,6 +29,24 @@ struct Replayed {
     tshark: (Option<u32>, Option<f64>, Option<i32>, Option<i32>),
 }
 
+/// What the agent's sample of a replayed frame says.
+struct MonitorSample {
+    output: Interface,
+    protocol: HeaderProtocol,
+    frame_length: u32,
+    stripped: u32,
+    header: Vec<u8>,
+    channel: u32,
+    speed: u64,
+    /// 255 (unknown) for a frame the radio sent.
+    rcpi: u32,
+    rsni: u32,
+    duration: u32,
+    bssid: [u8; 6],
+    /// The radio sent the frame (`extended_80211_tx`, no signal).
+    sent: bool,
+}
+
 /// A radiotap header for raw 802.11 frames (link type 105): only the
 /// Flags field, saying whether the frame ends with its FCS.
 fn radiotap_for_raw(fcs: bool) -> [u8; 9] {
@@ -232,12 +250,12 @@ fn monitor_frames_of_real_captures() {
                     ),
                     r => panic!("a monitor sample's radio record: {r:?}"),
                 };
-                samples.push((
-                    f,
-                    h.protocol,
-                    h.frame_length,
-                    h.stripped,
-                    h.header.to_vec(),
+                samples.push(MonitorSample {
+                    output: f.output,
+                    protocol: h.protocol,
+                    frame_length: h.frame_length,
+                    stripped: h.stripped,
+                    header: h.header.to_vec(),
                     channel,
                     speed,
                     rcpi,
@@ -245,7 +263,7 @@ fn monitor_frames_of_real_captures() {
                     duration,
                     bssid,
                     sent,
-                ));
+                });
             }
         }
     }
@@ -268,23 +286,9 @@ fn monitor_frames_of_real_captures() {
     let mut tshark_checks = 0;
     let mut transmitted = 0;
     for (f, s) in expected.iter().zip(&samples) {
-        let (
-            sample,
-            protocol,
-            frame_length,
-            stripped,
-            header,
-            channel,
-            speed,
-            rcpi,
-            rsni,
-            duration,
-            bssid,
-            sent,
-        ) = s;
         let m = MonitorFrame::parse(&f.bytes).unwrap();
-        assert_eq!(*sent, m.transmitted(), "{} frame {}", f.file, f.number);
-        if *sent {
+        assert_eq!(s.sent, m.transmitted(), "{} frame {}", f.file, f.number);
+        if s.sent {
             transmitted += 1;
         }
         let at = format!("{} frame {}", f.file, f.number);
@@ -292,35 +296,31 @@ fn monitor_frames_of_real_captures() {
         // delimiter for an A-MPDU subframe).
         let mpdu = m.header_bytes();
         if m.ampdu.is_some() {
-            assert_eq!(*protocol, HeaderProtocol::IEEE80211_AMPDU, "{at}");
+            assert_eq!(s.protocol, HeaderProtocol::IEEE80211_AMPDU, "{at}");
             assert_eq!(
-                &header[4..],
-                &mpdu[..header.len() - 4],
+                &s.header[4..],
+                &mpdu[..s.header.len() - 4],
                 "{at}: header bytes"
             );
-            assert_eq!(header[3], 0x4e, "{at}: delimiter signature");
-            assert_eq!(*frame_length, m.frame_length() + 4, "{at}");
+            assert_eq!(s.header[3], 0x4e, "{at}: delimiter signature");
+            assert_eq!(s.frame_length, m.frame_length() + 4, "{at}");
         } else {
-            assert_eq!(*protocol, HeaderProtocol::IEEE80211, "{at}");
+            assert_eq!(s.protocol, HeaderProtocol::IEEE80211, "{at}");
             assert_eq!(
-                &header[..],
+                &s.header[..],
                 &mpdu[..mpdu.len().min(256)],
                 "{at}: header bytes"
             );
-            assert_eq!(*frame_length, m.frame_length(), "{at}");
+            assert_eq!(s.frame_length, m.frame_length(), "{at}");
         }
-        assert_eq!(*stripped, 4, "{at}: the FCS");
-        assert_eq!(*bssid, m.bssid().map_or([0; 6], |b| b.0), "{at}");
-        assert_eq!(
-            sample.output,
-            Interface::discarded(263),
-            "{at}: not our BSS"
-        );
-        if *sent {
-            assert_eq!(*duration, m.packet_duration(), "{at}");
+        assert_eq!(s.stripped, 4, "{at}: the FCS");
+        assert_eq!(s.bssid, m.bssid().map_or([0; 6], |b| b.0), "{at}");
+        assert_eq!(s.output, Interface::discarded(263), "{at}: not our BSS");
+        if s.sent {
+            assert_eq!(s.duration, m.packet_duration(), "{at}");
         } else {
             assert_eq!(
-                (*rcpi, *rsni, *duration),
+                (s.rcpi, s.rsni, s.duration),
                 (m.rcpi, m.rsni, m.packet_duration()),
                 "{at}"
             );
@@ -328,30 +328,30 @@ fn monitor_frames_of_real_captures() {
         // What tshark reads from the same capture.
         let (t_channel, t_rate, t_signal, t_snr) = f.tshark;
         if let Some(c) = t_channel {
-            assert_eq!(*channel, c, "{at}: channel, tshark");
+            assert_eq!(s.channel, c, "{at}: channel, tshark");
             tshark_checks += 1;
         }
         if let Some(r) = t_rate {
-            let ours = *speed as f64 / 1e6;
+            let ours = s.speed as f64 / 1e6;
             assert!(
                 (ours - r).abs() < 0.051,
                 "{at}: rate {ours} Mbit/s, tshark {r}"
             );
             tshark_checks += 1;
         }
-        if let (Some(dbm), false) = (t_signal, *sent) {
+        if let (Some(dbm), false) = (t_signal, s.sent) {
             // RCPI = 2 × (dBm + 110), IEEE 802.11k.
             assert_eq!(
-                *rcpi as i32,
+                s.rcpi as i32,
                 (2 * (dbm + 110)).clamp(0, 220),
                 "{at}: RCPI from tshark's signal"
             );
             tshark_checks += 1;
         }
-        if let (Some(snr), false) = (t_snr, *sent) {
+        if let (Some(snr), false) = (t_snr, s.sent) {
             // RSNI = 2 × (SNR + 10), IEEE 802.11k.
             assert_eq!(
-                *rsni as i32,
+                s.rsni as i32,
                 (2 * (snr + 10)).clamp(0, 254),
                 "{at}: RSNI from tshark's SNR"
             );

@@ -32,8 +32,10 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 use wsflowd::config::{self, Kind, OptionSpec, SCHEMA};
+use wsflowd::rng::Rng;
 
-use common::TempDir;
+use common::option_values::{daemon_accepts, long_name, random_text};
+use common::{stdout_of, TempDir};
 use procd_trigger::{fire, triggers_of, Queued};
 use ubox_validate::Target;
 
@@ -572,20 +574,15 @@ fn expected_datatype(spec: &OptionSpec) -> String {
 /// default).
 fn script_validation() -> BTreeMap<(String, String), (String, Option<String>)> {
     let tmp = TempDir::new("openwrt-init-validation");
-    let out = Command::new("sh")
-        .arg(shim().join("rc.common"))
-        .arg(repo().join("openwrt/files/wsflowd.init"))
-        .arg("dump-validation")
-        .env("SHIM_OUT", tmp.path().join("out"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let dump = stdout_of(
+        Command::new("sh")
+            .arg(shim().join("rc.common"))
+            .arg(repo().join("openwrt/files/wsflowd.init"))
+            .arg("dump-validation")
+            .env("SHIM_OUT", tmp.path().join("out")),
     );
     let mut tuples = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in dump.lines() {
         let (section, tuple) = line.split_once('\t').unwrap();
         // validate_data's parse_tuple: OPTION:DATATYPE[:DEFAULT].
         let mut parts = tuple.splitn(3, ':');
@@ -641,34 +638,10 @@ fn validation_has_every_option_with_its_datatype_and_default() {
     );
 }
 
-/// Whether the daemon accepts `value` for the option (in a section holding
-/// what that section needs besides).
-fn daemon_accepts(spec: &OptionSpec, value: &str) -> bool {
-    let quoted = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
-    let mut text = format!("config {} 's'\n", spec.section);
-    match (spec.section, spec.name) {
-        ("interface", "device") | ("collector", "address") => {}
-        ("interface", _) => text.push_str("\toption device 'eth1'\n"),
-        ("collector", _) => text.push_str("\toption address '192.0.2.1'\n"),
-        _ => {}
-    }
-    let keyword = if spec.list { "list" } else { "option" };
-    text.push_str(&format!("\t{keyword} {} {}\n", spec.name, quoted(value)));
-    config::parse(text.as_bytes(), "t").is_ok()
-}
-
-/// Random text from an alphabet.
-fn random_text(rng: &mut wsflowd::rng::Rng, alphabet: &[&str], max: usize) -> String {
-    let len = rng.index(max + 1);
-    (0..len)
-        .map(|_| alphabet[rng.index(alphabet.len())])
-        .collect()
-}
-
 /// Values worth trying for an option of this kind: the edges of the
 /// daemon's rules and of ubox's (octal, hexadecimal, C's strtol, musl's
 /// inet_pton and ether_aton), then random text.
-fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
+fn corpus(spec: &OptionSpec, rng: &mut Rng) -> Vec<String> {
     let mut v: Vec<String> = [" ", "x y", "'", "a\nb", "\t", "-", "_", "."]
         .iter()
         .map(|s| s.to_string())
@@ -786,17 +759,6 @@ fn corpus(spec: &OptionSpec, rng: &mut wsflowd::rng::Rng) -> Vec<String> {
         "0a.1.2.3",
     ];
     let label63 = "a".repeat(63);
-    let long_name = |total: usize| {
-        let mut s = String::new();
-        while s.len() < total {
-            if !s.is_empty() {
-                s.push('.');
-            }
-            let n = (total - s.len()).min(63);
-            s.push_str(&"b".repeat(n));
-        }
-        s
-    };
     let long: Vec<String> = vec![
         format!("{label63}.com"),
         format!("{label63}a.com"),
@@ -1116,7 +1078,7 @@ fn deliberate_difference(
 #[test]
 fn validation_agrees_with_the_daemon_but_for_listed_reasons() {
     let tuples = script_validation();
-    let mut rng = wsflowd::rng::Rng::from_seed(0x0b0c_5a1d_0000_0001);
+    let mut rng = Rng::from_seed(0x0b0c_5a1d_0000_0001);
     let mut compared = 0;
     let mut agreed = 0;
     let mut values = 0;
@@ -1130,7 +1092,7 @@ fn validation_agrees_with_the_daemon_but_for_listed_reasons() {
                 continue;
             }
             values += 1;
-            let daemon = daemon_accepts(spec, &value);
+            let daemon = daemon_accepts(spec, &value, "");
             for target in [Target::Long32, Target::Long64] {
                 let ubox = ubox_validate::valid(datatype, &value, target);
                 compared += 1;
@@ -1194,18 +1156,8 @@ fn the_script_and_the_shims_pass_shellcheck() {
     .map(|f| shim().join(f))
     .collect();
     for file in &files {
-        let out = Command::new("shellcheck")
-            .args(["--shell=sh", "-x", "--exclude=SC1091"])
-            .arg(file)
-            .current_dir(shim())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "shellcheck {}:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let args = ["--shell=sh", "-x", "--exclude=SC1091"];
+        common::assert_shellcheck_passes(file, &args, Some(&shim()));
     }
 }
 
@@ -1230,7 +1182,7 @@ fn real_validate_data_by_hand() {
     };
     let command: Vec<&str> = command.split_whitespace().collect();
     let tuples = script_validation();
-    let mut rng = wsflowd::rng::Rng::from_seed(0x0b0c_5a1d_0000_0001);
+    let mut rng = Rng::from_seed(0x0b0c_5a1d_0000_0001);
     let mut pairs = BTreeSet::new();
     for spec in SCHEMA {
         let (datatype, _) = &tuples[&(spec.section.to_owned(), spec.name.to_owned())];

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -44,27 +43,9 @@ fn reload_moves_the_collector_and_the_rate_while_traffic_flows() {
     // The AP namespace with two sampled interfaces: veth-a (to the
     // station namespace) and veth-c (a second link to it).
     let net = VethPair::new();
-    sh(&[
-        "ip",
-        "link",
-        "add",
-        "veth-c",
-        "netns",
-        &net.a.name,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "veth-d",
-        "netns",
-        &net.b.name,
-    ]);
-    net.a
-        .exec(&["ip", "addr", "add", "10.202.0.1/24", "dev", "veth-c"]);
-    net.b
-        .exec(&["ip", "addr", "add", "10.202.0.2/24", "dev", "veth-d"]);
-    net.a.exec(&["ip", "link", "set", "veth-c", "up"]);
-    net.b.exec(&["ip", "link", "set", "veth-d", "up"]);
+    veth(&net.a, "veth-c", &net.b, "veth-d");
+    net.a.address_up("veth-c", "10.202.0.1/24");
+    net.b.address_up("veth-d", "10.202.0.2/24");
     let index_a = net.a.if_index("veth-a");
     let index_c = net.a.if_index("veth-c");
 
@@ -194,30 +175,8 @@ config collector
 ",
         collector.port
     ));
-    // The user must be able to reach the binary and read the file, as on
-    // OpenWrt (/usr/sbin/wsflowd, /etc/config/wsflowd 0644).
-    let binary = cfg.dir.join("sbin-wsflowd");
-    std::fs::copy(wsflowd(), &binary).unwrap();
-    for (path, mode) in [(&cfg.dir, 0o755), (&binary, 0o755), (&cfg.path, 0o644)] {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-    // nobody, no supplementary groups, CAP_NET_RAW as the only capability
-    // in every set (the ambient set carries it across exec).
-    let mut command = net.a.command("setpriv");
-    command
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all,+net_raw",
-            "--ambient-caps=-all,+net_raw",
-            "--bounding-set=-all,+net_raw",
-            "--",
-        ])
-        .arg(&binary)
-        .args(["--foreground", "--config"])
-        .arg(&cfg.path);
-    let agent = AgentProcess::spawn(command);
+    // nobody, no supplementary groups, CAP_NET_RAW as the only capability.
+    let agent = AgentProcess::start_as_nobody(&net.a, &cfg, Some("net_raw"));
     assert!(
         agent.wait_for_log("sampling veth-a", Duration::from_secs(5)),
         "the agent could not open its socket"

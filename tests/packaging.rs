@@ -80,17 +80,7 @@ fn shell_scripts_pass_shellcheck() {
     scripts.extend(generated);
     for script in &scripts {
         // SC1091: OpenWrt's /lib/functions.sh is not in this tree.
-        let out = Command::new("shellcheck")
-            .args(["--shell=sh", "--exclude=SC1091"])
-            .arg(script)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "shellcheck {}:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stdout)
-        );
+        common::assert_shellcheck_passes(script, &["--shell=sh", "--exclude=SC1091"], None);
     }
 }
 

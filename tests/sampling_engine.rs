@@ -423,19 +423,9 @@ fn agent_log_line(log: &[String], needle: &str) -> String {
         .unwrap_or_else(|| panic!("no log line with {needle:?}"))
 }
 
-#[test]
-fn classic_filter_samples_ingress_with_the_receive_counter_as_pool() {
-    if !root_or_skip("classic_filter_samples_ingress_with_the_receive_counter_as_pool") {
-        return;
-    }
-    let net = VethPair::new();
-    let collector = Collector::start(&net.a);
-    let extra = "\toption sampling_filter 'classic'\n";
-    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, extra));
-    let agent = AgentProcess::start(&net.a, &cfg.path);
-    assert!(agent.wait_for_log("classic BPF filter", Duration::from_secs(5)));
-    let rx_before = net.a.stat(&net.a_if, "rx_packets");
-    // Pings: requests in, replies out; only the requests are sampled.
+/// Pings the agent's side of `net` 20 times; false if ping is missing
+/// (then UDP datagrams went one way instead).
+fn ping_a(net: &VethPair) -> bool {
     let out = net
         .b
         .command("ping")
@@ -445,14 +435,96 @@ fn classic_filter_samples_ingress_with_the_receive_counter_as_pool() {
     if !pinged {
         send(&net.b, &net.b_addr, &net.a_addr, 9, 20, 1000);
     }
-    thread::sleep(Duration::from_millis(1_500));
-    let rx_after = net.a.stat(&net.a_if, "rx_packets");
+    pinged
+}
+
+/// With CAP_NET_RAW alone (classic BPF) on the only sampled interface:
+/// both directions, each frame once (at 1-in-1 every frame the interface
+/// received or sent is a sample), and the pool from the interface's
+/// receive and transmit counters.
+#[test]
+fn classic_filter_alone_samples_both_directions_with_the_counters_as_pool() {
+    if !root_or_skip("classic_filter_alone_samples_both_directions_with_the_counters_as_pool") {
+        return;
+    }
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let extra = "\toption sampling_filter 'classic'\n";
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, extra));
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log(
+        "classic BPF filter, both directions",
+        Duration::from_secs(5)
+    ));
+    let counted = || net.a.stat(&net.a_if, "rx_packets") + net.a.stat(&net.a_if, "tx_packets");
+    let before = counted();
+    let pinged = ping_a(&net);
+    thread::sleep(Duration::from_millis(500));
+    let crossed = counted() - before;
     assert!(agent.stop().success());
     let f = flows(&collector.snapshot());
+    let a = Interface::index(net.a.if_index(&net.a_if));
+    let (requests, replies) = (
+        f.iter().filter(|s| s.icmp_type() == Some(8)).count(),
+        f.iter().filter(|s| s.icmp_type() == Some(0)).count(),
+    );
+    println!(
+        "classic alone, 1-in-1: {} samples ({requests} echo requests, {replies} replies), {crossed} frames crossed, last pool {}",
+        f.len(),
+        f.last().map_or(0, |s| s.pool)
+    );
+    if pinged {
+        assert_eq!((requests, replies), (20, 20));
+    }
+    for s in &f {
+        let ingress = s.input == a;
+        assert!(ingress || s.output == a, "{s:?}");
+    }
+    assert!(f.iter().any(|s| s.output == a), "no egress sample");
+    // Every frame that crossed is a sample, and the pool counted each.
+    assert_eq!(f.len() as u64, crossed);
+    for (i, s) in f.iter().enumerate() {
+        assert_eq!(u64::from(s.pool), i as u64 + 1, "pool of sample {i}");
+    }
+}
+
+/// Classic BPF beside another sampled interface: a frame forwarded
+/// between the two would be counted on both, and classic BPF cannot tell
+/// where a frame entered: ingress only, the pool from the receive
+/// counter, and the log says so.
+#[test]
+fn classic_filter_samples_ingress_only_beside_another_sampled_interface() {
+    if !root_or_skip("classic_filter_samples_ingress_only_beside_another_sampled_interface") {
+        return;
+    }
+    let net = VethPair::new();
+    net.a.exec(&[
+        "ip", "link", "add", "veth-x", "type", "veth", "peer", "name", "veth-y",
+    ]);
+    let collector = Collector::start(&net.a);
+    let extra = "\toption sampling_filter 'classic'\n";
+    let cfg = TempConfig::new(&agent_config(
+        &[&net.a_if, "veth-x"],
+        1,
+        collector.port,
+        extra,
+    ));
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("sampling veth-x", Duration::from_secs(5)));
+    assert!(agent.wait_for_log("veth-a (ifIndex", Duration::from_secs(5)));
+    assert_eq!(agent.log_count("classic BPF filter, ingress only"), 2);
+    let rx_before = net.a.stat(&net.a_if, "rx_packets");
+    let pinged = ping_a(&net);
+    thread::sleep(Duration::from_millis(500));
+    let rx_after = net.a.stat(&net.a_if, "rx_packets");
+    assert!(agent.stop().success());
+    let source = net.a.if_index(&net.a_if);
+    let f: Vec<Flow> = flows(&collector.snapshot())
+        .into_iter()
+        .filter(|s| s.source == source)
+        .collect();
     assert!(!f.is_empty());
-    assert!(f
-        .iter()
-        .all(|s| s.input == Interface::index(net.a.if_index(&net.a_if))));
+    assert!(f.iter().all(|s| s.input == Interface::index(source)));
     if pinged {
         assert!(
             f.iter().all(|s| s.icmp_type() != Some(0)),
@@ -465,6 +537,214 @@ fn classic_filter_samples_ingress_with_the_receive_counter_as_pool() {
         rx_after - rx_before,
         "pool = frames received"
     );
+}
+
+/// Sends frames out of `ifname` from a packet socket whose protocol is
+/// `protocol` (what `skb->protocol` becomes): `count` of them to
+/// `destination`, each carrying `tag`.
+fn send_raw(ns: &Netns, ifname: &str, protocol: u16, destination: [u8; 6], tag: u8, count: u32) {
+    use std::os::fd::AsFd;
+    use wsflowd::sys::socket::{self, PacketAddr};
+    let if_index = ns.if_index(ifname);
+    ns.spawn(move || {
+        let fd = socket::socket(libc::AF_PACKET, libc::SOCK_RAW, 0).unwrap();
+        socket::bind(fd.as_fd(), &PacketAddr::new(if_index, protocol)).unwrap();
+        let mut frame = [0u8; 60];
+        frame[..6].copy_from_slice(&destination);
+        frame[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x77]);
+        // An 802.3 length and an LLC header (null SAPs), as mac80211's
+        // relayed frames may be; the tag after it.
+        frame[12..14].copy_from_slice(&6u16.to_be_bytes());
+        frame[17] = tag;
+        for _ in 0..count {
+            socket::send(fd.as_fd(), &frame, 0).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+/// mac80211 relays a group-addressed frame from a station back to the
+/// BSS as a copy (`protocol` ETH_P_802_3, egress) while the frame itself
+/// goes up the stack (ingress, a candidate): the copy is not a candidate
+/// again. Other egress frames are, with that protocol (a unicast relay)
+/// or to a group address (sent by the host). Both filters (classic on its
+/// own interface), 1-in-1, frames made with a packet socket whose
+/// protocol is ETH_P_802_3 as mac80211's copies are.
+#[test]
+fn relay_copies_of_group_addressed_frames_are_not_candidates() {
+    if !root_or_skip("relay_copies_of_group_addressed_frames_are_not_candidates") {
+        return;
+    }
+    for filter in ["ebpf", "classic"] {
+        let net = VethPair::new();
+        let collector = Collector::start(&net.a);
+        let extra = format!("\toption sampling_filter '{filter}'\n");
+        let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, &extra));
+        let agent = AgentProcess::start(&net.a, &cfg.path);
+        assert!(agent.wait_for_log("sampling veth-a", Duration::from_secs(5)));
+        let tx_before = net.a.stat(&net.a_if, "tx_packets");
+        const BROADCAST: [u8; 6] = [0xff; 6];
+        const IPV4_MULTICAST: [u8; 6] = [0x01, 0x00, 0x5e, 0, 0, 1];
+        const UNICAST: [u8; 6] = [0x02, 0, 0, 0, 0, 0x42];
+        send_raw(&net.a, &net.a_if, 0x0001, BROADCAST, 1, 5);
+        send_raw(&net.a, &net.a_if, 0x0001, IPV4_MULTICAST, 2, 4);
+        send_raw(&net.a, &net.a_if, 0x0001, UNICAST, 3, 7);
+        send_raw(&net.a, &net.a_if, 0x0800, BROADCAST, 4, 3);
+        thread::sleep(Duration::from_millis(300));
+        let sent = net.a.stat(&net.a_if, "tx_packets") - tx_before;
+        assert!(agent.stop().success());
+        let f = flows(&collector.snapshot());
+        let tagged = |tag: u8| {
+            f.iter()
+                .filter(|s| s.header.len() > 17 && s.header[6..12] == [2, 0, 0, 0, 0, 0x77])
+                .filter(|s| s.header[17] == tag)
+                .count()
+        };
+        let counts = [tagged(1), tagged(2), tagged(3), tagged(4)];
+        println!(
+            "{filter}: {sent} frames sent, samples of each kind: {counts:?} (relay copies to broadcast, to multicast; unicast relay; broadcast by the host)"
+        );
+        assert_eq!(sent, 19);
+        assert_eq!(counts, [0, 0, 7, 3], "{filter}");
+        if filter == "ebpf" {
+            // The pool counted the candidates only (at 1-in-1: the samples).
+            for (i, s) in f.iter().enumerate() {
+                assert_eq!(s.pool as usize, i + 1, "{filter}: pool of sample {i}");
+            }
+        } else {
+            // The interface's counters count the relay copies too: the
+            // classic pool's known excess (docs/configuration.md).
+            let last = f.last().map_or(0, |s| s.pool) as usize;
+            assert_eq!(last, f.len() + 9, "classic: pool");
+        }
+    }
+}
+
+/// At 1-in-1 the pool is the samples, to the last frame: frames still in
+/// the block the kernel was filling when the agent was told to stop are
+/// read before it exits (it waits for the kernel to hand the block over),
+/// and no batch's pool counts frames that come after it.
+#[test]
+fn at_one_in_one_the_pool_is_the_samples_to_the_last_frame() {
+    if !root_or_skip("at_one_in_one_the_pool_is_the_samples_to_the_last_frame") {
+        return;
+    }
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 1, collector.port, ""));
+    let sink = net.a.spawn(|| {
+        let s = UdpSocket::bind("0.0.0.0:9999").unwrap();
+        thread::sleep(Duration::from_secs(20));
+        drop(s);
+    });
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("eBPF filter, exact pool", Duration::from_secs(5)));
+    // Bursts that end in blocks the kernel still fills, read while the
+    // next burst arrives.
+    for _ in 0..5 {
+        send(&net.b, &net.b_addr, &net.a_addr, 9999, 300, 30_000);
+        thread::sleep(Duration::from_millis(30));
+    }
+    // The last burst, then stop at once: its frames are still in the
+    // kernel's block (handed over after 100 to 200 ms).
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, 50, 50_000);
+    let agent_log = agent.log.clone();
+    assert!(agent.stop().success());
+    thread::sleep(Duration::from_millis(100));
+    drop(sink);
+    let f = flows(&collector.snapshot());
+    let datagrams = f.iter().filter(|s| s.udp_port() == Some(9999)).count();
+    println!(
+        "1-in-1: {} samples, {datagrams} of the 1,550 datagrams",
+        f.len()
+    );
+    assert_eq!(datagrams, 1_550);
+    for (i, s) in f.iter().enumerate() {
+        assert_eq!(s.pool as usize, i + 1, "pool of sample {i}");
+        assert_eq!(s.drops, 0);
+    }
+    let line = agent_log_line(&agent_log.lock().unwrap(), "accepted by the filter");
+    let figures = exit_figures(&line);
+    println!("exit: {line}");
+    assert_eq!(
+        figures,
+        [f.len() as u64, f.len() as u64, 0, f.len() as u64],
+        "pool, frames read, drops, accepted"
+    );
+}
+
+/// A change of rate applies at once: the program gets a new map whose
+/// countdowns are drawn for the new rate (an old countdown could hold
+/// back the first sample by up to twice the old rate), and the pool goes
+/// on exactly, across the old map and the new.
+#[test]
+fn a_new_rate_applies_at_once_with_the_pool_exact() {
+    if !root_or_skip("a_new_rate_applies_at_once_with_the_pool_exact") {
+        return;
+    }
+    let net = VethPair::new();
+    let collector = Collector::start(&net.a);
+    let cfg = TempConfig::new(&agent_config(&[&net.a_if], 20_000, collector.port, ""));
+    let sink = net.a.spawn(|| {
+        let s = UdpSocket::bind("0.0.0.0:9999").unwrap();
+        thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    let agent = AgentProcess::start(&net.a, &cfg.path);
+    assert!(agent.wait_for_log("eBPF filter, exact pool", Duration::from_secs(5)));
+    let counted = || net.a.stat(&net.a_if, "rx_packets") + net.a.stat(&net.a_if, "tx_packets");
+    let start = counted();
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, 5_000, 20_000);
+    cfg.rewrite(&agent_config(&[&net.a_if], 10, collector.port, ""));
+    agent.signal(libc::SIGHUP);
+    assert!(agent.wait_for_log("sampling rate now 1-in-10", Duration::from_secs(3)));
+    let mark = collector.snapshot().len();
+    let before = counted();
+    const COUNT: u32 = 10_000;
+    send(&net.b, &net.b_addr, &net.a_addr, 9999, COUNT, 20_000);
+    thread::sleep(Duration::from_millis(300));
+    let end = counted();
+    assert!(agent.stop().success());
+    drop(sink);
+    let all = collector.snapshot();
+    let after: Vec<Flow> = flows(&all[mark..].to_vec())
+        .into_iter()
+        .filter(|s| s.rate == 10)
+        .collect();
+    let crossed = end - before;
+    let n = crossed as f64;
+    let sigma = (n * 0.1 * 0.9).sqrt();
+    println!(
+        "1-in-20,000 then 1-in-10: {} samples at 1-in-10 for {crossed} frames (expected {:.0} ± {:.0}); last pool {}, {} frames since the agent started",
+        after.len(),
+        n / 10.0,
+        4.0 * sigma,
+        after.last().map_or(0, |s| s.pool),
+        end - start
+    );
+    assert!((after.len() as f64 - n / 10.0).abs() <= 4.0 * sigma);
+    // The pool is every frame since the socket opened, both maps'.
+    let last = u64::from(after.last().unwrap().pool);
+    assert!(last <= end - start && last + 40 >= end - start, "{last}");
+    let pools: Vec<u32> = flows(&all).iter().map(|s| s.pool).collect();
+    assert!(pools.windows(2).all(|w| w[0] < w[1]), "{pools:?}");
+}
+
+/// The exit log's pool, frames read, drops and accepted frames.
+fn exit_figures(line: &str) -> [u64; 4] {
+    ["pool", "frames read", "drops", "accepted by the filter"].map(|name| {
+        let at = line
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            + name.len();
+        line[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    })
 }
 
 #[test]

@@ -7,28 +7,14 @@
 
 mod common;
 
-use std::net::UdpSocket;
 use std::process::{Child, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::fake_hostapd::{mac_text, BssSpec, FakeHostapd, Mac};
+use common::ap_lab::ApLab;
+use common::fake_hostapd::FakeHostapd;
 use common::ubusd::Broker;
 use common::*;
-
-fn read_mac(ns: &Netns, dev: &str) -> Mac {
-    let out = ns
-        .command("cat")
-        .arg(format!("/sys/class/net/{dev}/address"))
-        .output()
-        .unwrap();
-    let b: Vec<u8> = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .split(':')
-        .map(|x| u8::from_str_radix(x, 16).unwrap())
-        .collect();
-    b.try_into().unwrap()
-}
 
 struct Killed(Child);
 
@@ -37,37 +23,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Sends `count` UDP datagrams of `payload` bytes from `ns` at `rate` per
-/// second, on a thread of its own.
-fn send_udp(
-    ns: &Netns,
-    from: &'static str,
-    to: &'static str,
-    count: u32,
-    payload: usize,
-    rate: f64,
-) -> thread::JoinHandle<()> {
-    ns.spawn(move || {
-        let s = UdpSocket::bind(from).unwrap();
-        let data = vec![0u8; payload];
-        let start = Instant::now();
-        for i in 0..count {
-            if i % 50 == 0 {
-                // The first 500 packets at a tenth of the rate.
-                let due = Duration::from_secs_f64(
-                    f64::from(i.min(500)) * 10.0 / rate + f64::from(i.saturating_sub(500)) / rate,
-                );
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
-                    thread::sleep(wait);
-                }
-            }
-            while s.send_to(&data, to).is_err() {
-                thread::sleep(Duration::from_millis(1));
-            }
-        }
-    })
 }
 
 /// Sums the PACKETS and BYTES columns of the CSV rows whose SRC_IP is
@@ -106,58 +61,15 @@ fn sfacctd_renormalizes_the_agents_samples() {
     let Some(broker) = Broker::start_or_skip(TEST) else {
         return;
     };
-    let ap = Netns::new("wsfsa");
-    let sta = Netns::new("wsfss");
-    sh(&[
-        "ip", "link", "add", "wlan0", "netns", &ap.name, "type", "veth", "peer", "name", "sta0",
-        "netns", &sta.name,
-    ]);
-    ap.exec(&["ip", "addr", "add", "10.210.0.1/24", "dev", "wlan0"]);
-    sta.exec(&["ip", "addr", "add", "10.210.0.2/24", "dev", "sta0"]);
-    sta.exec(&["ip", "addr", "add", "10.210.0.3/24", "dev", "sta0"]);
-    ap.exec(&["ip", "link", "set", "wlan0", "up"]);
-    sta.exec(&["ip", "link", "set", "sta0", "up"]);
-    let (ap_mac, sta_mac) = (read_mac(&ap, "wlan0"), read_mac(&sta, "sta0"));
-    ap.exec(&[
-        "ip",
-        "neigh",
-        "add",
-        "10.210.0.2",
-        "lladdr",
-        &mac_text(&sta_mac),
-        "dev",
-        "wlan0",
-    ]);
-    ap.exec(&[
-        "ip",
-        "neigh",
-        "add",
-        "10.210.0.3",
-        "lladdr",
-        &mac_text(&sta_mac),
-        "dev",
-        "wlan0",
-    ]);
-    sta.exec(&[
-        "ip",
-        "neigh",
-        "add",
-        "10.210.0.1",
-        "lladdr",
-        &mac_text(&ap_mac),
-        "dev",
-        "sta0",
-    ]);
+    let lab = ApLab::new("wsfsa", "wsfss", 210);
+    // A second address of the station: a second flow.
+    lab.sta
+        .exec(&["ip", "addr", "add", "10.210.0.3/24", "dev", "sta0"]);
+    lab.static_neighbours("10.210.0.1", &["10.210.0.2", "10.210.0.3"]);
+    let (ap, sta) = (&lab.ap, &lab.sta);
 
     let fake = FakeHostapd::start(&broker.socket);
-    fake.add_bss(BssSpec {
-        ifname: "wlan0".into(),
-        bssid: ap_mac,
-        ssid: "wsflowd-lab".into(),
-        freq: 5180,
-        channel: 36,
-        phy: "phy0".into(),
-    });
+    fake.add_bss(lab.bss("wsflowd-lab"));
     fake.sync();
 
     let dir = TempDir::new("sfacctd");
@@ -193,23 +105,8 @@ print_refresh_time[flows]: 1
             .spawn()
             .expect("start sfacctd"),
     );
-    let cfg = TempConfig::new(&format!(
-        "config agent 'agent'
-	option sampling_rate '10'
-	option polling_interval '1'
-	option ubus_socket '{}'
-	list interface 'wlan0'
-
-config collector
-	option address '127.0.0.1'
-	option port '6343'
-",
-        broker.socket.display()
-    ));
-    let agent = AgentProcess::start(&ap, &cfg.path);
-    assert!(agent.wait_for_log("sampling wlan0", Duration::from_secs(5)));
-    assert!(fake.wait_subscribed("wlan0", Duration::from_secs(5)));
-    fake.associate("wlan0", sta_mac, -57);
+    let (agent, _cfg) = lab.start_agent(&fake, &broker.socket, 10, 6343);
+    fake.associate("wlan0", lab.sta_mac, -57);
     fake.sync();
     thread::sleep(Duration::from_millis(1_500));
 
@@ -227,18 +124,18 @@ config collector
         ("10.210.0.3", "10.210.0.3:0", 8_000, 4_000.0),
     ];
     let payload = 200;
-    let sink = ap.spawn(|| {
-        let s = UdpSocket::bind("0.0.0.0:9").unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
-        let mut buf = [0u8; 2048];
-        while s.recv(&mut buf).is_ok() {}
-    });
+    let sink = udp_sink(ap, "0.0.0.0:9");
     thread::sleep(Duration::from_millis(100));
     let senders: Vec<_> = FLOWS
         .iter()
         .map(|&(_, from, packets, rate)| {
-            send_udp(&sta, from, "10.210.0.1:9", packets, payload, rate)
+            // The first 500 packets at a tenth of the rate.
+            let due = move |i: u32| {
+                Duration::from_secs_f64(
+                    f64::from(i.min(500)) * 10.0 / rate + f64::from(i.saturating_sub(500)) / rate,
+                )
+            };
+            send_udp_paced(sta, from, "10.210.0.1:9", packets, vec![0; payload], due)
         })
         .collect();
     for s in senders {

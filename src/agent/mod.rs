@@ -46,7 +46,7 @@ mod status;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::{self, Config, Loaded};
 use crate::counters::host::HostDescription;
@@ -412,7 +412,9 @@ impl Agent {
                             }
                         }
                     }
-                    Slot::Source(i) => self.service(i, revents),
+                    Slot::Source(i) => {
+                        self.service(i, revents);
+                    }
                     Slot::Dns => {
                         let now = self.now_ms();
                         if self.dns_sd.readable(now) {
@@ -435,6 +437,7 @@ impl Agent {
                 continue;
             }
             info!("terminating on signal {signal}");
+            self.drain_sources();
             for s in &mut self.sources {
                 let c = s.counts();
                 let rejected = match &s.role {
@@ -451,6 +454,20 @@ impl Agent {
                     s.flow_sequence.last(),
                     c.drops,
                     c.accepted
+                );
+            }
+            if let Some(c) = &self.wifi.control {
+                // What following hostapd cost it: each message from its
+                // control sockets handled within these times.
+                let st = c.stats();
+                info!(
+                    "hostapd control: {} sockets, {} events, {} replies, {} timed out, handling p99 {} µs, max {} µs",
+                    st.sockets,
+                    st.events,
+                    st.replies,
+                    st.timed_out,
+                    st.handling.quantile_us(0.99).unwrap_or(0),
+                    st.handling.max_ns.div_ceil(1000)
                 );
             }
             let now = self.now_ms() as u32;
@@ -481,6 +498,13 @@ impl Agent {
                 );
                 w.nl80211_events = None;
             }
+        }
+        // A station that just joined is announced without its rates and
+        // signal: its interface is listed at once (by the kernel helper),
+        // not at the next tick, so that its first samples carry them.
+        if self.config.agent.station_sources.contains(Source::Nl80211) {
+            let due = self.wifi.kernel_stations.due(false);
+            self.list_stations(due);
         }
     }
 
@@ -568,10 +592,10 @@ impl Agent {
     }
 
     /// Reads the sampled frames of one source and encodes their samples.
-    fn service(&mut self, index: usize, revents: i16) {
+    fn service(&mut self, index: usize, revents: i16) -> usize {
         let now_ms = self.now_ms() as u32;
         let Some(source) = self.sources.get_mut(index) else {
-            return;
+            return 0;
         };
         let mut ctx = Context {
             now_ms,
@@ -581,7 +605,31 @@ impl Agent {
             scratch: &mut self.scratch,
             out: &mut self.out,
         };
-        source.read(revents, &mut ctx);
+        source.read(revents, &mut ctx)
+    }
+
+    /// At exit: every frame the sources sampled, to the last one, so that
+    /// the final pools and the samples agree. Their filters stop taking
+    /// frames (the pools stop moving), the kernel hands over the blocks it
+    /// is filling (within two block timeouts: at most a quarter of a
+    /// second here, once, at exit), and every frame is read.
+    fn drain_sources(&mut self) {
+        for s in &mut self.sources {
+            s.stop_sampling();
+        }
+        let wait =
+            Duration::from_millis(2 * u64::from(crate::capture::ring::BLOCK_TIMEOUT_MS) + 50);
+        let deadline = Instant::now() + wait;
+        loop {
+            for i in 0..self.sources.len() {
+                while self.service(i, 0) > 0 {}
+            }
+            let held = self.sources.iter().any(|s| s.frames_in_kernel() > 0);
+            if !held || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Once a second: flush, ask for the counters that are due, look after

@@ -3,9 +3,9 @@
 //! which the sampled frames arrive ([`ring`]).
 //!
 //! Unsampled frames never reach user space. The sample pool is counted
-//! exactly: by the eBPF program where it can be loaded, otherwise from the
-//! interface's receive counter (the classic filter samples ingress only).
-//! Samples lost because the ring was full are counted as drops.
+//! exactly by the eBPF program where it can be loaded, otherwise taken from
+//! the interface's counters. Samples lost because the ring was full are
+//! counted as drops.
 
 pub mod filter;
 pub mod ring;
@@ -14,8 +14,11 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
 
+use crate::rng::Rng;
 use crate::sys::socket::{self, PacketAddr};
+pub use filter::ClassicEgress;
 use filter::PoolMap;
 use ring::{Ring, RingGeometry};
 
@@ -81,15 +84,24 @@ pub struct CaptureCounts {
 pub enum Method {
     /// eBPF: both directions, each frame once, exact pool.
     Ebpf,
-    /// Classic BPF: ingress only, pool from the receive counter.
+    /// Classic BPF, both directions (no other sampled interface can
+    /// forward frames out of this one), pool from the interface's
+    /// counters.
     Classic,
+    /// Classic BPF, ingress only: another sampled interface could forward
+    /// frames out of this one, and classic BPF cannot tell them.
+    ClassicIngress,
 }
 
 impl Method {
     pub fn describe(self) -> &'static str {
         match self {
             Method::Ebpf => "eBPF filter, exact pool",
-            Method::Classic => "classic BPF filter, ingress only, pool from rx_packets",
+            Method::Classic => "classic BPF filter, both directions, pool from rx+tx packets",
+            Method::ClassicIngress => {
+                "classic BPF filter, ingress only (other sampled interfaces could forward \
+                 into it), pool from rx_packets"
+            }
         }
     }
 }
@@ -98,7 +110,7 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptureConfig {
     pub if_index: u32,
-    /// Interface name (for its receive counter in sysfs).
+    /// Interface name (for its counters in sysfs).
     pub device: String,
     pub sampling_rate: u32,
     /// Bytes of each sampled frame to keep.
@@ -106,7 +118,12 @@ pub struct CaptureConfig {
     pub ring_bytes: u32,
     /// The sampled interfaces, this one included: a frame leaving through
     /// this one that entered through one of them was a candidate there.
+    /// Empty for a monitor interface (every frame is a candidate).
     pub excluded: Vec<u32>,
+    /// What a classic filter takes of the egress frames (it cannot read
+    /// where a frame entered): all but relay copies only where no other
+    /// sampled interface forwards into this one.
+    pub classic_egress: ClassicEgress,
     pub filter: FilterChoice,
 }
 
@@ -122,26 +139,153 @@ pub enum FilterChoice {
     ClassicOnly,
 }
 
-/// Where the pool comes from.
+/// How long a replaced eBPF program may still be running: the RCU grace
+/// period before the kernel frees it, with a wide margin.
+const RETIRED_MAP_GRACE: Duration = Duration::from_secs(1);
+
+/// A map's 32-bit count (the sum over the CPUs, wrapping) followed as a
+/// 64-bit one: it is read at least once per 2^32 candidates (at every
+/// batch and every counter sample), so no wrap is missed.
+struct MapCount {
+    map: PoolMap,
+    last: u32,
+}
+
+impl MapCount {
+    fn new(mut map: PoolMap) -> io::Result<MapCount> {
+        let last = map.read()?;
+        Ok(MapCount { map, last })
+    }
+
+    /// The candidates counted since the last call.
+    fn advance(&mut self) -> io::Result<u64> {
+        let now = self.map.read()?;
+        let delta = now.wrapping_sub(self.last);
+        self.last = now;
+        Ok(u64::from(delta))
+    }
+}
+
+/// Where the pool comes from: a count of candidates since the socket
+/// opened, never decreasing.
 enum PoolSource {
-    Map(PoolMap),
-    RxPackets(File),
+    /// The eBPF program's map (exact). After a change of rate the program
+    /// has a new map, with countdowns drawn for the new rate; the old one
+    /// is read on for as long as a run of the old program might still
+    /// count in it.
+    Map {
+        current: MapCount,
+        retired: Option<(MapCount, Instant)>,
+        since_open: u64,
+    },
+    /// The interface's counters (classic BPF): rx_packets, plus tx_packets
+    /// when egress frames are sampled.
+    Counters {
+        rx: File,
+        tx: Option<File>,
+        last: u64,
+        since_open: u64,
+    },
 }
 
 impl PoolSource {
+    fn map(map: PoolMap) -> io::Result<PoolSource> {
+        Ok(PoolSource::Map {
+            current: MapCount::new(map)?,
+            retired: None,
+            since_open: 0,
+        })
+    }
+
+    /// The interface's counters (`tx_packets` too if `egress`), counting
+    /// on from `since_open`.
+    fn counters(device: &str, egress: bool, since_open: u64) -> io::Result<PoolSource> {
+        let open = |name: &str| {
+            let path = format!("/sys/class/net/{device}/statistics/{name}");
+            File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))
+        };
+        let rx = open("rx_packets")?;
+        let tx = if egress {
+            Some(open("tx_packets")?)
+        } else {
+            None
+        };
+        let last = read_counter(&rx)? + tx.as_ref().map_or(Ok(0), read_counter)?;
+        Ok(PoolSource::Counters {
+            rx,
+            tx,
+            last,
+            since_open,
+        })
+    }
+
+    /// Makes the interface's counters count from now on.
+    fn start_counters_here(&mut self) -> io::Result<()> {
+        self.read()?;
+        if let PoolSource::Counters { since_open, .. } = self {
+            *since_open = 0;
+        }
+        Ok(())
+    }
+
+    /// Candidates since the socket opened.
     fn read(&mut self) -> io::Result<u64> {
         match self {
-            PoolSource::Map(m) => m.read(),
-            PoolSource::RxPackets(f) => {
-                let mut buf = [0u8; 24];
-                let n = f.read_at(&mut buf, 0)?;
-                std::str::from_utf8(&buf[..n])
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad rx_packets"))
+            PoolSource::Map {
+                current,
+                retired,
+                since_open,
+            } => {
+                *since_open += current.advance()?;
+                if let Some((old, at)) = retired {
+                    *since_open += old.advance()?;
+                    if at.elapsed() > RETIRED_MAP_GRACE {
+                        *retired = None;
+                    }
+                }
+                Ok(*since_open)
+            }
+            PoolSource::Counters {
+                rx,
+                tx,
+                last,
+                since_open,
+            } => {
+                let now = read_counter(rx)? + tx.as_ref().map_or(Ok(0), read_counter)?;
+                // A counter that went back (a driver's reset) adds nothing.
+                *since_open += now.saturating_sub(*last);
+                *last = now;
+                Ok(*since_open)
             }
         }
     }
+
+    /// Puts `map` in the place of the current one, which is read on until
+    /// the old program is surely gone.
+    fn replace_map(&mut self, map: PoolMap) -> io::Result<()> {
+        // What the maps counted up to now, the retired one included for
+        // the last time (a program replaced before the previous one is
+        // long gone).
+        self.read()?;
+        if let PoolSource::Map {
+            current, retired, ..
+        } = self
+        {
+            let old = std::mem::replace(current, MapCount::new(map)?);
+            *retired = Some((old, Instant::now()));
+        }
+        Ok(())
+    }
+}
+
+/// A sysfs counter's number.
+fn read_counter(f: &File) -> io::Result<u64> {
+    let mut buf = [0u8; 24];
+    let n = f.read_at(&mut buf, 0)?;
+    std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad interface counter"))
 }
 
 /// Blocks handled per wakeup before yielding to the other event sources.
@@ -155,11 +299,15 @@ pub struct PacketCapture {
     config: CaptureConfig,
     method: Method,
     pool: PoolSource,
-    /// Pool source reading when the socket opened.
-    pool_origin: u64,
+    /// Draws the countdowns of new eBPF maps.
+    rng: Rng,
     /// Counts carried from earlier sockets of the same data source.
     carry: CaptureCounts,
+    /// The counts now, `pool` as the kernel last told it.
     counts: CaptureCounts,
+    /// The pool given to the last sample: behind `counts.pool` by the
+    /// candidates after it (frames not read yet, unsampled ones).
+    sampled_pool: u64,
 }
 
 impl PacketCapture {
@@ -173,7 +321,8 @@ impl PacketCapture {
             libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
             0,
         )?;
-        let (method, pool) = attach_filter(fd.as_fd(), &config)?;
+        let mut rng = Rng::from_entropy();
+        let (method, pool) = attach_filter(fd.as_fd(), &config, &mut rng)?;
         let page = crate::sys::system::page_size();
         let ring = Ring::new(
             fd.as_fd(),
@@ -183,18 +332,21 @@ impl PacketCapture {
             fd.as_fd(),
             &PacketAddr::new(config.if_index, libc::ETH_P_ALL as u16),
         )?;
-        let mut pool = pool;
-        let pool_origin = pool.read()?;
-        Ok(PacketCapture {
+        let mut capture = PacketCapture {
             ring,
             fd,
             config,
             method,
             pool,
-            pool_origin,
+            rng,
             carry,
             counts: carry,
-        })
+            sampled_pool: carry.pool,
+        };
+        // What the interface's counters counted before the socket was
+        // bound is not ours. (A map starts at zero.)
+        capture.pool.start_counters_here()?;
+        Ok(capture)
     }
 
     pub fn config(&self) -> &CaptureConfig {
@@ -209,39 +361,66 @@ impl PacketCapture {
         self.ring.geometry().bytes()
     }
 
-    /// Changes the sampling rate and the excluded interfaces in place: a new
-    /// filter replaces the old one atomically, no frame is lost and the
-    /// ring stays.
-    pub fn update_filter(&mut self, rate: u32, excluded: &[u32]) -> io::Result<()> {
-        if rate == self.config.sampling_rate && excluded == self.config.excluded {
+    /// Changes the sampling rate, the excluded interfaces and what a
+    /// classic filter takes of the egress frames, in place: a new filter
+    /// replaces the old one atomically, no frame is lost and the ring
+    /// stays.
+    pub fn update_filter(
+        &mut self,
+        rate: u32,
+        excluded: &[u32],
+        classic_egress: ClassicEgress,
+    ) -> io::Result<()> {
+        let c = &self.config;
+        if rate == c.sampling_rate && excluded == c.excluded && classic_egress == c.classic_egress {
             return Ok(());
+        }
+        let snap_len = c.snap_len;
+        if self.method == Method::Ebpf {
+            // A new rate: a new map, whose countdowns are drawn for it (the
+            // old ones could be up to twice the old rate away).
+            let new_map = if rate != c.sampling_rate {
+                Some(PoolMap::create(rate, &mut self.rng)?)
+            } else {
+                None
+            };
+            let map_fd = match (&new_map, &self.pool) {
+                (Some(m), _) => m.raw_fd(),
+                (None, PoolSource::Map { current, .. }) => current.map.raw_fd(),
+                (None, PoolSource::Counters { .. }) => return Err(io::ErrorKind::Other.into()),
+            };
+            let program = filter::ebpf_program(rate, snap_len, map_fd, excluded);
+            let prog = filter::load_ebpf(&program)?;
+            filter::attach_ebpf(self.fd.as_fd(), prog.as_fd())?;
+            if let Some(map) = new_map {
+                self.pool.replace_map(map)?;
+            }
+        } else {
+            let method = classic_method(classic_egress);
+            filter::attach_classic(
+                self.fd.as_fd(),
+                &filter::classic_program(rate, snap_len, classic_egress),
+            )?;
+            if method != self.method {
+                // The pool counts other frames now: what was counted so
+                // far, then the new counters.
+                let so_far = self.pool.read()?;
+                let egress = method == Method::Classic;
+                self.pool = PoolSource::counters(&self.config.device, egress, so_far)?;
+                self.method = method;
+            }
         }
         self.config.sampling_rate = rate;
         self.config.excluded = excluded.to_vec();
-        match (&self.pool, self.method) {
-            (PoolSource::Map(map), Method::Ebpf) => {
-                let program = filter::ebpf_program(
-                    rate,
-                    self.config.snap_len,
-                    map.raw_fd(),
-                    &self.config.excluded,
-                );
-                let prog = filter::load_ebpf(&program)?;
-                filter::attach_ebpf(self.fd.as_fd(), prog.as_fd())
-            }
-            _ => filter::attach_classic(
-                self.fd.as_fd(),
-                &filter::classic_program(rate, self.config.snap_len),
-            ),
-        }
+        self.config.classic_egress = classic_egress;
+        Ok(())
     }
 
     /// The counts now, pool read from the kernel.
     pub fn counts(&mut self) -> CaptureCounts {
         self.account_drops();
         if let Ok(now) = self.pool.read() {
-            let pool = self.carry.pool + now.wrapping_sub(self.pool_origin);
-            self.counts.pool = self.counts.pool.max(pool);
+            self.counts.pool = self.counts.pool.max(self.carry.pool + now);
         }
         self.counts
     }
@@ -250,14 +429,18 @@ impl PacketCapture {
     /// [`BLOCK_BUDGET`] blocks), calling `on_sample` for each with the
     /// counts at that frame. Returns the number of frames read.
     ///
-    /// The pool is read once per batch, after the frames of the batch were
-    /// written by the kernel: the batch's increase is spread evenly over
-    /// its k frames (the i-th gets `start + ⌈i·(end − start)/k⌉`), so the
-    /// pool is exact at the end of each batch, strictly increasing, and
-    /// each sample stands for about N candidates. A collector that takes
-    /// `Δpool / Δsequence` sample by sample (sfacctd, sflowtool's users)
-    /// then sees each sample as N packets, not the first of a batch as the
-    /// whole batch and the others as one.
+    /// The pool is read once per batch, after the kernel wrote the frames
+    /// of the batch. It then also counts the candidates of the frames in
+    /// the blocks after the batch (the one the kernel is filling, and
+    /// those beyond the budget): the batch gets the share of the increase
+    /// that its frames are of all these frames, counted after the pool was
+    /// read (at 1-in-1, exactly the candidates up to its last frame; the
+    /// rest goes to the next batches). That share is spread evenly over
+    /// the batch's k frames (the i-th gets `start + ⌈i·share/k⌉`), so the
+    /// pool is strictly increasing and each sample stands for about N
+    /// candidates: a collector that takes `Δpool / Δsequence` sample by
+    /// sample (sfacctd, sflowtool's users) sees each sample as N packets,
+    /// not the first of a batch as the whole batch and the others as one.
     pub fn read_pending(
         &mut self,
         mut on_sample: impl FnMut(&Frame, &CaptureCounts),
@@ -267,16 +450,37 @@ impl PacketCapture {
         if pending == 0 {
             return Ok(0);
         }
-        let now = self.pool.read()?;
-        let batch_end = self.carry.pool + now.wrapping_sub(self.pool_origin);
-        let counts = &mut self.counts;
-        let mut spread = PoolSpread::new(counts.pool, batch_end, pending as u64);
+        let now = self.carry.pool + self.pool.read()?;
+        self.counts.pool = self.counts.pool.max(now);
+        // After the pool: frames that arrive in between make the share
+        // smaller, never larger than the batch's.
+        let later = self.ring.frames_after(blocks);
+        let start = self.sampled_pool;
+        let share = batch_share(now.saturating_sub(start), pending as u64, later as u64);
+        let mut spread = PoolSpread::new(start, start + share, pending as u64);
+        let mut at_sample = self.counts;
         let read = self.ring.drain(blocks, |frame| {
-            counts.pool = spread.next();
-            counts.samples += 1;
-            on_sample(frame, counts);
+            at_sample.pool = spread.next();
+            at_sample.samples += 1;
+            on_sample(frame, &at_sample);
         });
+        self.counts.samples = at_sample.samples;
+        self.sampled_pool = spread.last;
         Ok(read)
+    }
+
+    /// Stops sampling: the filter takes no frame from now on, so the pool
+    /// stops moving and what was sampled can be read to the last frame
+    /// (the agent's exit).
+    pub fn stop_sampling(&mut self) -> io::Result<()> {
+        filter::attach_nothing(self.fd.as_fd())
+    }
+
+    /// Frames in the block the kernel is filling: readable once it hands
+    /// the block over (when full, or at the latest two block timeouts,
+    /// [`ring::BLOCK_TIMEOUT_MS`], after its first frame).
+    pub fn frames_in_kernel(&self) -> usize {
+        self.ring.frames_in_kernel()
     }
 
     /// Sampled frames the kernel could not put in the full ring.
@@ -294,8 +498,22 @@ impl PacketCapture {
     }
 }
 
-/// The pools of the k samples of one batch: the batch's increase, from the
-/// pool before it to the pool read after it, spread evenly over them.
+/// The part of a pool increase that belongs to a batch of `batch` frames
+/// when `later` frames were written after them: its share of the frames
+/// (the candidates of all of them and the unsampled ones after the last
+/// counted in the increase).
+fn batch_share(increase: u64, batch: u64, later: u64) -> u64 {
+    let all = u128::from(batch) + u128::from(later);
+    if all == 0 {
+        return increase;
+    }
+    // Exact in 128 bits: increase < 2^64, batch ≤ all.
+    (u128::from(increase) * u128::from(batch) / all) as u64
+}
+
+/// The pools of the k samples of one batch: the batch's share of the
+/// increase, from the pool of the sample before it, spread evenly over
+/// them.
 #[derive(Debug, Clone, Copy)]
 struct PoolSpread {
     start: u64,
@@ -331,11 +549,23 @@ impl PoolSpread {
     }
 }
 
+/// How a classic filter that takes `egress` samples.
+fn classic_method(egress: ClassicEgress) -> Method {
+    match egress {
+        ClassicEgress::NotRelayCopies => Method::Classic,
+        ClassicEgress::None => Method::ClassicIngress,
+    }
+}
+
 /// Attaches the best filter the kernel accepts.
-fn attach_filter(fd: BorrowedFd, config: &CaptureConfig) -> io::Result<(Method, PoolSource)> {
+fn attach_filter(
+    fd: BorrowedFd,
+    config: &CaptureConfig,
+    rng: &mut Rng,
+) -> io::Result<(Method, PoolSource)> {
     if config.filter != FilterChoice::ClassicOnly {
-        match try_ebpf(fd, config) {
-            Ok(map) => return Ok((Method::Ebpf, PoolSource::Map(map))),
+        match try_ebpf(fd, config, rng) {
+            Ok(map) => return Ok((Method::Ebpf, PoolSource::map(map)?)),
             Err(e) if config.filter == FilterChoice::EbpfOnly => {
                 return Err(io::Error::new(
                     e.kind(),
@@ -350,18 +580,18 @@ fn attach_filter(fd: BorrowedFd, config: &CaptureConfig) -> io::Result<(Method, 
             }
         }
     }
+    let egress = config.classic_egress;
     filter::attach_classic(
         fd,
-        &filter::classic_program(config.sampling_rate, config.snap_len),
+        &filter::classic_program(config.sampling_rate, config.snap_len, egress),
     )?;
-    let path = format!("/sys/class/net/{}/statistics/rx_packets", config.device);
-    let counter =
-        File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    Ok((Method::Classic, PoolSource::RxPackets(counter)))
+    let method = classic_method(egress);
+    let pool = PoolSource::counters(&config.device, method == Method::Classic, 0)?;
+    Ok((method, pool))
 }
 
-fn try_ebpf(fd: BorrowedFd, config: &CaptureConfig) -> io::Result<PoolMap> {
-    let map = PoolMap::create()?;
+fn try_ebpf(fd: BorrowedFd, config: &CaptureConfig, rng: &mut Rng) -> io::Result<PoolMap> {
+    let map = PoolMap::create(config.sampling_rate, rng)?;
     let program = filter::ebpf_program(
         config.sampling_rate,
         config.snap_len,

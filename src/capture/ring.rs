@@ -67,8 +67,10 @@ impl RingGeometry {
 }
 
 /// How long the kernel may keep a partly filled block before handing it
-/// over. Bounds the delay between a sample and its datagram.
-const BLOCK_TIMEOUT_MS: u32 = 100;
+/// over. Bounds the delay between a sample and its datagram: the kernel's
+/// timer hands over a block that had frames for a whole period, so a
+/// frame waits at most twice this.
+pub const BLOCK_TIMEOUT_MS: u32 = 100;
 
 pub struct Ring {
     map: Mmap,
@@ -105,19 +107,27 @@ impl Ring {
         index as usize * self.geometry.block_size as usize
     }
 
-    /// The status word of the block at `block`, shared with the kernel:
-    /// who owns the block (`TP_STATUS_USER`: us, until we write
-    /// `TP_STATUS_KERNEL`). Always there: blocks start at whole pages
-    /// inside the mapping, and the word is 4-byte aligned in them.
-    fn status(&self, block: usize) -> Option<&AtomicU32> {
-        self.map.atomic_u32s().get((block + BLOCK_STATUS) / 4)
+    /// The word at `offset` of the block starting at `block`, shared with
+    /// the kernel. Always there: blocks start at whole pages inside the
+    /// mapping, and the header words are 4-byte aligned in them.
+    fn word(&self, block: usize, offset: usize) -> Option<&AtomicU32> {
+        self.map.atomic_u32s().get((block + offset) / 4)
     }
 
-    /// Whether the kernel has handed the block over. Acquire: the frames
-    /// it wrote are visible after this.
+    /// Whether the kernel has handed the block over (its status word:
+    /// `TP_STATUS_USER` until we write `TP_STATUS_KERNEL`). Acquire: the
+    /// frames it wrote are visible after this.
     fn ours(&self, block: usize) -> bool {
-        self.status(block)
+        self.word(block, BLOCK_STATUS)
             .is_some_and(|s| s.load(Ordering::Acquire) & libc::TP_STATUS_USER != 0)
+    }
+
+    /// The frames in a block. In a block the kernel is filling the count
+    /// moves, and it is raised before the frame is copied in: it may count
+    /// a frame not there yet.
+    fn frames(&self, block: usize) -> usize {
+        self.word(block, BLOCK_NUM_PKTS)
+            .map_or(0, |n| n.load(Ordering::Relaxed) as usize)
     }
 
     /// How many blocks (at most `max_blocks`) the kernel has handed over,
@@ -130,16 +140,39 @@ impl Ring {
             if !self.ours(block) {
                 return (n, frames);
             }
-            // SAFETY: the block is ours (TP_STATUS_USER, loaded with
-            // Acquire above): the kernel does not write it until we hand it
-            // back in `drain`, which needs `&mut self` while this borrow of
-            // `self` lasts.
-            let count = unsafe { self.map.bytes(block + BLOCK_NUM_PKTS, 4) }
-                .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-            frames += count as usize;
+            frames += self.frames(block);
             index = (index + 1) % self.geometry.block_count;
         }
         (max_blocks.min(self.geometry.block_count), frames)
+    }
+
+    /// The frames written after the first `skip` blocks that are ready:
+    /// in the other blocks handed over, and in the block the kernel is
+    /// filling.
+    pub fn frames_after(&self, skip: u32) -> usize {
+        let count = self.geometry.block_count;
+        let mut frames = 0;
+        for n in skip..count {
+            let block = self.block((self.next_block + n) % count);
+            frames += self.frames(block);
+            if !self.ours(block) {
+                // The kernel's: the one it fills (or, if it has not opened
+                // it again since we handed it back, zero: see
+                // `release_next`). The blocks after it are empty.
+                break;
+            }
+        }
+        frames
+    }
+
+    /// The frames in the block the kernel is filling (none while every
+    /// block is ours: the ring is full).
+    pub fn frames_in_kernel(&self) -> usize {
+        let count = self.geometry.block_count;
+        (0..count)
+            .map(|n| self.block((self.next_block + n) % count))
+            .find(|&block| !self.ours(block))
+            .map_or(0, |block| self.frames(block))
     }
 
     /// Calls `each` for every frame of every block the kernel has handed
@@ -184,8 +217,14 @@ impl Ring {
     #[inline(never)]
     fn release_next(&mut self) {
         let block = self.block(self.next_block);
-        // Release: we are done reading before the kernel may rewrite.
-        if let Some(status) = self.status(block) {
+        // Its count back to zero first, so that until the kernel opens the
+        // block again `frames_after` does not count its old frames.
+        if let Some(frames) = self.word(block, BLOCK_NUM_PKTS) {
+            frames.store(0, Ordering::Relaxed);
+        }
+        // Release: we are done reading (and writing) before the kernel may
+        // rewrite.
+        if let Some(status) = self.word(block, BLOCK_STATUS) {
             status.store(libc::TP_STATUS_KERNEL, Ordering::Release);
         }
         self.next_block = (self.next_block + 1) % self.geometry.block_count;

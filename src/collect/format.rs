@@ -3,6 +3,7 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
+use crate::mac::MacAddr;
 use crate::sflow::{DecodeError, Visitor};
 
 /// Appends `bytes` as lowercase hex.
@@ -13,12 +14,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 }
 
 fn push_mac(out: &mut String, mac: &[u8; 6]) {
-    for (i, b) in mac.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let _ = write!(out, "{b:02x}");
-    }
+    let _ = write!(out, "{}", MacAddr(*mac));
 }
 
 /// Appends `s` as a JSON string literal.

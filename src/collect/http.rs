@@ -44,14 +44,7 @@ impl Exporter {
     /// Binds `addr` and starts serving; snapshots are asked for through
     /// [`Exporter::requests`].
     pub fn start(addr: &str) -> io::Result<Exporter> {
-        let parsed: SocketAddr = addr.parse().map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "--prometheus {addr}: expected ADDRESS:PORT, e.g. 0.0.0.0:9106 or [::]:9106"
-                ),
-            )
-        })?;
+        let parsed = super::socket_address("--prometheus", addr, "0.0.0.0:9106 or [::]:9106")?;
         let listener = TcpListener::bind(parsed)
             .map_err(|e| io::Error::new(e.kind(), format!("--prometheus {addr}: {e}")))?;
         let local_addr = listener.local_addr()?;

@@ -11,8 +11,9 @@ use std::fmt::Write;
 use std::io;
 use std::net::IpAddr;
 
-use super::fleet::{Agent, Bss, Snapshot, Source, StationSeries, Traffic};
+use super::fleet::{Agent, Bss, Snapshot, Source, StationKey, StationSeries, Traffic};
 use super::sighting::Mac;
+use crate::mac::MacAddr;
 
 /// A metric's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,17 @@ pub enum Kind {
     Gauge,
     /// Labels only, value 1 (a gauge in the Prometheus text format).
     Info,
+}
+
+impl Kind {
+    /// Its name in OpenMetrics' TYPE lines and in `--help`.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Info => "info",
+        }
+    }
 }
 
 /// Which series a metric has, and so its labels.
@@ -391,13 +403,8 @@ pub static METRICS: &[Metric] = &[
 pub fn help_text() -> String {
     let mut out = String::new();
     for m in METRICS {
-        let kind = match m.kind {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Info => "info",
-        };
         let labels = m.scope().labels();
-        let _ = write!(out, "  {} ({kind}", m.name);
+        let _ = write!(out, "  {} ({}", m.name, m.kind.name());
         if !labels.is_empty() {
             let _ = write!(out, "; {labels}");
         }
@@ -429,26 +436,14 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Appends a label value, escaped (backslash, double quote, newline).
-fn push_escaped(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Appends HELP text: backslash and newline escaped, and in OpenMetrics
-/// double quotes too.
-fn push_help(out: &mut String, help: &str, openmetrics: bool) {
-    for c in help.chars() {
+/// Appends `text` with backslash and newline escaped, and double quotes
+/// when `quotes`: label values always, HELP text in OpenMetrics only.
+fn push_escaped(out: &mut String, text: &str, quotes: bool) {
+    for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            '"' if openmetrics => out.push_str("\\\""),
+            '"' if quotes => out.push_str("\\\""),
             c => out.push(c),
         }
     }
@@ -463,15 +458,6 @@ fn push_value(out: &mut String, v: f64) {
         let _ = write!(out, "{}", v as i64);
     } else {
         let _ = write!(out, "{v}");
-    }
-}
-
-fn push_mac(out: &mut String, mac: &Mac) {
-    for (i, b) in mac.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let _ = write!(out, "{b:02x}");
     }
 }
 
@@ -506,29 +492,29 @@ fn series(out: &mut String, name: &str, labels: &str, extra: impl FnOnce(&mut St
     out.push('\n');
 }
 
-/// Appends `,name="value"` unless the value is empty.
-fn label(out: &mut String, name: &str, value: &str) {
-    if value.is_empty() {
-        return;
-    }
+/// Appends `,name="` (no comma right after the opening brace).
+fn label_name(out: &mut String, name: &str) {
     if !out.ends_with('{') {
         out.push(',');
     }
     out.push_str(name);
     out.push_str("=\"");
-    push_escaped(out, value);
+}
+
+/// Appends `,name="value"` unless the value is empty.
+fn label(out: &mut String, name: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    label_name(out, name);
+    push_escaped(out, value, true);
     out.push('"');
 }
 
 fn label_mac(out: &mut String, name: &str, mac: Option<&Mac>) {
     if let Some(mac) = mac {
-        if !out.ends_with('{') {
-            out.push(',');
-        }
-        out.push_str(name);
-        out.push_str("=\"");
-        push_mac(out, mac);
-        out.push('"');
+        label_name(out, name);
+        let _ = write!(out, "{}\"", MacAddr(*mac));
     }
 }
 
@@ -540,6 +526,116 @@ fn bss_labels(out: &mut String, b: &Bss) {
     label_mac(out, "bssid", Some(&b.bssid));
     label_ssid(out, &b.ssid);
     label(out, "channel", &b.channel.to_string());
+}
+
+/// The labels a station's series has after `ifindex`.
+fn station_labels(out: &mut String, k: &StationKey, st: &StationSeries) {
+    label_mac(out, "bssid", Some(&k.bssid));
+    label_ssid(out, &st.ssid);
+    label_mac(out, "station", Some(&k.station));
+}
+
+/// `scratch` set to an agent's labels and `ifindex`: the labels every
+/// series of a data source (or a station seen on it) starts with.
+fn with_if_index<'s>(scratch: &'s mut String, agent: &Labels, if_index: u32) -> &'s str {
+    scratch.clear();
+    let _ = write!(scratch, "{},ifindex=\"{if_index}\"", agent.agent);
+    scratch
+}
+
+/// The series of a collector-wide metric.
+fn collector_series(out: &mut String, m: &Metric, snapshot: &Snapshot) {
+    match &m.value {
+        Value::Collector(f) => {
+            if let Some(v) = f(snapshot) {
+                series(out, m.name, "", |_| {}, v);
+            }
+        }
+        Value::Dropped => {
+            let d = snapshot.dropped;
+            for (what, v) in [
+                ("agents", d.agents),
+                ("series", d.series),
+                ("stations", d.stations),
+            ] {
+                series(out, m.name, "", |o| label(o, "what", what), v as f64);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The series of a per-agent metric for agent `a`, labelled `labels`.
+fn agent_series(out: &mut String, m: &Metric, labels: &str, a: &Agent) {
+    match &m.value {
+        Value::Agent(f) => {
+            if let Some(v) = f(a) {
+                series(out, m.name, labels, |_| {}, v);
+            }
+        }
+        Value::AgentInfo => {
+            if let Some(h) = &a.host {
+                let extra = |o: &mut String| {
+                    label(o, "hostname", &h.hostname);
+                    label(o, "os_release", &h.os_release);
+                };
+                series(out, m.name, labels, extra, 1.0);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The series of a per-source metric (the source's own, its traffic
+/// classes' or its BSSes') for source `s`, labelled `labels`.
+fn source_series(out: &mut String, m: &Metric, labels: &str, s: &Source) {
+    match &m.value {
+        Value::Source(f) => {
+            if let Some(v) = f(s) {
+                series(out, m.name, labels, |_| {}, v);
+            }
+        }
+        Value::Traffic(f) => {
+            for t in &s.traffic {
+                let extra = |o: &mut String| {
+                    label(o, "direction", t.direction.label());
+                    label_mac(o, "bssid", t.bssid.as_ref());
+                    label_ssid(o, &t.ssid);
+                };
+                series(out, m.name, labels, extra, f(t));
+            }
+        }
+        Value::Bss => {
+            for b in &s.bsses {
+                series(out, m.name, labels, |o| bss_labels(o, b), 1.0);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The series of a per-station metric for station `k`, labelled `labels`
+/// (its agent and ifindex).
+fn station_series(out: &mut String, m: &Metric, labels: &str, k: &StationKey, st: &StationSeries) {
+    match &m.value {
+        Value::Station(f) => {
+            if let Some(v) = f(st) {
+                series(out, m.name, labels, |o| station_labels(o, k, st), v);
+            }
+        }
+        Value::StationDirection(f) => {
+            for (d, direction) in ["rx", "tx"].into_iter().enumerate() {
+                if let Some(v) = f(st, d) {
+                    let extra = |o: &mut String| {
+                        station_labels(o, k, st);
+                        label(o, "direction", direction);
+                    };
+                    series(out, m.name, labels, extra, v);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Renders a snapshot into a string (see [`render_to`]).
@@ -576,7 +672,7 @@ pub fn render_to(
         .iter()
         .map(|(k, _)| labels_of(k.address, k.sub_agent))
         .collect();
-    let station_labels: Vec<Labels> = snapshot
+    let station_agent_labels: Vec<Labels> = snapshot
         .stations
         .iter()
         .map(|(k, _)| labels_of(k.agent.address, k.agent.sub_agent))
@@ -588,122 +684,38 @@ pub fn render_to(
             continue;
         }
         let family = m.family(openmetrics);
+        // The text format has no info type: an info metric is a gauge.
         let kind = match (m.kind, openmetrics) {
-            (Kind::Counter, _) => "counter",
-            (Kind::Gauge, _) | (Kind::Info, false) => "gauge",
-            (Kind::Info, true) => "info",
+            (Kind::Info, false) => Kind::Gauge.name(),
+            (kind, _) => kind.name(),
         };
         let _ = write!(out, "# HELP {family} ");
-        push_help(&mut out, m.help, openmetrics);
+        push_escaped(&mut out, m.help, openmetrics);
         out.push('\n');
         let _ = writeln!(out, "# TYPE {family} {kind}");
-        match &m.value {
-            Value::Collector(f) => {
-                if let Some(v) = f(snapshot) {
-                    series(&mut out, m.name, "", |_| {}, v);
-                }
+        match m.scope() {
+            Scope::Collector | Scope::CollectorDropped => {
+                collector_series(&mut out, m, snapshot);
             }
-            Value::Dropped => {
-                let d = snapshot.dropped;
-                for (what, v) in [
-                    ("agents", d.agents),
-                    ("series", d.series),
-                    ("stations", d.stations),
-                ] {
-                    series(&mut out, m.name, "", |o| label(o, "what", what), v as f64);
-                }
-            }
-            Value::Agent(f) => {
+            Scope::Agent | Scope::AgentInfo => {
                 for ((_, a), l) in snapshot.agents.iter().zip(&agent_labels) {
-                    if let Some(v) = f(a) {
-                        series(&mut out, m.name, &l.agent, |_| {}, v);
-                    }
+                    agent_series(&mut out, m, &l.agent, a);
                     spill(&mut out, sink)?;
                 }
             }
-            Value::AgentInfo => {
-                for ((_, a), l) in snapshot.agents.iter().zip(&agent_labels) {
-                    if let Some(h) = &a.host {
-                        let extra = |o: &mut String| {
-                            label(o, "hostname", &h.hostname);
-                            label(o, "os_release", &h.os_release);
-                        };
-                        series(&mut out, m.name, &l.agent, extra, 1.0);
-                    }
-                    spill(&mut out, sink)?;
-                }
-            }
-            Value::Source(f) => {
+            Scope::Source | Scope::Traffic | Scope::Bss => {
                 for ((_, a), l) in snapshot.agents.iter().zip(&agent_labels) {
                     for s in &a.sources {
-                        if let Some(v) = f(s) {
-                            scratch.clear();
-                            let _ = write!(scratch, "{},ifindex=\"{}\"", l.agent, s.if_index);
-                            series(&mut out, m.name, &scratch, |_| {}, v);
-                        }
+                        let labels = with_if_index(&mut scratch, l, s.if_index);
+                        source_series(&mut out, m, labels, s);
                     }
                     spill(&mut out, sink)?;
                 }
             }
-            Value::Traffic(f) => {
-                for ((_, a), l) in snapshot.agents.iter().zip(&agent_labels) {
-                    for s in &a.sources {
-                        for t in &s.traffic {
-                            scratch.clear();
-                            let _ = write!(scratch, "{},ifindex=\"{}\"", l.agent, s.if_index);
-                            let extra = |o: &mut String| {
-                                label(o, "direction", t.direction.label());
-                                label_mac(o, "bssid", t.bssid.as_ref());
-                                label_ssid(o, &t.ssid);
-                            };
-                            series(&mut out, m.name, &scratch, extra, f(t));
-                        }
-                    }
-                    spill(&mut out, sink)?;
-                }
-            }
-            Value::Bss => {
-                for ((_, a), l) in snapshot.agents.iter().zip(&agent_labels) {
-                    for s in &a.sources {
-                        for b in &s.bsses {
-                            scratch.clear();
-                            let _ = write!(scratch, "{},ifindex=\"{}\"", l.agent, s.if_index);
-                            series(&mut out, m.name, &scratch, |o| bss_labels(o, b), 1.0);
-                        }
-                    }
-                    spill(&mut out, sink)?;
-                }
-            }
-            Value::Station(f) => {
-                for ((k, st), l) in snapshot.stations.iter().zip(&station_labels) {
-                    if let Some(v) = f(st) {
-                        scratch.clear();
-                        let _ = write!(scratch, "{},ifindex=\"{}\"", l.agent, k.if_index);
-                        let extra = |o: &mut String| {
-                            label_mac(o, "bssid", Some(&k.bssid));
-                            label_ssid(o, &st.ssid);
-                            label_mac(o, "station", Some(&k.station));
-                        };
-                        series(&mut out, m.name, &scratch, extra, v);
-                    }
-                    spill(&mut out, sink)?;
-                }
-            }
-            Value::StationDirection(f) => {
-                for ((k, st), l) in snapshot.stations.iter().zip(&station_labels) {
-                    for (d, direction) in ["rx", "tx"].into_iter().enumerate() {
-                        if let Some(v) = f(st, d) {
-                            scratch.clear();
-                            let _ = write!(scratch, "{},ifindex=\"{}\"", l.agent, k.if_index);
-                            let extra = |o: &mut String| {
-                                label_mac(o, "bssid", Some(&k.bssid));
-                                label_ssid(o, &st.ssid);
-                                label_mac(o, "station", Some(&k.station));
-                                label(o, "direction", direction);
-                            };
-                            series(&mut out, m.name, &scratch, extra, v);
-                        }
-                    }
+            Scope::Station | Scope::StationDirection => {
+                for ((k, st), l) in snapshot.stations.iter().zip(&station_agent_labels) {
+                    let labels = with_if_index(&mut scratch, l, k.if_index);
+                    station_series(&mut out, m, labels, k, st);
                     spill(&mut out, sink)?;
                 }
             }
@@ -753,8 +765,8 @@ pub fn prefers_openmetrics(accept: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fleet::tests::{datagram, ethernet, flow, rx_record, AP, STA};
     use super::super::fleet::{Fleet, Limits, Now};
+    use super::super::testing::{datagram, ethernet_header, flow, rx_record, AP, STA};
     use super::*;
     use crate::sflow::*;
 
@@ -763,14 +775,8 @@ mod tests {
             station_series,
             ..Limits::default()
         });
-        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
         let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: up,
-            }),
+            ethernet_header(AP, STA, 100),
             FlowRecord::Extended80211Rx(Extended80211Rx {
                 ssid: b"caf\xc3\xa9 \"x\"\\",
                 ..match rx_record(AP, 106) {

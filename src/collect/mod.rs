@@ -19,6 +19,8 @@ pub mod http;
 pub mod metrics;
 pub mod sighting;
 pub mod stations;
+#[cfg(test)]
+mod testing;
 
 use std::io::{self, IsTerminal, Write};
 use std::net::{SocketAddr, UdpSocket};
@@ -120,19 +122,24 @@ pub fn render_datagram(
     Ok(rendered)
 }
 
+/// The ADDRESS:PORT given to `option`; the error names the option and
+/// shows `examples`.
+fn socket_address(option: &str, text: &str, examples: &str) -> io::Result<SocketAddr> {
+    text.parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{option} {text}: expected ADDRESS:PORT, e.g. {examples}"),
+        )
+    })
+}
+
 fn bind(listen: Option<&str>) -> io::Result<UdpSocket> {
     match listen {
-        Some(addr) => {
-            let addr: SocketAddr = addr.parse().map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "--listen {addr}: expected ADDRESS:PORT, e.g. 127.0.0.1:6343 or [::]:6343"
-                    ),
-                )
-            })?;
-            UdpSocket::bind(addr)
-        }
+        Some(text) => UdpSocket::bind(socket_address(
+            "--listen",
+            text,
+            "127.0.0.1:6343 or [::]:6343",
+        )?),
         None => UdpSocket::bind(("::", SFLOW_PORT))
             .or_else(|_| UdpSocket::bind(("0.0.0.0", SFLOW_PORT))),
     }

@@ -233,53 +233,31 @@ impl<'a> FlowView<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{ethernet_header, flow_sample, rx_record, AP, STA};
     use super::*;
     use crate::sflow::*;
-    type Mac = super::Mac;
-
-    const STA: Mac = [0x02, 0, 0, 0, 0, 0x51];
-    const AP: Mac = [0x02, 0, 0, 0, 0, 0xa1];
 
     fn sample<'a>(records: &'a [FlowRecord<'a>]) -> FlowSample<'a> {
-        FlowSample {
-            sequence_number: 1,
-            source: DataSource::interface(3),
-            sampling_rate: 10,
-            sample_pool: 10,
-            drops: 0,
-            input: Interface::index(3),
-            output: Interface::index(0x3FFF_FFFF),
-            records: List::Items(records),
-        }
+        flow_sample(3, 1, 10, 10, records)
     }
 
-    fn rx(bssid: Mac, rcpi: u32) -> FlowRecord<'static> {
-        FlowRecord::Extended80211Rx(Extended80211Rx {
-            ssid: b"lab",
-            bssid,
-            version: Ieee80211Version::N,
-            channel: 36,
-            speed: 144_400_000,
-            rsni: 255,
-            rcpi,
-            packet_duration: 0,
-        })
+    /// The records of a monitor sample of `frame` (an 802.11 MAC header),
+    /// heard in AP's BSS at RCPI 100.
+    fn monitor_records(frame: &[u8]) -> [FlowRecord<'_>; 2] {
+        [
+            FlowRecord::SampledHeader(SampledHeader {
+                protocol: HeaderProtocol::IEEE80211,
+                frame_length: 100,
+                stripped: 4,
+                header: frame,
+            }),
+            rx_record(AP, 100),
+        ]
     }
 
     #[test]
     fn ap_rx_names_the_ethernet_source() {
-        let mut eth = [0u8; 14];
-        eth[0..6].copy_from_slice(&AP);
-        eth[6..12].copy_from_slice(&STA);
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: &eth,
-            }),
-            rx(AP, 2 * (110 - 57)),
-        ];
+        let records = [ethernet_header(AP, STA, 100), rx_record(AP, 2 * (110 - 57))];
         let s = sample(&records);
         let v = FlowView::of(&s);
         assert_eq!(v.direction(&s, 3), Direction::Rx);
@@ -298,15 +276,7 @@ mod tests {
         frame[4..10].copy_from_slice(&AP);
         frame[10..16].copy_from_slice(&STA);
         frame[16..22].copy_from_slice(&[0x02, 9, 9, 9, 9, 9]);
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::IEEE80211,
-                frame_length: 100,
-                stripped: 4,
-                header: &frame,
-            }),
-            rx(AP, 100),
-        ];
+        let records = monitor_records(&frame);
         let s = sample(&records);
         let x = FlowView::of(&s).sighting().unwrap();
         assert_eq!((x.station, x.bssid, x.direction), (STA, AP, Direction::Rx));
@@ -316,30 +286,16 @@ mod tests {
         frame[1] = 0x02;
         frame[4..10].copy_from_slice(&[0xff; 6]);
         frame[10..16].copy_from_slice(&AP);
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::IEEE80211,
-                frame_length: 100,
-                stripped: 4,
-                header: &frame,
-            }),
-            rx(AP, 100),
-        ];
+        let records = monitor_records(&frame);
         assert_eq!(FlowView::of(&sample(&records)).sighting(), None);
         // Beacons are not sightings; short frames neither.
         frame[0] = 0x80;
         frame[1] = 0;
         for header in [&frame[..], &frame[..7], &[][..]] {
-            let records = [
-                FlowRecord::SampledHeader(SampledHeader {
-                    protocol: HeaderProtocol::IEEE80211,
-                    frame_length: 100,
-                    stripped: 4,
-                    header,
-                }),
-                rx(AP, 100),
-            ];
-            assert_eq!(FlowView::of(&sample(&records)).sighting(), None);
+            assert_eq!(
+                FlowView::of(&sample(&monitor_records(header))).sighting(),
+                None
+            );
         }
     }
 

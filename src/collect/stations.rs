@@ -33,6 +33,7 @@ use std::sync::Arc;
 use super::fleet::{AgentKey, Now};
 use super::format::push_json_string;
 use super::sighting::{FlowView, Mac, Sighting};
+use crate::mac::MacAddr;
 use crate::sflow::{source_kind, Datagram, Sample};
 
 /// A sighting of the BSS a station just left, this soon after the roam,
@@ -293,10 +294,7 @@ fn event(kind: EventKind, station: Mac, e: &Entry, from: Option<Place>, now: Now
 }
 
 pub fn mac_text(mac: &Mac) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
-    )
+    MacAddr(*mac).to_string()
 }
 
 fn agent_text(a: &AgentKey) -> String {
@@ -333,33 +331,42 @@ pub fn iso_time(unix_ms: u64) -> String {
     )
 }
 
-fn place_words(out: &mut String, prefix: &str, p: &Place) {
-    let _ = write!(
-        out,
-        " {prefix}agent={} {prefix}ifindex={} {prefix}bssid={} {prefix}ssid={:?} {prefix}via={}",
-        agent_text(&p.agent),
-        p.if_index,
-        mac_text(&p.bssid),
-        String::from_utf8_lossy(&p.ssid),
-        if p.monitor { "monitor" } else { "ap" }
-    );
+/// The value of an event's field, as the two formats write it.
+enum Field<'a> {
+    /// Bare in text, a JSON number.
+    Number(&'a dyn std::fmt::Display),
+    /// Bare in text (it holds no space or quote), a JSON string.
+    Word(&'a str),
+    /// Quoted in text (with Rust's escapes), a JSON string.
+    Quoted(&'a str),
 }
 
-fn place_json(out: &mut String, prefix: &str, p: &Place) {
-    let _ = write!(out, ",\"{prefix}agent\":");
-    push_json_string(out, &agent_text(&p.agent));
-    let _ = write!(
-        out,
-        ",\"{prefix}ifindex\":{},\"{prefix}bssid\":\"{}\",\"{prefix}ssid\":",
-        p.if_index,
-        mac_text(&p.bssid)
-    );
-    push_json_string(out, &String::from_utf8_lossy(&p.ssid));
-    let _ = write!(
-        out,
-        ",\"{prefix}via\":\"{}\"",
-        if p.monitor { "monitor" } else { "ap" }
-    );
+/// The fields of an event after its time, kind and station, in order:
+/// `field(prefix, name, value)`. Text and JSON lines say the same.
+fn event_fields(e: &Event, mut field: impl FnMut(&str, &str, Field)) {
+    for (prefix, p) in e.from.iter().map(|p| ("from_", p)).chain([("", &e.place)]) {
+        field(prefix, "agent", Field::Word(&agent_text(&p.agent)));
+        field(prefix, "ifindex", Field::Number(&p.if_index));
+        field(prefix, "bssid", Field::Word(&mac_text(&p.bssid)));
+        field(
+            prefix,
+            "ssid",
+            Field::Quoted(&String::from_utf8_lossy(&p.ssid)),
+        );
+        let via = if p.monitor { "monitor" } else { "ap" };
+        field(prefix, "via", Field::Word(via));
+    }
+    if let Some(s) = e.signal_dbm {
+        field("", "signal", Field::Number(&s));
+    }
+    for (name, rate) in [("rx_rate", e.bitrate[0]), ("tx_rate", e.bitrate[1])] {
+        if let Some(r) = rate {
+            field("", name, Field::Number(&r));
+        }
+    }
+    if e.kind == EventKind::Gone {
+        field("", "last_seen", Field::Word(&iso_time(e.last_seen_unix_ms)));
+    }
 }
 
 /// One event as a line of `key=value` words.
@@ -370,21 +377,13 @@ pub fn event_text(e: &Event) -> String {
         e.kind.word(),
         mac_text(&e.station)
     );
-    if let Some(from) = &e.from {
-        place_words(&mut out, "from_", from);
-    }
-    place_words(&mut out, "", &e.place);
-    if let Some(s) = e.signal_dbm {
-        let _ = write!(out, " signal={s}");
-    }
-    for (name, rate) in [("rx_rate", e.bitrate[0]), ("tx_rate", e.bitrate[1])] {
-        if let Some(r) = rate {
-            let _ = write!(out, " {name}={r}");
-        }
-    }
-    if e.kind == EventKind::Gone {
-        let _ = write!(out, " last_seen={}", iso_time(e.last_seen_unix_ms));
-    }
+    event_fields(e, |prefix, name, value| {
+        let _ = match value {
+            Field::Number(v) => write!(out, " {prefix}{name}={v}"),
+            Field::Word(v) => write!(out, " {prefix}{name}={v}"),
+            Field::Quoted(v) => write!(out, " {prefix}{name}={v:?}"),
+        };
+    });
     out
 }
 
@@ -396,21 +395,15 @@ pub fn event_json(e: &Event) -> String {
         e.kind.word(),
         mac_text(&e.station)
     );
-    if let Some(from) = &e.from {
-        place_json(&mut out, "from_", from);
-    }
-    place_json(&mut out, "", &e.place);
-    if let Some(s) = e.signal_dbm {
-        let _ = write!(out, ",\"signal\":{s}");
-    }
-    for (name, rate) in [("rx_rate", e.bitrate[0]), ("tx_rate", e.bitrate[1])] {
-        if let Some(r) = rate {
-            let _ = write!(out, ",\"{name}\":{r}");
+    event_fields(e, |prefix, name, value| {
+        let _ = write!(out, ",\"{prefix}{name}\":");
+        match value {
+            Field::Number(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Field::Word(v) | Field::Quoted(v) => push_json_string(&mut out, v),
         }
-    }
-    if e.kind == EventKind::Gone {
-        let _ = write!(out, ",\"last_seen\":\"{}\"", iso_time(e.last_seen_unix_ms));
-    }
+    });
     out.push('}');
     out
 }

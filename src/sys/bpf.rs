@@ -93,6 +93,8 @@ struct MapCreateAttr {
     key_size: u32,
     value_size: u32,
     max_entries: u32,
+    map_flags: u32,
+    _pad: u32,
 }
 
 /// BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM.
@@ -279,6 +281,8 @@ impl<K: Plain, V: Plain> Map<K, V> {
             key_size: mem::size_of::<K>() as u32,
             value_size: mem::size_of::<V>() as u32,
             max_entries,
+            map_flags: 0,
+            _pad: 0,
         };
         // SAFETY: MAP_CREATE's structure, holding no addresses.
         let fd = unsafe { bpf(Cmd::MapCreate, &mut attr) }?;
@@ -522,6 +526,28 @@ pub fn prog_info(prog: BorrowedFd, map_ids: &mut [u32]) -> io::Result<ProgInfo> 
     Ok(info)
 }
 
+/// The program as the kernel runs it after verifying it (its rewrites
+/// done: inlined helpers, context accesses), as many instructions as fit
+/// in `insns`; returns how many there are in all (root).
+pub fn prog_translated(prog: BorrowedFd, insns: &mut [Insn]) -> io::Result<usize> {
+    let mut info = ProgInfo {
+        xlated_prog_len: len32(mem::size_of_val(insns)),
+        xlated_prog_insns: addr(insns.as_mut_ptr()),
+        ..ProgInfo::default()
+    };
+    let mut attr = InfoAttr {
+        bpf_fd: prog.as_raw_fd() as u32,
+        info_len: mem::size_of::<ProgInfo>() as u32,
+        info: addr(&mut info as *mut ProgInfo),
+    };
+    // SAFETY: `info` is valid for writes of `info_len` bytes (integers
+    // only); its only non-zero address, `xlated_prog_insns`, is valid for
+    // writes of `xlated_prog_len` bytes (whole instructions, any bytes of
+    // which are a valid `Insn`).
+    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
+    Ok(info.xlated_prog_len as usize / mem::size_of::<Insn>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,7 +559,8 @@ mod tests {
     #[test]
     fn layouts_follow_the_kernel_header() {
         assert_eq!(mem::size_of::<Insn>(), 8);
-        assert_eq!(mem::size_of::<MapCreateAttr>(), 16);
+        assert_eq!(mem::size_of::<MapCreateAttr>(), 24);
+        assert_eq!(offset_of!(MapCreateAttr, map_flags), 16);
         assert_eq!(
             (offset_of!(MapElemAttr, key), offset_of!(MapElemAttr, value)),
             (8, 16)
@@ -578,7 +605,7 @@ mod tests {
         let ends = [
             (
                 mem::size_of::<MapCreateAttr>(),
-                offset_of!(MapCreateAttr, max_entries) + 4,
+                offset_of!(MapCreateAttr, _pad) + 4,
             ),
             (
                 mem::size_of::<MapElemAttr>(),
@@ -689,6 +716,9 @@ mod tests {
         assert!(e.is_err());
         assert_ne!(log[0], 0, "the verifier wrote its log");
 
+        let mut translated = [Insn::new(0, 0, 0, 0, 0); 8];
+        let n = prog_translated(prog.as_fd(), &mut translated).unwrap();
+        assert_eq!(&translated[..n], &program);
         let mut maps = [0u32; 4];
         let info = prog_info(prog.as_fd(), &mut maps).unwrap();
         assert_eq!(info.prog_type, ProgType::SocketFilter as u32);

@@ -1,7 +1,11 @@
 //! Shared test rigs: network namespaces, veth pairs, the agent as a child
-//! process, a collector socket inside a namespace, processes' CPU and
-//! memory ([`process`]), temporary directories, and the few system calls
-//! the rigs make ([`os`]).
+//! process (also as an unprivileged user), a collector socket inside a
+//! namespace, UDP traffic, processes' CPU and memory ([`process`]),
+//! temporary directories, and the few system calls the rigs make ([`os`]);
+//! an access point with hostapd over ubus ([`ap_lab`], [`fake_hostapd`],
+//! [`ubusd`]), Prometheus ([`prometheus`]), simulated AP agents
+//! ([`sflow_mix`]), owned 802.11 flow records ([`owned_80211`]), and the
+//! daemon's verdict on option values ([`option_values`]).
 //!
 //! The integration tests include it as `mod common;`, the benchmarks as a
 //! path module (`#[path = "../tests/common/mod.rs"]`): one rig for both,
@@ -13,8 +17,11 @@
 
 #![allow(dead_code)]
 
+pub mod ap_lab;
 pub mod fake_hostapd;
+pub mod option_values;
 pub mod os;
+pub mod owned_80211;
 pub mod process;
 pub mod prometheus;
 pub mod sflow_mix;
@@ -83,6 +90,35 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Runs `command`; its standard output, or a panic with its standard
+/// error if it fails.
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Checks `script` with shellcheck and `args` (run in `dir`, if given),
+/// failing with shellcheck's report.
+pub fn assert_shellcheck_passes(script: &Path, args: &[&str], dir: Option<&Path>) {
+    let mut command = Command::new("shellcheck");
+    command.args(args).arg(script);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "shellcheck {}:\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Runs a command, panicking with its output if it fails.
@@ -184,13 +220,44 @@ impl Netns {
     }
 
     pub fn if_index(&self, interface: &str) -> u32 {
+        self.sys_class_net(interface, "ifindex").parse().unwrap()
+    }
+
+    /// The MAC address of an interface in this namespace.
+    pub fn mac(&self, interface: &str) -> [u8; 6] {
+        let octets: Vec<u8> = self
+            .sys_class_net(interface, "address")
+            .split(':')
+            .map(|x| u8::from_str_radix(x, 16).unwrap())
+            .collect();
+        octets.try_into().unwrap()
+    }
+
+    /// `/sys/class/net/{interface}/{attribute}` as this namespace sees it,
+    /// trimmed.
+    fn sys_class_net(&self, interface: &str, attribute: &str) -> String {
         let out = self
             .command("cat")
-            .arg(format!("/sys/class/net/{interface}/ifindex"))
+            .arg(format!("/sys/class/net/{interface}/{attribute}"))
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
+
+    /// Gives `interface` the address `cidr` and brings it up.
+    pub fn address_up(&self, interface: &str, cidr: &str) {
+        self.exec(&["ip", "addr", "add", cidr, "dev", interface]);
+        self.exec(&["ip", "link", "set", interface, "up"]);
+    }
+}
+
+/// A veth pair from `a_if` in namespace `a` to `b_if` in `b`, both down
+/// and without addresses.
+pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+    sh(&[
+        "ip", "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
+        &b.name,
+    ]);
 }
 
 impl Drop for Netns {
@@ -217,16 +284,11 @@ impl VethPair {
         let b = Netns::new("wsfb");
         let a_if = "veth-a".to_string();
         let b_if = "veth-b".to_string();
-        sh(&[
-            "ip", "link", "add", &a_if, "netns", &a.name, "type", "veth", "peer", "name", &b_if,
-            "netns", &b.name,
-        ]);
+        veth(&a, &a_if, &b, &b_if);
         let a_addr = "10.201.0.1".to_string();
         let b_addr = "10.201.0.2".to_string();
-        a.exec(&["ip", "addr", "add", &format!("{a_addr}/24"), "dev", &a_if]);
-        b.exec(&["ip", "addr", "add", &format!("{b_addr}/24"), "dev", &b_if]);
-        a.exec(&["ip", "link", "set", &a_if, "up"]);
-        b.exec(&["ip", "link", "set", &b_if, "up"]);
+        a.address_up(&a_if, &format!("{a_addr}/24"));
+        b.address_up(&b_if, &format!("{b_addr}/24"));
         VethPair {
             a,
             b,
@@ -262,6 +324,37 @@ impl AgentProcess {
     pub fn start(ns: &Netns, config: &Path) -> AgentProcess {
         let mut command = ns.command(wsflowd().to_str().unwrap());
         command.args(["--foreground", "--config"]).arg(config);
+        AgentProcess::spawn(command)
+    }
+
+    /// Starts the agent in `ns` as nobody (uid and gid 65534, no
+    /// supplementary group) with `capability` ("net_raw") as its only
+    /// capability, or none at all; from a copy of the binary beside its
+    /// configuration, both made reachable and readable for nobody, as on
+    /// OpenWrt (/usr/sbin/wsflowd, /etc/config/wsflowd 0644).
+    pub fn start_as_nobody(ns: &Netns, cfg: &TempConfig, capability: Option<&str>) -> AgentProcess {
+        use std::os::unix::fs::PermissionsExt;
+        let binary = cfg.dir.join("sbin-wsflowd");
+        std::fs::copy(wsflowd(), &binary).unwrap();
+        for (path, mode) in [(&cfg.dir, 0o755), (&binary, 0o755), (&cfg.path, 0o644)] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let mut command = ns.command("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        match capability {
+            // In every set: the ambient set carries it across exec.
+            Some(c) => command.args([
+                format!("--inh-caps=-all,+{c}"),
+                format!("--ambient-caps=-all,+{c}"),
+                format!("--bounding-set=-all,+{c}"),
+            ]),
+            None => command.args(["--inh-caps=-all", "--bounding-set=-all"]),
+        };
+        command
+            .arg("--")
+            .arg(&binary)
+            .args(["--foreground", "--config"])
+            .arg(&cfg.path);
         AgentProcess::spawn(command)
     }
 
@@ -421,6 +514,47 @@ pub fn traffic(from: &Netns, to: &'static str) -> (Arc<AtomicBool>, thread::Join
         sent
     });
     (stop, handle)
+}
+
+/// Sends `count` UDP datagrams of `payload` from `from` to `to` in `ns`, on
+/// a thread of its own: every 50 packets it waits until packet `i` is due,
+/// `due(i)` after the first. A full socket buffer is waited out: every
+/// packet goes out.
+pub fn send_udp_paced(
+    ns: &Netns,
+    from: &'static str,
+    to: &'static str,
+    count: u32,
+    payload: Vec<u8>,
+    due: impl Fn(u32) -> Duration + Send + 'static,
+) -> thread::JoinHandle<()> {
+    ns.spawn(move || {
+        let s = UdpSocket::bind(from).unwrap();
+        let start = Instant::now();
+        for i in 0..count {
+            if i % 50 == 0 {
+                if let Some(wait) = due(i).checked_sub(start.elapsed()) {
+                    thread::sleep(wait);
+                }
+            }
+            while s.send_to(&payload, to).is_err() {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+    })
+}
+
+/// Receives (and drops) UDP datagrams on `address` in `ns` until none came
+/// for half a second: a receiver, so that the host sends no ICMP port
+/// unreachable back.
+pub fn udp_sink(ns: &Netns, address: &'static str) -> thread::JoinHandle<()> {
+    ns.spawn(move || {
+        let s = UdpSocket::bind(address).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        while s.recv(&mut buf).is_ok() {}
+    })
 }
 
 /// Writes a configuration file into a fresh temporary directory.

@@ -34,32 +34,8 @@ pub struct Payload {
     pub data: Vec<u8>,
 }
 
-/// `extended_80211_rx` (flow format 1014).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rx {
-    pub ssid: Vec<u8>,
-    pub bssid: [u8; 6],
-    pub version: u32,
-    pub channel: u32,
-    pub speed: u64,
-    pub rsni: u32,
-    pub rcpi: u32,
-    pub packet_duration: u32,
-}
-
-/// `extended_80211_tx` (flow format 1015).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tx {
-    pub ssid: Vec<u8>,
-    pub bssid: [u8; 6],
-    pub version: u32,
-    pub transmissions: u32,
-    pub packet_duration: u32,
-    pub retrans_duration: u32,
-    pub channel: u32,
-    pub speed: u64,
-    pub power: u32,
-}
+/// `extended_80211_rx` (1014) and `extended_80211_tx` (1015).
+pub use crate::common::owned_80211::{Rx, Tx};
 
 /// A flow record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -457,27 +433,8 @@ fn flow_from_wire(r: &FlowRecord) -> Flow {
             cipher_suite: p.cipher_suite,
             data: p.data.to_vec(),
         }),
-        FlowRecord::Extended80211Rx(r) => Flow::Rx(Rx {
-            ssid: r.ssid.to_vec(),
-            bssid: r.bssid,
-            version: r.version.0,
-            channel: r.channel,
-            speed: r.speed,
-            rsni: r.rsni,
-            rcpi: r.rcpi,
-            packet_duration: r.packet_duration,
-        }),
-        FlowRecord::Extended80211Tx(t) => Flow::Tx(Tx {
-            ssid: t.ssid.to_vec(),
-            bssid: t.bssid,
-            version: t.version.0,
-            transmissions: t.transmissions,
-            packet_duration: t.packet_duration,
-            retrans_duration: t.retrans_duration,
-            channel: t.channel,
-            speed: t.speed,
-            power: t.power,
-        }),
+        FlowRecord::Extended80211Rx(r) => Flow::Rx(r.into()),
+        FlowRecord::Extended80211Tx(t) => Flow::Tx(t.into()),
         FlowRecord::Extended80211Aggregation(a) => Flow::Aggregation(
             a.pdus
                 .iter()

@@ -584,25 +584,15 @@ fn strtod(s: &[u8]) -> (f64, usize) {
             .map(|k| at(k).to_ascii_lowercase())
             .collect()
     };
-    if lower(i, 8) == b"infinity" {
-        return (
-            if negative {
+    for word in [&b"infinity"[..], b"inf"] {
+        if lower(i, word.len()) == word {
+            let inf = if negative {
                 f64::NEG_INFINITY
             } else {
                 f64::INFINITY
-            },
-            i + 8,
-        );
-    }
-    if lower(i, 3) == b"inf" {
-        return (
-            if negative {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            },
-            i + 3,
-        );
+            };
+            return (inf, i + word.len());
+        }
     }
     if lower(i, 3) == b"nan" {
         return (f64::NAN, i + 3);

@@ -476,30 +476,7 @@ pub fn parse_tcpdump_radio(text: &str) -> Vec<TcpdumpRadio> {
 // ---------------------------------------------------------------------------
 // sFlow, decoded with our decoder
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rx {
-    pub ssid: Vec<u8>,
-    pub bssid: Mac,
-    pub version: u32,
-    pub channel: u32,
-    pub speed: u64,
-    pub rsni: u32,
-    pub rcpi: u32,
-    pub packet_duration: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tx {
-    pub ssid: Vec<u8>,
-    pub bssid: Mac,
-    pub version: u32,
-    pub transmissions: u32,
-    pub packet_duration: u32,
-    pub retrans_duration: u32,
-    pub channel: u32,
-    pub speed: u64,
-    pub power: u32,
-}
+pub use crate::common::owned_80211::{Rx, Tx};
 
 /// A flow sample with the datagram's capture time and destination port.
 #[derive(Debug, Clone)]
@@ -629,31 +606,8 @@ pub fn decode_sflow(pcap: &[u8]) -> Sflow {
                                         flow.stripped = h.stripped;
                                         flow.header = h.header.to_vec();
                                     }
-                                    FlowRecord::Extended80211Rx(x) => {
-                                        flow.rx = Some(Rx {
-                                            ssid: x.ssid.to_vec(),
-                                            bssid: x.bssid,
-                                            version: x.version.0,
-                                            channel: x.channel,
-                                            speed: x.speed,
-                                            rsni: x.rsni,
-                                            rcpi: x.rcpi,
-                                            packet_duration: x.packet_duration,
-                                        })
-                                    }
-                                    FlowRecord::Extended80211Tx(x) => {
-                                        flow.tx = Some(Tx {
-                                            ssid: x.ssid.to_vec(),
-                                            bssid: x.bssid,
-                                            version: x.version.0,
-                                            transmissions: x.transmissions,
-                                            packet_duration: x.packet_duration,
-                                            retrans_duration: x.retrans_duration,
-                                            channel: x.channel,
-                                            speed: x.speed,
-                                            power: x.power,
-                                        })
-                                    }
+                                    FlowRecord::Extended80211Rx(x) => flow.rx = Some((&x).into()),
+                                    FlowRecord::Extended80211Tx(x) => flow.tx = Some((&x).into()),
                                     _ => {}
                                 }
                             }

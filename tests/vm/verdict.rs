@@ -21,7 +21,9 @@ pub struct Gap {
     pub intermittent: bool,
 }
 
+// The list of gaps is empty today; the constructors stay for the next one.
 impl Gap {
+    #[allow(dead_code)]
     pub const fn always(check: &'static str, why: &'static str) -> Gap {
         Gap {
             check,
@@ -30,6 +32,8 @@ impl Gap {
         }
     }
 
+    /// A gap seen in some runs only.
+    #[allow(dead_code)]
     pub const fn intermittent(check: &'static str, why: &'static str) -> Gap {
         Gap {
             check,

@@ -16,7 +16,7 @@ pub mod wired;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
-use crate::capture::{CaptureConfig, CaptureCounts, FilterChoice, PacketCapture};
+use crate::capture::{CaptureConfig, CaptureCounts, ClassicEgress, FilterChoice, PacketCapture};
 use crate::config::{Bss, ForeignBss};
 use crate::counters::dot11::Dot11Counters;
 use crate::sflow::{
@@ -224,8 +224,8 @@ impl InterfaceSource {
     }
 
     /// Reads the sampled frames and encodes their samples, each by the
-    /// builder of the source's role.
-    pub fn read(&mut self, revents: i16, ctx: &mut Context) {
+    /// builder of the source's role; returns how many frames it read.
+    pub fn read(&mut self, revents: i16, ctx: &mut Context) -> usize {
         if revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
             // Read the error so poll does not report it again (no busy
             // loop); a socket that hangs up is closed and re-opened when
@@ -235,11 +235,11 @@ impl InterfaceSource {
             }
             if revents & (libc::POLLHUP | libc::POLLNVAL) != 0 {
                 self.close();
-                return;
+                return 0;
             }
         }
         let (Some(if_index), Some(capture)) = (self.if_index, &mut self.capture) else {
-            return;
+            return 0;
         };
         let mut sampler = Sampler {
             if_index,
@@ -266,17 +266,36 @@ impl InterfaceSource {
                 .read_pending(|frame, counts| wired::sample(frame, counts, &mut sampler, ctx)),
         };
         match result {
-            Ok(_) => {}
+            Ok(read) => read,
             // The interface went down: the socket stays bound and resumes
             // when it comes back up.
             Err(e) if e.raw_os_error() == Some(libc::ENETDOWN) => {
-                debug!("{}: {}", self.device, e)
+                debug!("{}: {}", self.device, e);
+                0
             }
             Err(e) => {
                 warn!("{}: capture failed: {}; closing", self.device, e);
                 self.close();
+                0
             }
         }
+    }
+
+    /// Stops sampling (the agent exits): the filter takes no more frames,
+    /// so the pool stops moving and the frames sampled before can all be
+    /// read (see [`InterfaceSource::frames_in_kernel`]).
+    pub fn stop_sampling(&mut self) {
+        if let Some(c) = &mut self.capture {
+            if let Err(e) = c.stop_sampling() {
+                debug!("{}: cannot stop the filter: {e}", self.device);
+            }
+        }
+    }
+
+    /// Sampled frames the kernel has not handed over yet (it will within
+    /// two block timeouts).
+    pub fn frames_in_kernel(&self) -> usize {
+        self.capture.as_ref().map_or(0, |c| c.frames_in_kernel())
     }
 
     pub fn counts(&mut self) -> CaptureCounts {
@@ -362,6 +381,7 @@ impl InterfaceSource {
             } else {
                 excluded.to_vec()
             },
+            classic_egress: self.classic_egress(excluded),
             filter: self.settings.filter,
         };
         match PacketCapture::open(config, self.idle_counts) {
@@ -408,13 +428,31 @@ impl InterfaceSource {
     pub fn update_filter(&mut self, excluded: &[u32]) {
         let rate = self.sampling_rate;
         let monitor = self.is_monitor();
+        let classic_egress = self.classic_egress(excluded);
         let Some(c) = &mut self.capture else {
             return;
         };
         let excluded = if monitor { &[][..] } else { excluded };
-        if let Err(e) = c.update_filter(rate, excluded) {
+        let method = c.method();
+        if let Err(e) = c.update_filter(rate, excluded, classic_egress) {
             warn!("{}: cannot update the sampling filter: {e}", self.device);
             self.close();
+        } else if c.method() != method {
+            info!("sampling {}: {}", self.device, c.method().describe());
+        }
+    }
+
+    /// What a classic filter may sample of the interface's egress frames,
+    /// `sampled` being the sampled interfaces (monitors aside): classic
+    /// BPF cannot tell where a frame entered, so it samples them only when
+    /// no other sampled interface can forward a frame out of this one
+    /// (which would count the frame twice); a monitor's are injected.
+    fn classic_egress(&self, sampled: &[u32]) -> ClassicEgress {
+        let alone = self.if_index.is_some_and(|i| sampled == [i]);
+        if alone && !self.is_monitor() {
+            ClassicEgress::NotRelayCopies
+        } else {
+            ClassicEgress::None
         }
     }
 

@@ -81,8 +81,6 @@ impl Context<'_> {
                 Step::Duplicate => return,
                 Step::Late => false,
                 Step::Restart => {
-                    flow.anchor = None;
-                    flow.latest = None;
                     flow.restarted();
                     true
                 }

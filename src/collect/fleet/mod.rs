@@ -389,8 +389,6 @@ impl Source {
         self.restarted = true;
         self.counter_sequence = None;
         if let Some(f) = &mut self.flow {
-            f.anchor = None;
-            f.latest = None;
             f.resync = true;
             f.restarted();
         }
@@ -431,9 +429,12 @@ impl Source {
 }
 
 impl FlowState {
-    /// The sample sequence restarted: the next pool and drops readings may
-    /// be lower without having wrapped.
+    /// The sample sequence restarted: no earlier sample shares a pool with
+    /// the next ones, and the next pool and drops readings may be lower
+    /// without having wrapped.
     fn restarted(&mut self) {
+        self.anchor = None;
+        self.latest = None;
         for c in [&mut self.pool, &mut self.drops].into_iter().flatten() {
             // A reading from 0 on: whatever comes next is not a wrap.
             *c = Counter32 { last: 0, wraps: 0 };
@@ -727,72 +728,10 @@ pub fn dot11_array(x: &crate::sflow::Ieee80211Counters) -> [u32; 20] {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use super::super::testing::{datagram, ethernet_header, flow, uplink, AP, STA};
     use super::*;
     use crate::sflow::*;
-    type Mac = super::Mac;
-
-    pub const AP: Mac = [2, 0, 0, 0, 0, 0xa1];
-    pub const STA: Mac = [2, 0, 0, 0, 0, 0x51];
-
-    /// Encodes a datagram of `samples` from agent 10.0.0.`agent`.
-    pub fn datagram(agent: u8, sequence: u32, uptime: u32, samples: &[Sample]) -> Vec<u8> {
-        let d = Datagram {
-            agent_address: Some(IpAddr::from([10, 0, 0, agent])),
-            sub_agent_id: 0,
-            sequence_number: sequence,
-            uptime,
-            samples: List::Items(samples),
-        };
-        let mut buf = vec![0u8; 65536];
-        let mut w = Writer::new(&mut buf);
-        d.encode(&mut w).unwrap();
-        w.written().to_vec()
-    }
-
-    /// An Ethernet frame header from `src` to `dst`.
-    pub fn ethernet(dst: Mac, src: Mac) -> [u8; 14] {
-        let mut h = [0u8; 14];
-        h[0..6].copy_from_slice(&dst);
-        h[6..12].copy_from_slice(&src);
-        h[12] = 0x08;
-        h
-    }
-
-    pub fn rx_record(bssid: Mac, rcpi: u32) -> FlowRecord<'static> {
-        FlowRecord::Extended80211Rx(Extended80211Rx {
-            ssid: b"lab",
-            bssid,
-            version: Ieee80211Version::N,
-            channel: 36,
-            speed: 144_400_000,
-            rsni: 255,
-            rcpi,
-            packet_duration: 0,
-        })
-    }
-
-    pub fn flow<'a>(
-        if_index: u32,
-        sequence: u32,
-        rate: u32,
-        pool: u32,
-        records: &'a [FlowRecord<'a>],
-    ) -> Sample<'a> {
-        Sample::Flow(
-            SampleForm::Compact,
-            FlowSample {
-                sequence_number: sequence,
-                source: DataSource::interface(if_index),
-                sampling_rate: rate,
-                sample_pool: pool,
-                drops: 0,
-                input: Interface::index(if_index),
-                output: Interface::INTERNAL,
-                records: List::Items(records),
-            },
-        )
-    }
 
     fn counters<'a>(if_index: u32, sequence: u32, records: &'a [CounterRecord<'a>]) -> Sample<'a> {
         Sample::Counters(
@@ -861,18 +800,6 @@ pub(crate) mod tests {
     #[test]
     fn traffic_from_pool_shares() {
         let mut f = Fleet::new(Limits::default());
-        let up = ethernet(AP, STA);
-        let down = ethernet(STA, AP);
-        let header = |h: &'static [u8; 14], len| {
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: len,
-                stripped: 4,
-                header: h,
-            })
-        };
-        let up: &'static [u8; 14] = Box::leak(Box::new(up));
-        let down: &'static [u8; 14] = Box::leak(Box::new(down));
         let tx = FlowRecord::Extended80211Tx(Extended80211Tx {
             ssid: b"lab",
             bssid: AP,
@@ -884,8 +811,8 @@ pub(crate) mod tests {
             speed: 130_000_000,
             power: 0,
         });
-        let rx_records = [header(up, 100), rx_record(AP, 106)];
-        let tx_records = [header(down, 1000), tx];
+        let rx_records = uplink(STA);
+        let tx_records = [ethernet_header(STA, AP, 1000), tx];
         // 64 samples at 1-in-10; pools given per batch of 4, the batch's
         // samples ending at its true pool (as the eBPF sampler does).
         let mut seq = 0;
@@ -937,16 +864,7 @@ pub(crate) mod tests {
     #[test]
     fn lost_samples_lower_the_estimate_instead_of_skewing_it() {
         let mut f = Fleet::new(Limits::default());
-        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: up,
-            }),
-            rx_record(AP, 106),
-        ];
+        let records = uplink(STA);
         // Samples 1..=100 at pool 10 each; a datagram with 41..=60 is lost.
         for d in 0..5u32 {
             if d == 2 {
@@ -975,16 +893,7 @@ pub(crate) mod tests {
     #[test]
     fn samples_before_a_restart_share_the_pool_of_before() {
         let mut f = Fleet::new(Limits::default());
-        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: up,
-            }),
-            rx_record(AP, 106),
-        ];
+        let records = uplink(STA);
         // 10 samples, 20 packets apart (the pool says so, whatever the
         // announced rate).
         let before: Vec<Sample> = (1..=10).map(|k| flow(3, k, 10, k * 20, &records)).collect();
@@ -1103,14 +1012,7 @@ pub(crate) mod tests {
         assert_eq!((f.agents.len(), f.dropped.agents), (2, 1));
         // Agent 1: source 3 and BSS AP fill the 2 series; the BSS's rx
         // class would be a 3rd: its traffic is counted without its BSS.
-        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
-        let header = FlowRecord::SampledHeader(SampledHeader {
-            protocol: HeaderProtocol::ETHERNET,
-            frame_length: 100,
-            stripped: 4,
-            header: up,
-        });
-        let records = [header, rx_record(AP, 106)];
+        let records = uplink(STA);
         f.datagram(
             &datagram(1, 2, 2000, &[flow(3, 1, 10, 10, &records)]),
             at(2),
@@ -1122,16 +1024,7 @@ pub(crate) mod tests {
         assert_eq!(s.traffic.len(), 1);
         assert_eq!(s.traffic[0].bssid, None);
         // A second station does not fit.
-        let other: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, [2, 0, 0, 0, 0, 0x52])));
-        let records2 = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: other,
-            }),
-            rx_record(AP, 106),
-        ];
+        let records2 = uplink([2, 0, 0, 0, 0, 0x52]);
         f.datagram(
             &datagram(1, 3, 3000, &[flow(3, 2, 10, 20, &records2)]),
             at(3),
@@ -1159,16 +1052,7 @@ pub(crate) mod tests {
             ..Limits::default()
         };
         let mut f = Fleet::new(limits);
-        let up: &'static [u8; 14] = Box::leak(Box::new(ethernet(AP, STA)));
-        let records = [
-            FlowRecord::SampledHeader(SampledHeader {
-                protocol: HeaderProtocol::ETHERNET,
-                frame_length: 100,
-                stripped: 4,
-                header: up,
-            }),
-            rx_record(AP, 106),
-        ];
+        let records = uplink(STA);
         f.datagram(
             &datagram(1, 1, 1000, &[flow(3, 1, 10, 10, &records)]),
             at(0),

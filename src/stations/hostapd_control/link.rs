@@ -14,6 +14,19 @@ use crate::stations::{
     BssReport, Source, StationReport, StationTable, Update, MAX_STATIONS_PER_BSS,
 };
 
+/// What became of a request sent to hostapd.
+enum Sent {
+    /// In flight.
+    Yes,
+    /// hostapd's socket has more than `max_dgram_qlen` requests queued: it
+    /// is busy.
+    Busy,
+    /// The link has no socket (closed).
+    NoSocket,
+    /// The socket failed (logged).
+    Failed,
+}
+
 /// A request, one in flight per socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Request {
@@ -217,40 +230,51 @@ it (hostapd's ctrl_interface_group must be a group of this daemon's user)",
         } else {
             return;
         };
+        match self.send(request, now_ms, stats) {
+            Sent::Yes => match request {
+                Request::Attach => self.wants.attach = false,
+                Request::Status => self.wants.status = false,
+                Request::StaFirst => {
+                    self.wants.list = false;
+                    // A listing says all a query would.
+                    self.queries.clear();
+                    self.listing_restarts = 0;
+                    self.start_listing();
+                }
+                Request::Sta(_) => {
+                    self.queries.remove(0);
+                }
+                Request::Ping => self.wants.ping = false,
+                Request::StaNext(_) => {}
+            },
+            // hostapd is busy: asked again at the next tick.
+            Sent::Busy | Sent::NoSocket => {}
+            // Its socket is closed (it exited or restarted); the next
+            // tick's scan tells which.
+            Sent::Failed => self.close(),
+        }
+    }
+
+    /// Sends `request` (counted in `stats`), in flight when sent.
+    fn send(&mut self, request: Request, now_ms: u64, stats: &mut ControlStats) -> Sent {
         let mut buf = [0u8; 32];
         let bytes = request.write(&mut buf);
         let Some(sock) = self.sock.as_ref() else {
-            return;
+            return Sent::NoSocket;
         };
         match sock.send(bytes) {
             Ok(_) => {
                 stats.requests += 1;
                 self.in_flight = Some((request, now_ms));
-                match request {
-                    Request::Attach => self.wants.attach = false,
-                    Request::Status => self.wants.status = false,
-                    Request::StaFirst => {
-                        self.wants.list = false;
-                        // A listing says all a query would.
-                        self.queries.clear();
-                        self.listing_restarts = 0;
-                        self.start_listing();
-                    }
-                    Request::Sta(_) => {
-                        self.queries.remove(0);
-                    }
-                    Request::Ping => self.wants.ping = false,
-                    Request::StaNext(_) => {}
-                }
+                Sent::Yes
             }
-            // hostapd's socket has more than max_dgram_qlen requests
-            // queued: it is busy. Asked again at the next tick.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => stats.send_busy += 1,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                stats.send_busy += 1;
+                Sent::Busy
+            }
             Err(e) => {
-                // ECONNREFUSED: hostapd's socket is closed (it exited or
-                // restarted); the next tick's scan tells which.
                 crate::debug_limited!("hostapd control {}: send: {e}", self.ifname);
-                self.close();
+                Sent::Failed
             }
         }
     }
@@ -264,25 +288,14 @@ it (hostapd's ctrl_interface_group must be a group of this daemon's user)",
     /// Sends the next request of a listing at once (it is a continuation
     /// of the one just answered).
     pub(super) fn send_now(&mut self, request: Request, now_ms: u64, stats: &mut ControlStats) {
-        let mut buf = [0u8; 32];
-        let bytes = request.write(&mut buf);
-        let Some(sock) = self.sock.as_ref() else {
-            return;
-        };
-        match sock.send(bytes) {
-            Ok(_) => {
-                stats.requests += 1;
-                self.in_flight = Some((request, now_ms));
+        match self.send(request, now_ms, stats) {
+            Sent::Yes | Sent::NoSocket => {}
+            // Busy: the listing starts again at the next tick.
+            Sent::Busy => {
+                self.wants.list = true;
+                self.end_listing();
             }
-            Err(e) => {
-                if e.kind() == io::ErrorKind::WouldBlock {
-                    stats.send_busy += 1;
-                    self.wants.list = true;
-                    self.end_listing();
-                } else {
-                    self.close();
-                }
-            }
+            Sent::Failed => self.close(),
         }
     }
 }

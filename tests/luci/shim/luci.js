@@ -773,28 +773,10 @@
 		}
 	}
 
-	/*
-	 * What a Validator makes of `value` typed into a field (true or the
-	 * message), without a page: for tests/luci/form-schema.js.
-	 */
-	function checkValue(type, optional, vfunc, value) {
-		const field = {
-			value: value,
-			classList: { add() {}, remove() {} },
-			closest() { return true; },
-			setAttribute(name, v) { if (name == 'data-tooltip') this.message = v; },
-			removeAttribute() {},
-			dispatchEvent() {}
-		};
-		const valid = new Validator(field, type || 'string', optional, vfunc).validate();
-		return valid ? true : String(field.message);
-	}
-
 	const validation = Object.assign(Object.create(factory), {
 		types: types,
 		compile: compileType,
-		create(field, type, optional, vfunc) { return new Validator(field, type, optional, vfunc); },
-		check: checkValue
+		create(field, type, optional, vfunc) { return new Validator(field, type, optional, vfunc); }
 	});
 	L.modules.validation = validation;
 

@@ -412,7 +412,7 @@ return view.extend({
 		16, 65536, '256');
 
 		words(s.taboption('advanced', form.ListValue, 'sampling_filter', _('Sampling filter'),
-			_('eBPF counts every packet exactly and samples both directions; classic BPF samples received packets only.')),
+			_('eBPF counts every packet exactly and samples both directions; classic BPF samples both directions only on an interface sampled alone, else received packets only, and takes the count from the interface counters.')),
 		[ [ 'auto', _('eBPF if the kernel allows it, else classic') ], [ 'ebpf', _('eBPF only') ], [ 'classic', _('Classic BPF') ] ],
 		'auto');
 
