@@ -631,7 +631,10 @@ fn a_monitor_that_does_not_read_holds_hostapd_unless_connected() {
     println!("monitor not reading, 20 events: {held:?} (connected, sends that would block, time to send)");
     let (_, unconnected_blocks, unconnected_time) = held[0];
     let (_, connected_blocks, _) = held[1];
-    assert_eq!(unconnected_blocks, 1, "the 12th send waits");
+    // The 12th send waits (the queue holds 11); once the reader drains
+    // the queue the sends go on, and a slow reader (qemu) can let it fill
+    // again: at least one wait, never none.
+    assert!(unconnected_blocks >= 1, "the 12th send waits");
     assert!(unconnected_time >= Duration::from_millis(200));
     assert_eq!(connected_blocks, 0);
 }
