@@ -47,7 +47,11 @@ use wsflowd::rng::Rng;
 use wsflowd::sys::bpf::{self, Insn, Map, MapType};
 use wsflowd::sys::socket;
 
-type Res<T> = Result<T, String>;
+use crate::common::process::{cpu_between, read_tree};
+use crate::common::{os, run, Netns, TempConfig};
+use crate::daemons::{exit_counts, start_wsflowd, wsflowd_config};
+use crate::rig::{check_stop, nap, VethRig, AP_ADDR, AP_IF, SINK_PORT, STA_ADDR};
+use crate::{Res, PAYLOAD};
 
 /// The calling thread's CPU time so far, ns (CLOCK_THREAD_CPUTIME_ID:
 /// the scheduler's runtime up to now, not only up to its last tick as
@@ -419,7 +423,7 @@ const TAP_IF: &str = "taps0";
 /// carrying the filter; `trials` rounds, every filter in each, on the same
 /// sockets (their memory, and so the caches, stay the same).
 pub fn taps_runs(
-    ns: &super::Netns,
+    ns: &Netns,
     filters: Vec<TapFilter>,
     count: u32,
     trials: usize,
@@ -433,9 +437,9 @@ pub fn taps_runs(
             .write(true)
             .open("/dev/net/tun")
             .map_err(|e| format!("/dev/net/tun: {e}"))?;
-        super::os::tun_set_iff(&tun, TAP_IF, IFF_TAP | IFF_NO_PI)
+        os::tun_set_iff(&tun, TAP_IF, IFF_TAP | IFF_NO_PI)
             .map_err(|e| format!("TUNSETIFF: {e}"))?;
-        super::run(&[
+        run(&[
             "ip", "netns", "exec", &ns_name, "ip", "link", "set", TAP_IF, "up",
         ])?;
         // (This thread's sysfs is the namespace's that mounted it: ask in
@@ -524,7 +528,7 @@ pub struct TapsFigures {
 
 /// The taps loop for each filter, trials interleaved; ns per filter run
 /// over the empty filter of its kind (classic `ret #0`, eBPF `r0 = 0`).
-pub fn taps(ns: &super::Netns, rate: u32, count: u32, trials: usize) -> Res<TapsFigures> {
+pub fn taps(ns: &Netns, rate: u32, count: u32, trials: usize) -> Res<TapsFigures> {
     // The TAP's ifIndex in a fresh namespace: after lo's. Only frames
     // that entered through it would be excluded; none here did.
     let if_index = 2;
@@ -644,7 +648,7 @@ impl EndToEnd {
 /// A thread reading a packet socket on `ifname` in `ns` until `stop`,
 /// returning (its CPU ns, frames read).
 fn socket_sampler(
-    ns: &super::Netns,
+    ns: &Netns,
     ifname: &str,
     filter: TapFilter,
     ready: std::sync::mpsc::Sender<Res<()>>,
@@ -698,23 +702,23 @@ fn socket_sampler(
 
 /// Sends `count` UDP packets from the rig's sender paced at `pps`,
 /// returning the sender thread's CPU time (ns).
-fn paced_sender(rig: &super::VethRig, count: u64, pps: f64) -> Res<u64> {
+fn paced_sender(rig: &VethRig, count: u64, pps: f64) -> Res<u64> {
     let (from, to) = (
-        format!("{}:0", super::STA_ADDR),
-        format!("{}:{}", super::AP_ADDR, super::SINK_PORT),
+        format!("{}:0", STA_ADDR),
+        format!("{}:{}", AP_ADDR, SINK_PORT),
     );
     rig.sta
         .spawn(move || -> Res<u64> {
             let s = std::net::UdpSocket::bind(&from).map_err(|e| format!("bind {from}: {e}"))?;
             s.connect(&to).map_err(|e| format!("connect {to}: {e}"))?;
             const BATCH: usize = 32;
-            let payload = [0u8; super::PAYLOAD];
-            let mut batch = super::os::BatchSender::new(&payload, BATCH);
+            let payload = [0u8; PAYLOAD];
+            let mut batch = os::BatchSender::new(&payload, BATCH);
             let start = std::time::Instant::now();
             let cpu = thread_cpu_ns();
             let mut sent = 0u64;
             while sent < count {
-                super::check_stop()?;
+                check_stop()?;
                 let due = start + Duration::from_secs_f64(sent as f64 / pps);
                 let now = std::time::Instant::now();
                 if due > now {
@@ -740,7 +744,7 @@ fn paced_sender(rig: &super::VethRig, count: u64, pps: f64) -> Res<u64> {
 /// One run of `count` packets at `pps` across the rig's veth with
 /// `sampler` on the AP's end, 1-in-`rate`.
 pub fn end_to_end(
-    rig: &super::VethRig,
+    rig: &VethRig,
     sampler: &Sampler,
     rate: u32,
     count: u64,
@@ -756,31 +760,25 @@ pub fn end_to_end(
         Sampler::Nothing => {}
         Sampler::Socket(_, f) => {
             let (tx, rx) = std::sync::mpsc::channel();
-            reader = Some(socket_sampler(
-                &rig.ap,
-                super::AP_IF,
-                f.clone(),
-                tx,
-                stop.clone(),
-            ));
+            reader = Some(socket_sampler(&rig.ap, AP_IF, f.clone(), tx, stop.clone()));
             rx.recv().map_err(|_| "sampler thread")??;
         }
         Sampler::Wsflowd => {
-            let cfg = super::TempConfig::new(&super::wsflowd_config(rate, super::AP_IF, 9, ""));
-            let (d, _) = super::start_wsflowd(&rig.ap, &cfg.path, super::AP_IF)?;
+            let cfg = TempConfig::new(&wsflowd_config(rate, AP_IF, 9, ""));
+            let (d, _) = start_wsflowd(&rig.ap, &cfg.path, AP_IF)?;
             agent = Some(d);
             config = Some(cfg);
         }
     }
-    super::nap(Duration::from_millis(300))?;
+    nap(Duration::from_millis(300))?;
     let k0 = rig.packets()?;
     let soft0 = softirq_threads_ns();
-    let a0 = agent.as_ref().map(|a| super::read_tree(a.pid()));
+    let a0 = agent.as_ref().map(|a| read_tree(a.pid()));
     let sender_ns = paced_sender(rig, count, pps)?;
     // The last frames through the softirq.
-    super::nap(Duration::from_millis(100))?;
+    nap(Duration::from_millis(100))?;
     let soft1 = softirq_threads_ns();
-    let a1 = agent.as_ref().map(|a| super::read_tree(a.pid()));
+    let a1 = agent.as_ref().map(|a| read_tree(a.pid()));
     let packets = rig.packets()? - k0;
     stop.store(true, Ordering::Relaxed);
     let (mut sampler_ns, mut samples) = (0, 0);
@@ -788,11 +786,11 @@ pub fn end_to_end(
         (sampler_ns, samples) = r.join().map_err(|_| "sampler thread panicked")??;
     }
     if let (Some(a0), Some(a1)) = (a0, a1) {
-        sampler_ns = super::cpu_between(&a0, &a1);
+        sampler_ns = cpu_between(&a0, &a1);
     }
     if let Some(a) = agent {
         let log = a.stop()?;
-        samples = super::exit_counts(&log, super::AP_IF).map_or(0, |e| e.samples);
+        samples = exit_counts(&log, AP_IF).map_or(0, |e| e.samples);
     }
     drop(config);
     Ok(EndToEnd {
