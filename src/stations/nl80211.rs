@@ -25,7 +25,17 @@ struct Followed {
     /// A station joined since the last listing: list again soon, for its
     /// rates (the kernel's notification carries none yet).
     stale: bool,
+    /// Listings left in which a station without a signal yet (nothing
+    /// received from it since it joined) makes the interface stale again:
+    /// listed every tick for a few seconds after a station joins, so that
+    /// its first samples soon carry its signal, and never forever for a
+    /// station that stays silent.
+    settling: u8,
 }
+
+/// Ticks (seconds) after a station joined in which its interface is listed
+/// again while a station has no signal yet.
+const SETTLING_LISTINGS: u8 = 5;
 
 /// The AP interfaces followed through nl80211.
 #[derive(Debug, Default)]
@@ -59,7 +69,9 @@ pub fn station_report(st: &Station) -> StationReport {
     StationReport {
         associated: Some(st.associated.unwrap_or(true)),
         authorized: None,
-        signal_dbm: st.signal_dbm,
+        // mac80211 reports the signal of the last frame received, 0 until
+        // there is one (just associated): unknown, not 0 dBm.
+        signal_dbm: st.signal_dbm.filter(|&dbm| dbm != 0),
         rx_rate_kbps: kbps(&st.rx_rate),
         tx_rate_kbps: kbps(&st.tx_rate),
         // The rate it is sent at says what it negotiated; the received
@@ -112,6 +124,7 @@ impl KernelStations {
                         ifname: ifname.clone(),
                         ap: false,
                         stale: false,
+                        settling: 0,
                     },
                 );
                 new.push((*if_index, ifname.clone()));
@@ -171,6 +184,15 @@ impl KernelStations {
             return;
         };
         self.listed.clear();
+        if f.settling > 0 {
+            f.settling -= 1;
+            if stations
+                .iter()
+                .any(|st| station_report(st).signal_dbm.is_none())
+            {
+                f.stale = true;
+            }
+        }
         for st in stations {
             let mac = MacAddr(st.mac);
             self.listed.push(mac);
@@ -204,6 +226,7 @@ impl KernelStations {
                 };
                 if let Some(f) = st.if_index.and_then(|i| self.followed.get_mut(&i)) {
                     f.stale = true;
+                    f.settling = SETTLING_LISTINGS;
                 }
                 table.apply(
                     Source::Nl80211,
@@ -344,6 +367,7 @@ mod tests {
                 ifname: "wlan0".into(),
                 ap: true,
                 stale: false,
+                settling: 0,
             },
         );
         k.followed.insert(
@@ -352,6 +376,7 @@ mod tests {
                 ifname: "eth0".into(),
                 ap: false,
                 stale: false,
+                settling: 0,
             },
         );
         let st = |if_index| Station {
@@ -396,5 +421,59 @@ mod tests {
         assert!(k.event(Nl80211Event::ApStopped { if_index: 3 }, &mut t));
         assert!(t.by_ifname("wlan0").is_none());
         assert!(!k.is_ap(3));
+    }
+
+    #[test]
+    fn a_station_just_joined_is_listed_until_it_has_a_signal() {
+        let mut k = KernelStations::default();
+        let mut t = StationTable::default();
+        k.followed.insert(
+            3,
+            Followed {
+                ifname: "wlan0".into(),
+                ap: true,
+                stale: false,
+                settling: 0,
+            },
+        );
+        let joined = Station {
+            if_index: Some(3),
+            mac: [2, 0, 0, 0, 1, 1],
+            // mac80211 before the first frame from the station.
+            signal_dbm: Some(0),
+            ..Station::default()
+        };
+        assert_eq!(station_report(&joined).signal_dbm, None, "0: unknown");
+        k.event(Nl80211Event::StationNew(joined.clone()), &mut t);
+        let listing = |st: &Station| Listing {
+            if_index: 3,
+            ifname: "wlan0".into(),
+            info: Some(InterfaceInfo {
+                if_index: 3,
+                if_type: Some(iftype::AP),
+                ..InterfaceInfo::default()
+            }),
+            radio: None,
+            stations: Some(vec![st.clone()]),
+        };
+        // Listed at once, then every tick while it has no signal, for
+        // SETTLING_LISTINGS listings at most.
+        let mut listings = 0;
+        while !k.due(false).is_empty() {
+            listings += 1;
+            k.listed(&listing(&joined), &mut t);
+            assert!(listings <= 10, "never forever");
+        }
+        assert_eq!(listings, usize::from(SETTLING_LISTINGS) + 1);
+        // A signal ends it.
+        k.event(Nl80211Event::StationNew(joined.clone()), &mut t);
+        assert_eq!(k.due(false).len(), 1);
+        let heard = Station {
+            signal_dbm: Some(-30),
+            ..joined
+        };
+        k.listed(&listing(&heard), &mut t);
+        assert!(k.due(false).is_empty());
+        assert_eq!(t.by_ifname("wlan0").unwrap().stations().count(), 1);
     }
 }

@@ -377,51 +377,142 @@ pub fn ethernet_captures(bytes: &[u8]) -> Vec<(f64, Vec<u8>)> {
 }
 
 /// Lines up the samples of a 1-in-1 data source with the frames a capture
-/// of the same interface saw, both in order: the frames that were not
-/// sampled, and the samples no captured frame matches (a sample matches a
-/// frame whose bytes start with its header). The alignment starts at the
-/// first sample that matches exactly one captured frame (a mac80211
-/// transmit-status beacon, with its timestamp and sequence number still
-/// 0, looks like every other): frames before that one are from before
-/// sampling started (or not judged), samples before it likewise.
+/// of the same interface saw: the frames that were not sampled, and the
+/// samples no captured frame matches (a sample matches a frame whose bytes
+/// start with its header). The alignment starts at the first sample that
+/// matches exactly one captured frame (a mac80211 transmit-status beacon,
+/// with its timestamp and sequence number still 0, looks like every
+/// other): frames before that one are from before sampling started (or not
+/// judged), samples before it likewise.
+///
+/// From there it is the longest common subsequence of the two, in which
+/// two neighbours swapped also match: two interfaces of one radio need not
+/// see two frames of one instant in the same order (mac80211 hands
+/// received frames and its own transmit-status frames to the monitors
+/// from two paths; seen in CI: mon0 had the two BSSes' beacons of one TBTT
+/// one way round, mon1 the other). With identical frames (those beacons)
+/// a greedy walk would drift from one to the next and call every later
+/// frame missing; the longest match cannot.
 pub fn align_with_capture<'a>(
     frames: &'a [(f64, Vec<u8>)],
     samples: &[&'a Flow],
 ) -> (Vec<&'a (f64, Vec<u8>)>, Vec<usize>) {
-    const LOOKAHEAD: usize = 16;
-    let matches = |f: &(f64, Vec<u8>), s: &Flow| !s.header.is_empty() && f.1.starts_with(&s.header);
-    let mut missing = Vec::new();
-    let mut extra = Vec::new();
+    let headers: Vec<&[u8]> = samples.iter().map(|s| &s.header[..]).collect();
+    align_headers(frames, &headers)
+}
+
+/// [`align_with_capture`] on the samples' headers.
+fn align_headers<'a>(
+    frames: &'a [(f64, Vec<u8>)],
+    samples: &[&[u8]],
+) -> (Vec<&'a (f64, Vec<u8>)>, Vec<usize>) {
+    let matches =
+        |i: usize, j: usize| !samples[j].is_empty() && frames[i].1.starts_with(samples[j]);
     let unique = |j: usize| {
-        let mut found = frames
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| matches(f, samples[j]));
+        let mut found = (0..frames.len()).filter(|&i| matches(i, j));
         match (found.next(), found.next()) {
-            (Some((i, _)), None) => Some((i, j)),
+            (Some(i), None) => Some((i, j)),
             _ => None,
         }
     };
-    let Some((mut i, mut j)) = (0..samples.len()).find_map(unique) else {
-        return (missing, (0..samples.len()).collect());
+    let Some((first, start)) = (0..samples.len()).find_map(unique) else {
+        return (Vec::new(), (0..samples.len()).collect());
     };
-    while i < frames.len() && j < samples.len() {
-        if matches(&frames[i], samples[j]) {
-            i += 1;
-            j += 1;
-        } else if let Some(k) =
-            (i + 1..frames.len().min(i + LOOKAHEAD)).find(|&k| matches(&frames[k], samples[j]))
-        {
-            missing.extend(frames[i..k].iter());
-            i = k;
-        } else {
-            extra.push(j);
-            j += 1;
+    // best[i][j]: frames matched among frames[first..first + i] and
+    // samples[start..start + j].
+    let (n, m) = (frames.len() - first, samples.len() - start);
+    let fm = |i: usize, j: usize| matches(first + i, start + j);
+    let mut best = vec![vec![0u32; m + 1]; n + 1];
+    for i in 1..=n {
+        for j in 1..=m {
+            let mut b = best[i - 1][j].max(best[i][j - 1]);
+            if fm(i - 1, j - 1) {
+                b = b.max(best[i - 1][j - 1] + 1);
+            }
+            if i >= 2 && j >= 2 && fm(i - 2, j - 1) && fm(i - 1, j - 2) {
+                b = b.max(best[i - 2][j - 2] + 2);
+            }
+            best[i][j] = b;
         }
     }
-    missing.extend(frames[i..].iter());
-    extra.extend(j..samples.len());
+    let mut frame_used = vec![false; n];
+    let mut sample_used = vec![false; m];
+    let (mut i, mut j) = (n, m);
+    while i > 0 && j > 0 {
+        if fm(i - 1, j - 1) && best[i][j] == best[i - 1][j - 1] + 1 {
+            frame_used[i - 1] = true;
+            sample_used[j - 1] = true;
+            i -= 1;
+            j -= 1;
+        } else if i >= 2
+            && j >= 2
+            && fm(i - 2, j - 1)
+            && fm(i - 1, j - 2)
+            && best[i][j] == best[i - 2][j - 2] + 2
+        {
+            frame_used[i - 1] = true;
+            frame_used[i - 2] = true;
+            sample_used[j - 1] = true;
+            sample_used[j - 2] = true;
+            i -= 2;
+            j -= 2;
+        } else if best[i][j] == best[i - 1][j] {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    let missing = (0..n)
+        .filter(|&k| !frame_used[k])
+        .map(|k| &frames[first + k])
+        .collect();
+    let extra = (0..m)
+        .filter(|&k| !sample_used[k])
+        .map(|k| start + k)
+        .collect();
     (missing, extra)
+}
+
+#[test]
+fn alignment_tolerates_swaps_identical_frames_and_long_gaps() {
+    // Frames: a unique one, then identical beacons (b) among unique
+    // frames 1..; the samples see two of them swapped, 20 frames in a
+    // row not sampled, and one sample no frame matches.
+    let mut frames: Vec<(f64, Vec<u8>)> = vec![(0.0, vec![0xaa])];
+    for n in 1..60u8 {
+        frames.push((f64::from(n), vec![1, n]));
+        frames.push((f64::from(n), vec![0xbb]));
+    }
+    let mut samples: Vec<Vec<u8>> = vec![vec![0xaa]];
+    for n in 1..60u8 {
+        if (20..30).contains(&n) {
+            continue; // 20 frames not sampled (10 unique, 10 beacons)
+        }
+        if n == 5 || n == 45 {
+            samples.push(vec![0xbb]); // swapped with the frame before it
+            samples.push(vec![1, n]);
+        } else {
+            samples.push(vec![1, n]);
+            samples.push(vec![0xbb]);
+        }
+        if n == 40 {
+            samples.push(vec![9, 9]); // not captured
+        }
+    }
+    let headers: Vec<&[u8]> = samples.iter().map(|s| &s[..]).collect();
+    let (missing, extra) = align_headers(&frames, &headers);
+    // Which of the identical beacons were not sampled cannot be told; how
+    // many can, and which of the others.
+    let unique: Vec<f64> = missing
+        .iter()
+        .filter(|f| f.1 != [0xbb])
+        .map(|f| f.0)
+        .collect();
+    let expected: Vec<f64> = (20..30).map(f64::from).collect();
+    assert_eq!(unique, expected);
+    assert_eq!(missing.iter().filter(|f| f.1 == [0xbb]).count(), 10);
+    assert_eq!(extra.len(), 1);
+    assert_eq!(samples[extra[0]], vec![9, 9]);
 }
 
 /// What `tcpdump -e` prints of a frame's radiotap header.
