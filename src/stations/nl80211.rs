@@ -444,7 +444,7 @@ mod tests {
             ..Station::default()
         };
         assert_eq!(station_report(&joined).signal_dbm, None, "0: unknown");
-        k.event(Nl80211Event::StationNew(joined.clone()), &mut t);
+        k.event(Nl80211Event::StationNew(joined), &mut t);
         let listing = |st: &Station| Listing {
             if_index: 3,
             ifname: "wlan0".into(),
@@ -454,7 +454,7 @@ mod tests {
                 ..InterfaceInfo::default()
             }),
             radio: None,
-            stations: Some(vec![st.clone()]),
+            stations: Some(vec![*st]),
         };
         // Listed at once, then every tick while it has no signal, for
         // SETTLING_LISTINGS listings at most.
@@ -466,7 +466,7 @@ mod tests {
         }
         assert_eq!(listings, usize::from(SETTLING_LISTINGS) + 1);
         // A signal ends it.
-        k.event(Nl80211Event::StationNew(joined.clone()), &mut t);
+        k.event(Nl80211Event::StationNew(joined), &mut t);
         assert_eq!(k.due(false).len(), 1);
         let heard = Station {
             signal_dbm: Some(-30),
