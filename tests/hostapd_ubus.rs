@@ -106,6 +106,60 @@ fn start(test: &str) -> Option<Running> {
     })
 }
 
+/// ubusd may refuse our object (OpenWrt's C ubusd, to an unprivileged
+/// agent whose ACL lacks `publish`, said "cannot publish 'wsflowd':
+/// Invalid argument"); following hostapd does not depend on it. Here the
+/// agent runs as nobody with an ACL that lets it follow hostapd but not
+/// publish.
+#[test]
+fn hostapd_is_followed_when_our_object_cannot_be_published() {
+    let test = "hostapd_is_followed_when_our_object_cannot_be_published";
+    if !root_or_skip(test) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let acl = TempDir::new("acl-no-publish");
+    let ours =
+        std::fs::read_to_string(source_dir().join("openwrt/files/wsflowd.acl.json")).unwrap();
+    let theirs = ours
+        .replace("\"user\": \"wsflowd\"", "\"user\": \"nobody\"")
+        .replace("\"publish\": [ \"wsflowd\" ],", "");
+    assert_ne!(ours.len() - theirs.len(), 0, "the ACL changed");
+    std::fs::write(acl.path().join("wsflowd.json"), theirs).unwrap();
+    let Some(broker) = Broker::start_with_acl_or_skip(test, Some(acl.path())) else {
+        return;
+    };
+    let lab = ApLab::new("wsfha", "wsfhs", 204);
+    let fake = FakeHostapd::start(&broker.socket);
+    fake.add_bss(lab.bss("wsflowd-lab"));
+    fake.sync();
+    let collector = Collector::start(&lab.ap);
+    let cfg = TempConfig::new(&common::ap_lab::ubus_ap_config(
+        &broker.socket,
+        1,
+        collector.port,
+    ));
+    let agent = AgentProcess::start_as_nobody(&lab.ap, &cfg, Some("net_raw"));
+    assert!(
+        agent.wait_for_log("cannot publish 'wsflowd'", Duration::from_secs(10)),
+        "the refusal is logged"
+    );
+    assert!(
+        fake.wait_subscribed("wlan0", Duration::from_secs(5)),
+        "hostapd followed all the same"
+    );
+    fake.associate("wlan0", lab.sta_mac, -57);
+    fake.sync();
+    thread::sleep(Duration::from_millis(300));
+    let counts = next_counts(&collector, lab.wlan0, Instant::now(), 2);
+    println!("our object refused; counter samples say {counts:?}");
+    assert!(
+        counts.len() >= 2 && counts.iter().all(|&n| n == 1),
+        "{counts:?}"
+    );
+    assert!(agent.stop().success());
+}
+
 #[test]
 fn a_thousand_stations_counted_at_every_polling_interval() {
     let Some(r) = start("a_thousand_stations_counted_at_every_polling_interval") else {
