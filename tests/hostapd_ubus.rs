@@ -636,6 +636,20 @@ fn status_reports_the_agent() {
     assert!(r
         .agent
         .wait_for_log("configuration reloaded", Duration::from_secs(3)));
+    // The rate set per interface, none for the agent: the status says what
+    // is in force (it once said "by link speed" while wlan0's own rate was
+    // used).
+    let text = std::fs::read_to_string(&r._cfg.path).unwrap();
+    let per_interface = text.replace("\toption sampling_rate '1'\n", "")
+        + "\nconfig interface\n\toption device 'wlan0'\n\toption sampling_rate '2'\n";
+    std::fs::write(&r._cfg.path, per_interface).unwrap();
+    assert_eq!(ubus_call_status(&r.broker.socket, "wsflowd", "reload"), 0);
+    assert!(r
+        .agent
+        .wait_for_log("sampling wlan0 (ifIndex", Duration::from_secs(3)));
+    let s = ubus_call(&r.broker.socket, "wsflowd", "status");
+    assert_eq!(s["config"]["sampling_rate"], "set per interface");
+    assert_eq!(s["interfaces"][0]["sampling_rate"], 2);
     assert!(r.agent.stop().success());
 }
 
