@@ -644,10 +644,14 @@ fn status_reports_the_agent() {
         + "\nconfig interface\n\toption device 'wlan0'\n\toption sampling_rate '2'\n";
     std::fs::write(&r._cfg.path, per_interface).unwrap();
     assert_eq!(ubus_call_status(&r.broker.socket, "wsflowd", "reload"), 0);
-    assert!(r
-        .agent
-        .wait_for_log("sampling wlan0 (ifIndex", Duration::from_secs(3)));
-    let s = ubus_call(&r.broker.socket, "wsflowd", "status");
+    let end = Instant::now() + Duration::from_secs(3);
+    let s = loop {
+        let s = ubus_call(&r.broker.socket, "wsflowd", "status");
+        if s["config"]["sampling_rate"] != 1 || Instant::now() > end {
+            break s;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(s["config"]["sampling_rate"], "set per interface");
     assert_eq!(s["interfaces"][0]["sampling_rate"], 2);
     assert!(r.agent.stop().success());
