@@ -156,6 +156,12 @@ ap_interfaces() { sed -n 's/^\(interface\|bss\)=//p' "$@"; }
 ap_start() {
 	local name=$1 ifname try=1
 	shift
+	# A hostapd killed with SIGKILL leaves its PID file behind: read after
+	# this start, it would name the dead one, and ap_stop would then stop
+	# nothing (seen in CI: the live hostapd kept the re-created interface's
+	# frame registrations, and the next one failed with "Match already
+	# configured").
+	rm -f "$RUN/$name.pid"
 	# A hostapd started right after another one's end can find the radio
 	# not released yet: tried three times (each try is an event).
 	until hostapd -B -t -P "$RUN/$name.pid" -f "$OUT/$name.log" -g "/var/run/hostapd-global-$name" "$@"; do
@@ -509,6 +515,18 @@ cleanup_world() {
 		wait_for 5 dead "$pid" || kill -KILL "$pid" 2>/dev/null
 		wait_for 10 dead "$pid" || event cleanup_stuck process="$(basename "$f")" pid="$pid"
 		rm -f "$f"
+	done
+	# Whatever escaped the PID files must not outlive its scenario: a
+	# hostapd left running holds the next scenario's radios.
+	for f in /proc/[0-9]*/comm; do
+		case "$(cat "$f" 2>/dev/null)" in
+		hostapd | wpa_supplicant)
+			pid=${f#/proc/}
+			pid=${pid%/comm}
+			event cleanup_orphan process="$(cat "$f" 2>/dev/null)" pid="$pid"
+			kill -KILL "$pid" 2>/dev/null
+			;;
+		esac
 	done
 	for ns in $(ip netns list | cut -d' ' -f1); do
 		ip netns del "$ns"
