@@ -30,6 +30,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // with `layout` (the caller's guarantee).
         unsafe { System.dealloc(ptr, layout) }
     }
+    // SAFETY: GlobalAlloc's contract, passed on to System unchanged.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: as for dealloc, and `new_size` is valid (the caller's

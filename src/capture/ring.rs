@@ -204,10 +204,10 @@ impl Ring {
         if !self.ours(block) {
             return None;
         }
-        // SAFETY: the block is ours (TP_STATUS_USER, loaded with Acquire
-        // above), and the kernel writes it again only after
-        // `release_next`, which needs `&mut self`, so after the slice is
-        // gone. (Always inside the mapping: blocks are laid out in it.)
+        // The block is ours (TP_STATUS_USER, loaded with Acquire above),
+        // and the kernel writes it again only after `release_next`, which
+        // needs `&mut self`, so after the slice is gone.
+        // SAFETY: user-owned block as above, inside the mapping.
         let bytes = unsafe { self.map.bytes(block, self.geometry.block_size as usize) };
         Some(bytes.unwrap_or_default())
     }

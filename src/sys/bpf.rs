@@ -42,6 +42,7 @@ enum Cmd {
 /// `attr` must be the structure of `cmd`, and every address in it must be
 /// valid for what the kernel does with it under `cmd` (read or write that
 /// many bytes) for the duration of the call.
+// SAFETY: callers keep the contract under `# Safety` above.
 unsafe fn bpf<A>(cmd: Cmd, attr: &mut A) -> io::Result<i32> {
     // SAFETY: `attr` is valid for reads and writes of its size (the
     // kernel writes back only fields of `cmd`'s structure, which `A` is);
@@ -320,10 +321,10 @@ impl<K: Plain, V: Plain> Map<K, V> {
             return Err(wrong_size());
         }
         let mut attr = self.elem(key, values.as_mut_ptr(), 0);
-        // SAFETY: the key is valid for reads of the map's key size (a
-        // `K`), the values for writes of a whole entry (`slots` values of
-        // the map's value size, checked above), and any bytes make valid
-        // `V`s (`Plain`).
+        // The values hold a whole entry: `slots` values of the map's value
+        // size, checked above.
+        // SAFETY: key valid for reads of a `K`, values for writes of the
+        // entry; any bytes make valid `V`s (`Plain`).
         unsafe { bpf(Cmd::MapLookupElem, &mut attr) }?;
         Ok(())
     }
@@ -540,10 +541,10 @@ pub fn prog_translated(prog: BorrowedFd, insns: &mut [Insn]) -> io::Result<usize
         info_len: mem::size_of::<ProgInfo>() as u32,
         info: addr(&mut info as *mut ProgInfo),
     };
-    // SAFETY: `info` is valid for writes of `info_len` bytes (integers
-    // only); its only non-zero address, `xlated_prog_insns`, is valid for
-    // writes of `xlated_prog_len` bytes (whole instructions, any bytes of
-    // which are a valid `Insn`).
+    // `info` holds integers only; its only non-zero address is
+    // `xlated_prog_insns` (whole instructions, any bytes a valid `Insn`).
+    // SAFETY: `info` valid for writes of `info_len` bytes, the
+    // instructions for `xlated_prog_len` bytes.
     unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
     Ok(info.xlated_prog_len as usize / mem::size_of::<Insn>())
 }

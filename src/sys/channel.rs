@@ -61,10 +61,10 @@ impl<T: Send> Sender<T> {
         let ptr = Box::into_raw(Box::new(value));
         match self.sock.send(&(ptr as usize).to_ne_bytes()) {
             Ok(_) => Ok(()),
-            // SAFETY: `ptr` came from Box::into_raw above and its datagram
-            // was not queued (Unix datagrams are queued whole or not at
-            // all), so no receiver can have it: ownership comes back here,
-            // once.
+            // The datagram was not queued (Unix datagrams are queued whole
+            // or not at all), so no receiver can have `ptr`.
+            // SAFETY: `ptr` is from Box::into_raw above; ownership comes
+            // back here, once.
             Err(_) => Err(*unsafe { Box::from_raw(ptr) }),
         }
     }
@@ -83,10 +83,11 @@ impl<T: Send> Receiver<T> {
         match self.sock.recv(&mut buf) {
             Ok(n) if n == buf.len() => {
                 let ptr = usize::from_ne_bytes(buf) as *mut T;
-                // SAFETY: only the `Sender<T>` made with this end writes
-                // into the pair (see the module documentation), one whole
-                // datagram per value: the address of a `Box<T>` it gave
-                // up, which each datagram delivers once.
+                // Only the `Sender<T>` made with this end writes into the
+                // pair (see the module documentation), one whole datagram
+                // per value.
+                // SAFETY: the address of a `Box<T>` the sender gave up,
+                // delivered once.
                 Some(*unsafe { Box::from_raw(ptr) })
             }
             _ => None,

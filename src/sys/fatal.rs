@@ -21,10 +21,10 @@ OpenWrt stop at a panic without a message) or a binary for another CPU\n"
             b"wsflowd: fatal: SIGTRAP: an internal error (builds for OpenWrt stop at a \
 panic without a message)\n"
         };
+        // The signal is blocked while this handler runs: it is delivered,
+        // with the default action, as soon as the handler returns.
         // SAFETY: write, signal and raise are async-signal-safe; `line` is
-        // valid for reads of its length. The signal is blocked while this
-        // handler runs: it is delivered, with the default action, as soon
-        // as the handler returns.
+        // valid for reads of its length.
         unsafe {
             libc::write(2, line.as_ptr().cast(), line.len());
             libc::signal(signal, libc::SIG_DFL);

@@ -71,6 +71,7 @@ impl Mmap {
     /// Nobody (the kernel included) may write these bytes while the slice
     /// lives: for the packet ring, the block they are in must be owned by
     /// user space (`TP_STATUS_USER`) and not handed back before then.
+    // SAFETY: callers keep the contract under `# Safety` above.
     pub unsafe fn bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
         if len > self.len || offset > self.len - len {
             return None;

@@ -10,6 +10,7 @@ use std::io;
 /// No other thread may exist: the child of a fork has only the calling
 /// thread, and a lock another thread held (the allocator's, stdio's) would
 /// stay locked forever in it.
+// SAFETY: callers keep the contract under `# Safety` above.
 pub unsafe fn daemonize() -> io::Result<()> {
     // SAFETY: the caller guarantees this is the only thread.
     match unsafe { libc::fork() } {
