@@ -303,6 +303,15 @@ mod tests {
     use super::*;
     use crate::wifi::nl80211::iftype;
 
+    fn followed(ifname: &str, ap: bool) -> Followed {
+        Followed {
+            ifname: ifname.into(),
+            ap,
+            stale: false,
+            settling: 0,
+        }
+    }
+
     fn rate(kbps: u64, mode: RateMode) -> Option<RateInfo> {
         Some(RateInfo {
             bitrate_bps: Some(kbps * 1000),
@@ -361,24 +370,8 @@ mod tests {
     fn notifications_of_followed_ap_interfaces() {
         let mut k = KernelStations::default();
         let mut t = StationTable::default();
-        k.followed.insert(
-            3,
-            Followed {
-                ifname: "wlan0".into(),
-                ap: true,
-                stale: false,
-                settling: 0,
-            },
-        );
-        k.followed.insert(
-            4,
-            Followed {
-                ifname: "eth0".into(),
-                ap: false,
-                stale: false,
-                settling: 0,
-            },
-        );
+        k.followed.insert(3, followed("wlan0", true));
+        k.followed.insert(4, followed("eth0", false));
         let st = |if_index| Station {
             if_index: Some(if_index),
             mac: [2, 0, 0, 0, 1, 1],
@@ -427,15 +420,7 @@ mod tests {
     fn a_station_just_joined_is_listed_until_it_has_a_signal() {
         let mut k = KernelStations::default();
         let mut t = StationTable::default();
-        k.followed.insert(
-            3,
-            Followed {
-                ifname: "wlan0".into(),
-                ap: true,
-                stale: false,
-                settling: 0,
-            },
-        );
+        k.followed.insert(3, followed("wlan0", true));
         let joined = Station {
             if_index: Some(3),
             mac: [2, 0, 0, 0, 1, 1],

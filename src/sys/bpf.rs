@@ -506,6 +506,26 @@ pub struct ProgInfo {
     _pad: u32,
 }
 
+/// `BPF_OBJ_GET_INFO_BY_FD` of a program into `info`.
+///
+/// # Safety
+///
+/// Every non-zero address in `info` must be valid for writes of the length
+/// it comes with (`map_ids`: `nr_map_ids` ids; `xlated_prog_insns`:
+/// `xlated_prog_len` bytes), and any bytes must make valid values there.
+// SAFETY: callers keep the contract under `# Safety` above.
+unsafe fn prog_info_into(prog: BorrowedFd, info: &mut ProgInfo) -> io::Result<()> {
+    let mut attr = InfoAttr {
+        bpf_fd: prog.as_raw_fd() as u32,
+        info_len: mem::size_of::<ProgInfo>() as u32,
+        info: addr(info as *mut ProgInfo),
+    };
+    // SAFETY: `info` is valid for writes of `info_len` bytes (integers
+    // only: any bytes are valid); its addresses are the caller's to vouch for.
+    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
+    Ok(())
+}
+
 /// What the kernel says of a loaded program; the ids of the maps it uses
 /// are written into `map_ids` (as many as fit; see
 /// [`ProgInfo::nr_map_ids`]).
@@ -515,15 +535,9 @@ pub fn prog_info(prog: BorrowedFd, map_ids: &mut [u32]) -> io::Result<ProgInfo> 
         map_ids: addr(map_ids.as_mut_ptr()),
         ..ProgInfo::default()
     };
-    let mut attr = InfoAttr {
-        bpf_fd: prog.as_raw_fd() as u32,
-        info_len: mem::size_of::<ProgInfo>() as u32,
-        info: addr(&mut info as *mut ProgInfo),
-    };
-    // SAFETY: `info` is valid for writes of `info_len` bytes (any bytes
-    // make a valid `ProgInfo`: integers only); its only non-zero address,
-    // `map_ids`, is valid for writes of `nr_map_ids` ids.
-    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
+    // SAFETY: the only non-zero address, `map_ids`, is valid for writes of
+    // `nr_map_ids` ids.
+    unsafe { prog_info_into(prog, &mut info) }?;
     Ok(info)
 }
 
@@ -536,16 +550,9 @@ pub fn prog_translated(prog: BorrowedFd, insns: &mut [Insn]) -> io::Result<usize
         xlated_prog_insns: addr(insns.as_mut_ptr()),
         ..ProgInfo::default()
     };
-    let mut attr = InfoAttr {
-        bpf_fd: prog.as_raw_fd() as u32,
-        info_len: mem::size_of::<ProgInfo>() as u32,
-        info: addr(&mut info as *mut ProgInfo),
-    };
-    // `info` holds integers only; its only non-zero address is
-    // `xlated_prog_insns` (whole instructions, any bytes a valid `Insn`).
-    // SAFETY: `info` valid for writes of `info_len` bytes, the
-    // instructions for `xlated_prog_len` bytes.
-    unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }?;
+    // SAFETY: the only non-zero address, `xlated_prog_insns`, is valid for
+    // writes of `xlated_prog_len` bytes (any bytes make a valid `Insn`).
+    unsafe { prog_info_into(prog, &mut info) }?;
     Ok(info.xlated_prog_len as usize / mem::size_of::<Insn>())
 }
 
