@@ -662,12 +662,16 @@ fn station_radio(
     (rx, tx, signal)
 }
 
-/// The 802.11 versions of legacy rates (bit/s) on a band.
-fn versions_of(rates: &[u64], freq: Option<u32>) -> Vec<u32> {
-    rates
-        .iter()
-        .map(|r| version_of_rate((r / 100_000) as u32, freq.unwrap_or(2412)))
-        .collect()
+/// Whether a record's 802.11 version is the one its own legacy rate
+/// (bit/s) stands for: DSSS/HR-DSSS rates are 802.11b (IEEE 802.11-2016
+/// clauses 15, 16), OFDM ones g at 2.4 GHz and a at 5 GHz; with no rate
+/// (0), the band's OFDM PHY. The rate itself is checked against what iw
+/// reported, by [`plausible_rate`]: a station heard at 1 Mbit/s by the
+/// agent's last listing and at 11 by iw's is b either way, one at 11 and
+/// 54 is b in one record and g in the other, both true.
+fn version_agrees(version: u32, speed: u64, freq: Option<u32>) -> bool {
+    let rate_x10 = if speed == 0 { 60 } else { speed / 100_000 };
+    version == version_of_rate(rate_x10 as u32, freq.unwrap_or(2412))
 }
 
 /// mW of a power in dBm.
@@ -791,11 +795,10 @@ fn vm_ap_sampling() {
                     };
                     records_compared += 7;
                     let rcpis: Vec<u32> = signals.iter().map(|s| rcpi_of_dbm(*s)).collect();
-                    let versions = versions_of(&rx_rates, ap.freq);
                     if x.ssid != ssid_b
                         || x.bssid != ap.addr
                         || Some(x.channel) != ap.channel
-                        || !versions.contains(&x.version)
+                        || !version_agrees(x.version, x.speed, ap.freq)
                         || !plausible_rate(&rx_rates, x.speed)
                         || !(rcpis.contains(&x.rcpi) || (fresh && x.rcpi == 255))
                         || x.rsni != rsni_unavailable
@@ -812,11 +815,10 @@ fn vm_ap_sampling() {
                         continue;
                     };
                     records_compared += 6;
-                    let versions = versions_of(&tx_rates, ap.freq);
                     if x.ssid != ssid_b
                         || x.bssid != ap.addr
                         || Some(x.channel) != ap.channel
-                        || !versions.contains(&x.version)
+                        || !version_agrees(x.version, x.speed, ap.freq)
                         || !plausible_rate(&tx_rates, x.speed)
                         || (power.is_some() && Some(x.power) != power)
                     {
@@ -2256,7 +2258,7 @@ fn vm_sources() {
                             if s == ssid
                                 && b == wlan0.addr
                                 && Some(ch) == wlan0.channel
-                                && versions_of(rates, wlan0.freq).contains(&ver)
+                                && version_agrees(ver, speed, wlan0.freq)
                                 && (plausible_rate(rates, speed) || (fresh && speed == 0)) => {}
                         other => problems.push(format!(
                             "{sta}, agent_{name}: {other:?}; iw: ssid {:?} bssid {} channel {:?} rates {rates:?}",

@@ -101,16 +101,20 @@ pub fn is_layer2_update(frame: &[u8]) -> bool {
     h[..6] == [0xff; 6] && length <= 1500 && h[14] == 0x00 && h[15] == 0x01 && h[16] & 0xef == 0xaf
 }
 
-/// The sFlow version of a station's PHY: HT is 802.11n; VHT, HE and EHT
-/// have no code in the sFlow 802.11 structures (unknown); legacy by band
-/// (5 GHz a, 2.4 GHz g).
-fn version(station: &Station, freq: Option<u32>) -> Ieee80211Version {
+/// The sFlow version of a frame to or from a station at `speed_bps` (the
+/// station's last rate in that direction, 0 when not known): HT is
+/// 802.11n; VHT, HE and EHT have no code in the sFlow 802.11 structures
+/// (unknown); a legacy rate is 802.11b when it is a DSSS/HR-DSSS one (1,
+/// 2, 5.5, 11 Mbit/s: a g station sends its management frames, and often
+/// its first data, at those), else by band (5 GHz a, 2.4 GHz g).
+fn version(station: &Station, freq: Option<u32>, speed_bps: u64) -> Ieee80211Version {
     match station.phy() {
         Some(StationPhy::Ht) => Ieee80211Version::N,
         Some(StationPhy::Vht | StationPhy::He | StationPhy::Eht) => Ieee80211Version::UNKNOWN,
-        Some(StationPhy::Legacy) | None => match freq {
-            Some(2400..=2500) => Ieee80211Version::G,
-            Some(4900..=7125) => Ieee80211Version::A,
+        Some(StationPhy::Legacy) | None => match (speed_bps, freq) {
+            (1_000_000 | 2_000_000 | 5_500_000 | 11_000_000, _) => Ieee80211Version::B,
+            (_, Some(2400..=2500)) => Ieee80211Version::G,
+            (_, Some(4900..=7125)) => Ieee80211Version::A,
             _ => Ieee80211Version::UNKNOWN,
         },
     }
@@ -134,12 +138,13 @@ pub fn record<'a>(
         Direction::Ingress => {
             let st = bss.station(&MacAddr(*source))?;
             let signal = st.signal_dbm();
+            let speed = st.rx_rate_kbps().map_or(0, |k| u64::from(k) * 1000);
             Some(FlowRecord::Extended80211Rx(Extended80211Rx {
                 ssid,
                 bssid,
-                version: version(st, freq),
+                version: version(st, freq, speed),
                 channel,
-                speed: st.rx_rate_kbps().map_or(0, |k| u64::from(k) * 1000),
+                speed,
                 // No source reports the noise per station: the RSNI is not
                 // available.
                 rsni: rsni(signal, None),
@@ -149,16 +154,17 @@ pub fn record<'a>(
         }
         Direction::Egress => {
             let st = bss.station(&MacAddr(*destination))?;
+            let speed = st.tx_rate_kbps().map_or(0, |k| u64::from(k) * 1000);
             Some(FlowRecord::Extended80211Tx(Extended80211Tx {
                 ssid,
                 bssid,
-                version: version(st, freq),
+                version: version(st, freq, speed),
                 // Not known per frame.
                 transmissions: 0,
                 packet_duration: 0,
                 retrans_duration: 0,
                 channel,
-                speed: st.tx_rate_kbps().map_or(0, |k| u64::from(k) * 1000),
+                speed,
                 power: power_mw,
             }))
         }
@@ -216,6 +222,93 @@ mod tests {
         };
         assert_eq!((tx.power, tx.transmissions), (20, 0));
         assert!(record(bss, Direction::Ingress, &sta, &other, 0).is_none());
+    }
+
+    #[test]
+    fn legacy_versions_follow_the_rate_of_each_direction() {
+        let mut t = StationTable::default();
+        let sta = [0x02, 0, 0, 0, 0, 5];
+        let other = [0x02, 0, 0, 0, 0, 9];
+        let bss_at = |t: &mut StationTable, freq_mhz| {
+            t.apply(
+                Source::Nl80211,
+                Update::Bss {
+                    ifname: "wlan0",
+                    report: BssReport {
+                        freq_mhz: Some(freq_mhz),
+                        ..BssReport::default()
+                    },
+                },
+            )
+        };
+        let station = |t: &mut StationTable, rx, tx| {
+            t.apply(
+                Source::Nl80211,
+                Update::Station {
+                    ifname: "wlan0",
+                    mac: MacAddr(sta),
+                    report: StationReport {
+                        associated: Some(true),
+                        rx_rate_kbps: rx,
+                        tx_rate_kbps: tx,
+                        phy: Some(StationPhy::Legacy),
+                        ..StationReport::default()
+                    },
+                },
+            )
+        };
+        let versions = |t: &StationTable| {
+            let bss = t.by_ifname("wlan0").unwrap();
+            let Some(FlowRecord::Extended80211Rx(rx)) =
+                record(bss, Direction::Ingress, &other, &sta, 0)
+            else {
+                panic!("rx record");
+            };
+            let Some(FlowRecord::Extended80211Tx(tx)) =
+                record(bss, Direction::Egress, &sta, &other, 0)
+            else {
+                panic!("tx record");
+            };
+            (rx.version, rx.speed, tx.version, tx.speed)
+        };
+        bss_at(&mut t, 2412);
+        // A g station heard at 1 Mbit/s, sent to at 54: b one way, g the
+        // other.
+        station(&mut t, Some(1_000), Some(54_000));
+        assert_eq!(
+            versions(&t),
+            (
+                Ieee80211Version::B,
+                1_000_000,
+                Ieee80211Version::G,
+                54_000_000
+            )
+        );
+        station(&mut t, Some(5_500), Some(11_000));
+        assert_eq!(
+            versions(&t),
+            (
+                Ieee80211Version::B,
+                5_500_000,
+                Ieee80211Version::B,
+                11_000_000
+            )
+        );
+        // No rate yet: the band's OFDM PHY.
+        let mut fresh = StationTable::default();
+        bss_at(&mut fresh, 2437);
+        station(&mut fresh, None, None);
+        assert_eq!(
+            versions(&fresh),
+            (Ieee80211Version::G, 0, Ieee80211Version::G, 0)
+        );
+        let mut five = StationTable::default();
+        bss_at(&mut five, 5180);
+        station(&mut five, Some(6_000), None);
+        assert_eq!(
+            versions(&five),
+            (Ieee80211Version::A, 6_000_000, Ieee80211Version::A, 0)
+        );
     }
 
     #[test]
