@@ -35,6 +35,7 @@ pub mod collect;
 pub mod config;
 pub mod counters;
 pub mod dns;
+pub mod io_error;
 pub mod mac;
 pub mod netlink;
 pub mod output;

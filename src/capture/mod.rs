@@ -10,6 +10,7 @@
 pub mod filter;
 pub mod ring;
 
+use crate::io_error::io_error;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -202,7 +203,8 @@ impl PoolSource {
     fn counters(device: &str, egress: bool, since_open: u64) -> io::Result<PoolSource> {
         let open = |name: &str| {
             let path = format!("/sys/class/net/{device}/statistics/{name}");
-            File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))
+            crate::sys::file::open_read(&path, 0)
+                .map_err(|e| io_error(e.kind(), format!("{path}: {e}")))
         };
         let rx = open("rx_packets")?;
         let tx = if egress {
@@ -285,7 +287,7 @@ fn read_counter(f: &File) -> io::Result<u64> {
     std::str::from_utf8(&buf[..n])
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad interface counter"))
+        .ok_or_else(|| io_error(io::ErrorKind::InvalidData, "bad interface counter"))
 }
 
 /// Blocks handled per wakeup before yielding to the other event sources.
@@ -597,10 +599,7 @@ fn attach_filter(
         match try_ebpf(fd, config, rng) {
             Ok(map) => return Ok((Method::Ebpf, PoolSource::map(map)?)),
             Err(e) if config.filter == FilterChoice::EbpfOnly => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("eBPF sampling filter: {e}"),
-                ))
+                return Err(io_error(e.kind(), format!("eBPF sampling filter: {e}")))
             }
             Err(e) => {
                 crate::debug!(

@@ -138,7 +138,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// of at most [`MAX_FILE_BYTES`]; a FIFO, device, socket or directory is
 /// refused, naming what it is.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::fs::FileTypeExt;
     let io_error = |what: &str, e: &std::io::Error| {
         // "No such file or directory (os error 2)": the number is noise.
         let text = e.to_string();
@@ -147,10 +147,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
             .map_or(&text[..], |at| &text[..at]);
         format!("{what}: {text}")
     };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+    let file = crate::sys::file::open_read(path, libc::O_NONBLOCK | libc::O_NOCTTY)
         .map_err(|e| io_error("cannot read", &e))?;
     let meta = file.metadata().map_err(|e| io_error("cannot read", &e))?;
     let kind = meta.file_type();

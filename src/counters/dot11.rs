@@ -85,7 +85,6 @@
 //! hostapd (see there).
 
 use crate::sorted_map::SortedMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -193,7 +192,7 @@ pub fn read_debugfs(root: &Path, phy: &str) -> Option<Dot11Stats> {
 
 /// Reads one statistics file: a decimal number and a newline.
 fn read_counter(path: &Path) -> io::Result<u32> {
-    let mut file = File::open(path)?;
+    let mut file = crate::sys::file::open_read(path, 0)?;
     // "%u\n" of a u32 (debugfs_create_u32 prints "%llu\n"): 11 bytes.
     let mut buf = [0u8; 32];
     let mut len = 0;
