@@ -6,7 +6,6 @@
 //! and give 0 (or -1.0 for load averages) for whatever they cannot find,
 //! which are the unknown values of `sflow_host.txt`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::interface::IFF_LOOPBACK;
@@ -320,11 +319,7 @@ fn truncate_utf8(s: &str, max: usize) -> &str {
 /// Reads a whole file into `buf` (reused: no allocation once it is large
 /// enough); `None` if it cannot be read as text.
 fn read_into<'a>(path: &Path, buf: &'a mut String) -> Option<&'a str> {
-    buf.clear();
-    crate::sys::file::open_read(path, 0)
-        .ok()?
-        .read_to_string(buf)
-        .ok()?;
+    crate::sys::file::read_into(path, buf).ok()?;
     Some(buf.as_str())
 }
 
