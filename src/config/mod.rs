@@ -141,10 +141,14 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     use std::os::unix::fs::FileTypeExt;
     let io_error = |what: &str, e: &std::io::Error| {
         // "No such file or directory (os error 2)": the number is noise.
-        // (`find`, not `rfind`: the system's text never holds the marker,
-        // and a reverse search is ~900 bytes more of a mips binary.)
+        // Stripped as the exact suffix rather than searched for: that
+        // search was the binary's only substring search, and brought in
+        // std's two-way searcher (~1.5 KB of mips).
         let text = e.to_string();
-        let text = text.find(" (os error ").map_or(&text[..], |at| &text[..at]);
+        let suffix = e
+            .raw_os_error()
+            .map_or(String::new(), |code| format!(" (os error {code})"));
+        let text = text.strip_suffix(suffix.as_str()).unwrap_or(&text);
         format!("{what}: {text}")
     };
     let file = crate::sys::file::open_read(path, libc::O_NONBLOCK | libc::O_NOCTTY)
