@@ -635,7 +635,12 @@ pub fn radio_utilization_hostapd(time_ms: u64, time_busy_ms: u64) -> Option<Radi
 /// to +100 dBm).
 pub fn channel_power_mw(mbm: u32) -> u32 {
     /// 1.0 in the tables' fixed point.
-    const ONE: u128 = 1 << 60;
+    const ONE: u64 = 1 << 60;
+    /// a · b in that fixed point; a, b < 10 · 2^60, so the product fits
+    /// 128 bits and (when below 16) the result 64.
+    fn times(a: u64, b: u64) -> u64 {
+        ((u128::from(a) * u128::from(b)) >> 60) as u64
+    }
     // 10^(k/10), 10^(k/100), 10^(k/1000) for k = 0..9, times 2^60 and
     // rounded.
     const DECI: [u64; 10] = [
@@ -683,16 +688,17 @@ pub fn channel_power_mw(mbm: u32) -> u32 {
     if bels < -1 {
         return 0; // < 0.1 mW
     }
-    // 10^(rest/1000) · 2^60, in [2^60, 10 · 2^60): each product of two
-    // factors (< 2^64 · 2^61) fits 128 bits.
-    let mut power = (u128::from(DECI[rest / 100]) * u128::from(CENTI[rest / 10 % 10])) >> 60;
-    power = (power * u128::from(MILLI[rest % 10])) >> 60;
+    // 10^(rest/1000) · 2^60, in [2^60, 10 · 2^60).
+    let power = times(
+        times(DECI[rest / 100], CENTI[rest / 10 % 10]),
+        MILLI[rest % 10],
+    );
     if bels < 0 {
         // A tenth of [1, 10): rounds to 1 mW from 0.5 on.
         return u32::from(power >= 5 * ONE);
     }
     // Times 10^bels (< 2^30): below 2^94. Rounded, saturated at u32::MAX.
-    let mw = (power * 10u128.pow(bels as u32) + ONE / 2) >> 60;
+    let mw = (u128::from(power) * u128::from(10u64.pow(bels as u32)) + u128::from(ONE / 2)) >> 60;
     u32::try_from(mw).unwrap_or(u32::MAX)
 }
 
