@@ -101,7 +101,10 @@ impl ResolvConf {
                         let number = |prefix: &str| {
                             option
                                 .strip_prefix(prefix)
-                                .and_then(|v| v.parse::<u32>().ok())
+                                // Through u64, whose parser the binary has
+                                // anyway (a u32 one is ~400 bytes more).
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .and_then(|v| u32::try_from(v).ok())
                         };
                         if let Some(t) = number("timeout:") {
                             conf.timeout_s = t.clamp(1, MAX_TIMEOUT_S);
