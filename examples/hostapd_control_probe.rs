@@ -256,8 +256,8 @@ fn print_stats(control: &HostapdControl) {
         "handling: {} datagrams, max {} us, p50 <= {:?} us, p99 <= {:?} us",
         s.handling.count,
         s.handling.max_ns / 1000,
-        s.handling.quantile_us(0.5),
-        s.handling.quantile_us(0.99)
+        s.handling.percentile_us(50),
+        s.handling.percentile_us(99)
     );
 }
 

@@ -21,6 +21,8 @@
 //! - [`agent`]: the single-threaded event loop that ties them together.
 //! - [`collect`]: the `wsflowd collect` subcommand, a collector for checking
 //!   an agent in the field.
+//! - [`io_error`]: `io::Error`s carrying a message of ours (without std's
+//!   escaping `StringError`).
 //! - [`sys`]: safe wrappers around the system calls std lacks; the
 //!   crate's `unsafe` lives there, each block with its `// SAFETY:`
 //!   comment (`make lint` denies one without).
@@ -35,6 +37,7 @@ pub mod collect;
 pub mod config;
 pub mod counters;
 pub mod dns;
+pub mod io_error;
 pub mod mac;
 pub mod netlink;
 pub mod output;

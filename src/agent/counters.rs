@@ -71,7 +71,11 @@ impl Agent {
                 .stations
                 .by_ifname(&s.device)
                 .and_then(|b| b.radio().map(|(_, r)| r.to_owned()))
-                .or_else(|| self.facts.get(&s.device).and_then(|f| f.radio.clone()));
+                .or_else(|| {
+                    self.facts
+                        .get(s.device.as_str())
+                        .and_then(|f| f.radio.clone())
+                });
             match first
                 .iter_mut()
                 .find(|(r, _)| radio.is_some() && *r == radio)

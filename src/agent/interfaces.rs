@@ -160,7 +160,10 @@ impl Agent {
         for s in &mut self.sources {
             let kind = if s.is_monitor() {
                 RoleKind::Monitor
-            } else if self.facts.get(&s.device).is_some_and(|f| f.radio.is_some())
+            } else if self
+                .facts
+                .get(s.device.as_str())
+                .is_some_and(|f| f.radio.is_some())
                 || self.wifi.stations.by_ifname(&s.device).is_some()
             {
                 RoleKind::AccessPoint
@@ -193,7 +196,11 @@ impl Agent {
             if m.operating_mhz.is_some() {
                 continue;
             }
-            let Some(radio) = self.facts.get(&s.device).and_then(|f| f.radio.as_deref()) else {
+            let Some(radio) = self
+                .facts
+                .get(s.device.as_str())
+                .and_then(|f| f.radio.as_deref())
+            else {
                 continue;
             };
             m.operating_mhz = self

@@ -371,7 +371,7 @@ pub fn radio_name(ifname: &str) -> Option<String> {
     if ifname.is_empty() || ifname.contains('/') || ifname == "." || ifname == ".." {
         return None;
     }
-    std::fs::read_to_string(format!("/sys/class/net/{ifname}/phy80211/name"))
+    crate::sys::file::read_to_string(format!("/sys/class/net/{ifname}/phy80211/name"))
         .ok()
         .map(|p| p.trim().to_owned())
 }

@@ -466,7 +466,7 @@ impl Agent {
                     st.events,
                     st.replies,
                     st.timed_out,
-                    st.handling.quantile_us(0.99).unwrap_or(0),
+                    st.handling.percentile_us(99).unwrap_or(0),
                     st.handling.max_ns.div_ceil(1000)
                 );
             }

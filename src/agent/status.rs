@@ -224,7 +224,7 @@ impl Agent {
             // How long one message from hostapd took to handle (µs, the
             // bound of its power-of-two bucket): the proof that following
             // hostapd never delays it.
-            if let Some(p99) = c.handling.quantile_us(0.99) {
+            if let Some(p99) = c.handling.percentile_us(99) {
                 int64(&mut b, "handling_p99_us", p99);
             }
             int64(&mut b, "handling_max_us", c.handling.max_ns.div_ceil(1000));

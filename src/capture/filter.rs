@@ -37,6 +37,7 @@
 //! protocol tells it. Unicast relays between two stations go the same way
 //! without the received copy: they stay candidates, once, as egress.
 
+use crate::io_error::io_error;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
@@ -380,7 +381,7 @@ pub fn load_ebpf(program: &[Insn]) -> io::Result<OwnedFd> {
                 Err(e)
             } else {
                 let last = text.lines().last().unwrap_or("");
-                Err(io::Error::new(e.kind(), format!("{e}: verifier: {last}")))
+                Err(io_error(e.kind(), format!("{e}: verifier: {last}")))
             }
         }
     }

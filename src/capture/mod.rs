@@ -10,6 +10,7 @@
 pub mod filter;
 pub mod ring;
 
+use crate::io_error::io_error;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -202,7 +203,8 @@ impl PoolSource {
     fn counters(device: &str, egress: bool, since_open: u64) -> io::Result<PoolSource> {
         let open = |name: &str| {
             let path = format!("/sys/class/net/{device}/statistics/{name}");
-            File::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))
+            crate::sys::file::open_read(&path, 0)
+                .map_err(|e| io_error(e.kind(), format!("{path}: {e}")))
         };
         let rx = open("rx_packets")?;
         let tx = if egress {
@@ -285,7 +287,7 @@ fn read_counter(f: &File) -> io::Result<u64> {
     std::str::from_utf8(&buf[..n])
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad interface counter"))
+        .ok_or_else(|| io_error(io::ErrorKind::InvalidData, "bad interface counter"))
 }
 
 /// Blocks handled per wakeup before yielding to the other event sources.
@@ -445,6 +447,17 @@ impl PacketCapture {
         &mut self,
         mut on_sample: impl FnMut(&Frame, &CaptureCounts),
     ) -> io::Result<usize> {
+        self.read_pending_into(&mut on_sample)
+    }
+
+    // One copy for all the callers' closures (one per role of the
+    // interface: three copies were ~4 KB of a mips binary), for the price
+    // of an indirect call per sampled frame.
+    #[inline(never)]
+    fn read_pending_into(
+        &mut self,
+        on_sample: &mut dyn FnMut(&Frame, &CaptureCounts),
+    ) -> io::Result<usize> {
         let (blocks, pending) = self.ring.ready(BLOCK_BUDGET);
         self.account_drops();
         if pending == 0 {
@@ -503,12 +516,43 @@ impl PacketCapture {
 /// (the candidates of all of them and the unsampled ones after the last
 /// counted in the increase).
 fn batch_share(increase: u64, batch: u64, later: u64) -> u64 {
-    let all = u128::from(batch) + u128::from(later);
+    // Frame counts never come near 2^64; if their sum did not fit, half
+    // of each keeps the ratio.
+    let (batch, all) = match batch.checked_add(later) {
+        Some(all) => (batch, all),
+        None => (batch / 2, batch / 2 + later / 2),
+    };
     if all == 0 {
         return increase;
     }
-    // Exact in 128 bits: increase < 2^64, batch ≤ all.
-    (u128::from(increase) * u128::from(batch) / all) as u64
+    // batch ≤ all: the quotient fits.
+    mul_div(increase, batch, all).0
+}
+
+/// `(a · b / c, a · b % c)` for `b ≤ c` (so the quotient fits 64 bits),
+/// exact. The 128-bit product is divided by long division, one bit at a
+/// time, when it does not fit 64 bits, rather than by a u128 division:
+/// that is ~2 KB of a 32-bit binary (compiler_builtins' u128_div_rem),
+/// for pools that fit 64 bits in practice.
+fn mul_div(a: u64, b: u64, c: u64) -> (u64, u64) {
+    debug_assert!(b <= c && c > 0);
+    let product = u128::from(a) * u128::from(b);
+    if let Ok(p) = u64::try_from(product) {
+        return (p / c, p % c);
+    }
+    // hi < c since the quotient fits 64 bits; shift the 128-bit
+    // remainder:quotient pair left, subtracting c whenever it fits.
+    let (mut rem, mut quot) = ((product >> 64) as u64, product as u64);
+    for _ in 0..64 {
+        let carry = rem >> 63;
+        rem = (rem << 1) | (quot >> 63);
+        quot <<= 1;
+        if carry == 1 || rem >= c {
+            rem = rem.wrapping_sub(c);
+            quot |= 1;
+        }
+    }
+    (quot, rem)
 }
 
 /// The pools of the k samples of one batch: the batch's share of the
@@ -540,10 +584,9 @@ impl PoolSpread {
     fn next(&mut self) -> u64 {
         self.i += 1;
         let i = self.i.min(self.k);
-        // ⌈i·increase/k⌉ without overflow: increase < 2^64 and i ≤ k, so
-        // the 128-bit product is exact.
-        let share = (u128::from(i) * u128::from(self.increase)).div_ceil(u128::from(self.k));
-        let pool = self.start + share as u64;
+        // ⌈i·increase/k⌉ without overflow: i ≤ k, so the quotient fits.
+        let (share, rest) = mul_div(self.increase, i, self.k);
+        let pool = self.start + share + u64::from(rest > 0);
         self.last = pool.max(self.last + 1);
         self.last
     }
@@ -567,10 +610,7 @@ fn attach_filter(
         match try_ebpf(fd, config, rng) {
             Ok(map) => return Ok((Method::Ebpf, PoolSource::map(map)?)),
             Err(e) if config.filter == FilterChoice::EbpfOnly => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("eBPF sampling filter: {e}"),
-                ))
+                return Err(io_error(e.kind(), format!("eBPF sampling filter: {e}")))
             }
             Err(e) => {
                 crate::debug!(
@@ -611,7 +651,30 @@ impl AsFd for PacketCapture {
 
 #[cfg(test)]
 mod tests {
-    use super::PoolSpread;
+    use super::{batch_share, mul_div, PoolSpread};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The long division gives what u128 arithmetic gives.
+        #[test]
+        fn mul_div_is_exact(a in any::<u64>(), b in any::<u64>(), c in any::<u64>()) {
+            let (b, c) = (b.min(c), b.max(c).max(1));
+            let product = u128::from(a) * u128::from(b);
+            let (q, r) = mul_div(a, b, c);
+            prop_assert_eq!(u128::from(q), product / u128::from(c));
+            prop_assert_eq!(u128::from(r), product % u128::from(c));
+        }
+    }
+
+    #[test]
+    fn batch_shares() {
+        assert_eq!(batch_share(400, 4, 0), 400);
+        assert_eq!(batch_share(400, 3, 1), 300);
+        assert_eq!(batch_share(7, 0, 0), 7);
+        assert_eq!(batch_share(u64::MAX, 1, 1), u64::MAX / 2);
+        assert_eq!(batch_share(u64::MAX, 3, 1), u64::MAX / 4 * 3 + 2);
+        assert_eq!(batch_share(1000, u64::MAX, u64::MAX), 500);
+    }
 
     fn spread(start: u64, end: u64, k: u64) -> Vec<u64> {
         let mut s = PoolSpread::new(start, end, k);

@@ -138,19 +138,20 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// of at most [`MAX_FILE_BYTES`]; a FIFO, device, socket or directory is
 /// refused, naming what it is.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::fs::FileTypeExt;
     let io_error = |what: &str, e: &std::io::Error| {
         // "No such file or directory (os error 2)": the number is noise.
+        // Stripped as the exact suffix rather than searched for: that
+        // search was the binary's only substring search, and brought in
+        // std's two-way searcher (~1.5 KB of mips).
         let text = e.to_string();
-        let text = text
-            .rfind(" (os error ")
-            .map_or(&text[..], |at| &text[..at]);
+        let suffix = e
+            .raw_os_error()
+            .map_or(String::new(), |code| format!(" (os error {code})"));
+        let text = text.strip_suffix(suffix.as_str()).unwrap_or(&text);
         format!("{what}: {text}")
     };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+    let file = crate::sys::file::open_read(path, libc::O_NONBLOCK | libc::O_NOCTTY)
         .map_err(|e| io_error("cannot read", &e))?;
     let meta = file.metadata().map_err(|e| io_error("cannot read", &e))?;
     let kind = meta.file_type();

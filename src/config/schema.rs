@@ -184,56 +184,55 @@ impl Kind {
     /// Reads `text` as a value of this kind: its canonical form (repeats
     /// in a list are found by it) and a remark, or why it is refused.
     pub fn check(&self, text: &str) -> Result<(String, Remark), Refused> {
-        let canonical = match *self {
-            Kind::Bool(_) => parse_bool(text)
-                .ok_or_else(|| refused(BOOL_EXPECTED))?
-                .to_string(),
-            Kind::Integer { min, max, what, .. } => match parse_decimal(text) {
-                Some(n) if (min..=max).contains(&n) => n.to_string(),
-                _ => return Err(refused(format!("{what} from {min} to {max}"))),
-            },
-            Kind::Word { words, aliases, .. } => word(words, aliases, text)
-                .map(|i| words[i].to_owned())
-                .ok_or_else(|| refused(format!("one of {}", words.join(", "))))?,
-            Kind::Host(_) => {
-                parse_host(text).map_err(|e| refused(e.trim_start_matches("expected ")))?
-            }
-            Kind::AgentAddress(_) => match agent_address(text) {
-                Some(_) => text.to_owned(),
-                None => return Err(refused(AGENT_ADDRESS_EXPECTED)),
-            },
-            Kind::Interface(_) => {
-                if !is_valid_interface_name(text) {
-                    return Err(Refused {
-                        noun: "interface name",
-                        expected: INTERFACE_EXPECTED.to_owned(),
-                    });
+        let canonical =
+            match *self {
+                Kind::Bool(_) => parse_bool(text)
+                    .ok_or_else(|| refused(BOOL_EXPECTED))?
+                    .to_string(),
+                Kind::Integer { min, max, what, .. } => match parse_decimal(text) {
+                    Some(n) if (min..=max).contains(&n) => n.to_string(),
+                    _ => return Err(refused(format!("{what} from {min} to {max}"))),
+                },
+                Kind::Word { words, aliases, .. } => word(words, aliases, text)
+                    .map(|i| words[i].to_owned())
+                    .ok_or_else(|| refused(format!("one of {}", words.join(", "))))?,
+                Kind::Host(_) => parse_host(text)
+                    .map_err(|e| refused(e.strip_prefix("expected ").unwrap_or(e)))?,
+                Kind::AgentAddress(_) => match agent_address(text) {
+                    Some(_) => text.to_owned(),
+                    None => return Err(refused(AGENT_ADDRESS_EXPECTED)),
+                },
+                Kind::Interface(_) => {
+                    if !is_valid_interface_name(text) {
+                        return Err(Refused {
+                            noun: "interface name",
+                            expected: INTERFACE_EXPECTED.to_owned(),
+                        });
+                    }
+                    text.to_owned()
                 }
-                text.to_owned()
-            }
-            Kind::Bss(_) => {
-                let b = bss(text)?;
-                if let Bss::Interface(name) = &b {
-                    if name.len() == 12 && name.bytes().all(|c| c.is_ascii_hexdigit()) {
-                        let remark =
+                Kind::Bss(_) => {
+                    let b = bss(text)?;
+                    if let Bss::Interface(name) = &b {
+                        if name.len() == 12 && name.bytes().all(|c| c.is_ascii_hexdigit()) {
+                            let remark =
                             "is taken for an interface name; write a BSSID as aa:bb:cc:dd:ee:ff"
                                 .to_owned();
-                        return Ok((b.to_string(), Some(remark)));
+                            return Ok((b.to_string(), Some(remark)));
+                        }
                     }
+                    b.to_string()
                 }
-                b.to_string()
-            }
-            Kind::SocketPath(_) => {
-                // sun_path holds 108 bytes with the NUL.
-                if !(text.starts_with('/') && text.len() < 108 && !text.contains('\0')) {
-                    return Err(refused(SOCKET_PATH_EXPECTED));
+                Kind::SocketPath(_) => {
+                    // sun_path holds 108 bytes with the NUL.
+                    if !(text.starts_with('/') && text.len() < 108 && !text.contains('\0')) {
+                        return Err(refused(SOCKET_PATH_EXPECTED));
+                    }
+                    text.to_owned()
                 }
-                text.to_owned()
-            }
-            Kind::Domain(_) => {
-                parse_domain(text).map_err(|e| refused(e.trim_start_matches("expected ")))?
-            }
-        };
+                Kind::Domain(_) => parse_domain(text)
+                    .map_err(|e| refused(e.strip_prefix("expected ").unwrap_or(e)))?,
+            };
         Ok((canonical, None))
     }
 

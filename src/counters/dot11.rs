@@ -85,7 +85,6 @@
 //! hostapd (see there).
 
 use crate::sorted_map::SortedMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -193,7 +192,7 @@ pub fn read_debugfs(root: &Path, phy: &str) -> Option<Dot11Stats> {
 
 /// Reads one statistics file: a decimal number and a newline.
 fn read_counter(path: &Path) -> io::Result<u32> {
-    let mut file = File::open(path)?;
+    let mut file = crate::sys::file::open_read(path, 0)?;
     // "%u\n" of a u32 (debugfs_create_u32 prints "%llu\n"): 11 bytes.
     let mut buf = [0u8; 32];
     let mut len = 0;
@@ -628,66 +627,79 @@ pub fn radio_utilization_hostapd(time_ms: u64, time_busy_ms: u64) -> Option<Radi
 ///
 /// Computed as 10^B · 10^(a/10) · 10^(b/100) · 10^(c/1000), B the whole
 /// bels (mBm / 1000) and a, b, c the digits of the rest, from three tables
-/// of ten correctly rounded factors, rather than with `powf`: libm's pow
-/// is ~9 KB of a mips binary. The product is within a few ulps of the
-/// exact power, so the rounded mW agree with `powf`'s (tested from -40 to
-/// +100 dBm).
+/// of ten factors in fixed point with 60 fraction bits, rather than with
+/// `powf` (libm's pow is ~9 KB of a mips binary) or even f64 products
+/// (mips is soft-float: the f64 routines are ~3 KB more). Each factor is
+/// the exact power rounded to 2^-60, so the product is within ~10^-17 of
+/// the exact one and the rounded mW agree with `powf`'s (tested from -40
+/// to +100 dBm).
 pub fn channel_power_mw(mbm: u32) -> u32 {
-    // 10^(k/10), 10^(k/100), 10^(k/1000) for k = 0..9.
-    const DECI: [f64; 10] = [
-        1.0,
-        1.2589254117941673,
-        1.5848931924611134,
-        1.9952623149688795,
-        2.51188643150958,
-        3.1622776601683795,
-        3.9810717055349727,
-        5.011872336272723,
-        6.3095734448019325,
-        7.943282347242815,
+    /// 1.0 in the tables' fixed point.
+    const ONE: u64 = 1 << 60;
+    /// a · b in that fixed point; a, b < 10 · 2^60, so the product fits
+    /// 128 bits and (when below 16) the result 64.
+    fn times(a: u64, b: u64) -> u64 {
+        ((u128::from(a) * u128::from(b)) >> 60) as u64
+    }
+    // 10^(k/10), 10^(k/100), 10^(k/1000) for k = 0..9, times 2^60 and
+    // rounded.
+    const DECI: [u64; 10] = [
+        0x1000000000000000,
+        0x14248ef8fc2603ae,
+        0x195bb8f6d460527e,
+        0x1fec982d5bb8af65,
+        0x2830afd3a998bde9,
+        0x3298b075b4b6a524,
+        0x3fb2783ea4dbbf2a,
+        0x5030a10c004b9bda,
+        0x64f40348d22657fe,
+        0x7f17af3b04d5048b,
     ];
-    const CENTI: [f64; 10] = [
-        1.0,
-        1.023292992280754,
-        1.0471285480508996,
-        1.0715193052376064,
-        1.096478196143185,
-        1.1220184543019633,
-        1.1481536214968828,
-        1.1748975549395295,
-        1.202264434617413,
-        1.2302687708123816,
+    const CENTI: [u64; 10] = [
+        0x1000000000000000,
+        0x105f687901262c25,
+        0x10c109dd49629fa8,
+        0x1124f16d50735906,
+        0x118b2cb8936491a6,
+        0x11f3c99f6bc4366c,
+        0x125ed654f1cf26aa,
+        0x12cc6160e9d9ac19,
+        0x133c79a1bd3624d0,
+        0x13af2e4e7ede67a0,
     ];
-    const MILLI: [f64; 10] = [
-        1.0,
-        1.0023052380778996,
-        1.0046157902783952,
-        1.0069316688518042,
-        1.0092528860766845,
-        1.0115794542598986,
-        1.0139113857366795,
-        1.0162486928706955,
-        1.0185913880541169,
-        1.02093948370768,
+    const MILLI: [u64; 10] = [
+        0x1000000000000000,
+        0x10097137a277153e,
+        0x1012e801c4a788b9,
+        0x101c6461b06738ef,
+        0x1025e65ab17cd191,
+        0x102f6df015a0f0b2,
+        0x1038fb252c7f4ca2,
+        0x10428dfd47b7da77,
+        0x104c267bbadff545,
+        0x1055c4a3db838605,
     ];
     let mbm = i64::from(mbm as i32);
     // 10^(mbm/1000) = 10^bels · 10^(rest/1000), rest in 0..1000.
     let (bels, rest) = (mbm.div_euclid(1000), mbm.rem_euclid(1000) as usize);
     if bels >= 10 {
-        return u32::MAX; // ≥ 10^10 mW: saturate, as `as u32` would
+        return u32::MAX; // ≥ 10^10 mW: saturate
     }
     if bels < -1 {
         return 0; // < 0.1 mW
     }
-    let mut mw = DECI[rest / 100] * CENTI[rest / 10 % 10] * MILLI[rest % 10];
-    for _ in 0..bels {
-        mw *= 10.0;
-    }
+    // 10^(rest/1000) · 2^60, in [2^60, 10 · 2^60).
+    let power = times(
+        times(DECI[rest / 100], CENTI[rest / 10 % 10]),
+        MILLI[rest % 10],
+    );
     if bels < 0 {
-        mw /= 10.0;
+        // A tenth of [1, 10): rounds to 1 mW from 0.5 on.
+        return u32::from(power >= 5 * ONE);
     }
-    // `as` saturates: never a panic.
-    (mw + 0.5) as u32
+    // Times 10^bels (< 2^30): below 2^94. Rounded, saturated at u32::MAX.
+    let mw = (u128::from(power) * u128::from(10u64.pow(bels as u32)) + u128::from(ONE / 2)) >> 60;
+    u32::try_from(mw).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

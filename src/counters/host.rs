@@ -6,8 +6,6 @@
 //! and give 0 (or -1.0 for load averages) for whatever they cannot find,
 //! which are the unknown values of `sflow_host.txt`.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::interface::IFF_LOOPBACK;
@@ -48,26 +46,69 @@ fn parse_decimal(text: &str) -> Option<(u64, u32)> {
 }
 
 /// A load average as /proc/loadavg prints it ("%lu.%02lu"), as f32: the
-/// digits divided by 10^decimals, one rounding in f64 and one to f32, so
-/// "0.20" is exactly what `"0.20".parse::<f32>()` gives.
+/// digits divided by 10^decimals, correctly rounded, so "0.20" is exactly
+/// what `"0.20".parse::<f32>()` gives.
 fn parse_load(text: &str) -> Option<f32> {
     let (digits, decimals) = parse_decimal(text)?;
-    // Exact powers of ten in f64 up to 1e22; more decimals than 19 do not
-    // reach here.
-    let scale = (0..decimals).fold(1f64, |p, _| p * 10.0);
-    Some((digits as f64 / scale) as f32)
+    // At most 19 digits reach here, and 10^19 < 2^64.
+    Some(quotient_f32(digits, 10u64.pow(decimals)))
+}
+
+/// `num / den` (den > 0) as the nearest f32, ties to even, in integer
+/// arithmetic: mips is soft-float, and dividing in f64 was the last use of
+/// the soft-float division, multiplication and conversions on the router
+/// (~4 KB of the binary). Every quotient of two u64 is a normal f32
+/// (2^-64 to 2^64), so only the exponent and 24 significant bits are
+/// needed.
+fn quotient_f32(num: u64, den: u64) -> f32 {
+    if num == 0 || den == 0 {
+        return 0.0;
+    }
+    // num / den = (n / d) · 2^exp, scaled until 2^23 ≤ n / d < 2^24:
+    // n < 2^88 and d < 2^65, exact in 128 bits.
+    let (mut n, mut d, mut exp) = (u128::from(num), u128::from(den), 0i32);
+    while n < d << 23 {
+        n <<= 1;
+        exp -= 1;
+    }
+    while n >= d << 24 {
+        d <<= 1;
+        exp += 1;
+    }
+    // The 24 bits of the quotient, by long division.
+    let mut q = 0u32;
+    for bit in (0..24).rev() {
+        if n >= d << bit {
+            n -= d << bit;
+            q |= 1 << bit;
+        }
+    }
+    // Round to nearest by the remainder, a tie to the even quotient.
+    if 2 * n > d || (2 * n == d && q & 1 == 1) {
+        q += 1;
+        if q == 1 << 24 {
+            q >>= 1;
+            exp += 1;
+        }
+    }
+    // q · 2^exp with q = 1.xxx · 2^23: biased exponent exp + 23 + 127.
+    f32::from_bits(((exp + 150) as u32) << 23 | (q & 0x7f_ffff))
 }
 
 pub fn parse_loadavg(text: &str) -> Option<LoadAvg> {
     let mut fields = text.split_ascii_whitespace();
     let mut load = || parse_load(fields.next()?);
     let (one, five, fifteen) = (load()?, load()?, load()?);
-    let (running, total) = fields
-        .next()
-        .and_then(|f| f.split_once('/'))
-        .map_or((0, 0), |(r, t)| {
-            (r.parse().unwrap_or(0), t.parse().unwrap_or(0))
-        });
+    let (running, total) =
+        fields
+            .next()
+            .and_then(|f| f.split_once('/'))
+            .map_or((0, 0), |(r, t)| {
+                // Through u64, whose parser the binary has anyway (a u32
+                // one is ~400 bytes more of mips).
+                let number = |s: &str| s.parse::<u64>().ok().and_then(|v| u32::try_from(v).ok());
+                (number(r).unwrap_or(0), number(t).unwrap_or(0))
+            });
     Some(LoadAvg {
         one,
         five,
@@ -282,8 +323,7 @@ fn truncate_utf8(s: &str, max: usize) -> &str {
 /// Reads a whole file into `buf` (reused: no allocation once it is large
 /// enough); `None` if it cannot be read as text.
 fn read_into<'a>(path: &Path, buf: &'a mut String) -> Option<&'a str> {
-    buf.clear();
-    File::open(path).ok()?.read_to_string(buf).ok()?;
+    crate::sys::file::read_into(path, buf).ok()?;
     Some(buf.as_str())
 }
 
@@ -571,6 +611,18 @@ mod tests {
         for text in ["0", "7", "0.5", "3.14159", "123456.7890123"] {
             assert_eq!(parse_load(text), text.parse::<f32>().ok(), "{text}");
         }
+        // Ties to even (2^24 + 1 and 2^24 + 3 lie halfway between two
+        // f32s), the largest and the smallest quotients.
+        for text in [
+            "16777217",
+            "16777219",
+            "1.6777217",
+            "9999999999999999999",
+            "0.000000000000000001",
+            "0.00",
+        ] {
+            assert_eq!(parse_load(text), text.parse::<f32>().ok(), "{text}");
+        }
         for text in [
             "",
             ".",
@@ -583,6 +635,15 @@ mod tests {
         ] {
             let ours = parse_load(text);
             assert!(ours.is_none() || text == "1.", "{text}: {ours:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any decimal of up to 19 digits gives the f32 std's parser gives.
+        #[test]
+        fn decimals_parse_as_std_parses_them(whole in "[0-9]{1,10}", fraction in "[0-9]{0,9}") {
+            let text = if fraction.is_empty() { whole } else { format!("{whole}.{fraction}") };
+            proptest::prop_assert_eq!(parse_load(&text), text.parse::<f32>().ok(), "{}", text);
         }
     }
 

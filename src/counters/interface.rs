@@ -6,7 +6,6 @@
 //! documented equivalent is reported unavailable (0xFFFFFFFF) rather than
 //! approximated.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -204,7 +203,7 @@ fn is_wireless_in(class_net: &Path, name: &str) -> bool {
 
 /// Reads a short sysfs value into `buf`, trimmed; `None` if unreadable.
 fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> Option<&'a str> {
-    let n = File::open(path).ok()?.read(buf).ok()?;
+    let n = crate::sys::file::open_read(path, 0).ok()?.read(buf).ok()?;
     std::str::from_utf8(&buf[..n]).ok().map(str::trim)
 }
 

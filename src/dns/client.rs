@@ -23,7 +23,7 @@
 //! one without a single complete record fails the try: there is no TCP.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 
 use super::message::{
@@ -359,15 +359,7 @@ impl Lookup {
     }
 
     fn send_queries(&mut self, server: SocketAddr) -> io::Result<()> {
-        let any: IpAddr = if server.is_ipv6() {
-            Ipv6Addr::UNSPECIFIED.into()
-        } else {
-            Ipv4Addr::UNSPECIFIED.into()
-        };
-        let socket = UdpSocket::bind((any, 0))?;
-        socket.set_nonblocking(true)?;
-        socket.connect(server)?;
-        self.socket = Some(socket);
+        self.socket = Some(crate::sys::socket::udp_connected(server)?);
         self.resend()
     }
 

@@ -101,7 +101,10 @@ impl ResolvConf {
                         let number = |prefix: &str| {
                             option
                                 .strip_prefix(prefix)
-                                .and_then(|v| v.parse::<u32>().ok())
+                                // Through u64, whose parser the binary has
+                                // anyway (a u32 one is ~400 bytes more).
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .and_then(|v| u32::try_from(v).ok())
                         };
                         if let Some(t) = number("timeout:") {
                             conf.timeout_s = t.clamp(1, MAX_TIMEOUT_S);
@@ -133,13 +136,8 @@ impl ResolvConf {
 /// once, so reading never waits), its first `max` bytes; bytes that are
 /// not UTF-8 become U+FFFD.
 pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
-    use std::os::unix::fs::OpenOptionsExt;
     let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(fail)?;
+    let file = crate::sys::file::open_read(path, libc::O_NONBLOCK).map_err(fail)?;
     if !file.metadata().map_err(fail)?.is_file() {
         return Err(format!("{} is not a regular file", path.display()));
     }

@@ -19,6 +19,7 @@ pub use route::{
     LinkStats, NetlinkError, RouteSocket, IF_OPER_DOWN, IF_OPER_UNKNOWN, IF_OPER_UP,
 };
 
+use crate::io_error::io_error;
 use std::fmt;
 use std::io;
 use std::mem;
@@ -256,7 +257,7 @@ impl RequestSocket {
                 &mut interrupted,
                 each,
             )
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            .map_err(|e| io_error(io::ErrorKind::InvalidData, e.to_string()))?;
             match outcome {
                 Outcome::More => {}
                 Outcome::Done => {
@@ -279,7 +280,7 @@ impl RequestSocket {
     fn send(&self, request: &mut [u8]) -> io::Result<()> {
         let len = request.len() as u32;
         if request.len() < NLMSG_HDRLEN {
-            return Err(io::Error::new(
+            return Err(io_error(
                 io::ErrorKind::InvalidInput,
                 "netlink: request shorter than its header",
             ));
@@ -288,10 +289,7 @@ impl RequestSocket {
         request[8..12].copy_from_slice(&self.seq.to_ne_bytes());
         let n = socket::send_to(self.fd.as_fd(), request, 0, &NetlinkAddr::kernel())?;
         if n != request.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "netlink: short send",
-            ));
+            return Err(io_error(io::ErrorKind::WriteZero, "netlink: short send"));
         }
         Ok(())
     }
@@ -331,7 +329,7 @@ impl RequestSocket {
             match e.kind() {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock => {
-                    return Err(io::Error::new(
+                    return Err(io_error(
                         io::ErrorKind::TimedOut,
                         "netlink: no answer from the kernel",
                     ))

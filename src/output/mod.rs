@@ -13,7 +13,7 @@
 //! re-resolved periodically so that a collector that moves is followed.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use crate::config::CollectorConfig;
 use crate::dns::host::{self, Files, HostLookup, Resolution};
@@ -200,15 +200,7 @@ fn unreachable_message(code: i32, target: SocketAddr, e: &io::Error) -> String {
 
 /// A non-blocking UDP socket connected to `target`.
 fn connected_socket(target: SocketAddr) -> io::Result<UdpSocket> {
-    let any: SocketAddr = if target.is_ipv6() {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    };
-    let s = UdpSocket::bind(any)?;
-    s.set_nonblocking(true)?;
-    s.connect(target)?;
-    Ok(s)
+    crate::sys::socket::udp_connected(target)
 }
 
 pub struct Collectors {

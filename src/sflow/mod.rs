@@ -172,13 +172,17 @@ macro_rules! record_enum {
                 w: &mut $crate::sflow::Writer,
             ) -> Result<(), $crate::sflow::EncodeError> {
                 use $crate::sflow::RecordBody;
-                match self {
-                    $($name::$variant(r) => w.record(self.format(), |w| r.encode_body(w)),)*
-                    $name::Unknown { format, data } => {
-                        w.u32(*format)?;
-                        w.opaque(data, usize::MAX)
-                    }
+                if let $name::Unknown { format, data } = self {
+                    w.u32(*format)?;
+                    return w.opaque(data, usize::MAX);
                 }
+                // One copy of the record's framing (format, length) for
+                // all the bodies, rather than one per variant.
+                w.record(self.format(), |w| match self {
+                    $($name::$variant(r) => r.encode_body(w),)*
+                    // Written above.
+                    $name::Unknown { .. } => Ok(()),
+                })
             }
         }
 

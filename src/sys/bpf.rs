@@ -216,7 +216,7 @@ impl Insn {
 /// counts): a per-CPU map's value has one slot each. An error if the
 /// system does not say, as then no buffer size would be safe.
 fn possible_cpus() -> io::Result<usize> {
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible")?;
+    let text = super::file::read_to_string("/sys/devices/system/cpu/possible")?;
     count_cpus(&text).ok_or_else(|| io::ErrorKind::InvalidData.into())
 }
 

@@ -1,6 +1,7 @@
 //! A shared memory mapping owned by a value: the packet ring, which the
 //! kernel writes and we read.
 
+use crate::io_error::io_error;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
@@ -42,7 +43,8 @@ impl Mmap {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let ptr = NonNull::new(ptr.cast()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        let ptr = NonNull::new(ptr.cast())
+            .ok_or_else(|| io_error(io::ErrorKind::Other, "mmap returned null"))?;
         Ok(Mmap { ptr, len })
     }
 

@@ -16,6 +16,7 @@
 //! - [`signal`], [`timer`], [`poll()`]: the event loop's descriptors.
 //! - [`thread`], [`channel`]: a detached helper thread (and a thread's
 //!   priority), owned values handed between threads without a lock.
+//! - [`file`]: opening files for reading, without std's `OpenOptions`.
 //! - [`fatal`], [`process`], [`system`]: a last word on a fatal signal,
 //!   daemonizing, facts about the system (uname, interface names,
 //!   sysconf, random seed, local time, the terminal's size).
@@ -23,6 +24,7 @@
 pub mod bpf;
 pub mod channel;
 pub mod fatal;
+pub mod file;
 pub mod lock;
 pub mod mmap;
 mod poll;

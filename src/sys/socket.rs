@@ -1,11 +1,13 @@
-//! Sockets of the three address families the daemon uses: netlink (the
-//! kernel's routing and nl80211 messages), packet (sampling) and Unix
-//! (ubus, syslog). One wrapper per system call, generic over the
-//! [`SockAddr`] of the family; descriptors come back owned.
+//! Sockets of the address families the daemon uses: netlink (the
+//! kernel's routing and nl80211 messages), packet (sampling), Unix (ubus,
+//! syslog) and IP (UDP to collectors and DNS servers). One wrapper per
+//! system call, generic over the [`SockAddr`] of the family; descriptors
+//! come back owned.
 
 use std::io;
 use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use super::{cvt, Plain};
@@ -130,6 +132,73 @@ impl SockAddr for UnixAddr {
         // `len` ≤ the structure's size: checked in `new`.
         ((&self.addr as *const libc::sockaddr_un).cast(), self.len)
     }
+}
+
+/// An IPv4 or IPv6 socket address (`struct sockaddr_in`/`sockaddr_in6`).
+#[derive(Clone, Copy)]
+pub enum InetAddr {
+    V4(libc::sockaddr_in),
+    V6(libc::sockaddr_in6),
+}
+
+impl From<SocketAddr> for InetAddr {
+    fn from(addr: SocketAddr) -> InetAddr {
+        match addr {
+            SocketAddr::V4(a) => InetAddr::V4(libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            }),
+            SocketAddr::V6(a) => InetAddr::V6(libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            }),
+        }
+    }
+}
+
+impl sealed::Sealed for InetAddr {}
+impl SockAddr for InetAddr {
+    fn as_raw(&self) -> (*const libc::sockaddr, libc::socklen_t) {
+        match self {
+            InetAddr::V4(a) => (
+                (a as *const libc::sockaddr_in).cast(),
+                mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            ),
+            InetAddr::V6(a) => (
+                (a as *const libc::sockaddr_in6).cast(),
+                mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+            ),
+        }
+    }
+}
+
+/// A non-blocking UDP socket connected to `target` (from an ephemeral
+/// port of the address the route to it chooses, as binding to the
+/// unspecified address and port 0 first would). With the system calls
+/// themselves: std's `UdpSocket::bind`/`connect` go through its
+/// `ToSocketAddrs` iteration (~1 KB of a mips binary).
+pub fn udp_connected(target: SocketAddr) -> io::Result<UdpSocket> {
+    let domain = if target.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    let fd = socket(
+        domain,
+        libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        0,
+    )?;
+    connect(fd.as_fd(), &InetAddr::from(target))?;
+    Ok(UdpSocket::from(fd))
 }
 
 /// `socket(2)`: a new socket, owned.
@@ -468,5 +537,28 @@ mod tests {
             Ok(()) => panic!("connected to nothing"),
         };
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// Connected as std's bind-then-connect connects: to the target, from
+    /// an ephemeral port of the loopback address, non-blocking.
+    #[test]
+    fn udp_sockets_connect_as_std_connects() {
+        for listen in ["127.0.0.1:0", "[::1]:0"] {
+            let Ok(server) = UdpSocket::bind(listen) else {
+                continue; // no IPv6 here
+            };
+            let target = server.local_addr().unwrap();
+            let ours = udp_connected(target).unwrap();
+            assert_eq!(ours.peer_addr().unwrap(), target);
+            let local = ours.local_addr().unwrap();
+            assert_eq!(local.ip(), target.ip());
+            assert_ne!(local.port(), 0);
+            let mut buf = [0u8; 8];
+            let e = ours.recv(&mut buf).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+            ours.send(b"sflow").unwrap();
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            assert_eq!((&buf[..n], from), (&b"sflow"[..], local));
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! [`Event::Closed`] (or an error) drop the connection, connect again and
 //! re-add objects, subscriptions and event registrations.
 
+use crate::io_error::io_error;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -137,13 +138,13 @@ impl Connection {
     /// HELLO ([`Event::Hello`]) arrived.
     pub fn connect(path: &Path) -> io::Result<Connection> {
         let context = |e: io::Error| {
-            io::Error::new(
+            io_error(
                 e.kind(),
                 format!("ubus: cannot connect to {}: {e}", path.display()),
             )
         };
         let addr = UnixAddr::new(path.as_os_str().as_bytes()).ok_or_else(|| {
-            context(io::Error::new(
+            context(io_error(
                 io::ErrorKind::InvalidInput,
                 "path too long for a Unix socket",
             ))
@@ -235,14 +236,14 @@ impl Connection {
     /// was queued, the caller should reconnect).
     fn queue(&mut self, header: Header) -> io::Result<()> {
         if self.closed {
-            return Err(io::Error::new(
+            return Err(io_error(
                 io::ErrorKind::NotConnected,
                 "ubus: connection closed",
             ));
         }
         let len = self.body.len();
         if !self.body.is_valid() || (len + 3) & !3 > MAX_MSG_LEN {
-            return Err(io::Error::new(
+            return Err(io_error(
                 io::ErrorKind::InvalidInput,
                 format!(
                     "ubus: {} message of {len} bytes exceeds the {MAX_MSG_LEN} byte limit",
@@ -252,7 +253,7 @@ impl Connection {
         }
         let pending = self.pending_bytes();
         if pending + HEADER_LEN + len > self.queue_limit {
-            return Err(io::Error::new(
+            return Err(io_error(
                 io::ErrorKind::OutOfMemory,
                 format!(
                     "ubus: send queue full ({pending} bytes waiting, limit {})",
@@ -390,7 +391,7 @@ impl Connection {
     /// closes the connection.
     pub fn flush(&mut self) -> io::Result<()> {
         if self.closed {
-            return Err(io::Error::new(
+            return Err(io_error(
                 io::ErrorKind::NotConnected,
                 "ubus: connection closed",
             ));
@@ -414,7 +415,7 @@ impl Connection {
                 Some(libc::EAGAIN) => break,
                 _ => {
                     self.close();
-                    return Err(io::Error::new(
+                    return Err(io_error(
                         e.kind(),
                         format!("ubus: cannot write to the broker: {e}"),
                     ));
@@ -489,7 +490,7 @@ impl Connection {
         self.close();
         self.closed_reported = true;
         each(Event::Closed);
-        Err(io::Error::new(
+        Err(io_error(
             io::ErrorKind::InvalidData,
             format!("{e} (from the broker; connection closed)"),
         ))
@@ -512,7 +513,7 @@ impl Connection {
                 Some(libc::ECONNRESET) => return Ok(Some(0)),
                 _ => {
                     self.close();
-                    return Err(io::Error::new(
+                    return Err(io_error(
                         e.kind(),
                         format!("ubus: cannot read from the broker: {e}"),
                     ));

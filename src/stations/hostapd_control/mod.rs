@@ -132,13 +132,16 @@ impl HandlingTimes {
         self.buckets[bucket.min(self.buckets.len() - 1)] += 1;
     }
 
-    /// An upper bound of the `q` quantile (0 < q ≤ 1), µs: the bound of the
-    /// bucket that holds it (the maximum for the last bucket).
-    pub fn quantile_us(&self, q: f64) -> Option<u64> {
+    /// An upper bound of the `percent` percentile (1 to 100), µs: the
+    /// bound of the bucket that holds it (the maximum for the last bucket).
+    /// In whole percent rather than an f64 fraction: mips is soft-float,
+    /// and this was the only multiplication in f64 left on the router.
+    pub fn percentile_us(&self, percent: u64) -> Option<u64> {
         if self.count == 0 {
             return None;
         }
-        let rank = ((self.count as f64) * q).ceil().max(1.0) as u64;
+        // ⌈count · percent / 100⌉, at least the first.
+        let rank = self.count.saturating_mul(percent).div_ceil(100).max(1);
         let mut seen = 0;
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
@@ -489,16 +492,16 @@ mod tests {
     #[test]
     fn handling_times_histogram() {
         let mut h = HandlingTimes::default();
-        assert_eq!(h.quantile_us(0.99), None);
+        assert_eq!(h.percentile_us(99), None);
         for _ in 0..98 {
             h.record(500); // < 1 µs
         }
         h.record(3_000); // 3 µs: the bucket up to 4 µs
         h.record(5_000_000); // 5 ms: the last bucket
         assert_eq!(h.count, 100);
-        assert_eq!(h.quantile_us(0.5), Some(1));
-        assert_eq!(h.quantile_us(0.99), Some(4));
-        assert_eq!(h.quantile_us(1.0), Some(5000));
+        assert_eq!(h.percentile_us(50), Some(1));
+        assert_eq!(h.percentile_us(99), Some(4));
+        assert_eq!(h.percentile_us(100), Some(5000));
         assert_eq!(h.buckets[0], 98);
         assert_eq!(h.buckets[2], 1);
         assert_eq!(h.buckets[11], 1);

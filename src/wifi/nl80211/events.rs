@@ -4,6 +4,7 @@
 //! Read from a non-blocking socket joined to nl80211's `mlme` and `config`
 //! multicast groups, on the event loop: reading never waits.
 
+use crate::io_error::io_error;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 
@@ -119,7 +120,7 @@ impl Nl80211Events {
         let mut groups = Vec::with_capacity(GROUPS.len());
         for name in GROUPS {
             groups.push(client.group(name).ok_or_else(|| {
-                io::Error::new(
+                io_error(
                     io::ErrorKind::NotFound,
                     format!("nl80211 has no multicast group '{name}'"),
                 )

@@ -19,6 +19,7 @@
 
 pub mod events;
 
+use crate::io_error::io_error;
 use std::fmt;
 use std::io;
 
@@ -192,7 +193,7 @@ impl From<Error> for io::Error {
     /// `Debug` (for the box's vtable) and Debug's machinery, ~1 KB of a
     /// mips binary that nothing prints.
     fn from(e: Error) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+        io_error(io::ErrorKind::InvalidData, e.to_string())
     }
 }
 
@@ -859,7 +860,10 @@ fn dump_retrying<T>(
             return Ok(items);
         }
     }
-    Err(io::Error::other("nl80211: dump interrupted twice"))
+    Err(io_error(
+        io::ErrorKind::Other,
+        "nl80211: dump interrupted twice",
+    ))
 }
 
 #[cfg(test)]
