@@ -836,7 +836,7 @@ fn vm_ap_sampling() {
             record_problems,
             format!(
                 "{records_checked} samples of the stations' traffic: extended_80211_rx/tx with iw's SSID, BSSID, \
-                 channel, version, station rate, RCPI from its signal, tx power"
+                 channel, station rate (and the version of that rate), RCPI from its signal, tx power"
             ),
         );
 
@@ -2276,7 +2276,7 @@ fn vm_sources() {
             compared,
             problems,
             format!(
-                "{frames} echo frames sampled by the three agents: the same 802.11 record, iw's SSID, BSSID, channel, version and a plausible rate"
+                "{frames} echo frames sampled by the three agents: the same 802.11 record, iw's SSID, BSSID and channel, a rate iw reported plausible and the version of that rate"
             ),
         );
 
