@@ -176,21 +176,29 @@ mod tests {
     use super::*;
     use crate::stations::{BssReport, Source, StationReport, StationTable, Update};
 
-    #[test]
-    fn records_for_stations_only() {
-        let mut t = StationTable::default();
+    /// `report` of station `mac` on wlan0, associated, from `source`.
+    fn associated(t: &mut StationTable, source: Source, mac: [u8; 6], report: StationReport) {
         t.apply(
-            Source::Ubus,
+            source,
             Update::Station {
                 ifname: "wlan0",
-                mac: MacAddr([0x02, 0, 0, 0, 0, 5]),
+                mac: MacAddr(mac),
                 report: StationReport {
                     associated: Some(true),
-                    signal_dbm: Some(-60),
-                    ..StationReport::default()
+                    ..report
                 },
             },
         );
+    }
+
+    #[test]
+    fn records_for_stations_only() {
+        let mut t = StationTable::default();
+        let report = StationReport {
+            signal_dbm: Some(-60),
+            ..StationReport::default()
+        };
+        associated(&mut t, Source::Ubus, [0x02, 0, 0, 0, 0, 5], report);
         t.apply(
             Source::Ubus,
             Update::Bss {
@@ -242,20 +250,13 @@ mod tests {
             )
         };
         let station = |t: &mut StationTable, rx, tx| {
-            t.apply(
-                Source::Nl80211,
-                Update::Station {
-                    ifname: "wlan0",
-                    mac: MacAddr(sta),
-                    report: StationReport {
-                        associated: Some(true),
-                        rx_rate_kbps: rx,
-                        tx_rate_kbps: tx,
-                        phy: Some(StationPhy::Legacy),
-                        ..StationReport::default()
-                    },
-                },
-            )
+            let report = StationReport {
+                rx_rate_kbps: rx,
+                tx_rate_kbps: tx,
+                phy: Some(StationPhy::Legacy),
+                ..StationReport::default()
+            };
+            associated(t, Source::Nl80211, sta, report)
         };
         let versions = |t: &StationTable| {
             let bss = t.by_ifname("wlan0").unwrap();
@@ -315,17 +316,7 @@ mod tests {
     fn frames_relayed_between_stations_and_layer2_updates() {
         let mut t = StationTable::default();
         let sta = [0x02, 0, 0, 0, 0, 5];
-        t.apply(
-            Source::Nl80211,
-            Update::Station {
-                ifname: "wlan0",
-                mac: MacAddr(sta),
-                report: StationReport {
-                    associated: Some(true),
-                    ..StationReport::default()
-                },
-            },
-        );
+        associated(&mut t, Source::Nl80211, sta, StationReport::default());
         let bss = t.by_ifname("wlan0");
         // From a station of this BSS: entered through this interface.
         let mut unicast = vec![0x02, 0, 0, 0, 0, 6];
