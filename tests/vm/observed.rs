@@ -383,7 +383,11 @@ pub fn ethernet_captures(bytes: &[u8]) -> Vec<(f64, Vec<u8>)> {
 /// matches exactly one captured frame (a mac80211 transmit-status beacon,
 /// with its timestamp and sequence number still 0, looks like every
 /// other): frames before that one are from before sampling started (or not
-/// judged), samples before it likewise.
+/// judged), samples before it likewise. The frame and the sample right
+/// before the anchor take part all the same, unjudged, so that a swap
+/// across the anchor matches (seen in CI: the agent's first sample on mon1
+/// was the AP's own beacon, mon0 had it after the neighbour's beacon of
+/// the same TBTT, which was the anchor).
 ///
 /// From there it is the longest common subsequence of the two, in which
 /// two neighbours swapped also match: two interfaces of one radio need not
@@ -415,9 +419,14 @@ fn align_headers<'a>(
             _ => None,
         }
     };
-    let Some((first, start)) = (0..samples.len()).find_map(unique) else {
+    let Some((anchor_frame, anchor_sample)) = (0..samples.len()).find_map(unique) else {
         return (Vec::new(), (0..samples.len()).collect());
     };
+    // One of each before the anchor, in the window but not judged.
+    let (first, start) = (
+        anchor_frame.saturating_sub(1),
+        anchor_sample.saturating_sub(1),
+    );
     // best[i][j]: frames matched among frames[first..first + i] and
     // samples[start..start + j].
     let (n, m) = (frames.len() - first, samples.len() - start);
@@ -463,14 +472,48 @@ fn align_headers<'a>(
         }
     }
     let missing = (0..n)
-        .filter(|&k| !frame_used[k])
+        .filter(|&k| !frame_used[k] && first + k >= anchor_frame)
         .map(|k| &frames[first + k])
         .collect();
     let extra = (0..m)
-        .filter(|&k| !sample_used[k])
+        .filter(|&k| !sample_used[k] && start + k >= anchor_sample)
         .map(|k| start + k)
         .collect();
     (missing, extra)
+}
+
+#[test]
+fn alignment_matches_a_swap_across_the_anchor() {
+    // b: identical beacons; [1, n]: unique frames. The first sample is a
+    // beacon the capture has right after the anchor ([1, 1]).
+    let frames: Vec<(f64, Vec<u8>)> = vec![
+        (0.0, vec![0xbb]),
+        (0.0, vec![1, 0]),
+        (1.0, vec![1, 1]),
+        (1.0, vec![0xbb]),
+        (2.0, vec![0xbb]),
+        (2.0, vec![1, 2]),
+    ];
+    let samples: [&[u8]; 4] = [&[0xbb], &[1, 1], &[0xbb], &[1, 2]];
+    let (missing, extra) = align_headers(&frames, &samples);
+    assert!(missing.is_empty(), "{missing:?}");
+    assert!(extra.is_empty(), "{extra:?}");
+    // The other way round: the capture has the beacon right before the
+    // anchor, the samples right after it.
+    let frames: Vec<(f64, Vec<u8>)> = vec![
+        (0.0, vec![1, 0]),
+        (1.0, vec![0xbb]),
+        (1.0, vec![1, 1]),
+        (2.0, vec![1, 2]),
+    ];
+    let samples: [&[u8]; 3] = [&[1, 1], &[0xbb], &[1, 2]];
+    let (missing, extra) = align_headers(&frames, &samples);
+    assert!(missing.is_empty(), "{missing:?}");
+    assert!(extra.is_empty(), "{extra:?}");
+    // A frame after the anchor that no sample has is still missing.
+    let samples: [&[u8]; 2] = [&[1, 1], &[0xbb]];
+    let (missing, _) = align_headers(&frames, &samples);
+    assert_eq!(missing, [&(2.0, vec![1, 2])]);
 }
 
 #[test]

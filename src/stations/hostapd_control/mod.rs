@@ -133,7 +133,9 @@ impl HandlingTimes {
     }
 
     /// An upper bound of the `percent` percentile (1 to 100), µs: the
-    /// bound of the bucket that holds it (the maximum for the last bucket).
+    /// bound of the bucket that holds it, or the maximum when that is
+    /// lower (a p99 above the max, as "p99 1024 µs, max 691 µs", would be
+    /// true but absurd).
     /// In whole percent rather than an f64 fraction: mips is soft-float,
     /// and this was the only multiplication in f64 left on the router.
     pub fn percentile_us(&self, percent: u64) -> Option<u64> {
@@ -142,18 +144,15 @@ impl HandlingTimes {
         }
         // ⌈count · percent / 100⌉, at least the first.
         let rank = self.count.saturating_mul(percent).div_ceil(100).max(1);
+        let max_us = self.max_ns.div_ceil(1000);
         let mut seen = 0;
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
-            if seen >= rank {
-                return Some(if i + 1 == self.buckets.len() {
-                    self.max_ns.div_ceil(1000)
-                } else {
-                    1 << i
-                });
+            if seen >= rank && i + 1 < self.buckets.len() {
+                return Some(max_us.min(1 << i));
             }
         }
-        Some(self.max_ns.div_ceil(1000))
+        Some(max_us)
     }
 }
 
@@ -505,6 +504,14 @@ mod tests {
         assert_eq!(h.buckets[0], 98);
         assert_eq!(h.buckets[2], 1);
         assert_eq!(h.buckets[11], 1);
+        // The bucket's bound (1,024 µs) above the slowest (691 µs): the
+        // slowest.
+        let mut h = HandlingTimes::default();
+        for ns in [300_000, 691_000] {
+            h.record(ns);
+        }
+        assert_eq!(h.percentile_us(99), Some(691));
+        assert_eq!(h.percentile_us(50), Some(512));
     }
 
     #[test]
