@@ -148,7 +148,7 @@ impl Collector {
             return;
         };
         if self.socket.is_none() {
-            match connected_socket(target) {
+            match crate::sys::socket::udp_connected(target) {
                 Ok(s) => self.socket = Some(s),
                 Err(e) => {
                     self.record_error(format!("cannot open a socket to {target}: {e}"), now_ms);
@@ -196,11 +196,6 @@ fn unreachable_message(code: i32, target: SocketAddr, e: &io::Error) -> String {
         libc::EHOSTUNREACH | libc::ENETUNREACH => format!("{target} is unreachable: {e}"),
         _ => format!("cannot send to {target}: {e}"),
     }
-}
-
-/// A non-blocking UDP socket connected to `target`.
-fn connected_socket(target: SocketAddr) -> io::Result<UdpSocket> {
-    crate::sys::socket::udp_connected(target)
 }
 
 pub struct Collectors {

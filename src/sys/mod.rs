@@ -70,6 +70,8 @@ pub(crate) fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
 /// zeros included, is a valid value, and which hold no pointer the kernel
 /// could follow: the wrappers here let the kernel write any bytes into
 /// them and read any of their bytes.
+// SAFETY: a contract for implementors; each `unsafe impl` below says why
+// its type keeps it.
 pub unsafe trait Plain: Copy {
     /// The value with every byte zero.
     fn zeroed() -> Self {

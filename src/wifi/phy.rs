@@ -181,9 +181,20 @@ impl PhyType {
     }
 }
 
-/// 1, 2, 5.5, 11 Mb/s (DSSS, CCK) and 22, 33 Mb/s (PBCC), in 500 kbit/s.
+/// Whether a legacy rate (bit/s) is one of the DSSS and HR/DSSS PHYs:
+/// 1, 2, 5.5, 11 Mb/s (DSSS, CCK) and 22, 33 Mb/s (PBCC), which are
+/// 802.11b in any band. No OFDM rate, at any channel width (5, 10, 20
+/// MHz), has one of these values.
+pub fn is_dsss_bps(rate_bps: u64) -> bool {
+    matches!(
+        rate_bps,
+        1_000_000 | 2_000_000 | 5_500_000 | 11_000_000 | 22_000_000 | 33_000_000
+    )
+}
+
+/// [`is_dsss_bps`] of a radiotap Rate (500 kbit/s units).
 fn is_dsss_rate(r: u8) -> bool {
-    matches!(r, 2 | 4 | 11 | 22 | 44 | 66)
+    is_dsss_bps(u64::from(r) * 500_000)
 }
 
 /// FreeBSD (and tcpdump, Wireshark) read a radiotap Rate of 0x80..0x8f

@@ -14,6 +14,7 @@ use crate::sflow::{
     Extended80211Rx, Extended80211Tx, FlowRecord, HeaderProtocol, Ieee80211Version, Interface,
 };
 use crate::stations::{Bss, Station, StationPhy};
+use crate::wifi::phy::is_dsss_bps;
 use crate::wifi::{rcpi, rsni};
 
 /// What an access point's data source keeps.
@@ -104,17 +105,17 @@ pub fn is_layer2_update(frame: &[u8]) -> bool {
 /// The sFlow version of a frame to or from a station at `speed_bps` (the
 /// station's last rate in that direction, 0 when not known): HT is
 /// 802.11n; VHT, HE and EHT have no code in the sFlow 802.11 structures
-/// (unknown); a legacy rate is 802.11b when it is a DSSS/HR-DSSS one (1,
-/// 2, 5.5, 11 Mbit/s: a g station sends its management frames, and often
-/// its first data, at those), else by band (5 GHz a, 2.4 GHz g).
+/// (unknown); a legacy rate is 802.11b when it is a DSSS one
+/// ([`is_dsss_bps`]: a g station sends its management frames, and often
+/// its first data, at 1 Mbit/s), else by band (5 GHz a, 2.4 GHz g).
 fn version(station: &Station, freq: Option<u32>, speed_bps: u64) -> Ieee80211Version {
     match station.phy() {
         Some(StationPhy::Ht) => Ieee80211Version::N,
         Some(StationPhy::Vht | StationPhy::He | StationPhy::Eht) => Ieee80211Version::UNKNOWN,
-        Some(StationPhy::Legacy) | None => match (speed_bps, freq) {
-            (1_000_000 | 2_000_000 | 5_500_000 | 11_000_000, _) => Ieee80211Version::B,
-            (_, Some(2400..=2500)) => Ieee80211Version::G,
-            (_, Some(4900..=7125)) => Ieee80211Version::A,
+        Some(StationPhy::Legacy) | None if is_dsss_bps(speed_bps) => Ieee80211Version::B,
+        Some(StationPhy::Legacy) | None => match freq {
+            Some(2400..=2500) => Ieee80211Version::G,
+            Some(4900..=7125) => Ieee80211Version::A,
             _ => Ieee80211Version::UNKNOWN,
         },
     }

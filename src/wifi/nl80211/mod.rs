@@ -23,7 +23,7 @@ use crate::io_error::io_error;
 use std::fmt;
 use std::io;
 
-use super::phy::{Band, PhyType};
+use super::phy::{is_dsss_bps, Band, PhyType};
 use crate::netlink::{
     attr_string, push_attr, u16_at, u32_at, Attrs, Header, RequestSocket, Truncated, NLMSG_HDRLEN,
     NLMSG_MIN_TYPE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
@@ -341,13 +341,6 @@ pub struct RateInfo {
     pub he_gi: Option<u8>,
 }
 
-/// Legacy rates of the DSSS and HR/DSSS PHYs (1, 2, 5.5, 11 Mb/s, and PBCC
-/// 22, 33 Mb/s) in the 100 kbit/s units of nl80211. No OFDM rate, at any
-/// channel width (5, 10, 20 MHz), has one of these values.
-fn is_dsss_rate(rate_100kbps: u64) -> bool {
-    matches!(rate_100kbps, 10 | 20 | 55 | 110 | 220 | 330)
-}
-
 impl RateInfo {
     /// The PHY family of the rate. HT, VHT and HE rates say it by their
     /// MCS attribute; a legacy rate is DSSS (802.11b) by its value, else
@@ -363,8 +356,8 @@ impl RateInfo {
             RateMode::Eht { .. } => None,
             RateMode::Legacy => {
                 let narrow = self.width_mhz == 5 || self.width_mhz == 10;
-                let rate = self.bitrate_bps.map(|b| b / 100_000);
-                if !narrow && rate.is_some_and(is_dsss_rate) {
+                let rate = self.bitrate_bps;
+                if !narrow && rate.is_some_and(is_dsss_bps) {
                     return Some(PhyType::Dsss);
                 }
                 match freq_mhz.map_or(Band::Unknown, Band::from_mhz) {
