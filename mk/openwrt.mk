@@ -80,7 +80,9 @@ CROSS_SIZE_RUSTFLAGS ?= -Zlocation-detail=none -Cforce-unwind-tables=no -Zunstab
 CROSS_TEST_BUILD_STD := -Zbuild-std=std,panic_unwind
 CROSS_TEST_ARCH := mips_24kc
 # More cargo flags for the tests, e.g. --release to test the code as
-# optimised for the router (tail merging and all) rather than debug code.
+# optimised for the router (tail merging and all) rather than debug code;
+# the recipe makes the release profile unwind for them, as the test
+# harness needs (with build-std, its panic=abort would build core twice).
 CROSS_TEST_CARGO_FLAGS ?=
 # Tests run under qemu as this user: tests that need root skip.
 CROSS_TEST_UID ?= 65534
@@ -164,7 +166,7 @@ cross-unit-test: cross-check-tools
 	trap 'rm -rf "$$stage"' EXIT && \
 	echo "cross-unit-test: the tests run as uid $(CROSS_TEST_UID) from $$stage" && \
 	env '$(call cross_env,$(CROSS_TEST_ARCH),RUSTFLAGS)=$(CROSS_RUSTFLAGS) $(cross_extra_$(CROSS_TEST_ARCH))' \
-	  "$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=$$stage/run" \
+	  "$(call cross_env,$(CROSS_TEST_ARCH),RUNNER)=$$stage/run" CARGO_PROFILE_RELEASE_PANIC=unwind \
 	  $(CROSS_ENV) cargo-zigbuild test --locked --target $(cross_triple_$(CROSS_TEST_ARCH)) \
 	  --target-dir $(CROSS_TARGET_DIR) $(CROSS_TEST_BUILD_STD) $(CROSS_TEST_CARGO_FLAGS) --no-fail-fast --lib $(addprefix --test ,$(CROSS_TESTS)) \
 	  -- --test-threads=2 $(addprefix --skip ,$(CROSS_TEST_SKIP))
