@@ -20,11 +20,13 @@ static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 // SAFETY: every call is passed on unchanged to the system allocator, which
 // upholds GlobalAlloc's contract; counting has no effect on the memory.
 unsafe impl GlobalAlloc for CountingAllocator {
+    // SAFETY: GlobalAlloc's contract, passed on to System unchanged.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the caller's guarantees for `layout` are System's.
         unsafe { System.alloc(layout) }
     }
+    // SAFETY: GlobalAlloc's contract, passed on to System unchanged.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator, that is from System,
         // with `layout` (the caller's guarantee).

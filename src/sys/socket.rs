@@ -326,8 +326,8 @@ pub fn recv_closing_passed_fds(
     msg.msg_controllen = mem::size_of_val(&control) as _;
     // SAFETY: `msg` points to one iovec describing `buf`, and to the
     // control buffer of the length given; all outlive the call.
-    let n =
-        cvt(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags | libc::MSG_CMSG_CLOEXEC) })?;
+    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags | libc::MSG_CMSG_CLOEXEC) };
+    let n = cvt(n)?;
     close_passed_fds(&msg);
     Ok(n as usize)
 }
