@@ -32,6 +32,7 @@
 pub mod log;
 
 pub mod agent;
+pub mod calendar;
 pub mod capture;
 pub mod collect;
 pub mod config;

@@ -17,6 +17,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Mutex;
 
+use crate::calendar::DateTime;
 use crate::sys;
 
 /// Severity of a log line, most severe first.
@@ -124,6 +125,8 @@ static SYSLOG: Syslog = Syslog::new(c"/dev/log");
 /// all take: `<PRI>Mmm dd hh:mm:ss wsflowd[PID]: message`. The timestamp
 /// matters even though logd replaces it: logd takes 16 characters ending
 /// in a space after `<PRI>` for one, and would otherwise cut the tag.
+/// Busybox's syslogd keeps it. It is local time by the kernel's time zone
+/// ([`sys::system::kernel_utc_offset_s`]).
 pub struct Syslog {
     path: &'static CStr,
     /// The connected socket, if any: (re)connected when a send fails, as
@@ -142,7 +145,7 @@ impl Syslog {
     /// Sends one line; lost if no syslog daemon listens (as with libc's).
     pub fn send(&self, level: Level, args: fmt::Arguments<'_>) {
         let pid = std::process::id();
-        let line = syslog_line(level, pid, &sys::system::local_time(), args);
+        let line = syslog_line(level, pid, local_now(), args);
         let mut socket = self.socket.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..2 {
             if socket.is_none() {
@@ -168,20 +171,28 @@ fn connect_datagram(path: &CStr) -> Option<OwnedFd> {
     Some(fd)
 }
 
+/// Now, in local time by the kernel's time zone.
+fn local_now() -> DateTime {
+    let utc = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    DateTime::from_unix(utc + sys::system::kernel_utc_offset_s())
+}
+
 /// `<PRI>Mmm dd hh:mm:ss wsflowd[PID]: message`, facility daemon, with no
 /// newline (one datagram is one line) and no NUL.
-fn syslog_line(level: Level, pid: u32, tm: &libc::tm, args: fmt::Arguments<'_>) -> String {
+fn syslog_line(level: Level, pid: u32, at: DateTime, args: fmt::Arguments<'_>) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let month = MONTHS[(tm.tm_mon.clamp(0, 11)) as usize];
+    let month = MONTHS[usize::from(at.month.clamp(1, 12) - 1)];
     let mut line = format!(
         "<{}>{month} {:2} {:02}:{:02}:{:02} wsflowd[{pid}]: {args}",
         libc::LOG_DAEMON | level.syslog_severity(),
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
+        at.day,
+        at.hour,
+        at.minute,
+        at.second,
     );
     line.retain(|c| c != '\0' && c != '\n');
     line
@@ -343,14 +354,20 @@ mod tests {
 
     #[test]
     fn syslog_lines_have_the_bsd_format() {
-        let mut tm = sys::system::local_time();
-        (tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) = (10, 2, 4, 6, 7);
-        let line = syslog_line(Level::Warn, 812, &tm, format_args!("a\nb{}", '\0'));
+        let mut at = DateTime {
+            year: 2026,
+            month: 11,
+            day: 2,
+            hour: 4,
+            minute: 6,
+            second: 7,
+        };
+        let line = syslog_line(Level::Warn, 812, at, format_args!("a\nb{}", '\0'));
         assert_eq!(line, "<28>Nov  2 04:06:07 wsflowd[812]: ab");
         // logd takes the 16 characters after <PRI> for the timestamp.
         assert_eq!(&line[4..20], "Nov  2 04:06:07 ");
-        tm.tm_mday = 22;
-        let line = syslog_line(Level::Error, 1, &tm, format_args!("x"));
+        at.day = 22;
+        let line = syslog_line(Level::Error, 1, at, format_args!("x"));
         assert_eq!(line, "<27>Nov 22 04:06:07 wsflowd[1]: x");
     }
 

@@ -19,7 +19,7 @@
 //! - [`file`]: opening files for reading, without std's `OpenOptions`.
 //! - [`fatal`], [`process`], [`system`]: a last word on a fatal signal,
 //!   daemonizing, facts about the system (uname, interface names,
-//!   sysconf, random seed, local time, the terminal's size).
+//!   sysconf, random seed, the kernel's time zone, the terminal's size).
 
 pub mod bpf;
 pub mod channel;

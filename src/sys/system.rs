@@ -1,5 +1,5 @@
 //! Facts about the system: uname, interface names, sysconf values, a
-//! random seed, the local time, a terminal's size.
+//! random seed, the kernel's time zone, a terminal's size.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -78,16 +78,40 @@ pub fn getrandom(buf: &mut [u8]) -> bool {
     n == buf.len() as libc::c_long
 }
 
-/// Local time broken down (libc's localtime_r, which follows TZ).
-pub fn local_time() -> libc::tm {
-    // SAFETY: all zeros is a valid `struct tm` (its zone name pointer is
-    // null, which nothing here reads).
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: time accepts a null pointer (the time is returned only).
-    let now = unsafe { libc::time(std::ptr::null_mut()) };
-    // SAFETY: `now` and `tm` are valid for the call to read and write.
-    unsafe { libc::localtime_r(&now, &mut tm) };
-    tm
+/// The offset of local time from UTC, in seconds east, as the kernel
+/// keeps it: the `struct timezone` of gettimeofday(2). OpenWrt's `system`
+/// service sets it from its time zone (`date -k`), as busybox's
+/// `hwclock -s` and systemd (with the RTC in local time) do elsewhere; 0
+/// where nothing set it.
+///
+/// Not libc's localtime_r: that is ~6 KB of a mips binary (TZ strings,
+/// zoneinfo files), and a static upstream musl reads neither OpenWrt's
+/// /etc/TZ (an OpenWrt patch to its own musl) nor anything else there, so
+/// it gave UTC on OpenWrt. The raw system call, because musl's
+/// gettimeofday() ignores its `tz` argument.
+pub fn kernel_utc_offset_s() -> i64 {
+    #[repr(C)]
+    struct Timezone {
+        minutes_west: libc::c_int,
+        dst_time: libc::c_int,
+    }
+    let mut tz = Timezone {
+        minutes_west: 0,
+        dst_time: 0,
+    };
+    // SAFETY: with a null `timeval`, gettimeofday(2) writes only the
+    // `struct timezone` (two ints, as `Timezone`), which `tz` is valid for.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_gettimeofday,
+            std::ptr::null_mut::<libc::timeval>(),
+            &mut tz as *mut Timezone,
+        )
+    };
+    if r != 0 {
+        return 0;
+    }
+    -i64::from(tz.minutes_west) * 60
 }
 
 /// The size (rows, columns) of the terminal `fd` is, if it is one and
@@ -103,6 +127,29 @@ pub fn terminal_size(fd: BorrowedFd) -> Option<(u16, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernel_time_zone_is_what_the_vdso_says() {
+        let offset = kernel_utc_offset_s();
+        assert_eq!(offset % 60, 0);
+        assert!(offset.abs() <= 24 * 3600, "{offset}");
+        // glibc's gettimeofday fills `tz` from the vDSO's copy of the
+        // kernel's time zone, another path to the same value (musl's
+        // leaves it alone).
+        #[cfg(target_env = "gnu")]
+        {
+            let mut tv = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            };
+            let mut tz = [-1 as libc::c_int; 2];
+            // SAFETY: `tv` and `tz` (a `struct timezone`: two ints) are
+            // valid for gettimeofday to write.
+            let r = unsafe { libc::gettimeofday(&mut tv, tz.as_mut_ptr().cast()) };
+            assert_eq!(r, 0);
+            assert_eq!(offset, -i64::from(tz[0]) * 60);
+        }
+    }
 
     #[test]
     fn loopback_is_known() {
