@@ -39,6 +39,7 @@ pub mod config;
 pub mod counters;
 pub mod dns;
 pub mod io_error;
+pub mod ip;
 pub mod mac;
 pub mod netlink;
 pub mod output;

@@ -41,6 +41,7 @@
 //! non-blocking [`Lookup`] (its socket is the agent's `Slot::Dns`), logs
 //! and reports (`ubus call wsflowd status`, `dns_sd`).
 
+use crate::ip::Text;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 
@@ -285,7 +286,7 @@ pub fn interpret(answer: &Answer) -> Discovered {
         refresh_s: answer
             .ttl_s
             .map_or(DEFAULT_REFRESH_S, |t| t.clamp(MIN_REFRESH_S, MAX_REFRESH_S)),
-        server: answer.server.to_string(),
+        server: Text(answer.server).to_string(),
         truncated: answer.truncated,
     }
 }
@@ -549,7 +550,7 @@ impl DnsSd {
             "DNS-SD: asking {} for {}",
             conf.nameservers
                 .iter()
-                .map(ToString::to_string)
+                .map(|&s| Text(s).to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             names

@@ -8,6 +8,7 @@ use super::source::monitor::OurBsses;
 use super::source::{Role, RoleKind};
 use super::{address, Agent};
 use crate::config;
+use crate::ip::Text;
 use crate::netlink::{Event, EventsStatus, Link};
 use crate::sflow::{PackerConfig, SampleForm};
 use crate::stations::Source;
@@ -313,7 +314,7 @@ impl Agent {
         if old.agent_address != chosen || !self.agent_address_chosen {
             self.agent_address_chosen = true;
             match chosen {
-                Some(ip) => info!("agent address {ip}"),
+                Some(ip) => info!("agent address {}", Text(ip)),
                 None => warn!(
                     "no address found for the agent: datagrams carry an unknown agent address"
                 ),

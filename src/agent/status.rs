@@ -3,6 +3,7 @@
 
 use super::source::Role;
 use crate::config::{AgentAddress, ForeignBss};
+use crate::ip::Text;
 use crate::stations::{Source, Sources};
 use crate::ubus::blob::BlobBuf;
 
@@ -44,7 +45,7 @@ impl Agent {
         b.bool("enabled", agent.enabled);
         let address = match &agent.agent_address {
             AgentAddress::Auto => String::new(),
-            AgentAddress::Fixed(ip) => ip.to_string(),
+            AgentAddress::Fixed(ip) => Text(*ip).to_string(),
             AgentAddress::Interface(name) => name.clone(),
         };
         b.string("agent_address", &address);
@@ -82,7 +83,7 @@ impl Agent {
         let packer = *self.out.packer.config();
         let chosen = packer
             .agent_address
-            .map(|a| a.to_string())
+            .map(|a| Text(a).to_string())
             .unwrap_or_default();
         b.string("agent_address", &chosen);
         int64(
@@ -98,7 +99,7 @@ impl Agent {
             b.string("source", col.source.name());
             b.string("address", &col.config.address);
             int64(&mut b, "port", u64::from(col.config.port));
-            let target = col.target.map(|t| t.to_string()).unwrap_or_default();
+            let target = col.target.map(|t| Text(t).to_string()).unwrap_or_default();
             b.string("target", &target);
             int64(&mut b, "datagrams_sent", col.datagrams_sent);
             int64(&mut b, "send_errors", col.send_errors);

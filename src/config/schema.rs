@@ -158,7 +158,7 @@ fn agent_address(text: &str) -> Option<AgentAddress> {
         .and_then(|v| v.strip_suffix(']'))
         .filter(|v| v.contains(':'))
         .unwrap_or(text);
-    if let Ok(ip) = unbracketed.parse() {
+    if let Some(ip) = crate::ip::parse(unbracketed) {
         return Some(AgentAddress::Fixed(ip));
     }
     // Digits and dots are a mistyped IPv4 address, not a device.

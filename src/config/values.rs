@@ -3,8 +3,6 @@
 //! what it read or nothing; the checker (`check.rs`) words the errors.
 //! The LuCI page uses the same rules (tests/luci_app.rs compares them).
 
-use std::net::{IpAddr, Ipv6Addr};
-
 use crate::mac::MacAddr;
 
 /// Parses a UCI boolean: `1/0`, `yes/no`, `on/off`, `true/false` or
@@ -40,12 +38,12 @@ pub fn is_valid_interface_name(name: &str) -> bool {
 /// use, or what is wrong with it.
 pub fn parse_host(text: &str) -> Result<String, &'static str> {
     if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-        return match inner.parse::<Ipv6Addr>() {
-            Ok(_) => Ok(inner.to_owned()),
-            Err(_) => Err("expected an IPv6 address inside the brackets"),
+        return match crate::ip::parse_v6(inner) {
+            Some(_) => Ok(inner.to_owned()),
+            None => Err("expected an IPv6 address inside the brackets"),
         };
     }
-    if text.parse::<IpAddr>().is_ok() {
+    if crate::ip::parse(text).is_some() {
         return Ok(text.to_owned());
     }
     if text.contains(':') {

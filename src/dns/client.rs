@@ -22,6 +22,7 @@
 //! is used as it is (1232 bytes hold more SRV records than the agent uses);
 //! one without a single complete record fails the try: there is no TCP.
 
+use crate::ip::Text;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
@@ -246,8 +247,10 @@ pub fn read_reply(msg: &Message<'_>, qname: &Name, qtype: u16) -> Result<Reply, 
 /// What a socket error says of a server.
 fn socket_error(server: SocketAddr, e: &io::Error) -> String {
     match e.raw_os_error() {
-        Some(libc::ECONNREFUSED) => format!("{server}: nothing listens (ICMP port unreachable)"),
-        _ => format!("{server}: {e}"),
+        Some(libc::ECONNREFUSED) => {
+            format!("{}: nothing listens (ICMP port unreachable)", Text(server))
+        }
+        _ => format!("{}: {e}", Text(server)),
     }
 }
 
@@ -395,7 +398,11 @@ impl Lookup {
     /// Once a second: a try whose answers did not come in time fails.
     pub fn tick(&mut self, now_ms: u64) -> Progress {
         if self.socket.is_some() && now_ms >= self.sent_ms + self.timeout_ms {
-            let error = format!("{}: no answer in {} s", self.server, self.timeout_ms / 1000);
+            let error = format!(
+                "{}: no answer in {} s",
+                Text(self.server),
+                self.timeout_ms / 1000
+            );
             return self.next_try(now_ms, error);
         }
         Progress::Pending
@@ -455,19 +462,20 @@ impl Lookup {
         match msg.rcode() {
             rcode::NOERROR | rcode::NXDOMAIN => match read_reply(&msg, &name, qtype) {
                 Ok(reply) => self.replies[k] = Some(reply),
-                Err(e) => return self.next_try(now_ms, format!("{server}: {e}")),
+                Err(e) => return self.next_try(now_ms, format!("{}: {e}", Text(server))),
             },
             rcode::FORMERR if self.edns => {
                 // A server that does not know EDNS(0): asked again without.
                 self.edns = false;
                 if let Err(e) = self.resend() {
-                    return self.next_try(now_ms, format!("{server}: {e}"));
+                    return self.next_try(now_ms, format!("{}: {e}", Text(server)));
                 }
                 return Progress::Pending;
             }
             code => {
                 let e = format!(
-                    "{server} answered {} to {} {}",
+                    "{} answered {} to {} {}",
+                    Text(server),
                     rcode::name(code),
                     name,
                     rtype::name(qtype)

@@ -65,7 +65,7 @@ pub fn from_hosts(text: &str, name: &str) -> Vec<IpAddr> {
         if !words.any(|w| w.eq_ignore_ascii_case(name)) {
             continue;
         }
-        if let Ok(ip) = address.parse() {
+        if let Some(ip) = crate::ip::parse(address) {
             if found.len() < MAX_ADDRESSES {
                 found.push(ip);
             }

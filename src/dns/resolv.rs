@@ -81,7 +81,7 @@ impl ResolvConf {
                     }
                     // An IPv6 address with a zone (fe80::1%eth0) is not
                     // read: such a server is left out.
-                    if let Some(ip) = words.next().and_then(|w| w.parse::<IpAddr>().ok()) {
+                    if let Some(ip) = words.next().and_then(crate::ip::parse) {
                         conf.nameservers.push(SocketAddr::new(ip, 53));
                     }
                 }

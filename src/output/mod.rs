@@ -12,6 +12,7 @@
 //! blocks: its answers are read at the once-a-second tick. Names are
 //! re-resolved periodically so that a collector that moves is followed.
 
+use crate::ip::Text;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 
@@ -75,11 +76,7 @@ pub struct Collector {
 impl Collector {
     fn new(config: CollectorConfig, source: CollectorSource) -> Collector {
         // IP literals need no resolution.
-        let target = config
-            .address
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| SocketAddr::new(ip, config.port));
+        let target = crate::ip::parse(&config.address).map(|ip| SocketAddr::new(ip, config.port));
         Collector {
             next_resolve_ms: if target.is_some() { None } else { Some(0) },
             target,
@@ -102,7 +99,9 @@ impl Collector {
                 if self.target != Some(addr) {
                     info!(
                         "collector {}: {} is {}",
-                        self.config.section, self.config.address, ip
+                        self.config.section,
+                        self.config.address,
+                        Text(ip)
                     );
                 }
                 self.set_target(addr);
@@ -151,7 +150,10 @@ impl Collector {
             match crate::sys::socket::udp_connected(target) {
                 Ok(s) => self.socket = Some(s),
                 Err(e) => {
-                    self.record_error(format!("cannot open a socket to {target}: {e}"), now_ms);
+                    self.record_error(
+                        format!("cannot open a socket to {}: {e}", Text(target)),
+                        now_ms,
+                    );
                     return;
                 }
             }
@@ -179,7 +181,7 @@ impl Collector {
             Err(e) => {
                 let message = match e.raw_os_error() {
                     Some(code) => unreachable_message(code, target, &e),
-                    None => format!("cannot send to {target}: {e}"),
+                    None => format!("cannot send to {}: {e}", Text(target)),
                 };
                 self.record_error(message, now_ms);
             }
@@ -191,10 +193,13 @@ impl Collector {
 fn unreachable_message(code: i32, target: SocketAddr, e: &io::Error) -> String {
     match code {
         libc::ECONNREFUSED => {
-            format!("port unreachable: nothing listens at {target} (ICMP port unreachable)")
+            format!(
+                "port unreachable: nothing listens at {} (ICMP port unreachable)",
+                Text(target)
+            )
         }
-        libc::EHOSTUNREACH | libc::ENETUNREACH => format!("{target} is unreachable: {e}"),
-        _ => format!("cannot send to {target}: {e}"),
+        libc::EHOSTUNREACH | libc::ENETUNREACH => format!("{} is unreachable: {e}", Text(target)),
+        _ => format!("cannot send to {}: {e}", Text(target)),
     }
 }
 
