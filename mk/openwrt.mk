@@ -92,7 +92,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 # CARGO_TARGET_<TRIPLE>_<what>, for an OpenWrt architecture.
 cross_env = CARGO_TARGET_$(shell echo '$(cross_triple_$(1))' | tr 'a-z-' 'A-Z_')_$(2)
 
-.PHONY: cross-deps cross cross-check-tools cross-test cross-unit-test package feed $(addprefix cross-,$(CROSS_ARCHES))
+.PHONY: cross-deps cross cross-check-tools cross-test cross-size-budget cross-unit-test package feed $(addprefix cross-,$(CROSS_ARCHES))
 
 cross-deps:
 	@missing=""; for p in $(CROSS_APT_PACKAGES); do \
@@ -173,7 +173,18 @@ cross-unit-test: cross-check-tools
 
 # After `package`, so that tests/packaging.rs checks the packages of these
 # very binaries.
-cross-test: package
+# The mips binary's size budget: the size when the architecture was
+# reworked (381,024 bytes) + 2 %. A feature that needs more raises it here,
+# in the same commit, saying why.
+CROSS_SIZE_BUDGET_mips_24kc := 388644
+
+cross-size-budget: cross-mips_24kc
+	@size=$$(wc -c < $(DIST)/mips_24kc/wsflowd); \
+	if [ $$size -gt $(CROSS_SIZE_BUDGET_mips_24kc) ]; then \
+	  echo "$(DIST)/mips_24kc/wsflowd: $$size bytes, over its budget of $(CROSS_SIZE_BUDGET_mips_24kc) (mk/openwrt.mk)"; exit 1; \
+	else echo "mips_24kc: $$size bytes, within its budget of $(CROSS_SIZE_BUDGET_mips_24kc)"; fi
+
+cross-test: package cross-size-budget
 	$(MAKE) --no-print-directory cross-unit-test
 	@for a in $(CROSS_ARCHES); do \
 	  $(MAKE) --no-print-directory cross-collect-$$a || exit 1; done
