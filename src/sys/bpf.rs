@@ -44,9 +44,9 @@ enum Cmd {
 /// many bytes) for the duration of the call.
 // SAFETY: callers keep the contract under `# Safety` above.
 unsafe fn bpf<A>(cmd: Cmd, attr: &mut A) -> io::Result<i32> {
-    // SAFETY: `attr` is valid for reads and writes of its size (the
-    // kernel writes back only fields of `cmd`'s structure, which `A` is);
-    // the caller vouches for the addresses inside it.
+    // The kernel writes back only fields of `cmd`'s structure, which `A` is.
+    // SAFETY: `attr` is valid for reads and writes of its size; the caller
+    // vouches for the addresses inside it.
     let r = unsafe {
         libc::syscall(
             libc::SYS_bpf,
@@ -374,9 +374,9 @@ pub fn prog_load(
             addr(log.as_mut_ptr())
         },
     };
-    // SAFETY: the instructions are valid for reads of `insn_cnt`
-    // instructions, the license is NUL-terminated, the log valid for
-    // writes of `log_size` bytes; all outlive the call.
+    // The instructions, the license and the log all outlive the call.
+    // SAFETY: the instructions are valid for reads of `insn_cnt`, the
+    // license is NUL-terminated, the log valid for writes of `log_size`.
     let fd = unsafe { bpf(Cmd::ProgLoad, &mut attr) }?;
     Ok(owned(fd))
 }

@@ -59,9 +59,9 @@ impl Mmap {
     /// The mapping as 32-bit words, for atomic access shared with the
     /// kernel (word `i` is at byte offset `4 * i`).
     pub fn atomic_u32s(&self) -> &[AtomicU32] {
+        // An atomic may be written by others (the kernel) at any time.
         // SAFETY: the mapping is page-aligned, so aligned for `AtomicU32`,
-        // and valid for `len / 4` words for as long as `self`; an atomic
-        // may be written by others (the kernel) at any time.
+        // and valid for `len / 4` words for as long as `self`.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast(), self.len / 4) }
     }
 

@@ -26,9 +26,8 @@ pub unsafe fn daemonize() -> io::Result<()> {
     let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
     if null >= 0 {
         for fd in 0..3 {
-            // SAFETY: dup2 onto the standard descriptors, which std's
-            // handles keep referring to by number: they now write to
-            // /dev/null, no Rust value owns a descriptor being replaced.
+            // std's handles keep referring to 0-2 by number: now /dev/null.
+            // SAFETY: no Rust value owns a descriptor that dup2 replaces.
             unsafe { libc::dup2(null, fd) };
         }
         if null > 2 {

@@ -334,9 +334,9 @@ pub fn recv_closing_passed_fds(
 
 /// Closes every descriptor an SCM_RIGHTS message carried.
 fn close_passed_fds(msg: &libc::msghdr) {
+    // The CMSG_ macros walk complete control messages within the buffer.
     // SAFETY: `msg` is what recvmsg filled in: its control buffer (8-byte
-    // aligned) holds `msg_controllen` bytes of complete control messages,
-    // which the CMSG_ macros walk without leaving the buffer.
+    // aligned) holds `msg_controllen` bytes of complete control messages.
     let mut c = unsafe { libc::CMSG_FIRSTHDR(msg) };
     while !c.is_null() {
         // SAFETY: a non-null header from CMSG_FIRSTHDR/CMSG_NXTHDR is a
@@ -457,9 +457,9 @@ pub fn attach_filter(fd: BorrowedFd, program: &[libc::sock_filter]) -> io::Resul
         len: program.len() as u16,
         filter: program.as_ptr().cast_mut(),
     };
-    // SAFETY: `prog` points to the instructions of `program`, of which
-    // there are at least `len` (a longer program is cut, never overread);
-    // both outlive the call, and the kernel copies them without writing.
+    // A longer program is cut, never overread; the kernel copies, never writes.
+    // SAFETY: `prog` points to the instructions of `program`, at least `len`
+    // of them; both outlive the call.
     cvt(unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),

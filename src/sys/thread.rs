@@ -18,9 +18,9 @@ type Work = Box<dyn FnOnce() + Send>;
 /// with the event loop's signalfd.
 pub fn spawn_detached(stack_bytes: usize, work: Work) -> io::Result<()> {
     extern "C" fn start(arg: *mut libc::c_void) -> *mut libc::c_void {
+        // A started thread takes it back exactly once, here.
         // SAFETY: `arg` is the `Box<Work>` that `spawn_detached` leaked
-        // into pthread_create's argument; a started thread takes it back
-        // exactly once, here.
+        // into pthread_create's argument.
         let work = unsafe { Box::from_raw(arg.cast::<Work>()) };
         work();
         std::ptr::null_mut()

@@ -937,9 +937,9 @@ mod tests {
         msg.msg_control = control.as_mut_ptr().cast();
         // SAFETY: CMSG_SPACE is arithmetic only.
         msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as _;
+        // CMSG_FIRSTHDR points inside it, CMSG_DATA after the header.
         // SAFETY: the control buffer (8-byte aligned) has room for one
-        // header and one descriptor (CMSG_SPACE(4) bytes): CMSG_FIRSTHDR
-        // points inside it, CMSG_DATA after the header.
+        // header and one descriptor (CMSG_SPACE(4) bytes).
         unsafe {
             let cm = libc::CMSG_FIRSTHDR(&msg);
             (*cm).cmsg_level = libc::SOL_SOCKET;
