@@ -174,6 +174,32 @@ fn normalise(field: &str, value: &str) -> String {
     v.to_string()
 }
 
+/// The values of one field in one of tshark's cells (occurrences joined
+/// by `|`), normalised.
+fn occurrences(field: &str, cell: &str) -> Vec<String> {
+    if cell.is_empty() {
+        return Vec::new();
+    }
+    cell.split('|').map(|v| normalise(field, v)).collect()
+}
+
+/// Whether tshark's cell for a field of one datagram shows our values.
+fn cell_agrees(field: &str, cell: &str, mine: &[String]) -> bool {
+    let theirs = occurrences(field, cell);
+    if field == "sflow_245.header" {
+        // tshark shows the XDR padding too.
+        return theirs.len() == mine.len()
+            && theirs
+                .iter()
+                .zip(mine)
+                .all(|(t, m)| t.starts_with(m.as_str()));
+    }
+    // An empty cell is either no occurrence or one empty value (the
+    // wildcard SSID of a probe request): tshark's text cannot tell them
+    // apart.
+    theirs == mine || (cell.is_empty() && matches!(mine, [only] if only.is_empty()))
+}
+
 /// Runs tshark on `pcap` (sFlow on UDP ports 6343-6349) and compares
 /// every field above with our decoding. Returns (values compared,
 /// problems).
@@ -237,25 +263,11 @@ pub fn compare(pcap: &Path, s: &Sflow) -> (usize, Vec<String>) {
         };
         for (n, line) in lines.iter().enumerate() {
             let cell = line.split('\t').nth(i).unwrap_or("");
-            let theirs: Vec<String> = if cell.is_empty() {
-                Vec::new()
-            } else {
-                cell.split('|').map(|v| normalise(field, v)).collect()
-            };
             let mine = &mine[n];
-            let same = if *field == "sflow_245.header" {
-                // tshark shows the XDR padding too.
-                theirs.len() == mine.len()
-                    && theirs
-                        .iter()
-                        .zip(mine)
-                        .all(|(t, m)| t.starts_with(m.as_str()))
-            } else {
-                theirs == *mine
-            };
-            if same {
+            if cell_agrees(field, cell, mine) {
                 compared += mine.len();
             } else {
+                let theirs = occurrences(field, cell);
                 problems.push(format!(
                     "datagram {n}, {field}: tshark {theirs:?}, our decoder {mine:?}"
                 ));
@@ -266,4 +278,19 @@ pub fn compare(pcap: &Path, s: &Sflow) -> (usize, Vec<String>) {
         }
     }
     (compared, problems)
+}
+
+#[test]
+fn an_empty_cell_is_no_value_or_one_empty_value() {
+    let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let ssid = "sflow_5.extended_80211.rx.ssid";
+    assert!(cell_agrees(ssid, "", &v(&[])));
+    assert!(cell_agrees(ssid, "", &v(&[""])));
+    assert!(cell_agrees(ssid, "|wsf-n", &v(&["", "wsf-n"])));
+    assert!(!cell_agrees(ssid, "", &v(&["", ""])));
+    assert!(!cell_agrees(ssid, "", &v(&["wsf-n"])));
+    assert!(!cell_agrees(ssid, "wsf-n", &v(&[""])));
+    let header = "sflow_245.header";
+    assert!(cell_agrees(header, "aa:bb:00:00", &v(&["aabb"])));
+    assert!(!cell_agrees(header, "aa:bc:00:00", &v(&["aabb"])));
 }
